@@ -1,0 +1,100 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Flux2.Core.SafeTensors;
+
+/// <summary>
+/// Builds a safetensors file: tensors are added as raw little-endian bytes, then written in one go.
+/// The file appears atomically (written to a temporary name, then moved), so a failure never leaves a
+/// partial file under the requested name.
+/// </summary>
+public sealed class SafeTensorsWriter
+{
+    private readonly List<(string Name, DType DType, long[] Shape, byte[] Data)> _tensors = [];
+    private readonly Dictionary<string, string> _metadata = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+
+    public IDictionary<string, string> Metadata => _metadata;
+
+    public void Add(string name, DType dtype, ReadOnlySpan<long> shape, ReadOnlySpan<byte> data)
+    {
+        if (name == "__metadata__") throw new ArgumentException("'__metadata__' is reserved", nameof(name));
+        if (!_names.Add(name)) throw new ArgumentException($"tensor '{name}' was already added", nameof(name));
+        long count = 1;
+        foreach (var d in shape)
+        {
+            if (d < 0) throw new ArgumentException($"tensor '{name}': negative dimension {d}", nameof(shape));
+            count = checked(count * d);
+        }
+        long expected = checked(count * dtype.SizeInBytes());
+        if (expected != data.Length)
+            throw new ArgumentException($"tensor '{name}': shape needs {expected} bytes, got {data.Length}", nameof(data));
+        _tensors.Add((name, dtype, shape.ToArray(), data.ToArray()));
+    }
+
+    public void Add<T>(string name, DType dtype, ReadOnlySpan<long> shape, ReadOnlySpan<T> values) where T : unmanaged =>
+        Add(name, dtype, shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
+
+    public void AddFloat32(string name, ReadOnlySpan<long> shape, ReadOnlySpan<float> values) => Add(name, DType.Float32, shape, values);
+
+    public void AddInt64(string name, ReadOnlySpan<long> shape, ReadOnlySpan<long> values) => Add(name, DType.Int64, shape, values);
+
+    /// <summary>The header bytes (JSON padded with spaces to a multiple of 8) for the tensors added so far.</summary>
+    public byte[] BuildHeader()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            if (_metadata.Count > 0)
+            {
+                w.WriteStartObject("__metadata__");
+                foreach (var (k, v) in _metadata) w.WriteString(k, v);
+                w.WriteEndObject();
+            }
+            long offset = 0;
+            foreach (var t in _tensors)
+            {
+                w.WriteStartObject(t.Name);
+                w.WriteString("dtype", t.DType.SafetensorsName());
+                w.WriteStartArray("shape");
+                foreach (var d in t.Shape) w.WriteNumberValue(d);
+                w.WriteEndArray();
+                w.WriteStartArray("data_offsets");
+                w.WriteNumberValue(offset);
+                w.WriteNumberValue(offset + t.Data.Length);
+                w.WriteEndArray();
+                w.WriteEndObject();
+                offset += t.Data.Length;
+            }
+            w.WriteEndObject();
+        }
+        var json = ms.ToArray();
+        int padded = (json.Length + 7) / 8 * 8;
+        var header = new byte[padded];
+        json.CopyTo(header, 0);
+        header.AsSpan(json.Length).Fill((byte)' ');
+        return header;
+    }
+
+    public void Write(string path)
+    {
+        var header = BuildHeader();
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var temp = Path.Combine(dir, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+        try
+        {
+            using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                fs.Write(BitConverter.GetBytes((ulong)header.Length));
+                fs.Write(header);
+                foreach (var t in _tensors) fs.Write(t.Data);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+namespace Flux2.Cpu.Threading;
+
+/// <summary>One unit of parallel work; implemented by structs so that dispatching allocates nothing.</summary>
+public interface IParallelWork
+{
+    void Execute(int index);
+}
+
+/// <summary>
+/// The one thread pool every kernel uses. <see cref="For{T}"/> runs indices [0, count) on the worker
+/// threads plus the calling thread and returns when all are done. Calls must not nest (kernels never
+/// call back into the pool), and one caller at a time is served.
+/// </summary>
+public sealed class ComputePool : IDisposable
+{
+    private static ComputePool? s_shared;
+    private static readonly object s_sharedLock = new();
+
+    /// <summary>The process-wide pool, sized to the processor count unless <see cref="ConfigureShared"/> ran first.</summary>
+    public static ComputePool Shared
+    {
+        get
+        {
+            lock (s_sharedLock) return s_shared ??= new ComputePool(Environment.ProcessorCount);
+        }
+    }
+
+    /// <summary>Replaces the shared pool with one of <paramref name="threadCount"/> threads (e.g. from --threads).</summary>
+    public static void ConfigureShared(int threadCount)
+    {
+        if (threadCount < 1) throw new ArgumentOutOfRangeException(nameof(threadCount), threadCount, "need at least one thread");
+        lock (s_sharedLock)
+        {
+            s_shared?.Dispose();
+            s_shared = new ComputePool(threadCount);
+        }
+    }
+
+    private readonly Thread[] _workers;
+    private readonly SemaphoreSlim _start = new(0);
+    // Static: the per-type dispatcher slots are shared by every pool, so calls are serialised process-wide.
+    private static readonly object s_callLock = new();
+    private Action<int>? _runChunk; // set per call; cached per work type, so no allocation in steady state
+    private int _count;
+    private int _next;
+    private int _pendingWorkers;
+    private readonly ManualResetEventSlim _done = new(false);
+    private volatile bool _disposed;
+    private Exception? _error;
+
+    public int ThreadCount { get; }
+
+    public ComputePool(int threadCount)
+    {
+        ThreadCount = Math.Max(1, threadCount);
+        _workers = new Thread[ThreadCount - 1];
+        for (int i = 0; i < _workers.Length; i++)
+        {
+            _workers[i] = new Thread(WorkerLoop) { IsBackground = true, Name = $"flux2-compute-{i + 1}" };
+            _workers[i].Start();
+        }
+    }
+
+    public void For<T>(int count, in T work) where T : struct, IParallelWork
+    {
+        if (count <= 0) return;
+        if (count == 1 || _workers.Length == 0)
+        {
+            var w = work;
+            for (int i = 0; i < count; i++) w.Execute(i);
+            return;
+        }
+        lock (s_callLock)
+        {
+            Dispatcher<T>.Work = work;
+            _runChunk = Dispatcher<T>.Run;
+            _count = count;
+            _next = 0;
+            _error = null;
+            _done.Reset();
+            _pendingWorkers = _workers.Length;
+            _start.Release(_workers.Length);
+            Drain();
+            _done.Wait();
+            Dispatcher<T>.Work = default;
+            _runChunk = null;
+            if (_error != null) throw new AggregateException("a parallel kernel failed", _error);
+        }
+    }
+
+    private void Drain()
+    {
+        var run = _runChunk!;
+        try
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref _next) - 1) < _count) run(i);
+        }
+        catch (Exception e)
+        {
+            _error ??= e;
+            _next = int.MaxValue / 2;
+        }
+    }
+
+    private void WorkerLoop()
+    {
+        while (true)
+        {
+            _start.Wait();
+            if (_disposed) return;
+            Drain();
+            if (Interlocked.Decrement(ref _pendingWorkers) == 0) _done.Set();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _start.Release(_workers.Length);
+    }
+
+    /// <summary>Holds the struct being executed so workers can call it without boxing.</summary>
+    private static class Dispatcher<T> where T : struct, IParallelWork
+    {
+        public static T Work;
+        public static readonly Action<int> Run = i => Work.Execute(i);
+    }
+}

@@ -1,6 +1,9 @@
+using System.Runtime.CompilerServices;
+
 namespace Flux2.Tests;
 
-/// <summary>Locates the test fixtures committed under tests/fixtures (copies of the golden reference data).</summary>
+/// <summary>Locates the test fixtures committed under tests/fixtures (copies of the golden reference data).
+/// The path is taken from this source file's location at compile time, so it holds whatever the build's output folder.</summary>
 public static class Fixtures
 {
     public static string Root { get; } = FindRoot();
@@ -9,13 +12,10 @@ public static class Fixtures
 
     public static string File(params string[] parts) => Path.Combine([Root, .. parts]);
 
-    private static string FindRoot()
+    private static string FindRoot([CallerFilePath] string sourceFile = "")
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "fixtures");
-            if (Directory.Exists(Path.Combine(candidate, "golden"))) return candidate;
-        }
-        throw new DirectoryNotFoundException("tests/fixtures not found above " + AppContext.BaseDirectory);
+        var root = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(sourceFile)!, "..", "fixtures"));
+        if (!Directory.Exists(Path.Combine(root, "golden"))) throw new DirectoryNotFoundException("test fixtures not found at " + root);
+        return root;
     }
 }

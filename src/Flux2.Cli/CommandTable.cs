@@ -5,5 +5,6 @@ public static class CommandTable
 {
     public static IReadOnlyList<ICommand> All { get; } =
     [
+        new DebugForwardCommand(),
     ];
 }

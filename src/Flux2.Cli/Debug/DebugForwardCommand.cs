@@ -1,0 +1,51 @@
+using Flux2.Cli.Debug;
+
+namespace Flux2.Cli;
+
+/// <summary><c>flux2 debug forward COMPONENT --inputs IO --output OUT [options]</c>: runs one component on
+/// golden-style tensors so results can be compared with any reference implementation.</summary>
+public sealed class DebugForwardCommand : ICommand
+{
+    public string Name => "debug forward";
+    public string Summary => "run one component on inputs.* tensors, write outputs.*";
+
+    public string Help
+    {
+        get
+        {
+            var sw = new StringWriter();
+            sw.WriteLine("Usage: flux2 debug forward <component> --inputs IO.safetensors --output OUT.safetensors [options]");
+            sw.WriteLine();
+            sw.WriteLine("Reads the component's inputs.* tensors (the layout of the golden io files) and writes its");
+            sw.WriteLine("outputs.* tensors under the same names, for comparison with 'flux2 debug compare'.");
+            sw.WriteLine("An existing output file is not overwritten unless --force is given.");
+            sw.WriteLine();
+            sw.WriteLine("Components:");
+            foreach (var c in ForwardComponents.All) sw.WriteLine($"  {c.Name,-14} {c.Usage}");
+            return sw.ToString();
+        }
+    }
+
+    public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    {
+        if (args.Count == 0 || args[0].StartsWith('-'))
+            throw new CliException($"missing component; one of: {string.Join(", ", ForwardComponents.All.Select(c => c.Name))}");
+        var component = ForwardComponents.All.FirstOrDefault(c => c.Name == args[0])
+            ?? throw new CliException($"unknown component '{args[0]}'; one of: {string.Join(", ", ForwardComponents.All.Select(c => c.Name))}");
+        var options = new CommandArgs(args.Skip(1).ToList(), new HashSet<string> { "force" });
+        var inputsPath = options.Required("inputs");
+        var outputPath = options.Required("output");
+        bool force = options.Flag("force");
+        if (!File.Exists(inputsPath)) throw new CliException($"--inputs: file not found: {inputsPath}");
+        var outDir = Path.GetDirectoryName(Path.GetFullPath(outputPath))!;
+        if (!Directory.Exists(outDir)) throw new CliException($"--output: directory does not exist: {outDir}");
+        if (File.Exists(outputPath) && !force) throw new CliException($"--output: {outputPath} exists (use --force to overwrite)");
+
+        using var inputs = new IoFile(inputsPath);
+        var writer = new IoWriter(component.Name);
+        component.Run(options, inputs, writer, output);
+        writer.Write(outputPath);
+        output.WriteLine($"wrote {outputPath}");
+        return CliApp.ExitOk;
+    }
+}

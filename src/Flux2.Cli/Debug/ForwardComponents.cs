@@ -1,0 +1,9 @@
+namespace Flux2.Cli.Debug;
+
+/// <summary>Every component of <c>flux2 debug forward</c>.</summary>
+public static class ForwardComponents
+{
+    public static IReadOnlyList<IForwardComponent> All { get; } =
+    [
+    ];
+}

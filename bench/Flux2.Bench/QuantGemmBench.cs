@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Flux2.Core;
+using Flux2.Core.Numerics;
+using Flux2.Core.Quantization;
+using Flux2.Cpu.Gemm;
+using Flux2.Cpu.Threading;
+
+namespace Flux2.Bench;
+
+/// <summary>
+/// GEMM GFLOP/s on the klein-4B block Linears with the same weights stored as bf16, FP8 (per-tensor scale) and NVFP4
+/// (swizzled block scales), i.e. what decoding quantized weights in the panel packing costs, plus the weight bytes
+/// each format keeps in memory. Options: --rows M (default 512), --reps R (default 3), --threads T (default all).
+/// </summary>
+internal static unsafe class QuantGemmBench
+{
+    /// <summary>klein-4B (D 3072, MLP 9216): qkv, proj, mlp in, mlp out, single linear1, single linear2.</summary>
+    private static readonly (string Name, int N, int K)[] Shapes =
+        [("qkv", 9216, 3072), ("proj", 3072, 3072), ("mlp.0", 18432, 3072), ("mlp.2", 3072, 9216), ("linear1", 27648, 3072), ("linear2", 3072, 12288)];
+
+    public static int Run(string[] args)
+    {
+        int m = int.Parse(Option(args, "--rows") ?? "512");
+        int reps = int.Parse(Option(args, "--reps") ?? "3");
+        ComputePool.ConfigureShared(int.Parse(Option(args, "--threads") ?? Environment.ProcessorCount.ToString()));
+        Console.WriteLine($"kernel: {GemmKernel.Best.Name}; processors: {Environment.ProcessorCount}; rows {m}; best of {reps}");
+        Console.WriteLine($"{"layer",-8} {"N",6} {"K",6} | {"bf16",7} {"fp8",7} {"nvfp4",7} (GFLOP/s) | {"fp8/bf16",8} {"nvfp4/bf16",10} | weight MiB bf16 / fp8 / nvfp4");
+        foreach (var (name, n, k) in Shapes)
+        {
+            using var w = new Weights(n, k);
+            float* x = (float*)NativeMemory.AlignedAlloc((nuint)((long)m * k * 4), 64);
+            float* y = (float*)NativeMemory.AlignedAlloc((nuint)((long)m * n * 4), 64);
+            var rng = new Random(2);
+            for (long i = 0; i < (long)m * k; i++) x[i] = rng.NextSingle() - 0.5f;
+            double bf16 = 0, fp8 = 0, nvfp4 = 0;
+            for (int r = 0; r < reps; r++)
+            {
+                bf16 = Math.Max(bf16, Time(m, k, n, () => Gemm.Multiply(x, m, k, w.Bf16, y, n)));
+                fp8 = Math.Max(fp8, Time(m, k, n, () => Gemm.Multiply(x, m, k, w.Fp8, y, n)));
+                nvfp4 = Math.Max(nvfp4, Time(m, k, n, () => Gemm.Multiply(x, m, k, w.Nvfp4, y, n)));
+            }
+            NativeMemory.AlignedFree(x);
+            NativeMemory.AlignedFree(y);
+            Console.WriteLine($"{name,-8} {n,6} {k,6} | {bf16,7:F1} {fp8,7:F1} {nvfp4,7:F1}            | {fp8 / bf16,8:P0} {nvfp4 / bf16,10:P0} | " +
+                $"{w.Bf16.DataBytes / 1048576.0:F1} / {w.Fp8.DataBytes / 1048576.0:F1} / {(w.Nvfp4.DataBytes + w.ScaleBytes) / 1048576.0:F1}");
+        }
+        return 0;
+    }
+
+    private static double Time(int m, int k, int n, Action multiply)
+    {
+        var watch = Stopwatch.StartNew();
+        multiply();
+        return 2.0 * m * k * n / watch.Elapsed.TotalSeconds * 1e-9;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>One random Gaussian-like weight in the three stored formats, in native memory.</summary>
+    private sealed class Weights : IDisposable
+    {
+        private readonly List<nint> _blocks = [];
+        public readonly LinearWeight Bf16, Fp8, Nvfp4;
+        public readonly long ScaleBytes;
+
+        public Weights(int n, int k)
+        {
+            var rng = new Random(1);
+            var values = new float[(long)n * k];
+            ushort[] bf16 = new ushort[values.Length];
+            for (long i = 0; i < values.Length; i++)
+            {
+                bf16[i] = BFloat16Bits.FromFloat((rng.NextSingle() + rng.NextSingle() + rng.NextSingle() - 1.5f) * 0.05f);
+                values[i] = BFloat16Bits.ToFloat(bf16[i]);
+            }
+            Bf16 = new LinearWeight("bench.bf16", n, k, WeightFormat.BFloat16, Copy<ushort>(bf16));
+            var fp8 = Fp8Quantizer.Quantize(values, "bench.fp8");
+            Fp8 = new LinearWeight("bench.fp8", n, k, WeightFormat.Fp8E4M3, Copy<byte>(fp8.Weight), tensorScale: fp8.WeightScale);
+            var nv = Nvfp4Quantizer.Quantize(values, n, k, "bench.nvfp4");
+            ScaleBytes = nv.Scales.Length;
+            Nvfp4 = new LinearWeight("bench.nvfp4", n, k, WeightFormat.Nvfp4, Copy<byte>(nv.Weight), blockScales: Copy<byte>(nv.Scales),
+                scalesSwizzled: nv.Swizzled, scaleColumns: k / Nvfp4Quantizer.BlockSize, tensorScale: nv.WeightScale2);
+        }
+
+        private nint Copy<T>(T[] data) where T : unmanaged
+        {
+            nint p = (nint)NativeMemory.AlignedAlloc((nuint)((long)data.Length * sizeof(T)), 64);
+            data.AsSpan().CopyTo(new Span<T>((void*)p, data.Length));
+            _blocks.Add(p);
+            return p;
+        }
+
+        public void Dispose()
+        {
+            foreach (var p in _blocks) NativeMemory.AlignedFree((void*)p);
+        }
+    }
+}

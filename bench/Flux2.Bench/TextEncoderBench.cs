@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Flux2.Core;
+using Flux2.Core.Numerics;
+using Flux2.Cpu;
+using Flux2.Cpu.Threading;
+using Flux2.Models.TextEncoders;
+
+namespace Flux2.Bench;
+
+/// <summary>
+/// One prompt through the klein text encoder with Qwen3-4B shapes (hidden 2560, 32 query / 8 KV heads of 128, MLP 9728,
+/// FLUX.2's early exit after 27 of 36 layers) and random bf16 weights generated in memory: seconds per encode and the
+/// process's peak RSS (VmHWM). Options: --tokens L (default 512), --real R (real tokens, the rest right-padded; default 300),
+/// --layers N (run N layers; default 27), --reps R (default 2), --threads T (default: all processors).
+/// </summary>
+internal static unsafe class TextEncoderBench
+{
+    public static int Run(string[] args)
+    {
+        int tokens = int.Parse(Option(args, "--tokens") ?? "512");
+        int real = int.Parse(Option(args, "--real") ?? "300");
+        int layerCount = int.Parse(Option(args, "--layers") ?? "27");
+        int reps = int.Parse(Option(args, "--reps") ?? "2");
+        if (Option(args, "--threads") is { } threads) ComputePool.ConfigureShared(int.Parse(threads));
+
+        var config = new TextEncoderConfig
+        {
+            Architecture = TextEncoderArchitecture.Qwen3, HiddenSize = 2560, IntermediateSize = 9728, NumLayers = 36,
+            NumHeads = 32, NumKeyValueHeads = 8, HeadDim = 128, VocabSize = 151936, RmsNormEps = 1e-6, RopeTheta = 1e6,
+        };
+        int[] hiddenStates = config.FluxHiddenStateLayers.Where(k => k < layerCount).Append(layerCount).Distinct().ToArray();
+
+        var watch = Stopwatch.StartNew();
+        var buffers = new NativeBuffers();
+        var weights = RandomWeights(config, layerCount, buffers);
+        Console.WriteLine($"Qwen3-4B shapes, {layerCount} of {config.NumLayers} layers, {buffers.Bytes / 1e9:F2} GB of random bf16 weights "
+            + $"generated in {watch.Elapsed.TotalSeconds:F1} s; {ComputePool.Shared.ThreadCount} threads");
+
+        using var encoder = new TextEncoder(new CpuBackend(), config, weights, new TextEncoderOptions { HiddenStateLayers = hiddenStates });
+        var rng = new Random(1);
+        using var ids = Tensor.FromArray(Enumerable.Range(0, tokens).Select(_ => (long)rng.Next(config.VocabSize)).ToArray(), 1, tokens);
+        using var mask = Tensor.FromArray(Enumerable.Range(0, tokens).Select(i => i < real ? 1L : 0L).ToArray(), 1, tokens);
+        double best = double.PositiveInfinity;
+        for (int r = 0; r < reps; r++)
+        {
+            watch.Restart();
+            using var embeds = encoder.Encode(ids, mask);
+            double seconds = watch.Elapsed.TotalSeconds;
+            best = Math.Min(best, seconds);
+            Console.WriteLine($"encode {r + 1}: {seconds:F2} s -> {embeds.ShapeText}");
+        }
+        double flops = 2.0 * tokens * layerCount * LayerParameters(config);
+        Console.WriteLine($"best {best:F2} s ({flops / best * 1e-9:F1} GFLOP/s in the linears); peak RSS (VmHWM) {PeakRssGb():F2} GB");
+        return 0;
+    }
+
+    private static long LayerParameters(TextEncoderConfig c)
+    {
+        long q = (long)c.NumHeads * c.HeadDim, kv = (long)c.NumKeyValueHeads * c.HeadDim;
+        return c.HiddenSize * (2 * q + 2 * kv) + 3L * c.HiddenSize * c.IntermediateSize;
+    }
+
+    private static TextEncoderWeights RandomWeights(TextEncoderConfig c, int layerCount, NativeBuffers buffers)
+    {
+        int h = c.HiddenSize, d = c.HeadDim, q = c.NumHeads * d, kv = c.NumKeyValueHeads * d, m = c.IntermediateSize;
+        LinearWeight Linear(string name, int rows, int cols) => buffers.RandomBf16(name, rows, cols);
+        Tensor Norm(int size) => Tensor.FromArray(Enumerable.Range(0, size).Select(i => 1f + (i % 7 - 3) * 0.05f).ToArray(), size);
+        var layers = new List<TextEncoderLayerWeights>();
+        for (int i = 0; i < layerCount; i++)
+        {
+            layers.Add(new TextEncoderLayerWeights
+            {
+                InputNorm = Norm(h), QNorm = Norm(d), KNorm = Norm(d),
+                Q = Linear($"layers.{i}.q_proj", q, h), K = Linear($"layers.{i}.k_proj", kv, h),
+                V = Linear($"layers.{i}.v_proj", kv, h), O = Linear($"layers.{i}.o_proj", h, q),
+                PostAttentionNorm = Norm(h),
+                Gate = Linear($"layers.{i}.gate_proj", m, h), Up = Linear($"layers.{i}.up_proj", m, h), Down = Linear($"layers.{i}.down_proj", h, m),
+            });
+        }
+        return new TextEncoderWeights(Linear("embed_tokens", c.VocabSize, h), layers, buffers);
+    }
+
+    private static double PeakRssGb()
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line == null ? double.NaN : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1e6 * 1.024;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>Owns the native memory behind the random weights.</summary>
+    private sealed class NativeBuffers : IDisposable
+    {
+        private readonly List<nint> _buffers = [];
+        public long Bytes { get; private set; }
+
+        /// <summary>Uniform values with the variance of N(0, 1/fan_in), rounded to bf16, filled on all threads.</summary>
+        public LinearWeight RandomBf16(string name, int rows, int cols)
+        {
+            long count = (long)rows * cols;
+            var data = (ushort*)NativeMemory.AlignedAlloc((nuint)(count * 2), 64);
+            _buffers.Add((nint)data);
+            Bytes += count * 2;
+            float scale = MathF.Sqrt(3f / cols);
+            Parallel.For(0, rows, r =>
+            {
+                uint state = (uint)(r * 2654435761u) ^ (uint)name.GetHashCode() | 1;
+                ushort* row = data + (long)r * cols;
+                for (int i = 0; i < cols; i++)
+                {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    row[i] = BFloat16Bits.FromFloat((state * (1f / uint.MaxValue) * 2 - 1) * scale);
+                }
+            });
+            return new LinearWeight(name, rows, cols, WeightFormat.BFloat16, (nint)data, this);
+        }
+
+        public void Dispose()
+        {
+            foreach (var p in _buffers) NativeMemory.AlignedFree((void*)p);
+            _buffers.Clear();
+        }
+    }
+}

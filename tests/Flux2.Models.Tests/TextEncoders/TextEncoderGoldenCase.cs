@@ -1,0 +1,105 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Flux2.Core;
+using Flux2.Core.SafeTensors;
+using Flux2.Tests;
+
+namespace Flux2.Models.Tests.TextEncoders;
+
+/// <summary>One text-encoder golden case (golden README §5): te_NAME.json holds the transformers config.json under
+/// "config.json", te_NAME.safetensors the BF16 weights (HF names), te_NAME.io.safetensors inputs and outputs.</summary>
+public sealed class TextEncoderGoldenCase
+{
+    /// <summary>The golden tolerance for fp32 (golden README §5).</summary>
+    public const float Atol = 1e-3f, Rtol = 1e-4f;
+
+    public static readonly TextEncoderGoldenCase Qwen3 = new("te_qwen3_klein");
+    public static readonly TextEncoderGoldenCase Mistral = new("te_mistral_dev");
+
+    public string Name { get; }
+    public string WeightsPath => Fixtures.Golden(Name + ".safetensors");
+    public string IoPath => Fixtures.Golden(Name + ".io.safetensors");
+
+    private TextEncoderGoldenCase(string name) => Name = name;
+
+    public JsonObject Config()
+    {
+        var root = JsonNode.Parse(File.ReadAllText(Fixtures.Golden(Name + ".json")))!;
+        return (JsonObject)root["config.json"]!.DeepClone();
+    }
+
+    /// <summary>Writes the case's config.json (optionally edited) into <paramref name="dir"/>.</summary>
+    public string WriteConfig(TempDirectory dir, Action<JsonObject>? edit = null, string fileName = "config.json")
+    {
+        var config = Config();
+        edit?.Invoke(config);
+        var path = dir.File(fileName);
+        File.WriteAllText(path, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return path;
+    }
+
+    public (Tensor Ids, Tensor Mask) Inputs()
+    {
+        using var io = SafeTensorsFile.Open(IoPath);
+        var ids = io.Get("inputs.input_ids");
+        var mask = io.Get("inputs.attention_mask");
+        int[] shape = ids.Shape.Select(d => (int)d).ToArray();
+        return (Tensor.FromArray(ids.ToInt64Array(), shape), Tensor.FromArray(mask.ToInt64Array(), shape));
+    }
+
+    public float[] Expected(string name)
+    {
+        using var io = SafeTensorsFile.Open(IoPath);
+        return io.Get(name).ToFloat32Array();
+    }
+
+    /// <summary>Copies the golden weights to <paramref name="path"/>, keeping the tensors <paramref name="keep"/> accepts,
+    /// renamed by <paramref name="rename"/> and with bytes rewritten by <paramref name="rewrite"/> (name, bytes → bytes).</summary>
+    public void RewriteWeights(string path, Func<string, bool>? keep = null, Func<string, string>? rename = null,
+        Func<string, byte[], byte[]>? rewrite = null, IEnumerable<(string Name, DType DType, long[] Shape, byte[] Data)>? extra = null)
+    {
+        using var source = SafeTensorsFile.Open(WeightsPath);
+        var writer = new SafeTensorsWriter();
+        foreach (var name in source.Names)
+        {
+            if (keep != null && !keep(name)) continue;
+            var view = source.Get(name);
+            var data = view.ToByteArray();
+            if (rewrite != null) data = rewrite(name, data);
+            writer.Add(rename?.Invoke(name) ?? name, view.DType, view.Shape, data);
+        }
+        foreach (var (n, dtype, shape, data) in extra ?? []) writer.Add(n, dtype, shape, data);
+        writer.Write(path);
+    }
+
+    /// <summary>The largest |actual − expected| − (atol + rtol·|expected|); ≤ 0 means within tolerance.</summary>
+    public static double WorstExcess(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, out int worstIndex)
+    {
+        if (expected.Length != actual.Length) throw new ArgumentException($"{actual.Length} values, expected {expected.Length}");
+        double worst = double.NegativeInfinity;
+        worstIndex = -1;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double excess = Math.Abs((double)actual[i] - expected[i]) - (Atol + Rtol * Math.Abs(expected[i]));
+            if (double.IsNaN(excess)) excess = double.PositiveInfinity;
+            if (excess > worst) { worst = excess; worstIndex = i; }
+        }
+        return worst;
+    }
+
+    public static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    {
+        double excess = WorstExcess(expected, actual, out int i);
+        Assert.True(excess <= 0, $"{what}: element {i} is {actual[i]}, expected {expected[i]} (atol {Atol}, rtol {Rtol})");
+    }
+
+    /// <summary>Slot <paramref name="slot"/> of a [B, L, S·H] stack as a [B, L, H] array.</summary>
+    public static float[] Slot(Tensor stacked, int slot, int hidden)
+    {
+        int slots = stacked.Shape[2] / hidden, rows = stacked.Shape[0] * stacked.Shape[1];
+        var src = stacked.AsSpan<float>();
+        var result = new float[rows * hidden];
+        for (int r = 0; r < rows; r++) src.Slice((r * slots + slot) * hidden, hidden).CopyTo(result.AsSpan(r * hidden, hidden));
+        return result;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using Flux2.Core;
+using Flux2.Cpu;
+using Flux2.Cpu.Threading;
+using Flux2.Models;
+using Flux2.Models.Transformer;
+
+namespace Flux2.Bench;
+
+/// <summary>
+/// One transformer forward pass (one denoising step, batch 1, 512 text tokens) with random bf16 weights in memory.
+/// Reports seconds per step, GFLOP/s (every GEMM + attention), peak RSS (VmHWM) and managed bytes allocated per
+/// steady-state step. <c>step</c>: klein-4B shapes; <c>step-dev-single</c>: dev-shaped single blocks (hidden 6144).
+/// Options: --sizes 256,512 (pixels; image tokens = (px/16)²), --steps N (timed steps after one warm-up, default 2),
+/// --threads T, --naming bfl|diffusers (fused or split qkv, default bfl), --blocks N (step-dev-single, default 2).
+/// </summary>
+internal static class TransformerStepBench
+{
+    private const int TextTokens = 512;
+
+    public static int RunKlein(string[] args) =>
+        Run("klein-4B", Flux2Config.Klein4B(), args, defaultSizes: "256,512");
+
+    public static int RunDevSingle(string[] args)
+    {
+        int blocks = int.Parse(Option(args, "--blocks") ?? "2");
+        return Run($"dev, {blocks} single blocks only", Flux2Config.Dev() with { NumLayers = 0, NumSingleLayers = blocks }, args, defaultSizes: "256");
+    }
+
+    private static int Run(string label, Flux2Config config, string[] args, string defaultSizes)
+    {
+        int[] sizes = (Option(args, "--sizes") ?? defaultSizes).Split(',').Select(int.Parse).ToArray();
+        int steps = int.Parse(Option(args, "--steps") ?? "2");
+        var naming = (Option(args, "--naming") ?? "bfl") == "diffusers" ? TensorNaming.Diffusers : TensorNaming.Bfl;
+        if (Option(args, "--threads") is { } threads) ComputePool.ConfigureShared(int.Parse(threads));
+
+        var watch = Stopwatch.StartNew();
+        var weights = new TransformerStepWeights(config, naming);
+        Console.WriteLine($"{label}: {config.NumLayers} double + {config.NumSingleLayers} single blocks, hidden {config.InnerDim}, " +
+            $"{TextTokens} text tokens, {naming} naming; random bf16 weights {weights.Bytes / 1e9:F2} GB generated in {watch.Elapsed.TotalSeconds:F1} s; " +
+            $"{ComputePool.Shared.ThreadCount} threads");
+        using var model = new Flux2Transformer(config, naming, weights.Linear, weights.Vector, new CpuBackend(), weights);
+
+        foreach (int px in sizes)
+        {
+            int imageTokens = (px / 16) * (px / 16);
+            using var inputs = new StepInputs(config, imageTokens);
+            using var output = Tensor.Zeros(1, imageTokens, config.EffectiveOutChannels);
+            void Step() => model.Forward(inputs.Hidden, inputs.Encoder, inputs.Timestep, inputs.Guidance, inputs.ImgIds, inputs.TxtIds, output);
+
+            Step(); // warm-up: buffers, JIT, first touch of the weights
+            var times = new List<double>();
+            long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            for (int s = 0; s < steps; s++)
+            {
+                watch.Restart();
+                Step();
+                times.Add(watch.Elapsed.TotalSeconds);
+            }
+            long allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / Math.Max(1, steps);
+            var (gemm, attention) = StepFlops(config, imageTokens, TextTokens);
+            double mean = times.Average();
+            Console.WriteLine($"{px}x{px} ({imageTokens} image tokens): {mean:F2} s/step (min {times.Min():F2}, {steps} steps), " +
+                $"{(gemm + attention) / mean * 1e-9:F1} GFLOP/s ({(gemm + attention) * 1e-12:F2} TFLOP/step: GEMM {gemm * 1e-12:F2}, attention {attention * 1e-12:F2}), " +
+                $"managed allocation {allocated} B/step");
+        }
+        Console.WriteLine($"peak RSS (VmHWM) {PeakRssGb():F2} GB");
+        return 0;
+    }
+
+    /// <summary>FLOPs of one forward pass at batch 1: 2·M·N·K per Linear, 4·L²·D per attention (QKᵀ and PV).</summary>
+    private static (double Gemm, double Attention) StepFlops(Flux2Config c, int imageTokens, int textTokens)
+    {
+        double d = c.InnerDim, m = c.MlpHidden, l = imageTokens + textTokens, tg = c.TimestepGuidanceChannels;
+        double gemm = 2 * (tg * d + d * d) * (c.GuidanceEmbeds ? 2 : 1)   // time (and guidance) MLPs
+            + 2 * d * (6 * d + 6 * d + 3 * d + 2 * d)                       // modulations
+            + 2 * imageTokens * c.InChannels * d + 2 * textTokens * c.JointAttentionDim * d
+            + c.NumLayers * 2 * l * (3 * d * d + d * d + 2 * m * d + m * d) // double blocks, both streams
+            + c.NumSingleLayers * 2 * l * ((3 * d + 2 * m) * d + (d + m) * d)
+            + 2 * imageTokens * d * c.EffectiveOutChannels;
+        double attention = (c.NumLayers + c.NumSingleLayers) * 4 * l * l * d;
+        return (gemm, attention);
+    }
+
+    private static double PeakRssGb()
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line == null ? double.NaN : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1e6 * 1.024;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>Random latents and text features, ids of a square image grid (0, y, x, 0) and of the text (0, 0, 0, i).</summary>
+    private sealed class StepInputs : IDisposable
+    {
+        public Tensor Hidden { get; }
+        public Tensor Encoder { get; }
+        public Tensor Timestep { get; } = Tensor.FromArray([0.5f], 1);
+        public Tensor? Guidance { get; }
+        public Tensor ImgIds { get; }
+        public Tensor TxtIds { get; }
+
+        public StepInputs(Flux2Config config, int imageTokens)
+        {
+            var rng = new Random(7);
+            Hidden = Tensor.Zeros(1, imageTokens, config.InChannels);
+            Encoder = Tensor.Zeros(1, TextTokens, config.JointAttentionDim);
+            foreach (var t in new[] { Hidden, Encoder })
+            {
+                var span = t.AsSpan<float>();
+                for (int i = 0; i < span.Length; i++) span[i] = rng.NextSingle() * 2 - 1;
+            }
+            Guidance = config.GuidanceEmbeds ? Tensor.FromArray([4f], 1) : null;
+            int side = (int)Math.Sqrt(imageTokens);
+            ImgIds = Tensor.Zeros(DType.Int64, imageTokens, 4);
+            var img = ImgIds.AsSpan<long>();
+            for (int i = 0; i < imageTokens; i++) (img[4 * i + 1], img[4 * i + 2]) = (i / side, i % side);
+            TxtIds = Tensor.Zeros(DType.Int64, TextTokens, 4);
+            var txt = TxtIds.AsSpan<long>();
+            for (int i = 0; i < TextTokens; i++) txt[4 * i + 3] = i;
+        }
+
+        public void Dispose()
+        {
+            foreach (var t in new[] { Hidden, Encoder, Timestep, Guidance, ImgIds, TxtIds }) t?.Dispose();
+        }
+    }
+}

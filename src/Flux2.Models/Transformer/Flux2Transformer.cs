@@ -1,0 +1,386 @@
+using Flux2.Core;
+using Flux2.Core.Backend;
+using Flux2.Core.Checkpoints;
+using Flux2.Core.Quantization;
+using Flux2.Core.SafeTensors;
+
+namespace Flux2.Models.Transformer;
+
+/// <summary>
+/// The FLUX.2 transformer (diffusers <c>Flux2Transformer2DModel</c>, BFL <c>Flux2</c>), spec §3. Weights stay in the
+/// checkpoint's stored format, memory-mapped; the model only calls <see cref="IBackend"/> ops. Activation buffers
+/// are sized once per (batch, image tokens, text tokens) and reused, so a steady-state forward pass allocates nothing.
+/// Not thread-safe: one forward pass at a time.
+/// </summary>
+public sealed class Flux2Transformer : IDisposable
+{
+    /// <summary>The t and g inputs are σ-like values in [0, 1]; the model embeds 1000·t (spec §3.2).</summary>
+    private const float TimestepMultiplier = 1000f;
+
+    private sealed record DoubleStream(LinearWeight[] Qkv, Tensor NormQ, Tensor NormK, LinearWeight Out, LinearWeight MlpIn, LinearWeight MlpOut);
+    private sealed record DoubleBlock(DoubleStream Img, DoubleStream Txt);
+    private sealed record SingleBlock(LinearWeight Linear1, LinearWeight Linear2, Tensor NormQ, Tensor NormK);
+
+    private readonly IBackend _backend;
+    private readonly IDisposable? _owner;
+    private readonly List<Tensor> _normWeights = [];
+    private readonly LinearWeight _imgIn, _txtIn, _time1, _time2, _modImg, _modTxt, _modSingle, _finalMod, _projOut;
+    private readonly LinearWeight? _guidance1, _guidance2;
+    private readonly DoubleBlock[] _doubleBlocks;
+    private readonly SingleBlock[] _singleBlocks;
+    private readonly int _finalShiftColumn, _finalScaleColumn;
+    private Flux2TransformerActivations? _act;
+
+    public Flux2Config Config { get; }
+    public TensorNaming Naming { get; }
+
+    /// <summary>Optional sink for intermediate tensors, named as the golden <c>trace.*</c> tensors (without the prefix):
+    /// timestep_proj, temb, mod_double_img, img_in, rope_cos ([L, head_dim/2], one value per pair), double_blocks.N.img,
+    /// single_blocks.N, final_norm, ... The tensor is only valid during the call.</summary>
+    public Action<string, Tensor>? Trace { get; set; }
+
+    /// <summary>Loads a transformer from a BFL or diffusers single .safetensors file, a shard index, a diffusers
+    /// transformer/ folder or a diffusers repository. The config comes from <paramref name="configPath"/>, else the
+    /// folder's config.json, else the tensor shapes (spec §4.7).</summary>
+    public static Flux2Transformer Load(string path, IBackend backend, string? configPath = null)
+    {
+        var source = CheckpointSource.Discover(path);
+        var component = source.Layout == CheckpointLayout.DiffusersRepository
+            ? source.Component("transformer") ?? throw new CheckpointException(path, "the diffusers repository has no transformer/ folder")
+            : source.Components[0];
+        var weights = component.WeightsPath
+            ?? throw new CheckpointException(component.Directory, "no transformer weights (diffusion_pytorch_model.safetensors or its .index.json)");
+        var checkpoint = SafeTensorsCheckpoint.Open(weights);
+        try
+        {
+            return FromCheckpoint(checkpoint, Flux2ConfigInference.Load(checkpoint, configPath ?? component.ConfigPath), backend);
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Builds the model over an open checkpoint (which it then owns) whose shapes match <paramref name="config"/>.
+    /// Every Linear weight comes from <see cref="LinearWeightLoader"/>, so quantized checkpoints run unchanged.</summary>
+    public static Flux2Transformer FromCheckpoint(SafeTensorsCheckpoint checkpoint, Flux2Config config, IBackend backend)
+    {
+        var tensors = checkpoint.Names.Select(checkpoint.Info).ToList();
+        var naming = Flux2ConfigInference.RequireNaming(tensors, checkpoint.Path);
+        Flux2ConfigInference.CheckShapes(config, tensors, naming, checkpoint.Path);
+        config = Quantization.Flux2QuantizationPlan.Create(config, checkpoint).Config;
+        var fullName = checkpoint.Names.ToDictionary(Flux2WeightMap.StripPrefix, n => n, StringComparer.Ordinal);
+        return new Flux2Transformer(config, naming, name => LinearWeightLoader.Load(checkpoint, fullName[name]),
+            name => checkpoint.Get(fullName[name]).ToFloat32Array(), backend, checkpoint);
+    }
+
+    /// <summary>Builds the model from weights looked up by their <paramref name="naming"/> names (without prefix):
+    /// <paramref name="linear"/> gives Linear weights, <paramref name="vector"/> the QK-norm weights.
+    /// <paramref name="owner"/> (the memory the weights live in) is disposed with the model.</summary>
+    public Flux2Transformer(Flux2Config config, TensorNaming naming, Func<string, LinearWeight> linear, Func<string, float[]> vector,
+        IBackend backend, IDisposable? owner = null)
+    {
+        _owner = owner;
+        _backend = backend;
+        Config = config;
+        Naming = naming;
+        Tensor Norm(string name)
+        {
+            var values = vector(name);
+            var t = Tensor.FromArray(values, values.Length);
+            _normWeights.Add(t);
+            return t;
+        }
+        DoubleStream Stream(DoubleStreamNames n) =>
+            new(n.Qkv.Select(linear).ToArray(), Norm(n.NormQ), Norm(n.NormK), linear(n.Out), linear(n.MlpIn), linear(n.MlpOut));
+
+        var names = Flux2TensorNames.For(naming);
+        _imgIn = linear(names.ImgIn);
+        _txtIn = linear(names.TxtIn);
+        _time1 = linear(names.TimeLinear1);
+        _time2 = linear(names.TimeLinear2);
+        if (config.GuidanceEmbeds)
+        {
+            _guidance1 = linear(names.GuidanceLinear1);
+            _guidance2 = linear(names.GuidanceLinear2);
+        }
+        _modImg = linear(names.ModDoubleImg);
+        _modTxt = linear(names.ModDoubleTxt);
+        _modSingle = linear(names.ModSingle);
+        _finalMod = linear(names.FinalModulation);
+        _projOut = linear(names.ProjOut);
+        _doubleBlocks = Enumerable.Range(0, config.NumLayers).Select(i => new DoubleBlock(Stream(names.DoubleImg(i)), Stream(names.DoubleTxt(i)))).ToArray();
+        _singleBlocks = Enumerable.Range(0, config.NumSingleLayers).Select(j =>
+        {
+            var n = names.Single(j);
+            return new SingleBlock(linear(n.Linear1), linear(n.Linear2), Norm(n.NormQ), Norm(n.NormK));
+        }).ToArray();
+
+        // BFL keeps the final modulation rows as [shift | scale]; diffusers swapped them to [scale | shift] (spec §3.9).
+        int d = config.InnerDim;
+        (_finalShiftColumn, _finalScaleColumn) = names.FinalModulationShiftFirst ? (0, d) : (d, 0);
+    }
+
+    /// <summary>The forward pass into a new output tensor [B, L, out_channels] (the caller disposes it).</summary>
+    public Tensor Forward(Tensor hiddenStates, Tensor encoderHiddenStates, Tensor timestep, Tensor? guidance, Tensor imgIds, Tensor txtIds)
+    {
+        var (batch, imageTokens, _) = ValidateInputs(hiddenStates, encoderHiddenStates, timestep, guidance, imgIds, txtIds);
+        var output = Tensor.Zeros(batch, imageTokens, Config.EffectiveOutChannels);
+        try
+        {
+            Forward(hiddenStates, encoderHiddenStates, timestep, guidance, imgIds, txtIds, output);
+            return output;
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The forward pass (spec §3). <paramref name="hiddenStates"/> [B, L, 128] holds the noisy image tokens then any
+    /// reference tokens; <paramref name="encoderHiddenStates"/> [B, Ltxt, ctx]; <paramref name="timestep"/> [B] is σ
+    /// (the model embeds 1000·σ); <paramref name="guidance"/> [B] is used by models with a guidance embedder (dev) and
+    /// ignored otherwise; <paramref name="imgIds"/> [L, 4] or [B', L, 4] and <paramref name="txtIds"/> [Ltxt, 4] or
+    /// [B', Ltxt, 4] are Int64 positions of which only batch element 0 is used. Writes <paramref name="output"/> [B, L, out].
+    /// </summary>
+    public void Forward(Tensor hiddenStates, Tensor encoderHiddenStates, Tensor timestep, Tensor? guidance, Tensor imgIds, Tensor txtIds, Tensor output)
+    {
+        var (batch, imageTokens, textTokens) = ValidateInputs(hiddenStates, encoderHiddenStates, timestep, guidance, imgIds, txtIds);
+        if (output.DType != DType.Float32 || output.Rank != 3 || output.Shape[0] != batch || output.Shape[1] != imageTokens || output.Shape[2] != Config.EffectiveOutChannels)
+            throw new Flux2Exception($"transformer output must be Float32 [{batch}, {imageTokens}, {Config.EffectiveOutChannels}], found {output.ShapeText} {output.DType}");
+        if (_act == null || !_act.Fits(batch, imageTokens, textTokens))
+        {
+            _act?.Dispose();
+            _act = null;
+            _act = new Flux2TransformerActivations(Config, batch, imageTokens, textTokens);
+        }
+        var a = _act;
+        var be = _backend;
+        int d = Config.InnerDim;
+
+        // §3.2 time (and guidance) embedding → temb [B, D].
+        be.TimestepEmbedding(timestep, TimestepMultiplier, a.TimeProjection);
+        Emit("timestep_proj", a.TimeProjection);
+        Mlp(a.TimeProjection, _time1, _time2, a.Temb, accumulate: false);
+        Emit("temb_timestep", a.Temb);
+        if (_guidance1 != null && _guidance2 != null && guidance != null)
+        {
+            be.TimestepEmbedding(guidance, TimestepMultiplier, a.GuidanceProjection);
+            Emit("guidance_proj", a.GuidanceProjection);
+            if (Trace != null)
+            {
+                Mlp(a.GuidanceProjection, _guidance1, _guidance2, a.TembGuidance, accumulate: false);
+                Emit("temb_guidance", a.TembGuidance);
+            }
+            Mlp(a.GuidanceProjection, _guidance1, _guidance2, a.Temb, accumulate: true);
+        }
+        Emit("temb", a.Temb);
+
+        // §3.3 shared modulation: (shift, scale, gate) chunks of width D.
+        be.Silu(a.Temb, a.SiluTemb);
+        be.Linear(a.SiluTemb, _modImg, a.ModDoubleImg);
+        be.Linear(a.SiluTemb, _modTxt, a.ModDoubleTxt);
+        be.Linear(a.SiluTemb, _modSingle, a.ModSingle);
+        be.Linear(a.SiluTemb, _finalMod, a.ModFinal);
+        Emit("mod_double_img", a.ModDoubleImg);
+        Emit("mod_double_txt", a.ModDoubleTxt);
+        Emit("mod_single", a.ModSingle);
+
+        // §3.4 input embedders; §3.5 RoPE over ids = [txt_ids; img_ids] (text first).
+        be.Linear(hiddenStates, _imgIn, a.Img);
+        be.Linear(encoderHiddenStates, _txtIn, a.Txt);
+        Emit("img_in", a.Img);
+        Emit("txt_in", a.Txt);
+        UpdateRope(a, imgIds, txtIds);
+        Emit("rope_cos", a.RopeCos);
+        Emit("rope_sin", a.RopeSin);
+
+        for (int i = 0; i < _doubleBlocks.Length; i++)
+        {
+            DoubleBlockForward(a, _doubleBlocks[i]);
+            if (Trace != null)
+            {
+                Trace($"double_blocks.{i}.img", a.Img);
+                Trace($"double_blocks.{i}.txt", a.Txt);
+            }
+        }
+
+        // §3.7 h = concat(txt, img).
+        for (int b = 0; b < batch; b++)
+        {
+            be.CopyColumns(a.TxtRows[b], 0, d, a.HiddenTxtRows[b]);
+            be.CopyColumns(a.ImgRows[b], 0, d, a.HiddenImgRows[b]);
+        }
+        for (int j = 0; j < _singleBlocks.Length; j++)
+        {
+            SingleBlockForward(a, _singleBlocks[j]);
+            if (Trace != null) Trace($"single_blocks.{j}", a.Hidden);
+        }
+
+        // §3.9 final layer on the image rows (text dropped; reference tokens kept).
+        for (int b = 0; b < batch; b++)
+            be.ModulatedLayerNorm(a.HiddenImgRows[b], a.FinalNormedRows[b], a.ModFinalRows[b], _finalShiftColumn, _finalScaleColumn, (float)Config.Eps);
+        if (Trace != null)
+        {
+            be.CopyColumns(a.ModFinal, _finalShiftColumn, d, a.FinalShift);
+            be.CopyColumns(a.ModFinal, _finalScaleColumn, d, a.FinalScale);
+            Trace("final_shift", a.FinalShift);
+            Trace("final_scale", a.FinalScale);
+            Trace("final_norm", a.FinalNormed);
+        }
+        be.Linear(a.FinalNormed, _projOut, output);
+    }
+
+    /// <summary>§3.6: one double-stream block on a.Img and a.Txt, with joint attention over [txt, img].</summary>
+    private void DoubleBlockForward(Flux2TransformerActivations a, DoubleBlock block)
+    {
+        var be = _backend;
+        int d = Config.InnerDim, m = Config.MlpHidden;
+        float eps = (float)Config.Eps;
+
+        // Attention: modulated norm, q|k|v into the joint buffer (text rows first), per-head QK norm, RoPE, SDPA.
+        be.ModulatedLayerNorm(a.Img, a.ImgNormed, a.ModDoubleImg, 0 * d, 1 * d, eps);
+        be.ModulatedLayerNorm(a.Txt, a.TxtNormed, a.ModDoubleTxt, 0 * d, 1 * d, eps);
+        for (int b = 0; b < a.Batch; b++)
+        {
+            ProjectQkv(a.ImgNormedRows[b], block.Img, a.QkvImgRows[b]);
+            ProjectQkv(a.TxtNormedRows[b], block.Txt, a.QkvTxtRows[b]);
+        }
+        for (int b = 0; b < a.Batch; b++)
+        {
+            QkNorm(a.QkvImgRows[b], block.Img);
+            QkNorm(a.QkvTxtRows[b], block.Txt);
+        }
+        RopeAttention(a.JointQkv, a.JointAttention);
+        for (int b = 0; b < a.Batch; b++)
+        {
+            be.Linear(a.AttentionImgRows[b], block.Img.Out, a.ImgUpdateRows[b]);
+            be.Linear(a.AttentionTxtRows[b], block.Txt.Out, a.TxtUpdateRows[b]);
+        }
+        be.AddGated(a.Img, a.ImgUpdate, a.ModDoubleImg, 2 * d);
+        be.AddGated(a.Txt, a.TxtUpdate, a.ModDoubleTxt, 2 * d);
+
+        // Feed-forward: x += gate_mlp · linear_out(SwiGLU(linear_in(Mod(x)))).
+        FeedForward(a.Img, a.ImgNormed, a.ImgMlpHidden, a.ImgMlpGated, a.ImgUpdate, a.ModDoubleImg, block.Img, m, eps);
+        FeedForward(a.Txt, a.TxtNormed, a.TxtMlpHidden, a.TxtMlpGated, a.TxtUpdate, a.ModDoubleTxt, block.Txt, m, eps);
+    }
+
+    private void FeedForward(Tensor x, Tensor normed, Tensor hidden, Tensor gated, Tensor update, Tensor mod, DoubleStream w, int m, float eps)
+    {
+        int d = Config.InnerDim;
+        _backend.ModulatedLayerNorm(x, normed, mod, 3 * d, 4 * d, eps);
+        _backend.Linear(normed, w.MlpIn, hidden);
+        _backend.SwiGlu(hidden, 0, m, gated);
+        _backend.Linear(gated, w.MlpOut, update);
+        _backend.AddGated(x, update, mod, 5 * d);
+    }
+
+    /// <summary>A stream's q | k | v into consecutive column ranges: one fused weight (BFL) or three (diffusers).</summary>
+    private void ProjectQkv(Tensor x, DoubleStream w, Tensor qkv)
+    {
+        int column = 0;
+        foreach (var part in w.Qkv)
+        {
+            _backend.Linear(x, part, qkv, column);
+            column += part.OutFeatures;
+        }
+    }
+
+    /// <summary>§3.7: one single-stream block on a.Hidden.</summary>
+    private void SingleBlockForward(Flux2TransformerActivations a, SingleBlock block)
+    {
+        var be = _backend;
+        int d = Config.InnerDim, m = Config.MlpHidden;
+        be.ModulatedLayerNorm(a.Hidden, a.HiddenNormed, a.ModSingle, 0 * d, 1 * d, (float)Config.Eps);
+        be.Linear(a.HiddenNormed, block.Linear1, a.Fused);
+        be.RmsNorm(a.Fused, a.Fused, block.NormQ, (float)Config.Eps, 0, d);
+        be.RmsNorm(a.Fused, a.Fused, block.NormK, (float)Config.Eps, d, d);
+        RopeAttention(a.Fused, a.AttentionAndMlp);
+        be.SwiGlu(a.Fused, 3 * d, m, a.AttentionAndMlp, d);
+        be.Linear(a.AttentionAndMlp, block.Linear2, a.HiddenUpdate);
+        be.AddGated(a.Hidden, a.HiddenUpdate, a.ModSingle, 2 * d);
+    }
+
+    /// <summary>Per-head RMSNorm of a stream's q = columns [0, D) and k = [D, 2D), each with the stream's own weights.</summary>
+    private void QkNorm(Tensor qkv, DoubleStream w)
+    {
+        int d = Config.InnerDim;
+        _backend.RmsNorm(qkv, qkv, w.NormQ, (float)Config.Eps, 0, d);
+        _backend.RmsNorm(qkv, qkv, w.NormK, (float)Config.Eps, d, d);
+    }
+
+    /// <summary>RoPE on q = columns [0, D) and k = [D, 2D) of a joint-sequence buffer, then attention with v = [2D, 3D)
+    /// into columns [0, D) of <paramref name="output"/>.</summary>
+    private void RopeAttention(Tensor qkv, Tensor output)
+    {
+        var a = _act!;
+        int d = Config.InnerDim, heads = Config.NumAttentionHeads, headDim = Config.AttentionHeadDim;
+        _backend.InterleavedRope(qkv, 0, heads, a.RopeCos, a.RopeSin);
+        _backend.InterleavedRope(qkv, d, heads, a.RopeCos, a.RopeSin);
+        _backend.Attention(qkv, 0, qkv, d, qkv, 2 * d, output, 0, heads, headDim, 1f / MathF.Sqrt(headDim));
+    }
+
+    /// <summary>linear_2(SiLU(linear_1(x))) into y (or added to y).</summary>
+    private void Mlp(Tensor x, LinearWeight linear1, LinearWeight linear2, Tensor y, bool accumulate)
+    {
+        var hidden = _act!.EmbedHidden;
+        _backend.Linear(x, linear1, hidden);
+        _backend.Silu(hidden, hidden);
+        _backend.Linear(hidden, linear2, y, 0, accumulate);
+    }
+
+    /// <summary>ids = [txt_ids; img_ids] of batch element 0; the tables are rebuilt only when the ids change.</summary>
+    private void UpdateRope(Flux2TransformerActivations a, Tensor imgIds, Tensor txtIds)
+    {
+        int axes = Config.AxesDimsRope.Count;
+        var ids = a.Ids.AsSpan<long>();
+        txtIds.AsSpan<long>()[..(a.TextTokens * axes)].CopyTo(ids);
+        imgIds.AsSpan<long>()[..(a.ImageTokens * axes)].CopyTo(ids[(a.TextTokens * axes)..]);
+        if (a.RopeIdsBuiltFor != null && ids.SequenceEqual(a.RopeIdsBuiltFor)) return;
+        _backend.RopeTable(a.Ids, Config.AxesDimsRope, Config.RopeTheta, a.RopeCos, a.RopeSin);
+        a.RopeIdsBuiltFor = ids.ToArray();
+    }
+
+    private void Emit(string name, Tensor t) => Trace?.Invoke(name, t);
+
+    private (int Batch, int ImageTokens, int TextTokens) ValidateInputs(Tensor hidden, Tensor encoder, Tensor timestep, Tensor? guidance,
+        Tensor imgIds, Tensor txtIds)
+    {
+        static string Shape(Tensor t) => $"{t.ShapeText} {t.DType}";
+        if (hidden.DType != DType.Float32 || hidden.Rank != 3 || hidden.Shape[2] != Config.InChannels || hidden.Shape[0] < 1 || hidden.Shape[1] < 1)
+            throw new Flux2Exception($"transformer input hidden_states must be Float32 [B, L, {Config.InChannels}] with B, L >= 1, found {Shape(hidden)}");
+        int batch = hidden.Shape[0], imageTokens = hidden.Shape[1];
+        if (encoder.DType != DType.Float32 || encoder.Rank != 3 || encoder.Shape[0] != batch || encoder.Shape[2] != Config.JointAttentionDim || encoder.Shape[1] < 1)
+            throw new Flux2Exception($"transformer input encoder_hidden_states must be Float32 [{batch}, L_txt, {Config.JointAttentionDim}] with L_txt >= 1, found {Shape(encoder)}");
+        int textTokens = encoder.Shape[1];
+        if (timestep.DType != DType.Float32 || timestep.Rank != 1 || timestep.Shape[0] != batch)
+            throw new Flux2Exception($"transformer input timestep must be Float32 [{batch}], found {Shape(timestep)}");
+        if (guidance != null && Config.GuidanceEmbeds && (guidance.DType != DType.Float32 || guidance.Rank != 1 || guidance.Shape[0] != batch))
+            throw new Flux2Exception($"transformer input guidance must be Float32 [{batch}], found {Shape(guidance)}");
+        CheckIds(imgIds, "img_ids", imageTokens, batch, "the image and reference tokens of hidden_states");
+        CheckIds(txtIds, "txt_ids", textTokens, batch, "the text tokens of encoder_hidden_states");
+        return (batch, imageTokens, textTokens);
+    }
+
+    /// <summary>Ids are exact Int64 positions, one row per token (a float/bf16 id path would round positions, spec §12.8).</summary>
+    private void CheckIds(Tensor ids, string name, int tokens, int batch, string what)
+    {
+        int axes = Config.AxesDimsRope.Count;
+        bool ok = ids.DType == DType.Int64 && (ids.Rank == 2 && ids.Shape[0] == tokens && ids.Shape[1] == axes
+            || ids.Rank == 3 && (ids.Shape[0] == 1 || ids.Shape[0] == batch) && ids.Shape[1] == tokens && ids.Shape[2] == axes);
+        if (!ok)
+            throw new Flux2Exception($"transformer input {name} must be Int64 [{tokens}, {axes}] or [B, {tokens}, {axes}], one row per token of {what}; found {ids.ShapeText} {ids.DType}");
+    }
+
+    public void Dispose()
+    {
+        _act?.Dispose();
+        _act = null;
+        foreach (var t in _normWeights) t.Dispose();
+        _normWeights.Clear();
+        _owner?.Dispose();
+    }
+}

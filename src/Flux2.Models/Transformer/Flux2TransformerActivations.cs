@@ -1,0 +1,172 @@
+using Flux2.Core;
+
+namespace Flux2.Models.Transformer;
+
+/// <summary>
+/// Every activation buffer of one <see cref="Flux2Transformer"/> forward pass, sized for one (batch, image tokens,
+/// text tokens) and reused across calls, together with the per-batch-element views the double blocks need
+/// (a stream's rows inside the joint [text, image] sequence).
+/// </summary>
+internal sealed class Flux2TransformerActivations : IDisposable
+{
+    private readonly List<Tensor> _owned = [];
+
+    public int Batch { get; }
+    public int ImageTokens { get; }
+    public int TextTokens { get; }
+    public int Tokens => TextTokens + ImageTokens;
+
+    // Time, guidance and the shared modulation vectors.
+    public Tensor TimeProjection { get; }
+    public Tensor GuidanceProjection { get; }
+    public Tensor EmbedHidden { get; }
+    public Tensor Temb { get; }
+    public Tensor TembGuidance { get; }
+    public Tensor SiluTemb { get; }
+    public Tensor ModDoubleImg { get; }
+    public Tensor ModDoubleTxt { get; }
+    public Tensor ModSingle { get; }
+    public Tensor ModFinal { get; }
+
+    // RoPE over the joint sequence (text rows first), rebuilt only when the ids change.
+    public Tensor Ids { get; }
+    public Tensor RopeCos { get; }
+    public Tensor RopeSin { get; }
+    public long[]? RopeIdsBuiltFor { get; set; }
+
+    // Double-stream blocks.
+    public Tensor Img { get; }
+    public Tensor Txt { get; }
+    public Tensor ImgNormed { get; }
+    public Tensor TxtNormed { get; }
+    public Tensor ImgUpdate { get; }
+    public Tensor TxtUpdate { get; }
+    public Tensor ImgMlpHidden { get; }
+    public Tensor TxtMlpHidden { get; }
+    public Tensor ImgMlpGated { get; }
+    public Tensor TxtMlpGated { get; }
+    /// <summary>[B, Ltxt + Limg, 3D]: q | k | v of the joint sequence.</summary>
+    public Tensor JointQkv { get; }
+    /// <summary>[B, Ltxt + Limg, D]: the joint attention output.</summary>
+    public Tensor JointAttention { get; }
+
+    // Single-stream blocks.
+    /// <summary>[B, Ltxt + Limg, D]: the joint hidden state h = [txt, img].</summary>
+    public Tensor Hidden { get; }
+    public Tensor HiddenNormed { get; }
+    public Tensor HiddenUpdate { get; }
+    /// <summary>[B, L, 3D + 2M]: the fused single-block projection [q | k | v | gate | up].</summary>
+    public Tensor Fused { get; }
+    /// <summary>[B, L, D + M]: [attention | MLP], the input of the single-block output projection.</summary>
+    public Tensor AttentionAndMlp { get; }
+
+    // Final layer.
+    public Tensor FinalNormed { get; }
+    public Tensor FinalShift { get; }
+    public Tensor FinalScale { get; }
+
+    // Per batch element b: views of rows of the tensors above.
+    public Tensor[] ImgNormedRows { get; }
+    public Tensor[] TxtNormedRows { get; }
+    public Tensor[] ImgUpdateRows { get; }
+    public Tensor[] TxtUpdateRows { get; }
+    public Tensor[] ImgRows { get; }
+    public Tensor[] TxtRows { get; }
+    public Tensor[] QkvImgRows { get; }
+    public Tensor[] QkvTxtRows { get; }
+    public Tensor[] AttentionImgRows { get; }
+    public Tensor[] AttentionTxtRows { get; }
+    public Tensor[] HiddenImgRows { get; }
+    public Tensor[] HiddenTxtRows { get; }
+    public Tensor[] FinalNormedRows { get; }
+    public Tensor[] ModFinalRows { get; }
+
+    public Flux2TransformerActivations(Flux2Config config, int batch, int imageTokens, int textTokens)
+    {
+        Batch = batch;
+        ImageTokens = imageTokens;
+        TextTokens = textTokens;
+        int d = config.InnerDim, m = config.MlpHidden, l = Tokens;
+
+        TimeProjection = New(batch, config.TimestepGuidanceChannels);
+        GuidanceProjection = New(batch, config.TimestepGuidanceChannels);
+        EmbedHidden = New(batch, d);
+        Temb = New(batch, d);
+        TembGuidance = New(batch, d);
+        SiluTemb = New(batch, d);
+        ModDoubleImg = New(batch, 6 * d);
+        ModDoubleTxt = New(batch, 6 * d);
+        ModSingle = New(batch, 3 * d);
+        ModFinal = New(batch, 2 * d);
+
+        Ids = Own(Tensor.Zeros(DType.Int64, l, config.AxesDimsRope.Count));
+        RopeCos = New(l, config.AttentionHeadDim / 2);
+        RopeSin = New(l, config.AttentionHeadDim / 2);
+
+        Img = New(batch, imageTokens, d);
+        Txt = New(batch, textTokens, d);
+        ImgNormed = New(batch, imageTokens, d);
+        TxtNormed = New(batch, textTokens, d);
+        ImgUpdate = New(batch, imageTokens, d);
+        TxtUpdate = New(batch, textTokens, d);
+        ImgMlpHidden = New(batch, imageTokens, 2 * m);
+        TxtMlpHidden = New(batch, textTokens, 2 * m);
+        ImgMlpGated = New(batch, imageTokens, m);
+        TxtMlpGated = New(batch, textTokens, m);
+        JointQkv = New(batch, l, 3 * d);
+        JointAttention = New(batch, l, d);
+
+        Hidden = New(batch, l, d);
+        HiddenNormed = New(batch, l, d);
+        HiddenUpdate = New(batch, l, d);
+        Fused = New(batch, l, 3 * d + 2 * m);
+        AttentionAndMlp = New(batch, l, d + m);
+
+        FinalNormed = New(batch, imageTokens, d);
+        FinalShift = New(batch, d);
+        FinalScale = New(batch, d);
+
+        ImgNormedRows = PerBatch(ImgNormed);
+        TxtNormedRows = PerBatch(TxtNormed);
+        ImgUpdateRows = PerBatch(ImgUpdate);
+        TxtUpdateRows = PerBatch(TxtUpdate);
+        ImgRows = PerBatch(Img);
+        TxtRows = PerBatch(Txt);
+        QkvTxtRows = JointRows(JointQkv, 0, textTokens);
+        QkvImgRows = JointRows(JointQkv, textTokens, imageTokens);
+        AttentionTxtRows = JointRows(JointAttention, 0, textTokens);
+        AttentionImgRows = JointRows(JointAttention, textTokens, imageTokens);
+        HiddenTxtRows = JointRows(Hidden, 0, textTokens);
+        HiddenImgRows = JointRows(Hidden, textTokens, imageTokens);
+        FinalNormedRows = PerBatch(FinalNormed);
+        ModFinalRows = PerBatch(ModFinal);
+    }
+
+    public bool Fits(int batch, int imageTokens, int textTokens) =>
+        batch == Batch && imageTokens == ImageTokens && textTokens == TextTokens;
+
+    private Tensor New(params int[] shape) => Own(Tensor.Zeros(shape));
+
+    private Tensor Own(Tensor t)
+    {
+        _owned.Add(t);
+        return t;
+    }
+
+    /// <summary>Batch element b of t as a [rows, width] view.</summary>
+    private Tensor[] PerBatch(Tensor t)
+    {
+        int rows = t.Rank == 3 ? t.Shape[1] : 1;
+        return Enumerable.Range(0, Batch).Select(b => t.Slice0(b, 1).Reshape(rows, t.Shape[^1])).ToArray();
+    }
+
+    /// <summary>Rows [start, start + count) of every batch element of a joint-sequence tensor [B, Ltxt + Limg, C].</summary>
+    private Tensor[] JointRows(Tensor t, int start, int count) =>
+        Enumerable.Range(0, Batch).Select(b => t.Reshape(Batch * Tokens, t.Shape[^1]).Slice0(b * Tokens + start, count)).ToArray();
+
+    public void Dispose()
+    {
+        foreach (var t in _owned) t.Dispose();
+        _owned.Clear();
+    }
+}

@@ -1,0 +1,69 @@
+using Flux2.Core;
+using Flux2.Models.Transformer;
+using Flux2.Tests;
+
+namespace Flux2.Models.Tests.Transformer;
+
+/// <summary>The transformer against the golden DiT cases (golden README §1): fp32, atol 1e-4 on outputs and traces.</summary>
+public class Flux2TransformerGoldenTests
+{
+    private const float Tolerance = 1e-4f;
+
+    public static IEnumerable<object[]> Cases =>
+        from name in new[] { "tiny_dev", "tiny_klein", "head128" }
+        from naming in new[] { "bfl", "diffusers" }
+        select new object[] { name, naming };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void OutputAndTracesMatch(string name, string naming)
+    {
+        using var golden = new TransformerGolden(name);
+        using var model = TransformerGolden.Load(name, naming);
+        var traced = new Dictionary<string, float[]>();
+        model.Trace = (n, t) => traced[n] = t.ToArray<float>();
+        using var output = golden.Run(model);
+
+        Assert.True(TransformerGolden.MaxAbsDiff(golden.Expected("outputs.sample"), output.AsSpan<float>()) <= Tolerance);
+        int compared = 0;
+        foreach (var traceName in golden.Io.Names.Where(n => n.StartsWith("trace.", StringComparison.Ordinal) && !n.StartsWith("trace.rope_", StringComparison.Ordinal)))
+        {
+            var key = traceName["trace.".Length..];
+            Assert.True(traced.ContainsKey(key), $"no trace '{key}'");
+            float diff = TransformerGolden.MaxAbsDiff(golden.Expected(traceName), traced[key]);
+            Assert.True(diff <= Tolerance, $"{traceName}: max abs error {diff}");
+            compared++;
+        }
+        Assert.True(compared >= 14);
+        // The golden RoPE tables repeat each pair's value; ours hold one value per pair.
+        var cos = golden.Expected("trace.rope_cos");
+        Assert.True(TransformerGolden.MaxAbsDiff(cos.Where((_, i) => i % 2 == 0).ToArray(), traced["rope_cos"]) <= 1e-6f);
+    }
+
+    [Theory]
+    [InlineData("nvfp4_dev.bfl.safetensors", "nvfp4_dev")]
+    [InlineData("nvfp4_dev_nometa.bfl.safetensors", "nvfp4_dev")]
+    [InlineData("fp8_klein.bfl.safetensors", "fp8_klein")]
+    public void QuantizedCheckpointsRunUnchanged(string weights, string io)
+    {
+        using var golden = new TransformerGolden(io);
+        using var model = Flux2Transformer.Load(Fixtures.Golden(weights), TransformerGolden.Backend);
+        using var output = golden.Run(model);
+        Assert.True(TransformerGolden.MaxAbsDiff(golden.Expected("outputs.sample"), output.AsSpan<float>()) <= Tolerance);
+    }
+
+    [Fact]
+    public void SecondCallReusesBuffersAndGivesTheSameOutput()
+    {
+        using var golden = new TransformerGolden("tiny_klein");
+        using var model = TransformerGolden.Load("tiny_klein", "bfl");
+        using var first = golden.Run(model);
+        using var output = Tensor.Zeros(first.Shape);
+        model.Forward(golden.Hidden, golden.Encoder, golden.Timestep, null, golden.ImgIds, golden.TxtIds, output);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        model.Forward(golden.Hidden, golden.Encoder, golden.Timestep, null, golden.ImgIds, golden.TxtIds, output);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(first.ToArray<float>(), output.ToArray<float>());
+        Assert.True(allocated == 0, $"a steady-state forward pass allocated {allocated} bytes");
+    }
+}

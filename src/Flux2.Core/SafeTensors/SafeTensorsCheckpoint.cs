@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Flux2.Core.Checkpoints;
 
 namespace Flux2.Core.SafeTensors;
 
@@ -68,7 +69,7 @@ public sealed class SafeTensorsCheckpoint : IDisposable
         Dictionary<string, string> weightMap;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(indexPath));
+            using var doc = JsonText.Parse(File.ReadAllBytes(indexPath));
             if (doc.RootElement.ValueKind != JsonValueKind.Object
                 || !doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
                 throw new SafeTensorsException(indexPath, null, "shard index must be an object with a 'weight_map' object");
@@ -83,10 +84,15 @@ public sealed class SafeTensorsCheckpoint : IDisposable
                 if (!weightMap.TryAdd(e.Name, shard))
                     throw new SafeTensorsException(indexPath, e.Name, "duplicate entry in weight_map");
             }
+            if (weightMap.Count == 0) throw new SafeTensorsException(indexPath, null, "shard index lists no tensors in 'weight_map'");
         }
         catch (JsonException e)
         {
             throw new SafeTensorsException(indexPath, null, "shard index is not valid JSON: " + e.Message, e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SafeTensorsException(indexPath, null, "cannot read the shard index: " + e.Message, e);
         }
         var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(indexPath))!;
         var shards = weightMap.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();

@@ -190,6 +190,10 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     {
         if (e.ValueKind != JsonValueKind.Object)
             throw new SafeTensorsException(path, name, $"header entry must be an object, found {e.ValueKind}");
+        // Parsers disagree on which of two equal keys wins, so a hostile header could mean different tensors to different readers.
+        var fields = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var field in e.EnumerateObject())
+            if (!fields.Add(field.Name)) throw new SafeTensorsException(path, name, $"duplicate field '{field.Name}' in the header entry");
         if (!e.TryGetProperty("dtype", out var dtypeEl) || dtypeEl.ValueKind != JsonValueKind.String)
             throw new SafeTensorsException(path, name, "missing or non-string 'dtype'");
         var dtypeName = dtypeEl.GetString()!;

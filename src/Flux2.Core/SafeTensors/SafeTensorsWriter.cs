@@ -40,32 +40,41 @@ public sealed class SafeTensorsWriter
     public void AddInt64(string name, ReadOnlySpan<long> shape, ReadOnlySpan<long> values) => Add(name, DType.Int64, shape, values);
 
     /// <summary>The header bytes (JSON padded with spaces to a multiple of 8) for the tensors added so far.</summary>
-    public byte[] BuildHeader()
+    public byte[] BuildHeader() => EncodeHeader(_tensors.Select(t => (t.Name, t.DType, t.Shape)), _metadata);
+
+    /// <summary>
+    /// The header of a file whose tensors follow each other in the given order, each taking exactly the bytes its
+    /// shape needs: the JSON padded with spaces to a multiple of 8. Lets a caller lay out a file without holding
+    /// its data (e.g. to stream it, or to make a sparse file of a real checkpoint's size).
+    /// </summary>
+    public static byte[] EncodeHeader(IEnumerable<(string Name, DType DType, long[] Shape)> tensors, IReadOnlyDictionary<string, string> metadata)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))
         {
             w.WriteStartObject();
-            if (_metadata.Count > 0)
+            if (metadata.Count > 0)
             {
                 w.WriteStartObject("__metadata__");
-                foreach (var (k, v) in _metadata) w.WriteString(k, v);
+                foreach (var (k, v) in metadata) w.WriteString(k, v);
                 w.WriteEndObject();
             }
             long offset = 0;
-            foreach (var t in _tensors)
+            foreach (var (name, dtype, shape) in tensors)
             {
-                w.WriteStartObject(t.Name);
-                w.WriteString("dtype", t.DType.SafetensorsName());
+                long bytes = dtype.SizeInBytes();
+                foreach (var d in shape) bytes = checked(bytes * d);
+                w.WriteStartObject(name);
+                w.WriteString("dtype", dtype.SafetensorsName());
                 w.WriteStartArray("shape");
-                foreach (var d in t.Shape) w.WriteNumberValue(d);
+                foreach (var d in shape) w.WriteNumberValue(d);
                 w.WriteEndArray();
                 w.WriteStartArray("data_offsets");
                 w.WriteNumberValue(offset);
-                w.WriteNumberValue(offset + t.Data.Length);
+                w.WriteNumberValue(offset + bytes);
                 w.WriteEndArray();
                 w.WriteEndObject();
-                offset += t.Data.Length;
+                offset += bytes;
             }
             w.WriteEndObject();
         }

@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Text.Json;
+using Flux2.Core;
+using Flux2.Core.Checkpoints;
+using Flux2.Core.SafeTensors;
+using Flux2.Models.TextEncoders;
+using Flux2.Models.Vae;
+
+namespace Flux2.Models.Checkpoints;
+
+/// <summary>
+/// Inspects a checkpoint path for <c>flux2 info</c>: discovers the layout, opens each component's weights (headers
+/// only: no tensor data is read except quantization scalars), recognises what they hold and validates the
+/// transformer against the tensors its configuration requires. A malformed weight file raises its
+/// <see cref="SafeTensorsException"/>; everything else that is wrong is collected as a problem.
+/// </summary>
+public static class CheckpointInspector
+{
+    /// <summary>The components a FLUX.2 pipeline needs (spec §4.3).</summary>
+    public static IReadOnlyList<string> PipelineComponents { get; } = ["transformer", "vae", "text_encoder", "tokenizer", "scheduler"];
+
+    public static CheckpointInspection Inspect(string path)
+    {
+        var source = CheckpointSource.Discover(path);
+        var index = source.ModelIndex;
+        // A folder's name says what it is (diffusers' "vae/"); a file's name does not.
+        bool namedFolders = source.Layout is CheckpointLayout.DiffusersRepository or CheckpointLayout.ComponentFolder;
+        var components = source.Components.Select(c => InspectComponent(c, index?.Component(c.Name)?.ClassName, namedFolders)).ToList();
+        var problems = new List<string>();
+        var warnings = new List<string>();
+        if (index != null)
+        {
+            foreach (var name in PipelineComponents.Where(n => index.Component(n)?.IsPresent != true))
+                problems.Add($"model_index.json declares no '{name}' component");
+        }
+
+        var transformer = components.Select(c => c.Transformer).FirstOrDefault(t => t != null);
+        Flux2Variant? variant = null;
+        if (transformer != null)
+        {
+            bool klein = transformer.Model is Flux2Model.Klein4B or Flux2Model.Klein9B;
+            bool? distilled = !klein ? null
+                : index != null ? index.IsDistilled
+                : Flux2Variant.DistilledFromFileName(System.IO.Path.GetFileName(source.Path));
+            variant = new Flux2Variant(transformer.Model, distilled);
+        }
+
+        // The transformer reads three stacked hidden states of the encoder (spec §2.2).
+        var textEncoder = components.Select(c => c.TextEncoder).FirstOrDefault(t => t != null);
+        if (transformer != null && textEncoder != null && transformer.Config.JointAttentionDim != 3 * textEncoder.HiddenSize)
+            warnings.Add($"the transformer's joint_attention_dim {transformer.Config.JointAttentionDim} is not 3 x the text encoder's hidden size {textEncoder.HiddenSize}");
+        return new CheckpointInspection(source, index?.ClassName, variant, components, problems, warnings);
+    }
+
+    private static ComponentInspection InspectComponent(CheckpointComponent files, string? declaredClass, bool namedFolder)
+    {
+        var problems = new List<string>();
+        var warnings = new List<string>();
+        var details = new List<KeyValuePair<string, string>>();
+        if (!files.DirectoryExists)
+        {
+            problems.Add($"folder {files.Directory} is missing");
+            return new ComponentInspection(files, ComponentKinds.FromDeclaration(files.Name, declaredClass), declaredClass, null, 0, null, null,
+                null, null, details, problems, warnings);
+        }
+
+        var className = declaredClass ?? (files.ConfigPath == null ? null : DeclaredClass(files.ConfigPath));
+        var declared = ComponentKinds.FromDeclaration(namedFolder ? files.Name : null, className);
+        if (files.WeightsPath == null)
+        {
+            if (declared is ComponentKind.Transformer or ComponentKind.Vae or ComponentKind.TextEncoder)
+                problems.Add($"no weights in {files.Directory} (expected {string.Join(" or ", CheckpointComponent.StandardWeightNames)})");
+            if (declared == ComponentKind.Tokenizer) DescribeTokenizer(files, details, problems);
+            if (declared == ComponentKind.Scheduler) DescribeScheduler(files, details, problems);
+            if (declared == ComponentKind.Unknown) warnings.Add("not a component FLUX.2 uses");
+            return new ComponentInspection(files, declared, className, null, 0, null, null, null, null, details, problems, warnings);
+        }
+
+        using var checkpoint = SafeTensorsCheckpoint.Open(files.WeightsPath);
+        var content = WeightsContent.Detect(checkpoint.Names.ToHashSet(StringComparer.Ordinal));
+        var kind = declared == ComponentKind.Unknown ? content.Kind : declared;
+        if (content.Kind == ComponentKind.Unknown)
+            problems.Add("the tensors are not a FLUX.2 transformer, VAE or text encoder (none of the key tensors of spec §4.7 is present)");
+        else if (content.Kind != kind)
+            problems.Add($"declared a {kind.Describe()} ({className}) but the weights hold a {content.Kind.Describe()}");
+
+        TransformerInspection? transformer = null;
+        VaeConfig? vae = null;
+        TextEncoderConfig? textEncoder = null;
+        try
+        {
+            // Weights that are not what the folder declares are not inspected further: their config is the wrong one.
+            switch (content.Kind == kind ? kind : ComponentKind.Unknown)
+            {
+                case ComponentKind.Transformer:
+                    transformer = TransformerInspection.Inspect(checkpoint, ModelConfigPath(files));
+                    break;
+                case ComponentKind.Vae:
+                    vae = DescribeVae(files, checkpoint, details);
+                    break;
+                case ComponentKind.TextEncoder:
+                    textEncoder = DescribeTextEncoder(files, details, problems);
+                    break;
+            }
+        }
+        catch (Flux2Exception e)
+        {
+            // A configuration that cannot be read or inferred, malformed quantization metadata: the report
+            // still shows what the files hold. (A malformed header already failed in Open.)
+            problems.Add(e.Message);
+        }
+        return new ComponentInspection(files, kind, className, content.Kind == ComponentKind.Unknown ? null : content.Naming,
+            checkpoint.Files.Count, TensorStats.Of(checkpoint.Names.Select(checkpoint.Info)), transformer, vae, textEncoder, details, problems, warnings);
+    }
+
+    private static VaeConfig DescribeVae(CheckpointComponent files, SafeTensorsCheckpoint checkpoint, List<KeyValuePair<string, string>> details)
+    {
+        var configPath = ModelConfigPath(files);
+        var config = configPath != null ? VaeConfig.FromJsonFile(configPath) : VaeWeightMap.InferConfig(checkpoint);
+        details.Add(new("configuration", configPath ?? "inferred from tensor shapes"));
+        details.Add(new("block_out_channels", "(" + string.Join(", ", config.BlockOutChannels) + ")"));
+        details.Add(new("layers_per_block", Invariant(config.LayersPerBlock)));
+        details.Add(new("latent_channels", Invariant(config.LatentChannels)));
+        bool statistics = checkpoint.Contains(VaeWeightMap.StatisticsMean) && checkpoint.Contains(VaeWeightMap.StatisticsVariance);
+        details.Add(new("latent statistics (bn)", statistics ? "present" : "absent"));
+        return config;
+    }
+
+    private static TextEncoderConfig? DescribeTextEncoder(CheckpointComponent files, List<KeyValuePair<string, string>> details, List<string> problems)
+    {
+        var configPath = ModelConfigPath(files);
+        if (configPath == null)
+        {
+            details.Add(new("configuration", "none beside the weights (needed to run it)"));
+            return null;
+        }
+        var config = TextEncoderConfig.FromJsonFile(configPath);
+        details.Add(new("architecture", config.Architecture.ToString()));
+        details.Add(new("hidden size", Invariant(config.HiddenSize)));
+        details.Add(new("layers", Invariant(config.NumLayers)));
+        details.Add(new("heads", $"{config.NumHeads} x {config.HeadDim} (kv heads {config.NumKeyValueHeads})"));
+        details.Add(new("stacked hidden states", string.Join(", ", config.FluxHiddenStateLayers)));
+        if (config.NumLayers < config.FluxHiddenStateLayers[^1])
+            problems.Add($"{configPath}: {config.NumLayers} layers, but FLUX.2 needs hidden state {config.FluxHiddenStateLayers[^1]}");
+        return config;
+    }
+
+    /// <summary>Fast tokenizers ship tokenizer.json; Mistral's also come as tekken.json; slow BPE ones as vocab.json + merges.txt.</summary>
+    private static void DescribeTokenizer(CheckpointComponent files, List<KeyValuePair<string, string>> details, List<string> problems)
+    {
+        details.Add(new("files", string.Join(", ", files.FileNames)));
+        bool usable = files.FileNames.Contains("tokenizer.json") || files.FileNames.Contains("tekken.json")
+            || (files.FileNames.Contains("vocab.json") && files.FileNames.Contains("merges.txt"));
+        if (!usable) problems.Add($"no tokenizer.json (or tekken.json, or vocab.json + merges.txt) in {files.Directory}");
+    }
+
+    private static void DescribeScheduler(CheckpointComponent files, List<KeyValuePair<string, string>> details, List<string> problems)
+    {
+        if (files.ConfigPath == null || System.IO.Path.GetFileName(files.ConfigPath) != "scheduler_config.json")
+        {
+            problems.Add($"no scheduler_config.json in {files.Directory}");
+            return;
+        }
+        using var doc = ReadJson(files.ConfigPath);
+        foreach (var key in (string[])["use_dynamic_shifting", "num_train_timesteps", "shift"])
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(key, out var v))
+                details.Add(new(key, v.GetRawText()));
+    }
+
+    /// <summary>The component's model config.json (not a scheduler or tokenizer config), if it has one.</summary>
+    private static string? ModelConfigPath(CheckpointComponent files) =>
+        files.ConfigPath != null && System.IO.Path.GetFileName(files.ConfigPath) == "config.json" ? files.ConfigPath : null;
+
+    /// <summary>diffusers configs name their class in <c>_class_name</c>, transformers configs in <c>architectures</c>,
+    /// tokenizer configs in <c>tokenizer_class</c>.</summary>
+    private static string? DeclaredClass(string configPath)
+    {
+        using var doc = ReadJson(configPath);
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw new CheckpointException(configPath, $"expected a JSON object, found {root.ValueKind}");
+        if (root.TryGetProperty("_class_name", out var c) && c.ValueKind == JsonValueKind.String) return c.GetString();
+        if (root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array && a.GetArrayLength() > 0
+            && a[0].ValueKind == JsonValueKind.String) return a[0].GetString();
+        if (root.TryGetProperty("tokenizer_class", out var t) && t.ValueKind == JsonValueKind.String) return t.GetString();
+        return null;
+    }
+
+    private static JsonDocument ReadJson(string path)
+    {
+        try { return JsonText.Parse(File.ReadAllBytes(path)); }
+        catch (JsonException e) { throw new CheckpointException(path, "not valid JSON: " + e.Message, e); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new CheckpointException(path, "cannot read: " + e.Message, e); }
+    }
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

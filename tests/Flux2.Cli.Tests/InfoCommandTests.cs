@@ -1,0 +1,199 @@
+using System.Text.Json;
+using Flux2.Core;
+using Flux2.Models;
+using Flux2.Models.Transformer;
+using Flux2.Tests;
+
+namespace Flux2.Cli.Tests;
+
+public class InfoCommandTests
+{
+    [Theory]
+    [InlineData("tiny_dev.bfl.safetensors", "transformer (DiT)", "BFL")]
+    [InlineData("tiny_klein.diffusers.safetensors", "transformer (DiT)", "diffusers")]
+    [InlineData("head128.bfl.safetensors", "transformer (DiT)", "BFL")]
+    [InlineData("nvfp4_dev.bfl.safetensors", "transformer (DiT)", "BFL")]
+    [InlineData("nvfp4_dev_nometa.bfl.safetensors", "transformer (DiT)", "BFL")]
+    [InlineData("fp8_klein.bfl.safetensors", "transformer (DiT)", "BFL")]
+    [InlineData("vae_small.bfl.safetensors", "VAE", "BFL")]
+    [InlineData("vae_small.diffusers.safetensors", "VAE", "diffusers")]
+    [InlineData("te_qwen3_klein.safetensors", "text encoder", "transformers (Qwen3, prefix 'model.')")]
+    public void GoldenFilesAreCompleteAndExitZero(string file, string kind, string naming)
+    {
+        var r = CliTestHost.Run("info", Fixtures.Golden(file));
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("", r.Error);
+        Assert.Contains("layout:                  single safetensors file", r.Output);
+        Assert.Contains("status:                  complete", r.Output);
+        Assert.Contains($"] {kind}", r.Output);
+        Assert.Contains($"naming:                  {naming}", r.Output);
+    }
+
+    [Fact]
+    public void TextReportShowsConfigQuantizationAndPlan()
+    {
+        var r = CliTestHost.Run("info", Fixtures.Golden("nvfp4_dev.bfl.safetensors"));
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("Flux2Config:             inferred from tensor shapes", r.Output);
+        Assert.Contains("    joint_attention_dim:     64", r.Output);
+        Assert.Contains("    quant_config:            \"nvfp4\"", r.Output);
+        Assert.Contains("encoding:                float4_e2m1fnx2", r.Output);
+        Assert.Contains("quantized:               16 NVFP4 of 31 Linears", r.Output);
+        Assert.Contains("    single_blocks.1.linear1: NVFP4 [1152, 128]", r.Output);
+        Assert.Contains("    block 1:                 nvfp4 nvfp4 bf16 bf16 nvfp4 nvfp4", r.Output);
+        Assert.Contains("U8:                      16 tensors", r.Output);
+        Assert.Contains("validation:              75 of 75 required tensors present, no issues", r.Output);
+    }
+
+    [Fact]
+    public void JsonReportIsMachineReadable()
+    {
+        var r = CliTestHost.Run("info", Fixtures.Golden("fp8_klein.bfl.safetensors"), "--json");
+        Assert.Equal(0, r.ExitCode);
+        using var doc = JsonDocument.Parse(r.Output);
+        var root = doc.RootElement;
+        Assert.True(root.GetProperty("complete").GetBoolean());
+        Assert.Equal("single safetensors file", root.GetProperty("layout").GetString());
+        Assert.Equal(81, root.GetProperty("tensors").GetInt32());
+        var c = root.GetProperty("components")[0];
+        Assert.Equal("Transformer", c.GetProperty("kind").GetString());
+        var t = c.GetProperty("transformer");
+        Assert.Equal(2, t.GetProperty("config").GetProperty("num_attention_heads").GetInt32());
+        Assert.False(t.GetProperty("config").GetProperty("guidance_embeds").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, t.GetProperty("config").GetProperty("out_channels").ValueKind);
+        Assert.Equal("float8_e4m3fn", t.GetProperty("config").GetProperty("dtype").GetString());
+        Assert.Equal(20, t.GetProperty("quantized_linears").GetArrayLength());
+        Assert.Equal("FP8", t.GetProperty("quantized_linears")[0].GetProperty("format").GetString());
+        Assert.Equal(20, t.GetProperty("quantization_metadata").EnumerateObject().Count());
+        Assert.True(t.GetProperty("validation").GetProperty("complete").GetBoolean());
+        var bytes = c.GetProperty("tensors").GetProperty("dtypes").EnumerateArray().Sum(d => d.GetProperty("bytes").GetInt64());
+        Assert.Equal(root.GetProperty("bytes").GetInt64(), bytes);
+    }
+
+    [Theory]
+    [MemberData(nameof(MalformedCases))]
+    public void MalformedFilesPrintOneLineAndFail(MalformedCase c)
+    {
+        using var dir = new TempDirectory();
+        var path = c.Create(dir.Path);
+        var r = CliTestHost.Run("info", path);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("", r.Output);
+        var line = Assert.Single(r.ErrorLines);
+        Assert.StartsWith("flux2 info: error: ", line);
+        Assert.Contains(c.File, line);
+        Assert.Contains(c.Problem, line);
+    }
+
+    public static TheoryData<MalformedCase> MalformedCases => new(MalformedSafeTensors.All);
+
+    [Fact]
+    public void MalformedFileInsideARepositoryAlsoFailsWithOneLine()
+    {
+        using var dir = new TempDirectory();
+        GoldenRepository.WriteDev(dir.Path);
+        File.WriteAllBytes(Path.Combine(dir.Path, "vae", "diffusion_pytorch_model.safetensors"), MalformedSafeTensors.Raw("{\"a\":[]}", 0));
+        var r = CliTestHost.Run("info", dir.Path);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("vae", Assert.Single(r.ErrorLines));
+    }
+
+    [Fact]
+    public void RepositoryReportsEveryComponent()
+    {
+        using var dir = new TempDirectory();
+        GoldenRepository.WriteDev(dir.Path);
+        var r = CliTestHost.Run("info", dir.Path);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("layout:                  diffusers repository (model_index.json: Flux2Pipeline, diffusers 0.36.0.dev0)", r.Output);
+        Assert.Contains("architecture:            Flux2Pipeline", r.Output);
+        foreach (var header in new[] { "[scheduler] scheduler (FlowMatchEulerDiscreteScheduler)", "[text_encoder] text encoder (Mistral3ForConditionalGeneration)",
+                     "[tokenizer] tokenizer (PixtralProcessor)", "[transformer] transformer (DiT) (Flux2Transformer2DModel)", "[vae] VAE (AutoencoderKLFlux2)" })
+            Assert.Contains(header, r.Output);
+
+        var json = CliTestHost.Run("info", "--json", dir.Path);
+        Assert.Equal(0, json.ExitCode);
+        using var doc = JsonDocument.Parse(json.Output);
+        var kinds = doc.RootElement.GetProperty("components").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("kind").GetString());
+        Assert.Equal("Transformer", kinds["transformer"]);
+        Assert.Equal("Vae", kinds["vae"]);
+        Assert.Equal("TextEncoder", kinds["text_encoder"]);
+        Assert.Equal("Tokenizer", kinds["tokenizer"]);
+        Assert.Equal("Scheduler", kinds["scheduler"]);
+    }
+
+    [Fact]
+    public void IncompleteRepositoryPrintsTheReportAndFails()
+    {
+        using var dir = new TempDirectory();
+        GoldenRepository.WriteDev(dir.Path);
+        File.Delete(Path.Combine(dir.Path, "text_encoder", "model.safetensors"));
+        var r = CliTestHost.Run("info", dir.Path);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("status:                  INCOMPLETE (1 problem)", r.Output);
+        Assert.Contains("problem:                 no weights in", r.Output);
+        Assert.Contains("is incomplete: 1 problem", Assert.Single(r.ErrorLines));
+        using var doc = JsonDocument.Parse(CliTestHost.Run("info", dir.Path, "--json").Output);
+        Assert.False(doc.RootElement.GetProperty("complete").GetBoolean());
+    }
+
+    [Fact]
+    public void PipelineClassMustMatchTheTransformer()
+    {
+        using var dir = new TempDirectory();
+        GoldenRepository.WriteDev(dir.Path);
+        GoldenRepository.Copy(Fixtures.File("configs", "flux2-klein-4b", "model_index.json"), Path.Combine(dir.Path, "model_index.json"));
+        var transformer = Path.Combine(dir.Path, "transformer");
+        GoldenRepository.Copy(Fixtures.File("configs", "flux2-dev", "transformer", "config.json"), Path.Combine(transformer, "config.json"));
+        File.Delete(Path.Combine(transformer, "diffusion_pytorch_model.safetensors"));
+        SparseSafeTensors.Write(Path.Combine(transformer, "diffusion_pytorch_model.safetensors"),
+            Flux2WeightMap.ExpectedTensors(Flux2Config.Dev(), TensorNaming.Diffusers).Select(e => (e.Name, DType.BFloat16, e.Shape)));
+
+        var r = CliTestHost.Run("info", dir.Path);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("variant:                 dev", r.Output);
+        Assert.Contains("model_index.json names Flux2KleinPipeline, but the transformer is FLUX.2 dev", r.Output);
+    }
+
+    [Fact]
+    public void UnregisteredPipelineClassIsAProblem()
+    {
+        using var dir = new TempDirectory();
+        GoldenRepository.WriteDev(dir.Path);
+        var index = Path.Combine(dir.Path, "model_index.json");
+        File.WriteAllText(index, File.ReadAllText(index).Replace("\"Flux2Pipeline\"", "\"FluxPipeline\""));
+        var r = CliTestHost.Run("info", dir.Path);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("_class_name 'FluxPipeline' is not a FLUX.2 pipeline", r.Output);
+    }
+
+    [Fact]
+    public void MissingPathIsOneLine()
+    {
+        using var dir = new TempDirectory();
+        var r = CliTestHost.Run("info", dir.File("nowhere"));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("no such file or directory", Assert.Single(r.ErrorLines));
+    }
+
+    [Theory]
+    [InlineData()]
+    [InlineData("--yaml", "x")]
+    [InlineData("a", "b")]
+    [InlineData("--json=yes", "x")]
+    public void CommandLineMistakesExitTwo(params string[] args)
+    {
+        var r = CliTestHost.Run(["info", .. args]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("flux2 info: error: ", Assert.Single(r.ErrorLines));
+    }
+
+    [Fact]
+    public void HelpListsAndDescribesInfo()
+    {
+        Assert.Contains("info", CliTestHost.Run("--help").Output);
+        var r = CliTestHost.Run("info", "--help");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("Usage: flux2 info PATH [--json]", r.Output);
+    }
+}

@@ -5,5 +5,10 @@ public static class ForwardComponents
 {
     public static IReadOnlyList<IForwardComponent> All { get; } =
     [
+        new TransformerForward(),
+        new TextEncoderForward(),
+        new PipelineForward(),
+        new VaeEncodeForward(),
+        new VaeDecodeForward(),
     ];
 }

@@ -1,0 +1,107 @@
+using System.Text.Json;
+using Flux2.Core.Checkpoints;
+
+namespace Flux2.Models.Vae;
+
+/// <summary>
+/// The <c>AutoencoderKLFlux2</c> configuration (spec §6.1): the fields of a diffusers vae/config.json that shape
+/// the network. Defaults are the published FLUX.2 VAE. Options FLUX.2 never changes (quant convs, mid-block
+/// attention, SiLU, 2×2 patches) are checked rather than stored.
+/// </summary>
+public sealed record VaeConfig
+{
+    public int InChannels { get; init; } = 3;
+    public int OutChannels { get; init; } = 3;
+    public IReadOnlyList<int> BlockOutChannels { get; init; } = [128, 256, 512, 512];
+    public int LayersPerBlock { get; init; } = 2;
+    public int LatentChannels { get; init; } = 32;
+    public int NormNumGroups { get; init; } = 32;
+    public double BatchNormEps { get; init; } = 1e-4;
+
+    /// <summary>GroupNorm epsilon of every norm layer (fixed in diffusers' Encoder/Decoder).</summary>
+    public const float GroupNormEps = 1e-6f;
+    /// <summary>Side of the latent patches folded into channels before the transformer.</summary>
+    public const int PatchSize = 2;
+
+    public int Levels => BlockOutChannels.Count;
+    /// <summary>Pixels per latent pixel: 2 per downsampling level.</summary>
+    public int SpatialScale => 1 << (Levels - 1);
+    /// <summary>Channels of the patchified latent (and of the BatchNorm statistics): 4·latent channels.</summary>
+    public int PatchedChannels => LatentChannels * PatchSize * PatchSize;
+
+    /// <summary>Reads a diffusers vae/config.json.</summary>
+    public static VaeConfig FromJsonFile(string path)
+    {
+        JsonDocument doc;
+        try { doc = JsonText.Parse(File.ReadAllBytes(path)); }
+        catch (JsonException e) { throw new VaeException($"{path}: not valid JSON: {e.Message}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new VaeException($"{path}: cannot read: {e.Message}"); }
+        using (doc) return FromJson(doc.RootElement, path);
+    }
+
+    public static VaeConfig FromJson(JsonElement json, string source)
+    {
+        if (json.ValueKind != JsonValueKind.Object) throw new VaeException($"{source}: a VAE config must be a JSON object");
+        var c = new VaeConfig();
+        foreach (var p in json.EnumerateObject())
+        {
+            var v = p.Value;
+            c = p.Name switch
+            {
+                "in_channels" => c with { InChannels = Int(source, p.Name, v) },
+                "out_channels" => c with { OutChannels = Int(source, p.Name, v) },
+                "block_out_channels" => c with { BlockOutChannels = IntList(source, p.Name, v) },
+                "layers_per_block" => c with { LayersPerBlock = Int(source, p.Name, v) },
+                "latent_channels" => c with { LatentChannels = Int(source, p.Name, v) },
+                "norm_num_groups" => c with { NormNumGroups = Int(source, p.Name, v) },
+                "batch_norm_eps" => c with { BatchNormEps = Number(source, p.Name, v) },
+                _ => c,
+            };
+            switch (p.Name)
+            {
+                case "use_quant_conv" or "use_post_quant_conv" or "mid_block_add_attention":
+                    if (v.ValueKind != JsonValueKind.True)
+                        throw new VaeException($"{source}: '{p.Name}' is {v.GetRawText()}; the FLUX.2 VAE needs true");
+                    break;
+                case "act_fn":
+                    if (v.ValueKind != JsonValueKind.String || v.GetString() != "silu")
+                        throw new VaeException($"{source}: 'act_fn' is {v.GetRawText()}; the FLUX.2 VAE uses \"silu\"");
+                    break;
+                case "patch_size":
+                    if (IntList(source, p.Name, v) is not [PatchSize, PatchSize])
+                        throw new VaeException($"{source}: 'patch_size' is {v.GetRawText()}; only [2, 2] is supported");
+                    break;
+            }
+        }
+        c.Validate(source);
+        return c;
+    }
+
+    /// <summary>Checks the sizes are positive and every channel count splits into the norm groups.</summary>
+    public void Validate(string source)
+    {
+        if (InChannels < 1 || OutChannels < 1 || LatentChannels < 1 || LayersPerBlock < 1 || NormNumGroups < 1)
+            throw new VaeException($"{source}: channel counts, layers_per_block and norm_num_groups must be positive");
+        if (BlockOutChannels.Count < 1 || BlockOutChannels.Count > 8)
+            throw new VaeException($"{source}: 'block_out_channels' needs 1 to 8 levels, found {BlockOutChannels.Count}");
+        foreach (var ch in BlockOutChannels)
+            if (ch < 1 || ch % NormNumGroups != 0)
+                throw new VaeException($"{source}: block_out_channels entry {ch} is not a positive multiple of norm_num_groups {NormNumGroups}");
+        if (!(BatchNormEps > 0)) throw new VaeException($"{source}: 'batch_norm_eps' must be positive, found {BatchNormEps}");
+    }
+
+    private static int Int(string source, string key, JsonElement v) =>
+        v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i)
+            ? i
+            : throw new VaeException($"{source}: '{key}' must be an integer, found {v.GetRawText()}");
+
+    private static double Number(string source, string key, JsonElement v) =>
+        v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) && double.IsFinite(d)
+            ? d
+            : throw new VaeException($"{source}: '{key}' must be a finite number, found {v.GetRawText()}");
+
+    private static int[] IntList(string source, string key, JsonElement v) =>
+        v.ValueKind == JsonValueKind.Array
+            ? v.EnumerateArray().Select(e => Int(source, key, e)).ToArray()
+            : throw new VaeException($"{source}: '{key}' must be an array of integers, found {v.GetRawText()}");
+}

@@ -1,0 +1,92 @@
+using Flux2.Core.SafeTensors;
+using Flux2.Tests;
+
+namespace Flux2.Cli.Tests;
+
+public class DebugForwardVaeTests
+{
+    private static readonly string Io = Fixtures.Golden("vae_small.io.safetensors");
+
+    private static SafeTensorsFile RunComponent(TempDirectory dir, string component, string naming)
+    {
+        var output = dir.File($"{component}.{naming}.safetensors");
+        var result = CliTestHost.Run("debug", "forward", component, "--weights", Fixtures.Golden($"vae_small.{naming}.safetensors"),
+            "--inputs", Io, "--output", output);
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("vae (", result.Output);
+        return SafeTensorsFile.Open(output);
+    }
+
+    private static void AssertClose(SafeTensorsFile golden, SafeTensorsFile written, string name, float atol)
+    {
+        var expected = golden.Get(name);
+        var actual = written.Get(name);
+        Assert.Equal(expected.Shape, actual.Shape);
+        var e = expected.ToFloat32Array();
+        var a = actual.ToFloat32Array();
+        for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - a[i]) <= atol, $"{name}[{i}]: {a[i]} vs golden {e[i]}");
+    }
+
+    [Theory]
+    [InlineData("diffusers")]
+    [InlineData("bfl")]
+    public void EncodeWritesTheGoldenLatents(string naming)
+    {
+        using var dir = new TempDirectory();
+        using var golden = SafeTensorsFile.Open(Io);
+        using var written = RunComponent(dir, "vae-encode", naming);
+        foreach (var name in new[] { "outputs.encoder_moments", "outputs.latent_mean", "outputs.latent_patchified",
+                     "outputs.latent_normalized", "outputs.latent_packed" })
+            AssertClose(golden, written, name, 1e-4f);
+    }
+
+    [Theory]
+    [InlineData("diffusers")]
+    [InlineData("bfl")]
+    public void DecodeWritesTheGoldenImage(string naming)
+    {
+        using var dir = new TempDirectory();
+        using var golden = SafeTensorsFile.Open(Io);
+        using var written = RunComponent(dir, "vae-decode", naming);
+        AssertClose(golden, written, "outputs.decoded", 2e-4f);
+        AssertClose(golden, written, "outputs.image_float", 1e-4f);
+        // uint8 may differ by one code where the value sits on a rounding boundary.
+        AssertClose(golden, written, "outputs.image_uint8", 1f);
+        Assert.Equal(Flux2.Core.DType.UInt8, written.Get("outputs.image_uint8").DType);
+    }
+
+    [Fact]
+    public void InputsWithoutAnImageAreOneLineErrors()
+    {
+        using var dir = new TempDirectory();
+        var result = CliTestHost.Run("debug", "forward", "vae-encode", "--weights", Fixtures.Golden("vae_small.bfl.safetensors"),
+            "--inputs", Fixtures.Golden("tiny_dev.io.safetensors"), "--output", dir.File("o.safetensors"));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Single(result.ErrorLines);
+        Assert.Contains("inputs.image", result.Error);
+    }
+
+    [Fact]
+    public void TransformerWeightsAreOneLineErrors()
+    {
+        using var dir = new TempDirectory();
+        var result = CliTestHost.Run("debug", "forward", "vae-decode", "--weights", Fixtures.Golden("tiny_dev.bfl.safetensors"),
+            "--inputs", Io, "--output", dir.File("o.safetensors"));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Single(result.ErrorLines);
+        Assert.Contains("not a FLUX.2 VAE", result.Error);
+    }
+
+    [Fact]
+    public void UnknownOptionsAndMissingWeightsAreUsageErrors()
+    {
+        using var dir = new TempDirectory();
+        var missing = CliTestHost.Run("debug", "forward", "vae-encode", "--inputs", Io, "--output", dir.File("o.safetensors"));
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("--weights", missing.Error);
+        var unknown = CliTestHost.Run("debug", "forward", "vae-decode", "--weights", Fixtures.Golden("vae_small.bfl.safetensors"),
+            "--tile", "64", "--inputs", Io, "--output", dir.File("o.safetensors"));
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("--tile", unknown.Error);
+    }
+}

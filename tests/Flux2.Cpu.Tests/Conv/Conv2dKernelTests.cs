@@ -1,0 +1,109 @@
+using Flux2.Core;
+using Flux2.Core.Backend;
+using Flux2.Cpu.Conv;
+using Flux2.Cpu.Threading;
+
+namespace Flux2.Cpu.Tests.Conv;
+
+public sealed unsafe class Conv2dKernelTests : IDisposable
+{
+    private readonly ComputePool _pool = new(3);
+    private readonly CpuBackend _backend;
+
+    public Conv2dKernelTests()
+    {
+        _backend = new CpuBackend(_pool);
+    }
+
+    public void Dispose() => _pool.Dispose();
+
+    public static TheoryData<int, int, int, int, int, int, int> Shapes() => new()
+    {
+        // cin, cout, h, w, kernel, stride, padding kind (0: none, 1: all sides 1, 2: asymmetric (0,1,0,1))
+        { 1, 1, 1, 1, 1, 1, 0 },
+        { 3, 7, 7, 15, 3, 1, 1 },
+        { 7, 16, 16, 17, 3, 1, 1 },
+        { 17, 15, 17, 7, 3, 1, 1 },
+        { 16, 17, 16, 16, 3, 2, 2 },
+        { 15, 63, 17, 17, 3, 2, 2 },
+        { 65, 64, 7, 1, 3, 1, 1 },
+        { 64, 65, 15, 16, 1, 1, 0 },
+        { 7, 1, 63, 65, 3, 1, 1 },
+        { 1, 7, 1, 7, 3, 2, 1 },
+        // Patch length 2048·9 makes chunks of 113 pixels: 289 pixels span three chunks.
+        { 2048, 3, 17, 17, 3, 1, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Matches_the_direct_convolution(int cin, int cout, int h, int w, int kernel, int stride, int padKind)
+    {
+        var padding = padKind switch { 0 => Conv2dPadding.All(0), 1 => Conv2dPadding.All(1), _ => new Conv2dPadding(0, 1, 0, 1) };
+        foreach (var format in new[] { WeightFormat.Float32, WeightFormat.BFloat16, WeightFormat.Float16 })
+        foreach (bool accumulate in new[] { false, true })
+            Compare(cin, cout, h, w, kernel, stride, padding, format, accumulate, batch: 2);
+    }
+
+    private void Compare(int cin, int cout, int h, int w, int kernel, int stride, Conv2dPadding padding, WeightFormat format,
+        bool accumulate, int batch)
+    {
+        var rng = new Random(cin * 1000 + cout * 10 + h + w);
+        var g = new Conv2dGeometry(cin, h, w, cout, kernel, stride, padding);
+        var weight = ConvTestData.Weight(rng, cout, g.PatchLength, format);
+        using var x = ConvTestData.Random(rng, 1, 0, batch, cin, h, w);
+        using var bias = ConvTestData.Random(rng, 0.1f, 0, cout);
+        using var actual = ConvTestData.Random(rng, 1, 0, batch, cout, g.OutHeight, g.OutWidth);
+        using var expected = Tensor.Zeros(actual.Shape);
+        actual.AsSpan<float>().CopyTo(expected.AsSpan<float>());
+
+        _backend.Conv2d(x, weight, kernel, bias, stride, padding, actual, accumulate);
+        for (int b = 0; b < batch; b++)
+            Conv2dReference.Run(x.Float32Pointer + (long)b * cin * h * w, g, weight, bias.Float32Pointer,
+                expected.Float32Pointer + (long)b * cout * g.OutPlane, accumulate);
+
+        float diff = ConvTestData.MaxAbsDifference(actual, expected);
+        Assert.True(diff <= 1e-4f, $"{format} accumulate={accumulate}: max |kernel - reference| = {diff}");
+    }
+
+    [Fact]
+    public void Asymmetric_padding_pads_only_the_bottom_and_right()
+    {
+        // x = 1..16 as a 4x4 image, a 3x3 all-ones kernel, stride 2. With (0, 1, 0, 1) output (0, 0) sums rows
+        // and columns 0..2; with symmetric padding 1 it would sum rows and columns 0..1 (= 14).
+        using var x = Tensor.FromArray(Enumerable.Range(1, 16).Select(v => (float)v).ToArray(), 1, 1, 4, 4);
+        var data = GC.AllocateArray<float>(9, pinned: true);
+        Array.Fill(data, 1f);
+        var weight = new LinearWeight("ones", 1, 9, WeightFormat.Float32,
+            System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(data, 0), data);
+        using var bias = Tensor.FromArray([0.5f], 1);
+        using var y = Tensor.Zeros(1, 1, 2, 2);
+        _backend.Conv2d(x, weight, 3, bias, 2, new Conv2dPadding(0, 1, 0, 1), y);
+        Assert.Equal([54.5f, 45.5f, 72.5f, 54.5f], y.ToArray<float>());
+        _backend.Conv2d(x, weight, 3, bias, 2, Conv2dPadding.All(1), y);
+        Assert.Equal(14.5f, y.AsSpan<float>()[0]);
+    }
+
+    [Fact]
+    public void Rejects_an_output_of_the_wrong_size()
+    {
+        var rng = new Random(5);
+        var weight = ConvTestData.Weight(rng, 4, 2 * 9, WeightFormat.Float32);
+        using var x = Tensor.Zeros(1, 2, 8, 8);
+        using var bias = Tensor.Zeros(4);
+        using var y = Tensor.Zeros(1, 4, 8, 8);
+        var e = Assert.Throws<ArgumentException>(() => _backend.Conv2d(x, weight, 3, bias, 2, new Conv2dPadding(0, 1, 0, 1), y));
+        Assert.Contains("conv.Float32", e.Message);
+        Assert.Throws<ArgumentException>(() => _backend.Conv2d(x, weight, 1, bias, 1, Conv2dPadding.All(0), y));
+    }
+
+    [Fact]
+    public void Chunks_never_exceed_the_budget()
+    {
+        // The decoder's widest 3x3 conv at 1024x1024: 512 channels in, 512 out.
+        int chunk = Conv2dKernel.ChunkPixels(512 * 9, 512, 1024 * 1024);
+        Assert.True((long)chunk * 512 * 9 <= Conv2dKernel.ChunkBudget);
+        Assert.True(chunk >= 256, $"chunk of {chunk} pixels is too small to amortise the weight packing");
+        Assert.Equal(1, Conv2dKernel.ChunkPixels(1 << 22, 3, 100));
+        Assert.Equal(100, Conv2dKernel.ChunkPixels(27, 128, 100));
+    }
+}

@@ -1,0 +1,68 @@
+using Flux2.Core;
+using Flux2.Core.SafeTensors;
+using Flux2.Cpu;
+using Flux2.Models.Vae;
+using Flux2.Tests;
+
+namespace Flux2.Models.Tests.Vae;
+
+/// <summary>The vae_small golden case: its io tensors, its weights in either naming, and comparisons.</summary>
+internal sealed class VaeGolden : IDisposable
+{
+    /// <summary>fp32 tolerance of the golden README for latents and the decoder's intermediates.</summary>
+    public const float Atol = 1e-4f;
+    /// <summary>The decoded image goes through more layers at full resolution.</summary>
+    public const float DecodedAtol = 2e-4f;
+
+    public static readonly CpuBackend Backend = new();
+
+    public SafeTensorsFile Io { get; } = SafeTensorsFile.Open(Fixtures.Golden("vae_small.io.safetensors"));
+
+    public static string WeightsPath(string naming) => Fixtures.Golden($"vae_small.{naming}.safetensors");
+
+    public static AutoencoderKLFlux2 Load(string naming) => AutoencoderKLFlux2.Load(WeightsPath(naming), Backend);
+
+    public Tensor Float(string name)
+    {
+        var v = Io.Get(name);
+        return Tensor.FromArray(v.ToFloat32Array(), v.Shape.Select(d => (int)d).ToArray());
+    }
+
+    public Tensor Long(string name)
+    {
+        var v = Io.Get(name);
+        return Tensor.FromArray(v.ToInt64Array(), v.Shape.Select(d => (int)d).ToArray());
+    }
+
+    /// <summary>Asserts <paramref name="actual"/> has the golden tensor's shape and lies within <paramref name="atol"/>.</summary>
+    public void AssertClose(string name, Tensor actual, float atol = Atol)
+    {
+        var expected = Io.Get(name);
+        Assert.Equal(expected.Shape.Select(d => (int)d).ToArray(), actual.Shape);
+        float diff = MaxAbsDifference(expected.ToFloat32Array(), actual.AsSpan<float>());
+        Assert.True(diff <= atol, $"{name}: max |actual - golden| = {diff} > {atol}");
+    }
+
+    public static float MaxAbsDifference(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        float max = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            float diff = Math.Abs(expected[i] - actual[i]);
+            if (float.IsNaN(diff)) return float.NaN;
+            max = Math.Max(max, diff);
+        }
+        return max;
+    }
+
+    /// <summary>A trace that checks every activation with a golden <c>trace.*</c> counterpart and counts them.</summary>
+    public VaeTrace Checker(List<string> seen, float atol = Atol) => (name, value) =>
+    {
+        if (!Io.Contains("trace." + name)) return;
+        AssertClose("trace." + name, value, atol);
+        seen.Add(name);
+    };
+
+    public void Dispose() => Io.Dispose();
+}

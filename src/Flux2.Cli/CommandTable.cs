@@ -5,6 +5,11 @@ public static class CommandTable
 {
     public static IReadOnlyList<ICommand> All { get; } =
     [
+        new InfoCommand(),
+        new GenerateCommand(),
         new DebugForwardCommand(),
+        new DebugCompareCommand(),
+        new DebugTokenizeCommand(),
+        new QuantizeCommand(),
     ];
 }

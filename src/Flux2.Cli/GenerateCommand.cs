@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using Flux2.Cpu.Threading;
+using Flux2.Pipelines;
+using Flux2.Pipelines.Images;
+
+namespace Flux2.Cli;
+
+/// <summary><c>flux2 generate</c>: text-to-image and reference-image editing with a diffusers FLUX.2 model folder,
+/// written as PNG files with the generation settings in their text metadata.</summary>
+public sealed class GenerateCommand : ICommand
+{
+    public string Name => "generate";
+    public string Summary => "generate (or edit) images from a prompt and write PNG files";
+
+    public string Help =>
+        """
+        Usage: flux2 generate -m MODEL_DIR -p PROMPT [options]
+
+        Generates images with a FLUX.2 model (dev, klein or klein-base) stored as a diffusers folder
+        (model_index.json, transformer/, vae/, text_encoder/, tokenizer/) and writes them as PNG files.
+        Reference images (-i) condition the generation (editing, multi-reference composition).
+
+        Options:
+          -m, --model DIR          diffusers model folder (required)
+          -p, --prompt TEXT        the prompt (required)
+          -i, --image FILE         reference image (PNG, JPEG, BMP, GIF, TGA, PSD, HDR); repeat for several.
+                                   Images above 1024x1024 pixels are downscaled, then center-cropped to
+                                   multiples of 16; sides must be >= 64 px and the aspect ratio <= 8.
+              --reference-cap P    downscaling policy: diffusers (1024² each, default) or bfl (2024² for a
+                                   single reference)
+          -W, --width N            image width in pixels, a multiple of 16 (default: the first reference
+                                   image's width, else 1024)
+          -H, --height N           image height in pixels, a multiple of 16 (default as for the width)
+              --steps N            denoising steps (default: dev 50, klein 4, klein-base 50)
+              --allow-any-steps    let the distilled klein model run a step count other than 4
+              --guidance G         guidance scale (default 4): embedded guidance for dev, classifier-free
+                                   guidance for klein-base (on when G > 1), ignored by distilled klein
+              --negative-prompt T  klein-base only: the negative prompt of classifier-free guidance (default "")
+              --seed N             noise seed, 0..18446744073709551615 (default: random); image k uses
+                                   seed + k. The seed is always printed and stored in the PNG.
+          -n, --num-images N       images to generate (default 1)
+          -o, --output PATTERN     output .png file (default flux2-{seed}.png). {n} is replaced by the image number
+                                   (from 1) and {seed} by its seed; with several images and no {n},
+                                   NAME.png becomes NAME-1.png, NAME-2.png, ...
+              --force              overwrite existing output files (otherwise they are an error)
+              --threads N          compute threads (default: all processors)
+              --verbose            print the time of each phase
+
+        Progress goes to stderr: a live bar on a terminal, one line per step otherwise. Ctrl-C stops
+        cleanly; no partial file is written. Files are written atomically.
+
+        Example:
+          flux2 generate -m ./FLUX.2-klein-4B -p "a red fox in the snow, golden hour" -W 768 -H 512 --seed 42 -o fox.png
+
+        """;
+
+    private static readonly IReadOnlySet<string> Flags = new HashSet<string> { "force", "verbose", "allow-any-steps" };
+
+    private static readonly IReadOnlyDictionary<string, string> Aliases = new Dictionary<string, string>
+    {
+        ["-m"] = "model", ["-p"] = "prompt", ["-i"] = "image", ["-W"] = "width", ["-H"] = "height", ["-n"] = "num-images", ["-o"] = "output",
+    };
+
+    public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    {
+        var o = new CommandArgs(args, Flags, Aliases);
+        var model = o.Required("model");
+        var prompt = o.Required("prompt");
+        var imageFiles = o.Many("image");
+        var referenceCap = o.Optional("reference-cap") switch
+        {
+            null or "diffusers" => ReferenceCapPolicy.Diffusers,
+            "bfl" => ReferenceCapPolicy.Bfl,
+            var other => throw new CliException($"option --reference-cap: '{other}' is not one of diffusers, bfl"),
+        };
+        int? width = o.OptionalInt("width", 16, GenerationPlan.MaxSide);
+        int? height = o.OptionalInt("height", 16, GenerationPlan.MaxSide);
+        int? steps = o.OptionalInt("steps", 1, 10_000);
+        bool anySteps = o.Flag("allow-any-steps");
+        double? guidance = o.OptionalDouble("guidance");
+        var negativePrompt = o.Optional("negative-prompt");
+        ulong seed = ParseSeed(o.Optional("seed"));
+        int count = o.OptionalInt("num-images", 1, GenerationPlan.MaxImages) ?? 1;
+        var pattern = o.Optional("output") ?? GenerateOutputPaths.DefaultPattern;
+        bool force = o.Flag("force");
+        int? threads = o.OptionalInt("threads", 1, 4096);
+        bool verbose = o.Flag("verbose");
+        o.EnsureAllUsed(0);
+        if (string.IsNullOrWhiteSpace(prompt)) throw new CliException("option --prompt: the prompt must not be empty");
+        foreach (var (name, value) in new[] { ("width", width), ("height", height) })
+            if (value is int v && v % 16 != 0) throw new CliException($"option --{name}: {value} is not a multiple of 16");
+
+        var seeds = Enumerable.Range(0, count).Select(k => unchecked(seed + (ulong)k)).ToArray();
+        var paths = GenerateOutputPaths.Expand(pattern, seeds);
+        foreach (var path in paths)
+        {
+            var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            if (!Directory.Exists(dir)) throw new CliException($"option --output: directory does not exist: {dir}");
+            if (File.Exists(path) && !force) throw new CliException($"option --output: {path} exists (use --force to overwrite)");
+        }
+        var references = imageFiles.Select(ReferenceImage.FromFile).ToArray();
+        if (threads is { } t) ComputePool.ConfigureShared(t);
+
+        var clock = Stopwatch.StartNew();
+        using var pipeline = Flux2Pipeline.Load(model, new PipelineOptions { ReleaseTextEncoderAfterUse = true });
+        var loadTime = clock.Elapsed;
+        output.WriteLine(count == 1 ? $"seed: {seed}" : $"seeds: {seed} to {seeds[^1]} (one per image)");
+
+        var progress = new ProgressReporter(error, ProgressReporter.IsTerminal(error));
+        DenoiseStep? lastStep = null;
+        using var cancellation = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true; // stop at the next step instead of killing the process mid-write
+            cancellation.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        GenerationResult result;
+        try
+        {
+            result = pipeline.Generate(new GenerationRequest
+            {
+                Prompt = prompt,
+                NegativePrompt = negativePrompt,
+                Width = width,
+                Height = height,
+                Steps = steps,
+                AllowAnyStepCount = anySteps,
+                Guidance = guidance,
+                Seed = seed,
+                NumImages = count,
+                ReferenceImages = references,
+                ReferenceCap = referenceCap,
+                OnStep = s =>
+                {
+                    lastStep = s;
+                    progress.OnStep(s);
+                },
+                OnNotice = notice => error.WriteLine($"flux2 generate: note: {notice}"),
+            }, cancellation.Token);
+        }
+        catch (Exception e)
+        {
+            progress.Interrupt(lastStep);
+            if (e is not OperationCanceledException) throw;
+            error.WriteLine("flux2 generate: cancelled; no image written");
+            return CliApp.ExitFailure;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+
+        clock.Restart();
+        var plan = result.Plan;
+        for (int k = 0; k < result.Images.Count; k++)
+        {
+            var image = result.Images[k];
+            PngWriter.Write(paths[k], image.Image, Metadata(pipeline, plan, prompt, negativePrompt, image.Seed, imageFiles), overwrite: force);
+            output.WriteLine($"wrote {paths[k]} ({plan.Width}x{plan.Height}, seed {image.Seed})");
+        }
+        if (verbose)
+        {
+            var timings = result.Timings;
+            output.WriteLine($"timings: load {Seconds(loadTime)}, text encoding {Seconds(timings.TextEncoding)}, " +
+                $"reference encoding {Seconds(timings.ReferenceEncoding)}, denoising {Seconds(timings.Denoising)} " +
+                $"({Seconds(timings.Denoising / (plan.Steps * result.Images.Count))}/step), decoding {Seconds(timings.Decoding)}, " +
+                $"writing {Seconds(clock.Elapsed)}");
+        }
+        return CliApp.ExitOk;
+    }
+
+    private static ulong ParseSeed(string? text)
+    {
+        if (text == null) return BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        if (!ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seed))
+            throw new CliException($"option --seed: '{text}' is not an integer in [0, {ulong.MaxValue}]");
+        return seed;
+    }
+
+    private static List<KeyValuePair<string, string>> Metadata(Flux2Pipeline pipeline, GenerationPlan plan, string prompt,
+        string? negativePrompt, ulong seed, IReadOnlyList<string> references)
+    {
+        var text = new List<KeyValuePair<string, string>>
+        {
+            new("prompt", prompt),
+            new("seed", seed.ToString(CultureInfo.InvariantCulture)),
+            new("steps", plan.Steps.ToString(CultureInfo.InvariantCulture)),
+            new("guidance", plan.Guidance.ToString(CultureInfo.InvariantCulture)),
+            new("size", $"{plan.Width}x{plan.Height}"),
+            new("model", $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(pipeline.Source)))} ({pipeline.Variant.DisplayName()})"),
+            new("Software", $"flux2 {CliApp.Version}"),
+        };
+        if (negativePrompt != null) text.Add(new("negative_prompt", negativePrompt));
+        if (references.Count > 0) text.Add(new("reference_images", string.Join(", ", references.Select(Path.GetFileName))));
+        return text;
+    }
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture) + " s";
+}

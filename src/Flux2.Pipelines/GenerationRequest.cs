@@ -1,0 +1,57 @@
+using Flux2.Pipelines.Images;
+
+namespace Flux2.Pipelines;
+
+/// <summary>What to generate. Unset values take the model's defaults (spec §9.8); <see cref="GenerationPlan.Resolve"/>
+/// validates everything before any heavy work starts.</summary>
+public sealed record GenerationRequest
+{
+    /// <summary>The prompt; required unless <see cref="PromptEmbedding"/> is given.</summary>
+    public string? Prompt { get; init; }
+
+    /// <summary>klein-base only: the negative prompt of classifier-free guidance (default "").</summary>
+    public string? NegativePrompt { get; init; }
+
+    /// <summary>Precomputed text-encoder output used instead of encoding <see cref="Prompt"/> (parity tests, caching).</summary>
+    public PromptEmbedding? PromptEmbedding { get; init; }
+
+    /// <summary>Precomputed negative embedding for klein-base; default: the encoded <see cref="NegativePrompt"/>.</summary>
+    public PromptEmbedding? NegativePromptEmbedding { get; init; }
+
+    /// <summary>Output size in pixels; both default to the first reference image's processed size, else 1024.</summary>
+    public int? Width { get; init; }
+    public int? Height { get; init; }
+
+    /// <summary>Round sizes down to multiples of 16 (as diffusers does) instead of rejecting them.</summary>
+    public bool FloorSizeToMultipleOf16 { get; init; }
+
+    /// <summary>Denoising steps; default per model: dev 50, klein 4, klein-base 50.</summary>
+    public int? Steps { get; init; }
+
+    /// <summary>Lets the distilled klein model run a step count other than 4 (which it was not trained for).</summary>
+    public bool AllowAnyStepCount { get; init; }
+
+    /// <summary>dev: embedded guidance; klein-base: CFG scale (CFG runs when &gt; 1); distilled klein: ignored. Default 4.</summary>
+    public double? Guidance { get; init; }
+
+    /// <summary>Seed of image 0; image k uses seed + k. Random when not set; the seeds used are in the result.</summary>
+    public ulong? Seed { get; init; }
+
+    public int NumImages { get; init; } = 1;
+
+    /// <summary>Injected initial noise instead of the seeded generator: [NumImages, 128, H/16, W/16], normalised latent space.</summary>
+    public float[]? InitialLatents { get; init; }
+
+    public IReadOnlyList<ReferenceImage> ReferenceImages { get; init; } = [];
+
+    public ReferenceCapPolicy ReferenceCap { get; init; } = ReferenceCapPolicy.Diffusers;
+
+    /// <summary>Most reference images accepted; null: no limit.</summary>
+    public int? MaxReferenceImages { get; init; }
+
+    /// <summary>Called after every denoising step (progress, tracing).</summary>
+    public Action<DenoiseStep>? OnStep { get; init; }
+
+    /// <summary>Called with notices about options the model ignores or adjusts (e.g. guidance for a distilled model).</summary>
+    public Action<string>? OnNotice { get; init; }
+}

@@ -1,0 +1,17 @@
+using Flux2.Core;
+
+namespace Flux2.Pipelines;
+
+/// <summary>The denoiser as the sampling loop sees it: the FLUX.2 transformer's velocity prediction for every input token.</summary>
+public interface IVelocityModel
+{
+    /// <summary>Features per text token the model expects (joint_attention_dim).</summary>
+    int TextFeatures { get; }
+
+    /// <param name="hiddenStates">[1, L_img + L_ref, 128]: noisy tokens, then reference tokens</param>
+    /// <param name="imageIds">Int64 [L_img + L_ref, 4]</param>
+    /// <param name="timestep">sigma in [0, 1] (the model scales it by 1000)</param>
+    /// <param name="guidance">embedded guidance (dev); null for models without a guidance embedder</param>
+    /// <returns>[1, L_img + L_ref, 128]; the caller disposes it</returns>
+    Tensor Predict(Tensor hiddenStates, Tensor imageIds, PromptEmbedding prompt, float timestep, float? guidance);
+}

@@ -1,0 +1,40 @@
+using Flux2.Core.Checkpoints;
+
+namespace Flux2.Pipelines;
+
+/// <summary>How a FLUX.2 model samples (spec §1.2): its default step count and what the guidance scale drives.</summary>
+public enum PipelineVariant
+{
+    /// <summary>FLUX.2 [dev]: 50 steps; guidance is embedded into the transformer (one forward per step).</summary>
+    Dev,
+    /// <summary>FLUX.2 [klein], step-distilled: exactly 4 steps, no guidance.</summary>
+    KleinDistilled,
+    /// <summary>FLUX.2 [klein] base: 50 steps; true classifier-free guidance with a negative prompt (two forwards per step).</summary>
+    KleinBase,
+}
+
+public static class PipelineVariantExtensions
+{
+    public const double DefaultGuidance = 4.0;
+
+    public static int DefaultSteps(this PipelineVariant variant) => variant == PipelineVariant.KleinDistilled ? 4 : 50;
+
+    public const string DevClassName = "Flux2Pipeline";
+    public const string KleinClassName = "Flux2KleinPipeline";
+
+    /// <summary>From model_index.json: <c>Flux2Pipeline</c> is dev; <c>Flux2KleinPipeline</c> is distilled when
+    /// <c>is_distilled</c> is true, else base (diffusers' default for a missing flag).</summary>
+    public static PipelineVariant FromModelIndex(ModelIndex index) => index.ClassName switch
+    {
+        DevClassName => PipelineVariant.Dev,
+        KleinClassName => index.IsDistilled == true ? PipelineVariant.KleinDistilled : PipelineVariant.KleinBase,
+        var other => throw new PipelineException($"{index.Path}: _class_name '{other}' is not a FLUX.2 pipeline ({DevClassName} or {KleinClassName})"),
+    };
+
+    public static string DisplayName(this PipelineVariant variant) => variant switch
+    {
+        PipelineVariant.Dev => "dev",
+        PipelineVariant.KleinDistilled => "klein (distilled)",
+        _ => "klein-base",
+    };
+}

@@ -1,0 +1,29 @@
+using Flux2.Core;
+using Flux2.Models.TextEncoders;
+using Flux2.Text;
+
+namespace Flux2.Pipelines;
+
+/// <summary>Prompt → transformer text input (spec §7): chat template, tokenize and pad to 512, run the LLM,
+/// stack the selected hidden states. Owns the text encoder.</summary>
+public sealed class PromptEncoder(PromptTokenizer tokenizer, TextEncoder encoder) : IDisposable
+{
+    public PromptTokenizer Tokenizer { get; } = tokenizer;
+    public TextEncoder Encoder { get; } = encoder;
+
+    /// <summary>Features per token of the output: hidden size × stacked layers.</summary>
+    public int Features => Encoder.Config.HiddenSize * Encoder.HiddenStateLayers.Count;
+
+    /// <param name="onNotice">receives the truncation warning of an over-long prompt</param>
+    public PromptEmbedding Encode(string prompt, Action<string>? onNotice)
+    {
+        var tokens = Tokenizer.Tokenize(prompt);
+        if (tokens.Warning != null) onNotice?.Invoke(tokens.Warning);
+        int length = tokens.InputIds.Length;
+        using var ids = Tensor.FromArray(tokens.InputIds, 1, length);
+        using var mask = Tensor.FromArray(tokens.AttentionMask, 1, length);
+        return new PromptEmbedding(Encoder.Encode(ids, mask));
+    }
+
+    public void Dispose() => Encoder.Dispose();
+}

@@ -1,0 +1,29 @@
+using Flux2.Core;
+using Flux2.Models.Transformer;
+
+namespace Flux2.Pipelines;
+
+/// <summary>The FLUX.2 transformer as the sampler's velocity model (batch 1).</summary>
+public sealed class TransformerVelocityModel(Flux2Transformer transformer) : IVelocityModel, IDisposable
+{
+    private readonly Tensor _timestep = Tensor.Zeros(1);
+    private readonly Tensor _guidance = Tensor.Zeros(1);
+
+    public Flux2Transformer Transformer { get; } = transformer;
+
+    public int TextFeatures => Transformer.Config.JointAttentionDim;
+
+    public Tensor Predict(Tensor hiddenStates, Tensor imageIds, PromptEmbedding prompt, float timestep, float? guidance)
+    {
+        _timestep.AsSpan<float>()[0] = timestep;
+        _guidance.AsSpan<float>()[0] = guidance ?? 0f;
+        return Transformer.Forward(hiddenStates, prompt.Embeddings, _timestep, guidance == null ? null : _guidance, imageIds, prompt.TextIds);
+    }
+
+    public void Dispose()
+    {
+        _timestep.Dispose();
+        _guidance.Dispose();
+        Transformer.Dispose();
+    }
+}

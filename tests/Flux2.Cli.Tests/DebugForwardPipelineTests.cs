@@ -1,0 +1,65 @@
+using Flux2.Core.SafeTensors;
+using Flux2.Tests;
+
+namespace Flux2.Cli.Tests;
+
+/// <summary><c>flux2 debug forward pipeline</c> on the golden pipe_t2i / pipe_edit inputs, compared with the diffusers
+/// outputs at the golden README §4 tolerances (1e-4 per step and final latents, 2e-4 decoded, 1 LSB image).</summary>
+public sealed class DebugForwardPipelineTests : IClassFixture<DebugForwardPipelineTests.DevModel>
+{
+    public sealed class DevModel : IDisposable
+    {
+        public TempDirectory Dir { get; } = new();
+        public string Folder => Dir.File("dev");
+        public DevModel() => TinyModelFolders.Dev(Folder);
+        public void Dispose() => Dir.Dispose();
+    }
+
+    private readonly DevModel _model;
+
+    public DebugForwardPipelineTests(DevModel model) => _model = model;
+
+    [Theory]
+    [InlineData("pipe_t2i", "--width", "128", "--height", "96")]
+    [InlineData("pipe_edit", "--width", "130", "--height", "100")] // floored to 128x96 like diffusers
+    public void MatchesTheGoldenPipeline(string goldenCase, params string[] size)
+    {
+        var output = _model.Dir.File(goldenCase + ".out.safetensors");
+        var result = CliTestHost.Run(["debug", "forward", "pipeline", "--model", _model.Folder,
+            "--inputs", Fixtures.Golden(goldenCase + ".io.safetensors"), "--output", output, .. size, "--steps", "4", "--guidance", "4"]);
+        Assert.True(result.ExitCode == 0, result.Error);
+
+        using var expected = SafeTensorsFile.Open(Fixtures.Golden(goldenCase + ".io.safetensors"));
+        using var actual = SafeTensorsFile.Open(output);
+        for (int i = 0; i < 4; i++)
+        {
+            AssertClose(expected, actual, $"trace.step{i}.noise_pred", 1e-4);
+            AssertClose(expected, actual, $"trace.step{i}.latents_after", 1e-4);
+        }
+        AssertClose(expected, actual, "outputs.latents_final", 1e-4);
+        AssertClose(expected, actual, "outputs.decoded", 2e-4);
+        AssertClose(expected, actual, "outputs.image_uint8", 1);
+    }
+
+    [Fact]
+    public void WithoutASizeTheNoiseGridDecides()
+    {
+        var output = _model.Dir.File("t2i-nosize.safetensors");
+        var result = CliTestHost.Run("debug", "forward", "pipeline", "--model", _model.Folder,
+            "--inputs", Fixtures.Golden("pipe_t2i.io.safetensors"), "--output", output, "--steps", "1");
+        Assert.True(result.ExitCode == 0, result.Error);
+        using var actual = SafeTensorsFile.Open(output);
+        Assert.Equal([1L, 96, 128, 3], actual.Get("outputs.image_uint8").Shape);
+    }
+
+    private static void AssertClose(SafeTensorsFile expected, SafeTensorsFile actual, string name, double atol)
+    {
+        var e = expected.Get(name);
+        var a = actual.Get(name);
+        Assert.Equal(e.Shape, a.Shape);
+        var ev = e.ToFloat32Array();
+        var av = a.ToFloat32Array();
+        for (int i = 0; i < ev.Length; i++)
+            Assert.True(Math.Abs(ev[i] - av[i]) <= atol + (atol < 1 ? 1e-4 * Math.Abs(ev[i]) : 0), $"{name}[{i}] = {av[i]}, expected {ev[i]}");
+    }
+}

@@ -1,0 +1,215 @@
+using System.Buffers.Binary;
+using System.Text;
+using Flux2.Pipelines.Images;
+using Flux2.Tests;
+
+namespace Flux2.Cli.Tests;
+
+/// <summary><c>flux2 generate</c> end to end on a tiny but complete klein model folder (real Qwen3 tokenizer, random
+/// tiny Qwen3 text encoder, tiny_klein transformer, vae_small), run in-process through <see cref="CliApp.Run"/>.</summary>
+public sealed class GenerateCommandTests : IClassFixture<GenerateCommandTests.KleinModel>
+{
+    public sealed class KleinModel : IDisposable
+    {
+        public TempDirectory Dir { get; } = new();
+        public string Folder => Dir.File("klein");
+        public KleinModel() => TinyModelFolders.Klein(Folder);
+        public void Dispose() => Dir.Dispose();
+    }
+
+    private readonly KleinModel _model;
+
+    public GenerateCommandTests(KleinModel model) => _model = model;
+
+    private CliResult Generate(params string[] args) => CliTestHost.Run(["generate", "-m", _model.Folder, .. args]);
+
+    [Fact]
+    public void WritesAPngWithMetadataAndIsReproducible()
+    {
+        using var dir = new TempDirectory();
+        var first = dir.File("a.png");
+        var result = Generate("-p", "a red fox", "-W", "64", "-H", "48", "--seed", "42", "-o", first);
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("seed: 42", result.Output);
+        Assert.Contains("step 4/4", result.Error); // plain progress lines when stderr is not a terminal
+
+        var image = ImageFileReader.Read(first);
+        Assert.Equal((64, 48), (image.Width, image.Height));
+        var text = PngText(File.ReadAllBytes(first));
+        Assert.Equal("a red fox", text["prompt"]);
+        Assert.Equal("42", text["seed"]);
+        Assert.Equal("4", text["steps"]);
+        Assert.Equal("64x48", text["size"]);
+        Assert.Contains("klein", text["model"]);
+        Assert.StartsWith("flux2 ", text["Software"]);
+
+        // The same seed again, over the first file (--force): the same bytes.
+        var firstBytes = File.ReadAllBytes(first);
+        var again = Generate("-p", "a red fox", "-W", "64", "-H", "48", "--seed", "42", "-o", first, "--force");
+        Assert.True(again.ExitCode == 0, again.Error);
+        Assert.Equal(firstBytes, File.ReadAllBytes(first));
+
+        var other = dir.File("c.png");
+        Assert.Equal(0, Generate("-p", "a red fox", "-W", "64", "-H", "48", "--seed", "43", "-o", other).ExitCode);
+        Assert.NotEqual(ImageFileReader.Read(first).Pixels, ImageFileReader.Read(other).Pixels);
+    }
+
+    [Fact]
+    public void SeveralImagesGetNumberedFilesAndConsecutiveSeeds()
+    {
+        using var dir = new TempDirectory();
+        var result = Generate("-p", "two cats", "-W", "32", "-H", "32", "--seed", "7", "-n", "2", "-o", dir.File("cat.png"), "--verbose");
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal("7", PngText(File.ReadAllBytes(dir.File("cat-1.png")))["seed"]);
+        Assert.Equal("8", PngText(File.ReadAllBytes(dir.File("cat-2.png")))["seed"]);
+        Assert.Contains("timings:", result.Output);
+    }
+
+    [Fact]
+    public void EditsWithTwoReferenceImages()
+    {
+        using var dir = new TempDirectory();
+        var ref1 = dir.File("ref1.png");
+        var ref2 = dir.File("ref2.png");
+        PngWriter.Write(ref1, Pattern(70, 64), [], overwrite: false);
+        PngWriter.Write(ref2, Pattern(64, 96), [], overwrite: false);
+        var output = dir.File("edit.png");
+        var result = Generate("-p", "put them together", "-i", ref1, "-i", ref2, "--seed", "1", "-o", output);
+        Assert.True(result.ExitCode == 0, result.Error);
+        var image = ImageFileReader.Read(output);
+        Assert.Equal((64, 64), (image.Width, image.Height)); // the first reference, center-cropped to 64x64
+        Assert.Contains("ref1.png", PngText(File.ReadAllBytes(output))["reference_images"]);
+    }
+
+    [Fact]
+    public void DistilledKleinRejectsOtherStepCountsUnlessAllowed()
+    {
+        using var dir = new TempDirectory();
+        var rejected = Generate("-p", "x", "-W", "32", "-H", "32", "--steps", "2", "-o", dir.File("a.png"));
+        Assert.Equal(1, rejected.ExitCode);
+        Assert.Contains("4 steps", Assert.Single(rejected.ErrorLines));
+        var allowed = Generate("-p", "x", "-W", "32", "-H", "32", "--steps", "2", "--allow-any-steps", "-o", dir.File("a.png"));
+        Assert.True(allowed.ExitCode == 0, allowed.Error);
+        Assert.Contains("step 2/2", allowed.Error);
+    }
+
+    [Fact]
+    public void MissingModelFolder()
+    {
+        using var dir = new TempDirectory();
+        var missing = dir.File("no-such-model");
+        var result = CliTestHost.Run("generate", "-m", missing, "-p", "x", "-o", dir.File("a.png"));
+        AssertOneLineFailure(result, dir, missing);
+    }
+
+    [Fact]
+    public void MissingComponent()
+    {
+        using var modelDir = new TempDirectory();
+        using var dir = new TempDirectory();
+        var model = modelDir.Path;
+        Directory.CreateDirectory(Path.Combine(model, "transformer"));
+        File.WriteAllText(Path.Combine(model, "model_index.json"), """{"_class_name": "Flux2KleinPipeline", "is_distilled": true}""");
+        var result = CliTestHost.Run("generate", "-m", model, "-p", "x", "-o", dir.File("a.png"));
+        AssertOneLineFailure(result, dir, "vae/");
+    }
+
+    [Fact]
+    public void NonImageReference()
+    {
+        using var dir = new TempDirectory();
+        var notImage = dir.File("notes.png");
+        File.WriteAllText(notImage, "hello");
+        AssertOneLineFailure(Generate("-p", "x", "-i", notImage, "-o", dir.File("a.png")), dir, notImage, except: notImage);
+        var missing = dir.File("absent.png");
+        AssertOneLineFailure(Generate("-p", "x", "-i", missing, "-o", dir.File("a.png")), dir, missing, except: notImage);
+    }
+
+    [Fact]
+    public void TooSmallReference()
+    {
+        using var dir = new TempDirectory();
+        var small = dir.File("small.png");
+        PngWriter.Write(small, Pattern(32, 80), [], overwrite: false);
+        AssertOneLineFailure(Generate("-p", "x", "-i", small, "-o", dir.File("a.png")), dir, "at least 64", except: small);
+    }
+
+    [Theory]
+    [InlineData("-W", "100", "multiple of 16")]
+    [InlineData("-H", "40", "multiple of 16")]
+    [InlineData("--steps", "0", "--steps")]
+    [InlineData("--steps", "-3", "--steps")]
+    [InlineData("--seed", "-1", "--seed")]
+    [InlineData("--guidance", "abc", "--guidance")]
+    [InlineData("--reference-cap", "huge", "--reference-cap")]
+    [InlineData("--bogus", "1", "--bogus")]
+    public void InvalidOptions(string option, string value, string mentioned)
+    {
+        using var dir = new TempDirectory();
+        AssertOneLineFailure(Generate("-p", "x", option, value, "-o", dir.File("a.png")), dir, mentioned);
+    }
+
+    [Fact]
+    public void MissingOutputDirectory()
+    {
+        using var dir = new TempDirectory();
+        var output = Path.Combine(dir.Path, "missing", "a.png");
+        AssertOneLineFailure(Generate("-p", "x", "-o", output), dir, Path.Combine(dir.Path, "missing"));
+    }
+
+    [Fact]
+    public void ExistingOutputIsNotOverwrittenWithoutForce()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("a.png");
+        File.WriteAllText(output, "keep me");
+        var result = Generate("-p", "x", "-W", "32", "-H", "32", "-o", output);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--force", Assert.Single(result.ErrorLines));
+        Assert.Equal("keep me", File.ReadAllText(output));
+    }
+
+    [Fact]
+    public void HelpDocumentsEveryOption()
+    {
+        var help = CliTestHost.Run("generate", "--help");
+        Assert.Equal(0, help.ExitCode);
+        foreach (var option in new[] { "--model", "--prompt", "--image", "--width", "--height", "--steps", "--guidance", "--seed",
+                     "--num-images", "--output", "--negative-prompt", "--threads", "--verbose", "--force", "Example" })
+            Assert.Contains(option, help.Output);
+    }
+
+    /// <summary>One error line naming <paramref name="mentioned"/>, a non-zero exit code, and no file left in the folder.</summary>
+    private static void AssertOneLineFailure(CliResult result, TempDirectory dir, string mentioned, string? except = null)
+    {
+        Assert.NotEqual(0, result.ExitCode);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.StartsWith("flux2 generate: error: ", line);
+        Assert.Contains(mentioned, line);
+        Assert.DoesNotContain(Directory.GetFiles(dir.Path, "*", SearchOption.AllDirectories), f => f != except);
+    }
+
+    private static RgbImage Pattern(int width, int height)
+    {
+        var pixels = new byte[width * height * 3];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)(i * 31 % 251);
+        return new RgbImage(width, height, pixels);
+    }
+
+    /// <summary>The tEXt / iTXt entries of a PNG file.</summary>
+    private static Dictionary<string, string> PngText(byte[] png)
+    {
+        var text = new Dictionary<string, string>();
+        for (int pos = 8; pos < png.Length;)
+        {
+            int length = BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(pos));
+            var type = Encoding.ASCII.GetString(png, pos + 4, 4);
+            var data = png.AsSpan(pos + 8, length);
+            int nul = data.IndexOf((byte)0);
+            if (type == "tEXt") text[Encoding.Latin1.GetString(data[..nul])] = Encoding.Latin1.GetString(data[(nul + 1)..]);
+            if (type == "iTXt") text[Encoding.Latin1.GetString(data[..nul])] = Encoding.UTF8.GetString(data[(nul + 5)..]);
+            pos += 12 + length;
+        }
+        return text;
+    }
+}

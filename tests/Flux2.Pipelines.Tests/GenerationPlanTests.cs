@@ -1,0 +1,89 @@
+namespace Flux2.Pipelines.Tests;
+
+public class GenerationPlanTests
+{
+    private static GenerationPlan Resolve(GenerationRequest request, PipelineVariant variant = PipelineVariant.Dev) =>
+        GenerationPlan.Resolve(request with { Prompt = request.Prompt ?? "a cat" }, variant, null);
+
+    [Theory]
+    [InlineData(PipelineVariant.Dev, 50, false)]
+    [InlineData(PipelineVariant.KleinDistilled, 4, false)]
+    [InlineData(PipelineVariant.KleinBase, 50, true)]
+    public void DefaultsPerVariant(PipelineVariant variant, int steps, bool cfg)
+    {
+        var plan = Resolve(new GenerationRequest(), variant);
+        Assert.Equal((1024, 1024, steps, 4.0, cfg), (plan.Width, plan.Height, plan.Steps, plan.Guidance, plan.UseCfg));
+        Assert.Equal(4096, plan.ImageTokens);
+        Assert.Single(plan.Seeds);
+    }
+
+    [Fact]
+    public void SizeDefaultsToTheFirstReference()
+    {
+        var plan = GenerationPlan.Resolve(new GenerationRequest { Prompt = "x" }, PipelineVariant.Dev, (320, 192));
+        Assert.Equal((320, 192), (plan.Width, plan.Height));
+        Assert.Equal((12, 20), (plan.GridHeight, plan.GridWidth));
+    }
+
+    [Fact]
+    public void SizesMustBeMultiplesOf16UnlessFlooring()
+    {
+        Assert.Contains("width 100", Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { Width = 100, Height = 64 })).Message);
+        Assert.Contains("height 0", Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { Width = 64, Height = 0 })).Message);
+        var plan = Resolve(new GenerationRequest { Width = 100, Height = 70, FloorSizeToMultipleOf16 = true });
+        Assert.Equal((96, 64), (plan.Width, plan.Height));
+        Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { Width = 10, Height = 64, FloorSizeToMultipleOf16 = true }));
+        Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { Width = 16 * 1024, Height = 64 }));
+    }
+
+    [Fact]
+    public void DistilledKleinRunsFourStepsUnlessOverridden()
+    {
+        var e = Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { Steps = 8 }, PipelineVariant.KleinDistilled));
+        Assert.Contains("4 steps", e.Message);
+        Assert.Equal(8, Resolve(new GenerationRequest { Steps = 8, AllowAnyStepCount = true }, PipelineVariant.KleinDistilled).Steps);
+        Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { Steps = 0 }));
+    }
+
+    [Fact]
+    public void GuidanceRules()
+    {
+        Assert.Contains(Resolve(new GenerationRequest { Guidance = 3 }, PipelineVariant.KleinDistilled).Notices, n => n.Contains("ignored"));
+        Assert.False(Resolve(new GenerationRequest { Guidance = 1 }, PipelineVariant.KleinBase).UseCfg);
+        Assert.True(Resolve(new GenerationRequest { Guidance = 1.5 }, PipelineVariant.KleinBase).UseCfg);
+        Assert.False(Resolve(new GenerationRequest { Guidance = 7 }, PipelineVariant.Dev).UseCfg);
+        Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { Guidance = double.NaN }));
+        Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { Guidance = -1 }));
+        var e = Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { NegativePrompt = "blurry" }, PipelineVariant.Dev));
+        Assert.Contains("klein-base", e.Message);
+    }
+
+    [Fact]
+    public void SeedsAreConsecutiveAndRandomWhenNotGiven()
+    {
+        Assert.Equal([ulong.MaxValue, 0UL, 1UL], Resolve(new GenerationRequest { Seed = ulong.MaxValue, NumImages = 3 }).Seeds);
+        Assert.NotEqual(Resolve(new GenerationRequest()).Seeds[0], Resolve(new GenerationRequest()).Seeds[0]);
+    }
+
+    [Fact]
+    public void RejectsEmptyPromptsBadCountsAndMisSizedLatents()
+    {
+        Assert.Throws<PipelineException>(() => GenerationPlan.Resolve(new GenerationRequest { Prompt = " " }, PipelineVariant.Dev, null));
+        Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { NumImages = 0 }));
+        var e = Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { Width = 32, Height = 32, InitialLatents = new float[10] }));
+        Assert.Contains("[1, 128, 2, 2]", e.Message);
+        Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest
+        {
+            MaxReferenceImages = 0,
+            ReferenceImages = [new("r", new Pipelines.Images.RgbImage(64, 64, new byte[64 * 64 * 3]))],
+        }));
+    }
+
+    [Fact]
+    public void LatentIds()
+    {
+        Assert.Equal([10, 0, 0, 0, 10, 0, 1, 0, 10, 1, 0, 0, 10, 1, 1, 0], Pipelines.LatentIds.Image(2, 2, Pipelines.LatentIds.ReferenceTime(0)));
+        Assert.Equal(20, Pipelines.LatentIds.ReferenceTime(1));
+        Assert.Equal([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2], Pipelines.LatentIds.Text(3));
+    }
+}

@@ -1,0 +1,55 @@
+using Flux2.Pipelines.Images;
+using Flux2.Tests;
+
+namespace Flux2.Pipelines.Tests.Images;
+
+public class ImageFileReaderTests
+{
+    [Fact]
+    public void NonImageFileIsAClearError()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("notes.txt");
+        File.WriteAllText(path, "not an image");
+        var e = Assert.Throws<ImageFileException>(() => ImageFileReader.Read(path));
+        Assert.Contains(path, e.Message);
+    }
+
+    [Fact]
+    public void TruncatedPngIsAClearError()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("cut.png");
+        var png = PngWriter.Encode(PngWriterTests.Pattern(32, 32), []);
+        File.WriteAllBytes(path, png[..40]);
+        var e = Assert.Throws<ImageFileException>(() => ImageFileReader.Read(path));
+        Assert.Contains(path, e.Message);
+    }
+
+    [Fact]
+    public void MissingFileIsAClearError()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("absent.png");
+        var e = Assert.Throws<ImageFileException>(() => ImageFileReader.Read(path));
+        Assert.Contains(path, e.Message);
+    }
+
+    [Fact]
+    public void ReadsBmp()
+    {
+        // A 2x2 24-bit BMP: rows bottom-up, BGR, each row padded to 4 bytes.
+        byte[] bmp =
+        [
+            (byte)'B', (byte)'M', 70, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0,
+            40, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 1, 0, 24, 0, 0, 0, 0, 0, 16, 0, 0, 0,
+            0x13, 0x0B, 0, 0, 0x13, 0x0B, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            3, 2, 1, 6, 5, 4, 0, 0, // bottom row: (1,2,3), (4,5,6)
+            9, 8, 7, 12, 11, 10, 0, 0, // top row: (7,8,9), (10,11,12)
+        ];
+        var image = ImageFileReader.Decode(bmp, "tiny.bmp");
+        Assert.Equal(2, image.Width);
+        Assert.Equal(2, image.Height);
+        Assert.Equal(new byte[] { 7, 8, 9, 10, 11, 12, 1, 2, 3, 4, 5, 6 }, image.Pixels);
+    }
+}

@@ -1,0 +1,62 @@
+using Flux2.Tests;
+
+namespace Flux2.Pipelines.Tests;
+
+/// <summary>klein-base through the real pipeline: prompt encoding with the Qwen3 tokenizer and a tiny random Qwen3,
+/// true classifier-free guidance (on only when guidance &gt; 1) and the text-encoder release option.</summary>
+public sealed class KleinPipelineTests : IClassFixture<KleinPipelineTests.KleinBase>
+{
+    public sealed class KleinBase : IDisposable
+    {
+        public TempDirectory Dir { get; } = new();
+        public Flux2Pipeline Pipeline { get; }
+
+        public KleinBase()
+        {
+            TinyModelFolders.Klein(Dir.File("klein-base"), distilled: false);
+            Pipeline = Flux2Pipeline.Load(Dir.File("klein-base"));
+        }
+
+        public void Dispose()
+        {
+            Pipeline.Dispose();
+            Dir.Dispose();
+        }
+    }
+
+    private readonly Flux2Pipeline _pipeline;
+
+    public KleinPipelineTests(KleinBase model) => _pipeline = model.Pipeline;
+
+    private (byte[] Pixels, int Forwards) Run(double guidance, string? negative = null)
+    {
+        int steps = 0;
+        var result = _pipeline.Generate(new GenerationRequest
+        {
+            Prompt = "a lighthouse",
+            NegativePrompt = negative,
+            Width = 32,
+            Height = 32,
+            Steps = 2,
+            Guidance = guidance,
+            Seed = 5,
+            OnStep = _ => steps++,
+        });
+        Assert.Equal(2, steps);
+        return (result.Images[0].Image.Pixels, result.Plan.UseCfg ? 2 : 1);
+    }
+
+    [Fact]
+    public void CfgChangesTheImageOnlyAboveOne()
+    {
+        Assert.Equal(PipelineVariant.KleinBase, _pipeline.Variant);
+        var plain = Run(1.0);
+        var guided = Run(4.0);
+        var guidedOtherNegative = Run(4.0, "blurry, dark");
+        Assert.Equal(1, plain.Forwards);
+        Assert.Equal(2, guided.Forwards);
+        Assert.NotEqual(plain.Pixels, guided.Pixels);
+        Assert.NotEqual(guided.Pixels, guidedOtherNegative.Pixels);
+        Assert.Equal(guided.Pixels, Run(4.0, "").Pixels); // the default negative prompt is ""
+    }
+}

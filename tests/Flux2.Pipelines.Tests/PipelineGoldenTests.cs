@@ -1,0 +1,85 @@
+using Flux2.Core;
+using Flux2.Core.SafeTensors;
+using Flux2.Pipelines.Images;
+using Flux2.Tests;
+
+namespace Flux2.Pipelines.Tests;
+
+/// <summary>The full diffusers Flux2Pipeline call (golden pipe_t2i / pipe_edit: tiny_dev + vae_small, 96x128, 4 steps,
+/// guidance 4) through <see cref="Flux2Pipeline.Generate"/>, every step compared. Tolerances from the golden README §4.</summary>
+public sealed class PipelineGoldenTests : IClassFixture<PipelineGoldenTests.DevModel>
+{
+    public sealed class DevModel : IDisposable
+    {
+        public TempDirectory Dir { get; } = new();
+        public string Folder => Dir.File("dev");
+        public DevModel() => TinyModelFolders.Dev(Folder);
+        public void Dispose() => Dir.Dispose();
+    }
+
+    private readonly DevModel _model;
+
+    public PipelineGoldenTests(DevModel model) => _model = model;
+
+    [Theory]
+    [InlineData("pipe_t2i")]
+    [InlineData("pipe_edit")]
+    public void MatchesDiffusersStepByStep(string goldenCase)
+    {
+        using var io = SafeTensorsFile.Open(Fixtures.Golden(goldenCase + ".io.safetensors"));
+        using var pipeline = Flux2Pipeline.Load(_model.Folder);
+        Assert.Equal(PipelineVariant.Dev, pipeline.Variant);
+        var embeds = io.Get("inputs.prompt_embeds");
+        using var prompt = new PromptEmbedding(
+            Tensor.FromArray(embeds.ToFloat32Array(), embeds.Shape.Select(d => (int)d).ToArray()),
+            Tensor.FromArray(io.Get("inputs.text_ids").ToInt64Array(), 1, (int)embeds.Shape[1], 4));
+        var references = new List<ReferenceImage>();
+        if (io.Contains("inputs.reference_image_uint8.0"))
+        {
+            var image = io.Get("inputs.reference_image_uint8.0");
+            references.Add(new ReferenceImage("reference 0", new RgbImage((int)image.Shape[1], (int)image.Shape[0], image.AsSpan<byte>().ToArray())));
+        }
+        var steps = new List<(float[] Velocity, float[] Latents)>();
+        var result = pipeline.Generate(new GenerationRequest
+        {
+            PromptEmbedding = prompt,
+            Width = 128,
+            Height = 96,
+            Steps = 4,
+            Guidance = 4.0,
+            InitialLatents = io.Get("inputs.noise").ToFloat32Array(),
+            ReferenceImages = references,
+            OnStep = s => steps.Add((s.Velocity.ToArray<float>(), s.Latents.ToArray<float>())),
+        });
+
+        Assert.Equal(4, steps.Count);
+        for (int i = 0; i < 4; i++)
+        {
+            AssertClose(io, $"trace.step{i}.noise_pred", steps[i].Velocity, 1e-4, 1e-4);
+            AssertClose(io, $"trace.step{i}.latents_after", steps[i].Latents, 1e-4, 1e-4);
+        }
+        var generated = Assert.Single(result.Images);
+        AssertClose(io, "outputs.latents_final", generated.Latents, 1e-4, 1e-4);
+        AssertClose(io, "outputs.decoded", generated.Decoded, 2e-4, 0);
+        Assert.Equal((128, 96), (generated.Image.Width, generated.Image.Height));
+        var expected = io.Get("outputs.image_uint8").AsSpan<byte>();
+        int maxDiff = 0;
+        for (int i = 0; i < expected.Length; i++) maxDiff = Math.Max(maxDiff, Math.Abs(expected[i] - generated.Image.Pixels[i]));
+        Assert.True(maxDiff <= 1, $"image_uint8 differs by {maxDiff} LSB");
+    }
+
+    internal static void AssertClose(SafeTensorsFile io, string name, float[] actual, double atol, double rtol)
+    {
+        var expected = io.Get(name).ToFloat32Array();
+        Assert.Equal(expected.Length, actual.Length);
+        double worst = 0;
+        int worstIndex = -1;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double excess = Math.Abs(actual[i] - expected[i]) - (atol + rtol * Math.Abs(expected[i]));
+            if (!(excess <= worst)) { worst = double.IsNaN(excess) ? double.PositiveInfinity : excess; worstIndex = i; }
+        }
+        Assert.True(worstIndex < 0, worstIndex < 0 ? "" :
+            $"{name}[{worstIndex}] = {actual[worstIndex]}, expected {expected[worstIndex]} (atol {atol}, rtol {rtol})");
+    }
+}

@@ -6,6 +6,13 @@ public static class Program
     /// <summary>Every benchmark: name, summary, entry point taking the remaining arguments.</summary>
     private static readonly (string Name, string Summary, Func<string[], int> Run)[] Benchmarks =
     [
+        ("gemm", "GEMM GFLOP/s on the model's Linear shapes vs OpenBLAS sgemm", GemmBench.Run),
+        ("text-encoder", "klein text encoder (Qwen3-4B shapes, 27 layers) on one 512-token prompt: seconds, peak RSS", TextEncoderBench.Run),
+        ("step", "one klein-4B transformer step (random bf16 weights) at 256² and 512²: s/step, GFLOP/s, peak RSS, allocation", TransformerStepBench.RunKlein),
+        ("step-dev-single", "dev-shaped single blocks (hidden 6144), random bf16 weights: s/step, GFLOP/s", TransformerStepBench.RunDevSingle),
+        ("quant-gemm", "GEMM GFLOP/s on klein-4B block Linears with bf16 vs FP8 vs NVFP4 weights, weight MiB per format", QuantGemmBench.Run),
+        ("open-checkpoint", "open + inspect a real-size transformer checkpoint (sparse files): ms and resident MiB before any tensor is read", OpenCheckpointBench.Run),
+        ("vae", "FLUX.2 VAE (real shapes, random f32 weights): encode 512², decode 512² and 1024²: seconds, peak RSS", VaeBench.Run),
     ];
 
     public static int Main(string[] args)

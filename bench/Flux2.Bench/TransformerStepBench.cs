@@ -3,6 +3,7 @@ using Flux2.Core;
 using Flux2.Cpu;
 using Flux2.Cpu.Threading;
 using Flux2.Models;
+using Flux2.Models.Quantization;
 using Flux2.Models.Transformer;
 
 namespace Flux2.Bench;
@@ -12,7 +13,8 @@ namespace Flux2.Bench;
 /// Reports seconds per step, GFLOP/s (every GEMM + attention), peak RSS (VmHWM) and managed bytes allocated per
 /// steady-state step. <c>step</c>: klein-4B shapes; <c>step-dev-single</c>: dev-shaped single blocks (hidden 6144).
 /// Options: --sizes 256,512 (pixels; image tokens = (px/16)²), --steps N (timed steps after one warm-up, default 2),
-/// --threads T, --naming bfl|diffusers (fused or split qkv, default bfl), --blocks N (step-dev-single, default 2).
+/// --threads T, --naming bfl|diffusers (fused or split qkv, default bfl), --blocks N (step-dev-single, default 2),
+/// --weights bf16|fp8|nvfp4 (the Linears the published FP8 / NVFP4 layouts quantize, stored quantized; default bf16).
 /// </summary>
 internal static class TransformerStepBench
 {
@@ -32,12 +34,19 @@ internal static class TransformerStepBench
         int[] sizes = (Option(args, "--sizes") ?? defaultSizes).Split(',').Select(int.Parse).ToArray();
         int steps = int.Parse(Option(args, "--steps") ?? "2");
         var naming = (Option(args, "--naming") ?? "bfl") == "diffusers" ? TensorNaming.Diffusers : TensorNaming.Bfl;
+        QuantizedCheckpointFormat? quantized = (Option(args, "--weights") ?? "bf16") switch
+        {
+            "bf16" => null,
+            "fp8" => QuantizedCheckpointFormat.Fp8,
+            "nvfp4" => QuantizedCheckpointFormat.Nvfp4,
+            var other => throw new ArgumentException($"--weights {other}: expected bf16, fp8 or nvfp4"),
+        };
         if (Option(args, "--threads") is { } threads) ComputePool.ConfigureShared(int.Parse(threads));
 
         var watch = Stopwatch.StartNew();
-        var weights = new TransformerStepWeights(config, naming);
+        using var weights = new TransformerStepWeights(config, naming, quantized);
         Console.WriteLine($"{label}: {config.NumLayers} double + {config.NumSingleLayers} single blocks, hidden {config.InnerDim}, " +
-            $"{TextTokens} text tokens, {naming} naming; random bf16 weights {weights.Bytes / 1e9:F2} GB generated in {watch.Elapsed.TotalSeconds:F1} s; " +
+            $"{TextTokens} text tokens, {naming} naming; random {quantized?.ToString() ?? "bf16"} weights {weights.Bytes / 1e9:F2} GB generated in {watch.Elapsed.TotalSeconds:F1} s; " +
             $"{ComputePool.Shared.ThreadCount} threads");
         using var model = new Flux2Transformer(config, naming, weights.Linear, weights.Vector, new CpuBackend(), weights);
 

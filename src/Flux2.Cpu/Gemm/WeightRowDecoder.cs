@@ -1,5 +1,4 @@
 using Flux2.Core;
-using Flux2.Core.Numerics;
 
 namespace Flux2.Cpu.Gemm;
 
@@ -16,17 +15,17 @@ public static unsafe class WeightRowDecoder
                 new ReadOnlySpan<float>((float*)w.Data + offset, count).CopyTo(new Span<float>(dst, count));
                 break;
             case WeightFormat.BFloat16:
-            {
-                ushort* src = (ushort*)w.Data + offset;
-                for (int i = 0; i < count; i++) dst[i] = BFloat16Bits.ToFloat(src[i]);
+                FloatWidening.BFloat16ToSingle((ushort*)w.Data + offset, dst, count);
                 break;
-            }
             case WeightFormat.Float16:
-            {
-                Half* src = (Half*)w.Data + offset;
-                for (int i = 0; i < count; i++) dst[i] = (float)src[i];
+                FloatWidening.HalfToSingle((Half*)w.Data + offset, dst, count);
                 break;
-            }
+            case WeightFormat.Fp8E4M3:
+                Fp8RowDecoder.Decode(w, row, k0, count, dst);
+                break;
+            case WeightFormat.Nvfp4:
+                Nvfp4RowDecoder.Decode(w, row, k0, count, dst);
+                break;
             default:
                 throw new NotSupportedException($"{w.Name}: weight format {w.Format} has no decoder yet");
         }

@@ -8,8 +8,8 @@ public interface IParallelWork
 
 /// <summary>
 /// The one thread pool every kernel uses. <see cref="For{T}"/> runs indices [0, count) on the worker
-/// threads plus the calling thread and returns when all are done. Calls must not nest (kernels never
-/// call back into the pool), and one caller at a time is served.
+/// threads plus the calling thread and returns when all are done. One caller at a time is served; a call made
+/// from inside a work item runs its indices inline on that thread (no nested parallelism, no deadlock).
 /// </summary>
 public sealed class ComputePool : IDisposable
 {
@@ -47,6 +47,7 @@ public sealed class ComputePool : IDisposable
     private readonly ManualResetEventSlim _done = new(false);
     private volatile bool _disposed;
     private Exception? _error;
+    [ThreadStatic] private static bool t_insideWork;
 
     public int ThreadCount { get; }
 
@@ -64,7 +65,7 @@ public sealed class ComputePool : IDisposable
     public void For<T>(int count, in T work) where T : struct, IParallelWork
     {
         if (count <= 0) return;
-        if (count == 1 || _workers.Length == 0)
+        if (count == 1 || _workers.Length == 0 || t_insideWork)
         {
             var w = work;
             for (int i = 0; i < count; i++) w.Execute(i);
@@ -91,6 +92,7 @@ public sealed class ComputePool : IDisposable
     private void Drain()
     {
         var run = _runChunk!;
+        t_insideWork = true;
         try
         {
             int i;
@@ -100,6 +102,10 @@ public sealed class ComputePool : IDisposable
         {
             _error ??= e;
             _next = int.MaxValue / 2;
+        }
+        finally
+        {
+            t_insideWork = false;
         }
     }
 
@@ -118,7 +124,7 @@ public sealed class ComputePool : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        _start.Release(_workers.Length);
+        if (_workers.Length > 0) _start.Release(_workers.Length);
     }
 
     /// <summary>Holds the struct being executed so workers can call it without boxing.</summary>

@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Flux2.Core;
+using Flux2.Core.Numerics;
+using Flux2.Cpu.Gemm;
+using Flux2.Cpu.Threading;
+
+namespace Flux2.Bench;
+
+/// <summary>
+/// GFLOP/s of <see cref="Gemm.Multiply"/> on the transformer's Linear shapes (f32 and bf16 weights) next to OpenBLAS
+/// sgemm (f32, row-major, transB) in the same process, interleaved repetition by repetition; best of the repetitions.
+/// Options: --reps R (default 3), --threads 1,2 (default), --rows 768,1536 (default), --small (only the few-row shapes).
+/// </summary>
+internal static unsafe class GemmBench
+{
+    private static readonly (int K, int N)[] Shapes = [(3072, 9216), (3072, 27648), (12288, 3072), (7680, 3072)];
+    /// <summary>Modulation/timestep MLPs: a few rows against a very wide weight.</summary>
+    private static readonly (int M, int K, int N)[] SmallShapes = [(1, 3072, 55296), (8, 3072, 55296), (1, 3072, 18432)];
+
+    public static int Run(string[] args)
+    {
+        int reps = int.Parse(Option(args, "--reps") ?? "3");
+        int[] threadCounts = (Option(args, "--threads") ?? "1,2").Split(',').Select(int.Parse).ToArray();
+        int[] rowCounts = (Option(args, "--rows") ?? "768,1536").Split(',').Select(int.Parse).ToArray();
+        bool smallOnly = args.Contains("--small");
+
+        var blas = OpenBlasSgemm.TryLoad();
+        Console.WriteLine($"kernel: {GemmKernel.Best.Name}; processors: {Environment.ProcessorCount}");
+        Console.WriteLine(blas == null
+            ? "OpenBLAS: libopenblas.so.0 not found, printing our numbers only"
+            : $"OpenBLAS core: {blas.CoreName} (OPENBLAS_CORETYPE={Env("OPENBLAS_CORETYPE")}, OPENBLAS_L2_SIZE={Env("OPENBLAS_L2_SIZE")})");
+        Console.WriteLine($"best of {reps}, interleaved");
+        Console.WriteLine();
+        Console.WriteLine($"{"M",5} {"K",6} {"N",6} {"thr",3} | {"ours f32",9} {"ours bf16",9} {"openblas",9} | {"f32/blas",8} {"bf16/blas",9}   (GFLOP/s)");
+
+        var shapes = smallOnly ? SmallShapes : rowCounts.SelectMany(m => Shapes.Select(s => (M: m, s.K, s.N))).Concat(SmallShapes).ToArray();
+        foreach (var (m, k, n) in shapes)
+        {
+            using var operands = new Operands(m, k, n);
+            foreach (int threads in threadCounts)
+            {
+                ComputePool.ConfigureShared(threads);
+                blas?.SetThreads(threads);
+                double f32 = 0, bf16 = 0, reference = 0;
+                for (int r = 0; r < reps; r++)
+                {
+                    f32 = Math.Max(f32, Time(m, k, n, () => Gemm.Multiply(operands.X, m, k, operands.WeightF32, operands.Y, n)));
+                    bf16 = Math.Max(bf16, Time(m, k, n, () => Gemm.Multiply(operands.X, m, k, operands.WeightBf16, operands.Y, n)));
+                    if (blas == null) continue;
+                    reference = Math.Max(reference, Time(m, k, n, () => blas.Multiply(operands.X, m, k, (float*)operands.WeightF32.Data, n, operands.Y)));
+                    // OpenBLAS workers busy-wait for a while after a call; let them sleep before our next run.
+                    Thread.Sleep(250);
+                }
+                string ratios = blas == null ? "" : $"{f32 / reference,8:P0} {bf16 / reference,9:P0}";
+                string blasColumn = blas == null ? "-" : reference.ToString("F1");
+                Console.WriteLine($"{m,5} {k,6} {n,6} {threads,3} | {f32,9:F1} {bf16,9:F1} {blasColumn,9} | {ratios}");
+            }
+        }
+        return 0;
+    }
+
+    /// <summary>GFLOP/s of one call; the first repetition also pays for JIT and page faults, best-of hides that.</summary>
+    private static double Time(int m, int k, int n, Action multiply)
+    {
+        var watch = Stopwatch.StartNew();
+        multiply();
+        return 2.0 * m * k * n / watch.Elapsed.TotalSeconds * 1e-9;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private static string Env(string name) => Environment.GetEnvironmentVariable(name) ?? "unset";
+
+    /// <summary>Random x, the same weight as f32 and bf16 (bf16-representable values), and y, in native memory.</summary>
+    private sealed class Operands : IDisposable
+    {
+        public readonly float* X, Y;
+        public readonly LinearWeight WeightF32, WeightBf16;
+
+        public Operands(int m, int k, int n)
+        {
+            X = Allocate<float>((long)m * k);
+            Y = Allocate<float>((long)m * n);
+            float* w32 = Allocate<float>((long)n * k);
+            ushort* w16 = Allocate<ushort>((long)n * k);
+            var rng = new Random(1);
+            for (long i = 0; i < (long)m * k; i++) X[i] = rng.NextSingle() - 0.5f;
+            for (long i = 0; i < (long)n * k; i++)
+            {
+                w16[i] = BFloat16Bits.FromFloat(rng.NextSingle() - 0.5f);
+                w32[i] = BFloat16Bits.ToFloat(w16[i]);
+            }
+            WeightF32 = new LinearWeight("bench.f32", n, k, WeightFormat.Float32, (nint)w32);
+            WeightBf16 = new LinearWeight("bench.bf16", n, k, WeightFormat.BFloat16, (nint)w16);
+        }
+
+        private static T* Allocate<T>(long count) where T : unmanaged => (T*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(T)), 64);
+
+        public void Dispose()
+        {
+            NativeMemory.AlignedFree(X);
+            NativeMemory.AlignedFree(Y);
+            NativeMemory.AlignedFree((void*)WeightF32.Data);
+            NativeMemory.AlignedFree((void*)WeightBf16.Data);
+        }
+    }
+}

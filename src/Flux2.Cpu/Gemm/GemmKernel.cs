@@ -1,0 +1,44 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Flux2.Cpu.Gemm;
+
+/// <summary>
+/// A register-tile microkernel: C[Rows, Columns] (+)= Σp A[p, :]ᵀ · B[p, :] over packed panels, A as
+/// [kc][Rows] (one x value per row per step, broadcast) and B as [kc][Columns] (decoded weights, vector loads).
+/// C is row-major with stride ldc; accumulate=false overwrites it.
+/// </summary>
+public sealed unsafe class GemmKernel
+{
+    public string Name { get; }
+    /// <summary>MR: rows of x per tile.</summary>
+    public int Rows { get; }
+    /// <summary>NR: output columns (weight rows) per tile.</summary>
+    public int Columns { get; }
+    public bool IsSupported { get; }
+    internal delegate*<int, float*, float*, float*, nint, bool, void> Run { get; }
+
+    private GemmKernel(string name, int rows, int columns, bool supported, delegate*<int, float*, float*, float*, nint, bool, void> run)
+    {
+        Name = name;
+        Rows = rows;
+        Columns = columns;
+        IsSupported = supported;
+        Run = run;
+    }
+
+    public static GemmKernel Avx512 { get; } = new("avx512 12x32", MicroKernelAvx512.Rows, MicroKernelAvx512.Columns,
+        Vector512.IsHardwareAccelerated && Avx512F.IsSupported, &MicroKernelAvx512.Run);
+
+    public static GemmKernel Avx2 { get; } = new("avx2 6x16", MicroKernelAvx2.Rows, MicroKernelAvx2.Columns,
+        Vector256.IsHardwareAccelerated && Fma.IsSupported, &MicroKernelAvx2.Run);
+
+    public static GemmKernel Scalar { get; } = new("scalar 4x8", MicroKernelScalar.Rows, MicroKernelScalar.Columns, true, &MicroKernelScalar.Run);
+
+    public static IReadOnlyList<GemmKernel> All { get; } = [Avx512, Avx2, Scalar];
+
+    /// <summary>The widest kernel this processor runs, chosen once at start-up.</summary>
+    public static GemmKernel Best { get; } = All.First(k => k.IsSupported);
+
+    public override string ToString() => Name;
+}

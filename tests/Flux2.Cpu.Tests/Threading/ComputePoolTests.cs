@@ -1,0 +1,67 @@
+using Flux2.Cpu.Threading;
+
+namespace Flux2.Cpu.Tests.Threading;
+
+public class ComputePoolTests
+{
+    private struct CountHits : IParallelWork
+    {
+        public int[] Hits;
+        public readonly void Execute(int index) => Interlocked.Increment(ref Hits[index]);
+    }
+
+    /// <summary>Each outer item runs an inner For on the same pool: it must run inline instead of deadlocking.</summary>
+    private struct NestedFor : IParallelWork
+    {
+        public ComputePool Pool;
+        public int[][] Hits;
+        public readonly void Execute(int index) => Pool.For(Hits[index].Length, new CountHits { Hits = Hits[index] });
+    }
+
+    private struct Throwing : IParallelWork
+    {
+        public readonly void Execute(int index)
+        {
+            if (index == 5) throw new InvalidOperationException("item 5");
+        }
+    }
+
+    [Fact]
+    public void EveryIndexRunsExactlyOnce()
+    {
+        using var pool = new ComputePool(3);
+        var hits = new int[1000];
+        pool.For(hits.Length, new CountHits { Hits = hits });
+        Assert.All(hits, h => Assert.Equal(1, h));
+    }
+
+    [Fact]
+    public void NestedCallsRunInline()
+    {
+        using var pool = new ComputePool(2);
+        var hits = Enumerable.Range(0, 8).Select(_ => new int[50]).ToArray();
+        pool.For(hits.Length, new NestedFor { Pool = pool, Hits = hits });
+        Assert.All(hits, inner => Assert.All(inner, h => Assert.Equal(1, h)));
+    }
+
+    [Fact]
+    public void FailureInAWorkItemReachesTheCaller()
+    {
+        using var pool = new ComputePool(2);
+        var e = Assert.Throws<AggregateException>(() => pool.For(20, new Throwing()));
+        Assert.IsType<InvalidOperationException>(e.InnerException);
+        var hits = new int[10];
+        pool.For(hits.Length, new CountHits { Hits = hits });
+        Assert.All(hits, h => Assert.Equal(1, h));
+    }
+
+    [Fact]
+    public void SingleThreadPoolRunsInlineAndDisposes()
+    {
+        var pool = new ComputePool(1);
+        var hits = new int[10];
+        pool.For(hits.Length, new CountHits { Hits = hits });
+        Assert.All(hits, h => Assert.Equal(1, h));
+        pool.Dispose();
+    }
+}

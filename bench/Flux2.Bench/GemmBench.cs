@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Flux2.Core;
 using Flux2.Core.Numerics;
 using Flux2.Cpu.Gemm;
 using Flux2.Cpu.Threading;
+using static Flux2.Bench.BenchSupport;
 
 namespace Flux2.Bench;
 
@@ -45,10 +45,10 @@ internal static unsafe class GemmBench
                 double f32 = 0, bf16 = 0, reference = 0;
                 for (int r = 0; r < reps; r++)
                 {
-                    f32 = Math.Max(f32, Time(m, k, n, () => Gemm.Multiply(operands.X, m, k, operands.WeightF32, operands.Y, n)));
-                    bf16 = Math.Max(bf16, Time(m, k, n, () => Gemm.Multiply(operands.X, m, k, operands.WeightBf16, operands.Y, n)));
+                    f32 = Math.Max(f32, GemmGflops(m, k, n, () => Gemm.Multiply(operands.X, m, k, operands.WeightF32, operands.Y, n)));
+                    bf16 = Math.Max(bf16, GemmGflops(m, k, n, () => Gemm.Multiply(operands.X, m, k, operands.WeightBf16, operands.Y, n)));
                     if (blas == null) continue;
-                    reference = Math.Max(reference, Time(m, k, n, () => blas.Multiply(operands.X, m, k, (float*)operands.WeightF32.Data, n, operands.Y)));
+                    reference = Math.Max(reference, GemmGflops(m, k, n, () => blas.Multiply(operands.X, m, k, (float*)operands.WeightF32.Data, n, operands.Y)));
                     // OpenBLAS workers busy-wait for a while after a call; let them sleep before our next run.
                     Thread.Sleep(250);
                 }
@@ -58,20 +58,6 @@ internal static unsafe class GemmBench
             }
         }
         return 0;
-    }
-
-    /// <summary>GFLOP/s of one call; the first repetition also pays for JIT and page faults, best-of hides that.</summary>
-    private static double Time(int m, int k, int n, Action multiply)
-    {
-        var watch = Stopwatch.StartNew();
-        multiply();
-        return 2.0 * m * k * n / watch.Elapsed.TotalSeconds * 1e-9;
-    }
-
-    private static string? Option(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     private static string Env(string name) => Environment.GetEnvironmentVariable(name) ?? "unset";

@@ -7,6 +7,7 @@ using Flux2.Core.SafeTensors;
 using Flux2.Models;
 using Flux2.Models.Checkpoints;
 using Flux2.Models.Transformer;
+using static Flux2.Bench.BenchSupport;
 
 namespace Flux2.Bench;
 
@@ -132,10 +133,4 @@ internal static class OpenCheckpointBench
     }
 
     private static double Mib(long bytes) => bytes / (double)(1 << 20);
-
-    private static string? Option(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
 }

@@ -1,10 +1,10 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Flux2.Core;
 using Flux2.Core.Numerics;
 using Flux2.Core.Quantization;
 using Flux2.Cpu.Gemm;
 using Flux2.Cpu.Threading;
+using static Flux2.Bench.BenchSupport;
 
 namespace Flux2.Bench;
 
@@ -36,9 +36,9 @@ internal static unsafe class QuantGemmBench
             double bf16 = 0, fp8 = 0, nvfp4 = 0;
             for (int r = 0; r < reps; r++)
             {
-                bf16 = Math.Max(bf16, Time(m, k, n, () => Gemm.Multiply(x, m, k, w.Bf16, y, n)));
-                fp8 = Math.Max(fp8, Time(m, k, n, () => Gemm.Multiply(x, m, k, w.Fp8, y, n)));
-                nvfp4 = Math.Max(nvfp4, Time(m, k, n, () => Gemm.Multiply(x, m, k, w.Nvfp4, y, n)));
+                bf16 = Math.Max(bf16, GemmGflops(m, k, n, () => Gemm.Multiply(x, m, k, w.Bf16, y, n)));
+                fp8 = Math.Max(fp8, GemmGflops(m, k, n, () => Gemm.Multiply(x, m, k, w.Fp8, y, n)));
+                nvfp4 = Math.Max(nvfp4, GemmGflops(m, k, n, () => Gemm.Multiply(x, m, k, w.Nvfp4, y, n)));
             }
             NativeMemory.AlignedFree(x);
             NativeMemory.AlignedFree(y);
@@ -46,19 +46,6 @@ internal static unsafe class QuantGemmBench
                 $"{w.Bf16.DataBytes / 1048576.0:F1} / {w.Fp8.DataBytes / 1048576.0:F1} / {(w.Nvfp4.DataBytes + w.ScaleBytes) / 1048576.0:F1}");
         }
         return 0;
-    }
-
-    private static double Time(int m, int k, int n, Action multiply)
-    {
-        var watch = Stopwatch.StartNew();
-        multiply();
-        return 2.0 * m * k * n / watch.Elapsed.TotalSeconds * 1e-9;
-    }
-
-    private static string? Option(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     /// <summary>One random Gaussian-like weight in the three stored formats, in native memory.</summary>

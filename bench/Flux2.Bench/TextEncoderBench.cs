@@ -5,6 +5,7 @@ using Flux2.Core.Numerics;
 using Flux2.Cpu;
 using Flux2.Cpu.Threading;
 using Flux2.Models.TextEncoders;
+using static Flux2.Bench.BenchSupport;
 
 namespace Flux2.Bench;
 
@@ -79,18 +80,6 @@ internal static unsafe class TextEncoderBench
             });
         }
         return new TextEncoderWeights(Linear("embed_tokens", c.VocabSize, h), layers, buffers);
-    }
-
-    private static double PeakRssGb()
-    {
-        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line == null ? double.NaN : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1e6 * 1.024;
-    }
-
-    private static string? Option(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     /// <summary>Owns the native memory behind the random weights.</summary>

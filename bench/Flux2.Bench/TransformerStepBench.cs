@@ -5,6 +5,7 @@ using Flux2.Cpu.Threading;
 using Flux2.Models;
 using Flux2.Models.Quantization;
 using Flux2.Models.Transformer;
+using static Flux2.Bench.BenchSupport;
 
 namespace Flux2.Bench;
 
@@ -58,7 +59,7 @@ internal static class TransformerStepBench
             void Step() => model.Forward(inputs.Hidden, inputs.Encoder, inputs.Timestep, inputs.Guidance, inputs.ImgIds, inputs.TxtIds, output);
 
             Step(); // warm-up: buffers, JIT, first touch of the weights
-            var times = new List<double>();
+            var times = new List<double>(steps);
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             for (int s = 0; s < steps; s++)
             {
@@ -89,18 +90,6 @@ internal static class TransformerStepBench
             + 2 * imageTokens * d * c.EffectiveOutChannels;
         double attention = (c.NumLayers + c.NumSingleLayers) * 4 * l * l * d;
         return (gemm, attention);
-    }
-
-    private static double PeakRssGb()
-    {
-        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line == null ? double.NaN : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1e6 * 1.024;
-    }
-
-    private static string? Option(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     /// <summary>Random latents and text features, ids of a square image grid (0, y, x, 0) and of the text (0, 0, 0, i).</summary>

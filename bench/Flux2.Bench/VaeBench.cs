@@ -4,6 +4,7 @@ using Flux2.Core.SafeTensors;
 using Flux2.Cpu;
 using Flux2.Cpu.Threading;
 using Flux2.Models.Vae;
+using static Flux2.Bench.BenchSupport;
 
 namespace Flux2.Bench;
 
@@ -121,17 +122,5 @@ internal static class VaeBench
         var s = t.AsSpan<float>();
         for (int i = 0; i < s.Length; i++) s[i] = 2 * rng.NextSingle() - 1;
         return t;
-    }
-
-    private static double PeakRssGb()
-    {
-        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0 / 1024.0;
-    }
-
-    private static string? Option(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

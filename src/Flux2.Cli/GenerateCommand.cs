@@ -48,8 +48,9 @@ public sealed class GenerateCommand : ICommand
               --threads N          compute threads (default: all processors)
               --verbose            print the time of each phase
 
-        Progress goes to stderr: a live bar on a terminal, one line per step otherwise. Ctrl-C stops
-        cleanly; no partial file is written. Files are written atomically.
+        Progress goes to stderr: a live bar on a terminal, one line per step otherwise. Each image is
+        written as soon as it is decoded, atomically; Ctrl-C stops cleanly, keeping the images already
+        written and never leaving a partial file.
 
         Example:
           flux2 generate -m ./FLUX.2-klein-4B -p "a red fox in the snow, golden hour" -W 768 -H 512 --seed 42 -o fox.png
@@ -63,7 +64,11 @@ public sealed class GenerateCommand : ICommand
         ["-m"] = "model", ["-p"] = "prompt", ["-i"] = "image", ["-W"] = "width", ["-H"] = "height", ["-n"] = "num-images", ["-o"] = "output",
     };
 
-    public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error) => Run(args, output, error, CancellationToken.None);
+
+    /// <summary>As <see cref="Run(IReadOnlyList{string}, TextWriter, TextWriter)"/>, also stopping when <paramref name="stop"/>
+    /// fires (Ctrl-C always stops it).</summary>
+    public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken stop)
     {
         var o = new CommandArgs(args, Flags, Aliases);
         var model = o.Required("model");
@@ -107,16 +112,29 @@ public sealed class GenerateCommand : ICommand
         using var pipeline = Flux2Pipeline.Load(model, new PipelineOptions { ReleaseTextEncoderAfterUse = true });
         var loadTime = clock.Elapsed;
         output.WriteLine(count == 1 ? $"seed: {seed}" : $"seeds: {seed} to {seeds[^1]} (one per image)");
+        foreach (var warning in pipeline.LoadWarnings) error.WriteLine($"flux2 generate: warning: {warning}");
 
         var progress = new ProgressReporter(error, ProgressReporter.IsTerminal(error));
         DenoiseStep? lastStep = null;
-        using var cancellation = new CancellationTokenSource();
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stop);
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             e.Cancel = true; // stop at the next step instead of killing the process mid-write
             cancellation.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        int written = 0;
+        var writeTime = TimeSpan.Zero;
+        void WriteImage(GeneratedImage image, GenerationPlan plan)
+        {
+            var writing = Stopwatch.StartNew();
+            var path = paths[image.Index];
+            PngWriter.Write(path, image.Image, Metadata(pipeline, plan, prompt, negativePrompt, image.Seed, imageFiles), overwrite: force);
+            written++;
+            writeTime += writing.Elapsed;
+            output.WriteLine($"wrote {path} ({plan.Width}x{plan.Height}, seed {image.Seed})");
+            output.Flush();
+        }
         GenerationResult result;
         try
         {
@@ -139,13 +157,15 @@ public sealed class GenerateCommand : ICommand
                     progress.OnStep(s);
                 },
                 OnNotice = notice => error.WriteLine($"flux2 generate: note: {notice}"),
+                OnImage = WriteImage,
             }, cancellation.Token);
         }
         catch (Exception e)
         {
             progress.Interrupt(lastStep);
             if (e is not OperationCanceledException) throw;
-            error.WriteLine("flux2 generate: cancelled; no image written");
+            error.WriteLine(written == 0 ? "flux2 generate: cancelled; no image written"
+                : $"flux2 generate: cancelled; {written} of {count} images written");
             return CliApp.ExitFailure;
         }
         finally
@@ -153,21 +173,14 @@ public sealed class GenerateCommand : ICommand
             Console.CancelKeyPress -= onCancel;
         }
 
-        clock.Restart();
-        var plan = result.Plan;
-        for (int k = 0; k < result.Images.Count; k++)
-        {
-            var image = result.Images[k];
-            PngWriter.Write(paths[k], image.Image, Metadata(pipeline, plan, prompt, negativePrompt, image.Seed, imageFiles), overwrite: force);
-            output.WriteLine($"wrote {paths[k]} ({plan.Width}x{plan.Height}, seed {image.Seed})");
-        }
         if (verbose)
         {
+            var plan = result.Plan;
             var timings = result.Timings;
             output.WriteLine($"timings: load {Seconds(loadTime)}, text encoding {Seconds(timings.TextEncoding)}, " +
                 $"reference encoding {Seconds(timings.ReferenceEncoding)}, denoising {Seconds(timings.Denoising)} " +
                 $"({Seconds(timings.Denoising / (plan.Steps * result.Images.Count))}/step), decoding {Seconds(timings.Decoding)}, " +
-                $"writing {Seconds(clock.Elapsed)}");
+                $"writing {Seconds(writeTime)}");
         }
         return CliApp.ExitOk;
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Flux2.Core;
+using Flux2.Core.Checkpoints;
 using Flux2.Core.Quantization;
 
 namespace Flux2.Models;
@@ -72,26 +73,27 @@ public sealed record Flux2Config
             throw new Flux2ConfigException($"unknown encoding '{encoding}' (expected bfloat16, float32, float16, float8_e4m3fn or float4_e2m1fnx2)");
         if (devices.Count == 0) throw new Flux2ConfigException("at least one device is required");
 
+        var reader = new JsonConfigReader(problem => new Flux2ConfigException($"{source}: {problem}"));
         var c = new Flux2Config();
         foreach (var p in config.EnumerateObject())
         {
             var v = p.Value;
             c = p.Name switch
             {
-                "patch_size" => c with { PatchSize = Int(source, p.Name, v) },
-                "in_channels" => c with { InChannels = Int(source, p.Name, v) },
-                "out_channels" => c with { OutChannels = v.ValueKind == JsonValueKind.Null ? null : Int(source, p.Name, v) },
-                "num_layers" => c with { NumLayers = Int(source, p.Name, v) },
-                "num_single_layers" => c with { NumSingleLayers = Int(source, p.Name, v) },
-                "attention_head_dim" => c with { AttentionHeadDim = Int(source, p.Name, v) },
-                "num_attention_heads" => c with { NumAttentionHeads = Int(source, p.Name, v) },
-                "joint_attention_dim" => c with { JointAttentionDim = Int(source, p.Name, v) },
-                "timestep_guidance_channels" => c with { TimestepGuidanceChannels = Int(source, p.Name, v) },
-                "mlp_ratio" => c with { MlpRatio = Number(source, p.Name, v) },
-                "axes_dims_rope" => c with { AxesDimsRope = IntList(source, p.Name, v) },
-                "rope_theta" => c with { RopeTheta = Number(source, p.Name, v) },
-                "eps" => c with { Eps = Number(source, p.Name, v) },
-                "guidance_embeds" => c with { GuidanceEmbeds = Bool(source, p.Name, v) },
+                "patch_size" => c with { PatchSize = reader.Int(p.Name, v) },
+                "in_channels" => c with { InChannels = reader.Int(p.Name, v) },
+                "out_channels" => c with { OutChannels = v.ValueKind == JsonValueKind.Null ? null : reader.Int(p.Name, v) },
+                "num_layers" => c with { NumLayers = reader.Int(p.Name, v) },
+                "num_single_layers" => c with { NumSingleLayers = reader.Int(p.Name, v) },
+                "attention_head_dim" => c with { AttentionHeadDim = reader.Int(p.Name, v) },
+                "num_attention_heads" => c with { NumAttentionHeads = reader.Int(p.Name, v) },
+                "joint_attention_dim" => c with { JointAttentionDim = reader.Int(p.Name, v) },
+                "timestep_guidance_channels" => c with { TimestepGuidanceChannels = reader.Int(p.Name, v) },
+                "mlp_ratio" => c with { MlpRatio = reader.Number(p.Name, v) },
+                "axes_dims_rope" => c with { AxesDimsRope = reader.IntList(p.Name, v) },
+                "rope_theta" => c with { RopeTheta = reader.Number(p.Name, v) },
+                "eps" => c with { Eps = reader.Number(p.Name, v) },
+                "guidance_embeds" => c with { GuidanceEmbeds = reader.Bool(p.Name, v) },
                 _ => c,
             };
         }
@@ -111,10 +113,8 @@ public sealed record Flux2Config
     public static Flux2Config FromJsonFile(string path, string encoding = "bfloat16", IReadOnlyList<DeviceRef>? devices = null)
     {
         if (!File.Exists(path)) throw new Flux2ConfigException($"{path}: file not found");
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllBytes(path)); }
-        catch (JsonException e) { throw new Flux2ConfigException($"{path}: not valid JSON: {e.Message}"); }
-        using (doc) return InitializeFromConfig(doc.RootElement, encoding, devices ?? [DeviceRef.Cpu()], path);
+        using var doc = JsonText.ReadFile(path, (problem, _) => new Flux2ConfigException($"{path}: {problem}"));
+        return InitializeFromConfig(doc.RootElement, encoding, devices ?? [DeviceRef.Cpu()], path);
     }
 
     /// <summary>Rejects values the FLUX.2 transformer cannot have (the C# additions of spec §2.2).</summary>
@@ -138,30 +138,5 @@ public sealed record Flux2Config
             Fail($"axes_dims_rope ({string.Join(", ", AxesDimsRope)}) sums to {AxesDimsRope.Sum()} but attention_head_dim is {AttentionHeadDim}");
         if (!(RopeTheta > 0)) Fail($"rope_theta must be positive, got {RopeTheta.ToString(CultureInfo.InvariantCulture)}");
         if (!(Eps > 0)) Fail($"eps must be positive, got {Eps.ToString(CultureInfo.InvariantCulture)}");
-    }
-
-    private static int Int(string source, string key, JsonElement v)
-    {
-        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i)) return i;
-        if (v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) && d == Math.Floor(d) && Math.Abs(d) < int.MaxValue) return (int)d;
-        throw new Flux2ConfigException($"{source}: '{key}' must be an integer, found {v.GetRawText()}");
-    }
-
-    private static double Number(string source, string key, JsonElement v) =>
-        v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) && double.IsFinite(d)
-            ? d
-            : throw new Flux2ConfigException($"{source}: '{key}' must be a number, found {v.GetRawText()}");
-
-    private static bool Bool(string source, string key, JsonElement v) => v.ValueKind switch
-    {
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        _ => throw new Flux2ConfigException($"{source}: '{key}' must be true or false, found {v.GetRawText()}"),
-    };
-
-    private static int[] IntList(string source, string key, JsonElement v)
-    {
-        if (v.ValueKind != JsonValueKind.Array) throw new Flux2ConfigException($"{source}: '{key}' must be an array of integers, found {v.GetRawText()}");
-        return v.EnumerateArray().Select(e => Int(source, key, e)).ToArray();
     }
 }

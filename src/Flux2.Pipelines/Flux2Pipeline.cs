@@ -29,6 +29,9 @@ public sealed class Flux2Pipeline : IDisposable
 
     public PipelineVariant Variant { get; }
 
+    /// <summary>What loading the transformer found questionable but used anyway (see <see cref="Flux2Transformer.LoadWarnings"/>).</summary>
+    public IReadOnlyList<string> LoadWarnings => _model.Transformer.LoadWarnings;
+
     /// <summary>Where the model came from (folder or transformer file), for reports and image metadata.</summary>
     public string Source { get; }
 
@@ -154,9 +157,11 @@ public sealed class Flux2Pipeline : IDisposable
                 clock.Restart();
                 using var decoded = _vae.DecodeTokens(latents, plan.GridHeight, plan.GridWidth);
                 using var rgb = VaeImages.ToRgb(decoded);
-                images.Add(new GeneratedImage(new RgbImage(plan.Width, plan.Height, rgb.ToArray<byte>()), plan.Seeds[k],
-                    latents.ToArray<float>(), decoded.ToArray<float>()));
+                var image = new GeneratedImage(k, new RgbImage(plan.Width, plan.Height, rgb.ToArray<byte>()), plan.Seeds[k],
+                    latents.ToArray<float>(), decoded.ToArray<float>());
+                images.Add(image);
                 decodeTime += clock.Elapsed;
+                request.OnImage?.Invoke(image, plan);
                 cancellation.ThrowIfCancellationRequested();
             }
             return new GenerationResult(images, plan, new PhaseTimings(textTime, referenceTime, denoiseTime, decodeTime));

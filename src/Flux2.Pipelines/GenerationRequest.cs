@@ -52,6 +52,10 @@ public sealed record GenerationRequest
     /// <summary>Called after every denoising step (progress, tracing).</summary>
     public Action<DenoiseStep>? OnStep { get; init; }
 
+    /// <summary>Called with each image as soon as it is decoded, before the next one is denoised (e.g. to save it at once,
+    /// so a cancelled run keeps the finished images).</summary>
+    public Action<GeneratedImage, GenerationPlan>? OnImage { get; init; }
+
     /// <summary>Called with notices about options the model ignores or adjusts (e.g. guidance for a distilled model).</summary>
     public Action<string>? OnNotice { get; init; }
 }

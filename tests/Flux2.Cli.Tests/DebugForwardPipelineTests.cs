@@ -5,19 +5,11 @@ namespace Flux2.Cli.Tests;
 
 /// <summary><c>flux2 debug forward pipeline</c> on the golden pipe_t2i / pipe_edit inputs, compared with the diffusers
 /// outputs at the golden README §4 tolerances (1e-4 per step and final latents, 2e-4 decoded, 1 LSB image).</summary>
-public sealed class DebugForwardPipelineTests : IClassFixture<DebugForwardPipelineTests.DevModel>
+public sealed class DebugForwardPipelineTests : IClassFixture<TinyDevModel>
 {
-    public sealed class DevModel : IDisposable
-    {
-        public TempDirectory Dir { get; } = new();
-        public string Folder => Dir.File("dev");
-        public DevModel() => TinyModelFolders.Dev(Folder);
-        public void Dispose() => Dir.Dispose();
-    }
+    private readonly TinyDevModel _model;
 
-    private readonly DevModel _model;
-
-    public DebugForwardPipelineTests(DevModel model) => _model = model;
+    public DebugForwardPipelineTests(TinyDevModel model) => _model = model;
 
     [Theory]
     [InlineData("pipe_t2i", "--width", "128", "--height", "96")]
@@ -52,14 +44,7 @@ public sealed class DebugForwardPipelineTests : IClassFixture<DebugForwardPipeli
         Assert.Equal([1L, 96, 128, 3], actual.Get("outputs.image_uint8").Shape);
     }
 
-    private static void AssertClose(SafeTensorsFile expected, SafeTensorsFile actual, string name, double atol)
-    {
-        var e = expected.Get(name);
-        var a = actual.Get(name);
-        Assert.Equal(e.Shape, a.Shape);
-        var ev = e.ToFloat32Array();
-        var av = a.ToFloat32Array();
-        for (int i = 0; i < ev.Length; i++)
-            Assert.True(Math.Abs(ev[i] - av[i]) <= atol + (atol < 1 ? 1e-4 * Math.Abs(ev[i]) : 0), $"{name}[{i}] = {av[i]}, expected {ev[i]}");
-    }
+    /// <summary>Float outputs also get rtol 1e-4; the uint8 image (atol 1) only the absolute bound.</summary>
+    private static void AssertClose(SafeTensorsFile expected, SafeTensorsFile actual, string name, double atol) =>
+        FloatComparison.AssertClose(expected, actual, name, atol, atol < 1 ? 1e-4 : 0);
 }

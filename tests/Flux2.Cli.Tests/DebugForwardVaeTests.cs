@@ -17,16 +17,6 @@ public class DebugForwardVaeTests
         return SafeTensorsFile.Open(output);
     }
 
-    private static void AssertClose(SafeTensorsFile golden, SafeTensorsFile written, string name, float atol)
-    {
-        var expected = golden.Get(name);
-        var actual = written.Get(name);
-        Assert.Equal(expected.Shape, actual.Shape);
-        var e = expected.ToFloat32Array();
-        var a = actual.ToFloat32Array();
-        for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - a[i]) <= atol, $"{name}[{i}]: {a[i]} vs golden {e[i]}");
-    }
-
     [Theory]
     [InlineData("diffusers")]
     [InlineData("bfl")]
@@ -37,7 +27,7 @@ public class DebugForwardVaeTests
         using var written = RunComponent(dir, "vae-encode", naming);
         foreach (var name in new[] { "outputs.encoder_moments", "outputs.latent_mean", "outputs.latent_patchified",
                      "outputs.latent_normalized", "outputs.latent_packed" })
-            AssertClose(golden, written, name, 1e-4f);
+            FloatComparison.AssertClose(golden, written, name, 1e-4);
     }
 
     [Theory]
@@ -48,10 +38,10 @@ public class DebugForwardVaeTests
         using var dir = new TempDirectory();
         using var golden = SafeTensorsFile.Open(Io);
         using var written = RunComponent(dir, "vae-decode", naming);
-        AssertClose(golden, written, "outputs.decoded", 2e-4f);
-        AssertClose(golden, written, "outputs.image_float", 1e-4f);
+        FloatComparison.AssertClose(golden, written, "outputs.decoded", 2e-4);
+        FloatComparison.AssertClose(golden, written, "outputs.image_float", 1e-4);
         // uint8 may differ by one code where the value sits on a rounding boundary.
-        AssertClose(golden, written, "outputs.image_uint8", 1f);
+        FloatComparison.AssertClose(golden, written, "outputs.image_uint8", 1);
         Assert.Equal(Flux2.Core.DType.UInt8, written.Get("outputs.image_uint8").DType);
     }
 

@@ -7,19 +7,11 @@ namespace Flux2.Cli.Tests;
 
 /// <summary><c>flux2 generate</c> end to end on a tiny but complete klein model folder (real Qwen3 tokenizer, random
 /// tiny Qwen3 text encoder, tiny_klein transformer, vae_small), run in-process through <see cref="CliApp.Run"/>.</summary>
-public sealed class GenerateCommandTests : IClassFixture<GenerateCommandTests.KleinModel>
+public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
 {
-    public sealed class KleinModel : IDisposable
-    {
-        public TempDirectory Dir { get; } = new();
-        public string Folder => Dir.File("klein");
-        public KleinModel() => TinyModelFolders.Klein(Folder);
-        public void Dispose() => Dir.Dispose();
-    }
+    private readonly TinyKleinModel _model;
 
-    private readonly KleinModel _model;
-
-    public GenerateCommandTests(KleinModel model) => _model = model;
+    public GenerateCommandTests(TinyKleinModel model) => _model = model;
 
     private CliResult Generate(params string[] args) => CliTestHost.Run(["generate", "-m", _model.Folder, .. args]);
 
@@ -63,6 +55,30 @@ public sealed class GenerateCommandTests : IClassFixture<GenerateCommandTests.Kl
         Assert.Equal("7", PngText(File.ReadAllBytes(dir.File("cat-1.png")))["seed"]);
         Assert.Equal("8", PngText(File.ReadAllBytes(dir.File("cat-2.png")))["seed"]);
         Assert.Contains("timings:", result.Output);
+    }
+
+    [Fact]
+    public void EachImageIsWrittenWhenDecodedAndCancellingKeepsTheFinishedOnes()
+    {
+        using var dir = new TempDirectory();
+        string first = dir.File("cat-1.png"), second = dir.File("cat-2.png");
+        using var stop = new CancellationTokenSource();
+        (bool First, bool Second)? existedAtFirstReport = null;
+        var output = new LineWatchingWriter(line =>
+        {
+            if (!line.StartsWith("wrote ", StringComparison.Ordinal)) return;
+            existedAtFirstReport ??= (File.Exists(first), File.Exists(second));
+            stop.Cancel(); // as Ctrl-C right after the first image
+        });
+        var error = new StringWriter { NewLine = "\n" };
+        int code = new GenerateCommand().Run(
+            ["-m", _model.Folder, "-p", "two cats", "-W", "32", "-H", "32", "--seed", "7", "-n", "2", "-o", dir.File("cat.png")], output, error, stop.Token);
+
+        Assert.Equal((true, false), existedAtFirstReport);
+        Assert.Equal(CliApp.ExitFailure, code);
+        Assert.Contains("cancelled; 1 of 2 images written", error.ToString());
+        Assert.Equal("7", PngText(File.ReadAllBytes(first))["seed"]);
+        Assert.Equal([first], Directory.GetFiles(dir.Path)); // no second image, no temporary file
     }
 
     [Fact]
@@ -187,6 +203,16 @@ public sealed class GenerateCommandTests : IClassFixture<GenerateCommandTests.Kl
         Assert.StartsWith("flux2 generate: error: ", line);
         Assert.Contains(mentioned, line);
         Assert.DoesNotContain(Directory.GetFiles(dir.Path, "*", SearchOption.AllDirectories), f => f != except);
+    }
+
+    /// <summary>Captures lines and hands each to <paramref name="onLine"/> as it is written.</summary>
+    private sealed class LineWatchingWriter(Action<string> onLine) : StringWriter
+    {
+        public override void WriteLine(string? value)
+        {
+            base.WriteLine(value);
+            onLine(value ?? "");
+        }
     }
 
     private static RgbImage Pattern(int width, int height)

@@ -7,19 +7,11 @@ namespace Flux2.Pipelines.Tests;
 
 /// <summary>The full diffusers Flux2Pipeline call (golden pipe_t2i / pipe_edit: tiny_dev + vae_small, 96x128, 4 steps,
 /// guidance 4) through <see cref="Flux2Pipeline.Generate"/>, every step compared. Tolerances from the golden README §4.</summary>
-public sealed class PipelineGoldenTests : IClassFixture<PipelineGoldenTests.DevModel>
+public sealed class PipelineGoldenTests : IClassFixture<TinyDevModel>
 {
-    public sealed class DevModel : IDisposable
-    {
-        public TempDirectory Dir { get; } = new();
-        public string Folder => Dir.File("dev");
-        public DevModel() => TinyModelFolders.Dev(Folder);
-        public void Dispose() => Dir.Dispose();
-    }
+    private readonly TinyDevModel _model;
 
-    private readonly DevModel _model;
-
-    public PipelineGoldenTests(DevModel model) => _model = model;
+    public PipelineGoldenTests(TinyDevModel model) => _model = model;
 
     [Theory]
     [InlineData("pipe_t2i")]
@@ -31,7 +23,7 @@ public sealed class PipelineGoldenTests : IClassFixture<PipelineGoldenTests.DevM
         Assert.Equal(PipelineVariant.Dev, pipeline.Variant);
         var embeds = io.Get("inputs.prompt_embeds");
         using var prompt = new PromptEmbedding(
-            Tensor.FromArray(embeds.ToFloat32Array(), embeds.Shape.Select(d => (int)d).ToArray()),
+            embeds.ToFloat32Tensor(),
             Tensor.FromArray(io.Get("inputs.text_ids").ToInt64Array(), 1, (int)embeds.Shape[1], 4));
         var references = new List<ReferenceImage>();
         if (io.Contains("inputs.reference_image_uint8.0"))
@@ -68,18 +60,6 @@ public sealed class PipelineGoldenTests : IClassFixture<PipelineGoldenTests.DevM
         Assert.True(maxDiff <= 1, $"image_uint8 differs by {maxDiff} LSB");
     }
 
-    internal static void AssertClose(SafeTensorsFile io, string name, float[] actual, double atol, double rtol)
-    {
-        var expected = io.Get(name).ToFloat32Array();
-        Assert.Equal(expected.Length, actual.Length);
-        double worst = 0;
-        int worstIndex = -1;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double excess = Math.Abs(actual[i] - expected[i]) - (atol + rtol * Math.Abs(expected[i]));
-            if (!(excess <= worst)) { worst = double.IsNaN(excess) ? double.PositiveInfinity : excess; worstIndex = i; }
-        }
-        Assert.True(worstIndex < 0, worstIndex < 0 ? "" :
-            $"{name}[{worstIndex}] = {actual[worstIndex]}, expected {expected[worstIndex]} (atol {atol}, rtol {rtol})");
-    }
+    internal static void AssertClose(SafeTensorsFile io, string name, float[] actual, double atol, double rtol) =>
+        FloatComparison.AssertClose(io.Get(name).ToFloat32Array(), actual, atol, rtol, name);
 }

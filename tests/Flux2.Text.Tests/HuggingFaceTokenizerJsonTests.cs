@@ -1,11 +1,12 @@
 using System.Text.Json.Nodes;
+using Flux2.Tests;
 
 namespace Flux2.Text.Tests;
 
 /// <summary>Loader behaviour on small synthetic tokenizer.json files (the real Qwen3 file is covered by the goldens).</summary>
 public sealed class HuggingFaceTokenizerJsonTests : IDisposable
 {
-    private readonly TempFolder _folder = new();
+    private readonly TempDirectory _folder = new();
 
     public void Dispose() => _folder.Dispose();
 
@@ -48,7 +49,7 @@ public sealed class HuggingFaceTokenizerJsonTests : IDisposable
         };
     }
 
-    private TextTokenizer Load(JsonObject json) => HuggingFaceTokenizerJson.Load(_folder.Write("tokenizer.json", json.ToJsonString()));
+    private TextTokenizer Load(JsonObject json) => HuggingFaceTokenizerJson.Load(_folder.WriteText("tokenizer.json", json.ToJsonString()));
 
     [Fact]
     public void BothMergeEncodingsGiveTheSameTokens()
@@ -89,7 +90,7 @@ public sealed class HuggingFaceTokenizerJsonTests : IDisposable
         var node = JsonNode.Parse(json);
         if (where.StartsWith("model.")) root["model"]![where["model.".Length..]] = node;
         else root[where] = node;
-        var file = _folder.Write("tokenizer.json", root.ToJsonString());
+        var file = _folder.WriteText("tokenizer.json", root.ToJsonString());
         var e = Assert.Throws<NotSupportedException>(() => HuggingFaceTokenizerJson.Load(file));
         Assert.Contains(file, e.Message);
         Assert.Contains(expectedInMessage, e.Message);
@@ -124,10 +125,10 @@ public sealed class HuggingFaceTokenizerJsonTests : IDisposable
     [Fact]
     public void UnreadableFilesAreFormatErrorsNamingTheFile()
     {
-        var file = _folder.Write("tokenizer.json", "{ not json");
+        var file = _folder.WriteText("tokenizer.json", "{ not json");
         var e = Assert.Throws<TokenizerFormatException>(() => HuggingFaceTokenizerJson.Load(file));
         Assert.Contains(file, e.Message);
-        var missing = _folder.Write("tokenizer.json", """{"model": {"type": "BPE", "vocab": {}}}""");
+        var missing = _folder.WriteText("tokenizer.json", """{"model": {"type": "BPE", "vocab": {}}}""");
         Assert.Throws<NotSupportedException>(() => HuggingFaceTokenizerJson.Load(missing)); // no pre_tokenizer
     }
 
@@ -142,17 +143,17 @@ public sealed class HuggingFaceTokenizerJsonTests : IDisposable
     [Fact]
     public void APadTokenThatIsNotSpecialIsAFormatError()
     {
-        _folder.Write("tokenizer.json", Tokenizer(new JsonArray("a b")).ToJsonString());
+        _folder.WriteText("tokenizer.json", Tokenizer(new JsonArray("a b")).ToJsonString());
         var e = Assert.Throws<TokenizerFormatException>(() => PromptTokenizer.Load(_folder.Path, PromptTemplate.Klein));
         Assert.Contains("<|endoftext|>", e.Message);
-        _folder.Write("tokenizer_config.json", """{"pad_token": "<x>"}""");
+        _folder.WriteText("tokenizer_config.json", """{"pad_token": "<x>"}""");
         Assert.Equal(X, PromptTokenizer.Load(_folder.Path, PromptTemplate.Klein).PadTokenId);
     }
 
     [Fact]
     public void TemplateNoneGivesTheRawIdsUnpadded()
     {
-        _folder.Write("tokenizer.json", Tokenizer(new JsonArray("a b", "ab c")).ToJsonString());
+        _folder.WriteText("tokenizer.json", Tokenizer(new JsonArray("a b", "ab c")).ToJsonString());
         var raw = PromptTokenizer.Load(_folder.Path, PromptTemplate.None).Tokenize("abc<x>a");
         Assert.Equal(new long[] { Abc, X, A }, raw.InputIds);
         Assert.Equal(new long[] { 1, 1, 1 }, raw.AttentionMask);

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Flux2.Tests;
 
 namespace Flux2.Text.Tests;
 
@@ -22,7 +23,7 @@ public sealed class TekkenTokenizerTests : IDisposable
 
     private const int Ca = 1258, Cat = 1259, SpaceCat = 1260, Zhong = 1257;
 
-    private readonly TempFolder _folder = new();
+    private readonly TempDirectory _folder = new();
 
     public void Dispose() => _folder.Dispose();
 
@@ -47,7 +48,7 @@ public sealed class TekkenTokenizerTests : IDisposable
         return JsonSerializer.Serialize(root);
     }
 
-    private TextTokenizer Load() => Text.TekkenJson.Load(_folder.Write("tekken.json", TekkenJson()));
+    private TextTokenizer Load() => Text.TekkenJson.Load(_folder.WriteText("tekken.json", TekkenJson()));
 
     private static int[] Bytes(string text) => Encoding.UTF8.GetBytes(text).Select(b => 1000 + b).ToArray();
 
@@ -85,7 +86,7 @@ public sealed class TekkenTokenizerTests : IDisposable
     [Fact]
     public void DevTemplateHasTheSystemPromptWithItsLineFeedAndLeftPadding()
     {
-        _folder.Write("tekken.json", TekkenJson());
+        _folder.WriteText("tekken.json", TekkenJson());
         var dev = PromptTokenizer.Load(_folder.Path, PromptTemplate.Dev);
         Assert.Equal(PaddingSide.Left, dev.PaddingSide);
         Assert.Equal(11, dev.PadTokenId);
@@ -102,7 +103,7 @@ public sealed class TekkenTokenizerTests : IDisposable
     [Fact]
     public void LeftPaddingKeepsTheStartOfAnOverLongPrompt()
     {
-        _folder.Write("tekken.json", TekkenJson());
+        _folder.WriteText("tekken.json", TekkenJson());
         var dev = PromptTokenizer.Load(_folder.Path, PromptTemplate.Dev);
         var encoded = dev.Tokenize(string.Concat(Enumerable.Repeat(" cat", 600)));
         Assert.True(encoded.Truncated);
@@ -114,8 +115,8 @@ public sealed class TekkenTokenizerTests : IDisposable
     [Fact]
     public void TokenizerConfigOverridesThePaddingDefaults()
     {
-        _folder.Write("tokenizer/tekken.json", TekkenJson());
-        _folder.Write("tokenizer/tokenizer_config.json", """{"padding_side": "right", "pad_token": {"content": "</s>"}}""");
+        _folder.WriteText("tokenizer/tekken.json", TekkenJson());
+        _folder.WriteText("tokenizer/tokenizer_config.json", """{"padding_side": "right", "pad_token": {"content": "</s>"}}""");
         var dev = PromptTokenizer.Load(_folder.Path, PromptTemplate.Dev); // the model folder: tokenizer/ is found
         Assert.Equal(PaddingSide.Right, dev.PaddingSide);
         Assert.Equal(2, dev.PadTokenId);
@@ -124,7 +125,7 @@ public sealed class TekkenTokenizerTests : IDisposable
     [Fact]
     public void FilesWithoutSpecialTokensAreNotSupported()
     {
-        var file = _folder.Write("tekken.json", TekkenJson(withSpecialTokens: false));
+        var file = _folder.WriteText("tekken.json", TekkenJson(withSpecialTokens: false));
         var e = Assert.Throws<NotSupportedException>(() => Text.TekkenJson.Load(file));
         Assert.Contains(file, e.Message);
         Assert.Contains("special_tokens", e.Message);
@@ -134,7 +135,7 @@ public sealed class TekkenTokenizerTests : IDisposable
     public void BrokenVocabulariesAreReportedWithTheFileName()
     {
         var json = TekkenJson().Replace("\"rank\":5,", "\"rank\":6,");
-        var file = _folder.Write("tekken.json", json);
+        var file = _folder.WriteText("tekken.json", json);
         var e = Assert.Throws<TokenizerFormatException>(() => Text.TekkenJson.Load(file));
         Assert.Contains(file, e.Message);
         Assert.Contains("rank", e.Message);

@@ -23,16 +23,14 @@ public sealed record ModelIndex(
 
     public static ModelIndex Read(string path)
     {
-        JsonDocument doc;
-        try { doc = JsonText.Parse(File.ReadAllBytes(path)); }
-        catch (JsonException e) { throw new CheckpointException(path, "not valid JSON: " + e.Message, e); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new CheckpointException(path, "cannot read: " + e.Message, e); }
-        using (doc) return Parse(path, doc.RootElement);
+        using var doc = JsonText.ReadFile(path, (problem, cause) => new CheckpointException(path, problem, cause));
+        return Parse(path, doc.RootElement);
     }
 
     public static ModelIndex Parse(string path, JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object) throw new CheckpointException(path, $"model_index.json must be a JSON object, found {root.ValueKind}");
+        var reader = new JsonConfigReader(problem => new CheckpointException(path, problem));
         string? className = null;
         string? version = null;
         bool? distilled = null;
@@ -42,18 +40,13 @@ public sealed record ModelIndex(
             switch (p.Name)
             {
                 case "_class_name":
-                    className = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : throw new CheckpointException(path, "'_class_name' must be a string");
+                    className = reader.String(p.Name, p.Value);
                     break;
                 case "_diffusers_version":
                     version = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : null;
                     break;
                 case "is_distilled":
-                    distilled = p.Value.ValueKind switch
-                    {
-                        JsonValueKind.True => true,
-                        JsonValueKind.False => false,
-                        _ => throw new CheckpointException(path, $"'is_distilled' must be true or false, found {p.Value.GetRawText()}"),
-                    };
+                    distilled = reader.Bool(p.Name, p.Value);
                     break;
                 default:
                     // Components are [library, class] pairs; any other key is a pipeline attribute.

@@ -19,8 +19,7 @@ public static class Nvfp4Quantizer
     /// <param name="name">names the tensor in error messages</param>
     public static Nvfp4Quantized Quantize(ReadOnlySpan<float> weights, int rows, int cols, string name)
     {
-        if (cols % BlockSize != 0)
-            throw new QuantizationException($"tensor '{name}': NVFP4 needs the input features ({cols}) to be a multiple of {BlockSize}");
+        CheckColumns(cols, name);
         if ((long)rows * cols != weights.Length) throw new ArgumentException($"{name}: expected {(long)rows * cols} values, got {weights.Length}");
         float weightScale2 = QuantizationMath.AbsMax(weights, name) / (E2M1.MaxValue * E4M3.MaxValue);
         int blocks = cols / BlockSize;
@@ -49,5 +48,13 @@ public static class Nvfp4Quantizer
         }
         bool swizzled = Nvfp4ScaleLayout.IsSwizzleable(rows, blocks);
         return new Nvfp4Quantized(packed, swizzled ? Nvfp4ScaleLayout.Swizzle(scales, rows, blocks) : scales, swizzled, weightScale2);
+    }
+
+    /// <summary>Rejects a width NVFP4 cannot store (lets a caller fail before any work).</summary>
+    /// <exception cref="QuantizationException">the input features are not a multiple of <see cref="BlockSize"/></exception>
+    public static void CheckColumns(long cols, string name)
+    {
+        if (cols % BlockSize != 0)
+            throw new QuantizationException($"tensor '{name}': NVFP4 needs the input features ({cols}) to be a multiple of {BlockSize}");
     }
 }

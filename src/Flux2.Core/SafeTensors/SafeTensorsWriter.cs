@@ -4,13 +4,16 @@ using System.Text.Json;
 namespace Flux2.Core.SafeTensors;
 
 /// <summary>
-/// Builds a safetensors file: tensors are added as raw little-endian bytes, then written in one go.
+/// Builds a safetensors file: tensors are added as raw little-endian bytes, or declared with a callback that produces
+/// their bytes while the file is written (so a file larger than memory can be built one tensor at a time).
 /// The file appears atomically (written to a temporary name, then moved), so a failure never leaves a
 /// partial file under the requested name.
 /// </summary>
 public sealed class SafeTensorsWriter
 {
-    private readonly List<(string Name, DType DType, long[] Shape, byte[] Data)> _tensors = [];
+    private sealed record Entry(string Name, DType DType, long[] Shape, long ByteLength, Action<Stream> WriteData);
+
+    private readonly List<Entry> _tensors = [];
     private readonly Dictionary<string, string> _metadata = new(StringComparer.Ordinal);
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
 
@@ -18,18 +21,11 @@ public sealed class SafeTensorsWriter
 
     public void Add(string name, DType dtype, ReadOnlySpan<long> shape, ReadOnlySpan<byte> data)
     {
-        if (name == "__metadata__") throw new ArgumentException("'__metadata__' is reserved", nameof(name));
-        if (!_names.Add(name)) throw new ArgumentException($"tensor '{name}' was already added", nameof(name));
-        long count = 1;
-        foreach (var d in shape)
-        {
-            if (d < 0) throw new ArgumentException($"tensor '{name}': negative dimension {d}", nameof(shape));
-            count = checked(count * d);
-        }
-        long expected = checked(count * dtype.SizeInBytes());
+        long expected = ByteLength(name, dtype, shape);
         if (expected != data.Length)
             throw new ArgumentException($"tensor '{name}': shape needs {expected} bytes, got {data.Length}", nameof(data));
-        _tensors.Add((name, dtype, shape.ToArray(), data.ToArray()));
+        var copy = data.ToArray();
+        AddEntry(name, dtype, shape, expected, stream => stream.Write(copy));
     }
 
     public void Add<T>(string name, DType dtype, ReadOnlySpan<long> shape, ReadOnlySpan<T> values) where T : unmanaged =>
@@ -38,6 +34,32 @@ public sealed class SafeTensorsWriter
     public void AddFloat32(string name, ReadOnlySpan<long> shape, ReadOnlySpan<float> values) => Add(name, DType.Float32, shape, values);
 
     public void AddInt64(string name, ReadOnlySpan<long> shape, ReadOnlySpan<long> values) => Add(name, DType.Int64, shape, values);
+
+    /// <summary>
+    /// Declares a tensor whose bytes <paramref name="writeData"/> produces during <see cref="Write"/>, in the order tensors
+    /// were added: it must write exactly the bytes <paramref name="shape"/> needs to the stream it is given, else
+    /// <see cref="Write"/> fails (and leaves no file).
+    /// </summary>
+    public void AddDeferred(string name, DType dtype, ReadOnlySpan<long> shape, Action<Stream> writeData) =>
+        AddEntry(name, dtype, shape, ByteLength(name, dtype, shape), writeData);
+
+    private void AddEntry(string name, DType dtype, ReadOnlySpan<long> shape, long byteLength, Action<Stream> writeData)
+    {
+        if (!_names.Add(name)) throw new ArgumentException($"tensor '{name}' was already added", nameof(name));
+        _tensors.Add(new Entry(name, dtype, shape.ToArray(), byteLength, writeData));
+    }
+
+    private static long ByteLength(string name, DType dtype, ReadOnlySpan<long> shape)
+    {
+        if (name == "__metadata__") throw new ArgumentException("'__metadata__' is reserved", nameof(name));
+        long count = 1;
+        foreach (var d in shape)
+        {
+            if (d < 0) throw new ArgumentException($"tensor '{name}': negative dimension {d}", nameof(shape));
+            count = checked(count * d);
+        }
+        return checked(count * dtype.SizeInBytes());
+    }
 
     /// <summary>The header bytes (JSON padded with spaces to a multiple of 8) for the tensors added so far.</summary>
     public byte[] BuildHeader() => EncodeHeader(_tensors.Select(t => (t.Name, t.DType, t.Shape)), _metadata);
@@ -86,6 +108,7 @@ public sealed class SafeTensorsWriter
         return header;
     }
 
+    /// <summary>Writes the file; a deferred tensor writing the wrong number of bytes is an <see cref="InvalidOperationException"/>.</summary>
     public void Write(string path)
     {
         var header = BuildHeader();
@@ -97,7 +120,14 @@ public sealed class SafeTensorsWriter
             {
                 fs.Write(BitConverter.GetBytes((ulong)header.Length));
                 fs.Write(header);
-                foreach (var t in _tensors) fs.Write(t.Data);
+                foreach (var t in _tensors)
+                {
+                    long start = fs.Position;
+                    t.WriteData(fs);
+                    long written = fs.Position - start;
+                    if (written != t.ByteLength)
+                        throw new InvalidOperationException($"tensor '{t.Name}': {written} bytes were written, its shape needs {t.ByteLength}");
+                }
             }
             File.Move(temp, path, overwrite: true);
         }

@@ -185,12 +185,8 @@ public static class CheckpointInspector
         return null;
     }
 
-    private static JsonDocument ReadJson(string path)
-    {
-        try { return JsonText.Parse(File.ReadAllBytes(path)); }
-        catch (JsonException e) { throw new CheckpointException(path, "not valid JSON: " + e.Message, e); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new CheckpointException(path, "cannot read: " + e.Message, e); }
-    }
+    private static JsonDocument ReadJson(string path) =>
+        JsonText.ReadFile(path, (problem, cause) => new CheckpointException(path, problem, cause));
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -12,7 +12,8 @@ public sealed record QuantizeSummary(int Tensors, IReadOnlyList<string> Quantize
 /// Quantizes a float transformer checkpoint (BFL or diffusers names, F32/BF16/F16) into a published layout with
 /// BFL names (golden README §7): the Linears of <see cref="QuantizedLayers"/> become NVFP4 or FP8, everything else is
 /// copied as stored, and the header gets <c>_quantization_metadata</c>. Activation scales (<c>input_scale</c>) need
-/// calibration data and are not written; the loader does not use them.
+/// calibration data and are not written; the loader does not use them. The output is streamed: tensors are copied
+/// from the mapped input and quantized one layer at a time while the file is written, so memory stays about one layer.
 /// </summary>
 public static class Flux2CheckpointQuantizer
 {
@@ -56,25 +57,26 @@ public static class Flux2CheckpointQuantizer
             string layer = t.Name[..t.Name.LastIndexOf('.')];
             if (!quantized.Contains(layer) || !t.Name.EndsWith(".weight", StringComparison.Ordinal))
             {
-                var bytes = Concat(sources.Select(s => s.ToByteArray()));
-                if (t.SwapHalves) bytes = SwapRowHalves(bytes, t.Name);
-                writer.Add(t.Name, first.DType, shape, bytes);
+                if (t.SwapHalves && first.ByteLength % 2 != 0) throw new QuantizationException($"tensor '{t.Name}' cannot be split into two halves");
+                writer.AddDeferred(t.Name, first.DType, shape, stream => CopyBytes(sources, t.SwapHalves, stream));
                 continue;
             }
-            var values = Concat(sources.Select(s => s.ToFloat32Array()));
             int n = checked((int)rows), k = checked((int)first.Shape[1]);
+            // Each layer is quantized when the writer reaches its weight and dropped after its last tensor, so only
+            // one layer's values are in memory at a time.
             if (format == QuantizedCheckpointFormat.Nvfp4)
             {
-                var q = Nvfp4Quantizer.Quantize(values, n, k, t.Name);
-                writer.Add(t.Name, DType.UInt8, [n, k / 2], q.Weight);
-                writer.Add(layer + ".weight_scale", DType.Float8E4M3, [n, k / Nvfp4Quantizer.BlockSize], q.Scales);
-                writer.AddFloat32(layer + ".weight_scale_2", [], [q.WeightScale2]);
+                Nvfp4Quantizer.CheckColumns(k, t.Name);
+                var q = new OnDemand<Nvfp4Quantized>(() => Nvfp4Quantizer.Quantize(Float32Rows(sources), n, k, t.Name));
+                writer.AddDeferred(t.Name, DType.UInt8, [n, k / 2], stream => stream.Write(q.Get().Weight));
+                writer.AddDeferred(layer + ".weight_scale", DType.Float8E4M3, [n, k / Nvfp4Quantizer.BlockSize], stream => stream.Write(q.Get().Scales));
+                writer.AddDeferred(layer + ".weight_scale_2", DType.Float32, [], stream => WriteFloat32(stream, q.Release().WeightScale2));
             }
             else
             {
-                var q = Fp8Quantizer.Quantize(values, t.Name);
-                writer.Add(t.Name, DType.Float8E4M3, [n, k], q.Weight);
-                writer.AddFloat32(layer + ".weight_scale", [], [q.WeightScale]);
+                var q = new OnDemand<Fp8Quantized>(() => Fp8Quantizer.Quantize(Float32Rows(sources), t.Name));
+                writer.AddDeferred(t.Name, DType.Float8E4M3, [n, k], stream => stream.Write(q.Get().Weight));
+                writer.AddDeferred(layer + ".weight_scale", DType.Float32, [], stream => WriteFloat32(stream, q.Release().WeightScale));
             }
         }
         var extra = input.Names.FirstOrDefault(n => !used.Contains(n));
@@ -131,27 +133,54 @@ public static class Flux2CheckpointQuantizer
         }
     }
 
-    private static T[] Concat<T>(IEnumerable<T[]> parts)
+    /// <summary>A layer's quantization, computed on first use and released after its last tensor is written.</summary>
+    private sealed class OnDemand<T>(Func<T> compute) where T : class
     {
-        var list = parts.ToList();
-        if (list.Count == 1) return list[0];
-        var result = new T[list.Sum(p => (long)p.Length)];
-        long offset = 0;
-        foreach (var p in list)
+        private T? _value;
+
+        public T Get() => _value ??= compute();
+
+        public T Release()
         {
-            p.CopyTo(result, offset);
-            offset += p.Length;
+            var value = Get();
+            _value = null;
+            return value;
+        }
+    }
+
+    /// <summary>The sources' rows one after another, widened to fp32.</summary>
+    private static float[] Float32Rows(IReadOnlyList<TensorView> sources)
+    {
+        if (sources.Count == 1) return sources[0].ToFloat32Array();
+        var result = new float[sources.Sum(s => s.ElementCount)];
+        long offset = 0;
+        foreach (var s in sources)
+        {
+            var part = s.ToFloat32Array();
+            part.CopyTo(result, offset);
+            offset += part.Length;
         }
         return result;
     }
 
-    private static byte[] SwapRowHalves(byte[] bytes, string name)
+    /// <summary>The sources' stored bytes one after another, straight from the mapped input; with <paramref name="swapHalves"/>
+    /// the second half of the (single) source first.</summary>
+    private static void CopyBytes(IReadOnlyList<TensorView> sources, bool swapHalves, Stream stream)
     {
-        if (bytes.Length % 2 != 0) throw new QuantizationException($"tensor '{name}' cannot be split into two halves");
-        int half = bytes.Length / 2;
-        var swapped = new byte[bytes.Length];
-        bytes.AsSpan(half).CopyTo(swapped);
-        bytes.AsSpan(0, half).CopyTo(swapped.AsSpan(half));
-        return swapped;
+        if (!swapHalves)
+        {
+            foreach (var s in sources) stream.Write(s.AsSpan<byte>());
+            return;
+        }
+        var bytes = sources[0].AsSpan<byte>();
+        stream.Write(bytes[(bytes.Length / 2)..]);
+        stream.Write(bytes[..(bytes.Length / 2)]);
+    }
+
+    private static void WriteFloat32(Stream stream, float value)
+    {
+        Span<byte> bytes = stackalloc byte[sizeof(float)];
+        System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes, value);
+        stream.Write(bytes);
     }
 }

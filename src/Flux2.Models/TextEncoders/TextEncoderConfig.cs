@@ -31,26 +31,15 @@ public sealed record TextEncoderConfig
     public static TextEncoderConfig FromJsonFile(string path)
     {
         if (!File.Exists(path)) throw new TextEncoderException($"{path}: text-encoder config.json not found");
-        try
-        {
-            using var doc = JsonText.Parse(File.ReadAllBytes(path));
-            return FromJson(doc.RootElement, path);
-        }
-        catch (JsonException e)
-        {
-            throw new TextEncoderException($"{path}: not valid JSON: {e.Message}");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new TextEncoderException($"{path}: cannot read the config: {e.Message}");
-        }
+        using var doc = JsonText.ReadFile(path, (problem, _) => new TextEncoderException($"{path}: {problem}"));
+        return FromJson(doc.RootElement, path);
     }
 
     /// <param name="source">names the origin in error messages (usually the config.json path)</param>
     public static TextEncoderConfig FromJson(JsonElement root, string source)
     {
         if (root.ValueKind != JsonValueKind.Object) throw new TextEncoderException($"{source}: expected a JSON object, found {root.ValueKind}");
-        var modelType = String(root, "model_type", source)
+        var modelType = Reader(source).OptionalString(root, "model_type")
             ?? throw new TextEncoderException($"{source}: missing 'model_type' (expected qwen3, mistral or mistral3)");
         var (architecture, c, where) = modelType switch
         {
@@ -60,24 +49,25 @@ public sealed record TextEncoderConfig
             _ => throw new TextEncoderException($"{source}: model_type '{modelType}' is not a supported text encoder (expected qwen3, mistral or mistral3)"),
         };
 
-        if (Bool(c, "attention_bias", where) == true) throw new TextEncoderException($"{where}: attention_bias = true is not supported (FLUX.2's encoders have no biases)");
-        var act = String(c, "hidden_act", where);
+        var reader = Reader(where);
+        if (reader.OptionalBool(c, "attention_bias") == true) throw new TextEncoderException($"{where}: attention_bias = true is not supported (FLUX.2's encoders have no biases)");
+        var act = reader.OptionalString(c, "hidden_act");
         if (act != null && act != "silu") throw new TextEncoderException($"{where}: hidden_act '{act}' is not supported (expected silu)");
 
-        int hidden = Int(c, "hidden_size", where) ?? throw Missing(where, "hidden_size");
-        int heads = Int(c, "num_attention_heads", where) ?? throw Missing(where, "num_attention_heads");
+        int hidden = reader.OptionalInt(c, "hidden_size") ?? throw Missing(where, "hidden_size");
+        int heads = reader.OptionalInt(c, "num_attention_heads") ?? throw Missing(where, "num_attention_heads");
         var config = new TextEncoderConfig
         {
             Architecture = architecture,
             HiddenSize = hidden,
-            IntermediateSize = Int(c, "intermediate_size", where) ?? throw Missing(where, "intermediate_size"),
-            NumLayers = Int(c, "num_hidden_layers", where) ?? throw Missing(where, "num_hidden_layers"),
+            IntermediateSize = reader.OptionalInt(c, "intermediate_size") ?? throw Missing(where, "intermediate_size"),
+            NumLayers = reader.OptionalInt(c, "num_hidden_layers") ?? throw Missing(where, "num_hidden_layers"),
             NumHeads = heads,
             // transformers' defaults where a key is absent or null: MHA, Qwen3Config's head_dim 128, Mistral's hidden / heads.
-            NumKeyValueHeads = Int(c, "num_key_value_heads", where) ?? heads,
-            HeadDim = Int(c, "head_dim", where) ?? (architecture == TextEncoderArchitecture.Qwen3 ? 128 : (heads > 0 ? hidden / heads : 0)),
-            VocabSize = Int(c, "vocab_size", where) ?? throw Missing(where, "vocab_size"),
-            RmsNormEps = Double(c, "rms_norm_eps", where) ?? 1e-6,
+            NumKeyValueHeads = reader.OptionalInt(c, "num_key_value_heads") ?? heads,
+            HeadDim = reader.OptionalInt(c, "head_dim") ?? (architecture == TextEncoderArchitecture.Qwen3 ? 128 : (heads > 0 ? hidden / heads : 0)),
+            VocabSize = reader.OptionalInt(c, "vocab_size") ?? throw Missing(where, "vocab_size"),
+            RmsNormEps = reader.OptionalNumber(c, "rms_norm_eps") ?? 1e-6,
             RopeTheta = RopeThetaOf(c, where),
         };
         config.Validate(where);
@@ -109,7 +99,7 @@ public sealed record TextEncoderConfig
     {
         if (!root.TryGetProperty("text_config", out var t) || t.ValueKind != JsonValueKind.Object)
             throw new TextEncoderException($"{source}: model_type mistral3 needs a 'text_config' object with the language model's hyperparameters");
-        var inner = String(t, "model_type", source + " text_config");
+        var inner = Reader(source + " text_config").OptionalString(t, "model_type");
         if (inner != null && inner != "mistral")
             throw new TextEncoderException($"{source}: text_config model_type '{inner}' is not supported (expected mistral)");
         return t;
@@ -118,50 +108,22 @@ public sealed record TextEncoderConfig
     /// <summary>Default RoPE only: rope_theta at the top level, or under rope_parameters in newer transformers.</summary>
     private static double RopeThetaOf(JsonElement c, string source)
     {
+        var reader = Reader(source);
         foreach (var key in new[] { "rope_scaling", "rope_parameters" })
         {
             if (!c.TryGetProperty(key, out var r) || r.ValueKind == JsonValueKind.Null) continue;
             if (r.ValueKind != JsonValueKind.Object) throw new TextEncoderException($"{source}: '{key}' must be an object or null");
-            var type = String(r, "rope_type", source) ?? String(r, "type", source);
+            var type = reader.OptionalString(r, "rope_type") ?? reader.OptionalString(r, "type");
             if (type != null && type != "default")
                 throw new TextEncoderException($"{source}: {key} rope_type '{type}' is not supported (only the default RoPE)");
         }
-        if (Double(c, "rope_theta", source) is { } theta) return theta;
-        if (c.TryGetProperty("rope_parameters", out var p) && p.ValueKind == JsonValueKind.Object && Double(p, "rope_theta", source) is { } nested)
+        if (reader.OptionalNumber(c, "rope_theta") is { } theta) return theta;
+        if (c.TryGetProperty("rope_parameters", out var p) && p.ValueKind == JsonValueKind.Object && reader.OptionalNumber(p, "rope_theta") is { } nested)
             return nested;
         return 10000; // transformers' default base
     }
 
     private static TextEncoderException Missing(string source, string key) => new($"{source}: missing '{key}'");
 
-    private static int? Int(JsonElement o, string key, string source)
-    {
-        if (!o.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null) return null;
-        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i)) return i;
-        throw new TextEncoderException($"{source}: '{key}' must be an integer, found {v.GetRawText()}");
-    }
-
-    private static double? Double(JsonElement o, string key, string source)
-    {
-        if (!o.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null) return null;
-        if (v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d)) return d;
-        throw new TextEncoderException($"{source}: '{key}' must be a number, found {v.GetRawText()}");
-    }
-
-    private static bool? Bool(JsonElement o, string key, string source)
-    {
-        if (!o.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null) return null;
-        return v.ValueKind switch
-        {
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            _ => throw new TextEncoderException($"{source}: '{key}' must be true or false, found {v.GetRawText()}"),
-        };
-    }
-
-    private static string? String(JsonElement o, string key, string source)
-    {
-        if (!o.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null) return null;
-        return v.ValueKind == JsonValueKind.String ? v.GetString() : throw new TextEncoderException($"{source}: '{key}' must be a string, found {v.GetRawText()}");
-    }
+    private static JsonConfigReader Reader(string source) => new(problem => new TextEncoderException($"{source}: {problem}"));
 }

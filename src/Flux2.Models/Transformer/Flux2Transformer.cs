@@ -34,6 +34,10 @@ public sealed class Flux2Transformer : IDisposable
     public Flux2Config Config { get; }
     public TensorNaming Naming { get; }
 
+    /// <summary>What loading found questionable but used anyway (e.g. a single-block Linear whose stored format disagrees
+    /// with <c>_quantization_metadata</c>, see <see cref="Quantization.Flux2QuantizationPlan.Warnings"/>); empty when all is as expected.</summary>
+    public IReadOnlyList<string> LoadWarnings { get; private init; } = [];
+
     /// <summary>Optional sink for intermediate tensors, named as the golden <c>trace.*</c> tensors (without the prefix):
     /// timestep_proj, temb, mod_double_img, img_in, rope_cos ([L, head_dim/2], one value per pair), double_blocks.N.img,
     /// single_blocks.N, final_norm, ... The tensor is only valid during the call.</summary>
@@ -69,10 +73,10 @@ public sealed class Flux2Transformer : IDisposable
         var tensors = checkpoint.Names.Select(checkpoint.Info).ToList();
         var naming = Flux2ConfigInference.RequireNaming(tensors, checkpoint.Path);
         Flux2ConfigInference.CheckShapes(config, tensors, naming, checkpoint.Path);
-        config = Quantization.Flux2QuantizationPlan.Create(config, checkpoint).Config;
+        var plan = Quantization.Flux2QuantizationPlan.Create(config, checkpoint);
         var fullName = checkpoint.Names.ToDictionary(Flux2WeightMap.StripPrefix, n => n, StringComparer.Ordinal);
-        return new Flux2Transformer(config, naming, name => LinearWeightLoader.Load(checkpoint, fullName[name]),
-            name => checkpoint.Get(fullName[name]).ToFloat32Array(), backend, checkpoint);
+        return new Flux2Transformer(plan.Config, naming, name => LinearWeightLoader.Load(checkpoint, fullName[name]),
+            name => checkpoint.Get(fullName[name]).ToFloat32Array(), backend, checkpoint) { LoadWarnings = plan.Warnings };
     }
 
     /// <summary>Builds the model from weights looked up by their <paramref name="naming"/> names (without prefix):

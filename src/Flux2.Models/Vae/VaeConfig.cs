@@ -32,29 +32,27 @@ public sealed record VaeConfig
     /// <summary>Reads a diffusers vae/config.json.</summary>
     public static VaeConfig FromJsonFile(string path)
     {
-        JsonDocument doc;
-        try { doc = JsonText.Parse(File.ReadAllBytes(path)); }
-        catch (JsonException e) { throw new VaeException($"{path}: not valid JSON: {e.Message}"); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new VaeException($"{path}: cannot read: {e.Message}"); }
-        using (doc) return FromJson(doc.RootElement, path);
+        using var doc = JsonText.ReadFile(path, (problem, _) => new VaeException($"{path}: {problem}"));
+        return FromJson(doc.RootElement, path);
     }
 
     public static VaeConfig FromJson(JsonElement json, string source)
     {
         if (json.ValueKind != JsonValueKind.Object) throw new VaeException($"{source}: a VAE config must be a JSON object");
+        var reader = new JsonConfigReader(problem => new VaeException($"{source}: {problem}"));
         var c = new VaeConfig();
         foreach (var p in json.EnumerateObject())
         {
             var v = p.Value;
             c = p.Name switch
             {
-                "in_channels" => c with { InChannels = Int(source, p.Name, v) },
-                "out_channels" => c with { OutChannels = Int(source, p.Name, v) },
-                "block_out_channels" => c with { BlockOutChannels = IntList(source, p.Name, v) },
-                "layers_per_block" => c with { LayersPerBlock = Int(source, p.Name, v) },
-                "latent_channels" => c with { LatentChannels = Int(source, p.Name, v) },
-                "norm_num_groups" => c with { NormNumGroups = Int(source, p.Name, v) },
-                "batch_norm_eps" => c with { BatchNormEps = Number(source, p.Name, v) },
+                "in_channels" => c with { InChannels = reader.Int(p.Name, v) },
+                "out_channels" => c with { OutChannels = reader.Int(p.Name, v) },
+                "block_out_channels" => c with { BlockOutChannels = reader.IntList(p.Name, v) },
+                "layers_per_block" => c with { LayersPerBlock = reader.Int(p.Name, v) },
+                "latent_channels" => c with { LatentChannels = reader.Int(p.Name, v) },
+                "norm_num_groups" => c with { NormNumGroups = reader.Int(p.Name, v) },
+                "batch_norm_eps" => c with { BatchNormEps = reader.Number(p.Name, v) },
                 _ => c,
             };
             switch (p.Name)
@@ -68,7 +66,7 @@ public sealed record VaeConfig
                         throw new VaeException($"{source}: 'act_fn' is {v.GetRawText()}; the FLUX.2 VAE uses \"silu\"");
                     break;
                 case "patch_size":
-                    if (IntList(source, p.Name, v) is not [PatchSize, PatchSize])
+                    if (reader.IntList(p.Name, v) is not [PatchSize, PatchSize])
                         throw new VaeException($"{source}: 'patch_size' is {v.GetRawText()}; only [2, 2] is supported");
                     break;
             }
@@ -89,19 +87,4 @@ public sealed record VaeConfig
                 throw new VaeException($"{source}: block_out_channels entry {ch} is not a positive multiple of norm_num_groups {NormNumGroups}");
         if (!(BatchNormEps > 0)) throw new VaeException($"{source}: 'batch_norm_eps' must be positive, found {BatchNormEps}");
     }
-
-    private static int Int(string source, string key, JsonElement v) =>
-        v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i)
-            ? i
-            : throw new VaeException($"{source}: '{key}' must be an integer, found {v.GetRawText()}");
-
-    private static double Number(string source, string key, JsonElement v) =>
-        v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) && double.IsFinite(d)
-            ? d
-            : throw new VaeException($"{source}: '{key}' must be a finite number, found {v.GetRawText()}");
-
-    private static int[] IntList(string source, string key, JsonElement v) =>
-        v.ValueKind == JsonValueKind.Array
-            ? v.EnumerateArray().Select(e => Int(source, key, e)).ToArray()
-            : throw new VaeException($"{source}: '{key}' must be an array of integers, found {v.GetRawText()}");
 }

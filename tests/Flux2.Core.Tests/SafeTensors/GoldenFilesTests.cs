@@ -39,27 +39,21 @@ public class GoldenFilesTests
     [Fact]
     public void WriterRoundTrips()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"flux2-rt-{Guid.NewGuid():N}.safetensors");
-        try
-        {
-            var w = new SafeTensorsWriter();
-            w.Metadata["k"] = "v";
-            w.AddFloat32("a", [2, 3], [1, 2, 3, 4, 5, 6]);
-            w.AddInt64("ids", [2], [7, -8]);
-            w.Add("scalar", DType.Float32, [], new[] { 0.5f }.AsSpan());
-            w.Write(path);
-            using var f = SafeTensorsFile.Open(path);
-            Assert.Equal(["a", "ids", "scalar"], f.Names);
-            Assert.Equal([1f, 2, 3, 4, 5, 6], f.Get("a").ToFloat32Array());
-            Assert.Equal([7L, -8], f.Get("ids").ToInt64Array());
-            Assert.Equal([0.5f], f.Get("scalar").ToFloat32Array());
-            Assert.Empty(f.Get("scalar").Shape);
-            Assert.Equal("v", f.Metadata["k"]);
-            Assert.Equal(0, (f.DataStart - 8) % 8);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        using var dir = new TempDirectory();
+        var path = dir.File("rt.safetensors");
+        var w = new SafeTensorsWriter();
+        w.Metadata["k"] = "v";
+        w.AddFloat32("a", [2, 3], [1, 2, 3, 4, 5, 6]);
+        w.AddInt64("ids", [2], [7, -8]);
+        w.Add("scalar", DType.Float32, [], new[] { 0.5f }.AsSpan());
+        w.Write(path);
+        using var f = SafeTensorsFile.Open(path);
+        Assert.Equal(["a", "ids", "scalar"], f.Names);
+        Assert.Equal([1f, 2, 3, 4, 5, 6], f.Get("a").ToFloat32Array());
+        Assert.Equal([7L, -8], f.Get("ids").ToInt64Array());
+        Assert.Equal([0.5f], f.Get("scalar").ToFloat32Array());
+        Assert.Empty(f.Get("scalar").Shape);
+        Assert.Equal("v", f.Metadata["k"]);
+        Assert.Equal(0, (f.DataStart - 8) % 8);
     }
 }

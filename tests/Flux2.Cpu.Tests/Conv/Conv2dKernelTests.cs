@@ -2,6 +2,7 @@ using Flux2.Core;
 using Flux2.Core.Backend;
 using Flux2.Cpu.Conv;
 using Flux2.Cpu.Threading;
+using Flux2.Tests;
 
 namespace Flux2.Cpu.Tests.Conv;
 
@@ -61,7 +62,7 @@ public sealed unsafe class Conv2dKernelTests : IDisposable
             Conv2dReference.Run(x.Float32Pointer + (long)b * cin * h * w, g, weight, bias.Float32Pointer,
                 expected.Float32Pointer + (long)b * cout * g.OutPlane, accumulate);
 
-        float diff = ConvTestData.MaxAbsDifference(actual, expected);
+        float diff = FloatComparison.MaxAbsDiff(expected.AsSpan<float>(), actual.AsSpan<float>());
         Assert.True(diff <= 1e-4f, $"{format} accumulate={accumulate}: max |kernel - reference| = {diff}");
     }
 

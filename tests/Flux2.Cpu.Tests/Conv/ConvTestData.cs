@@ -39,14 +39,4 @@ internal static class ConvTestData
         }
         return new LinearWeight($"conv.{format}", cout, patchLength, format, Marshal.UnsafeAddrOfPinnedArrayElement(data, 0), data);
     }
-
-    public static float MaxAbsDifference(Tensor a, Tensor b)
-    {
-        var x = a.AsSpan<float>();
-        var y = b.AsSpan<float>();
-        Assert.Equal(x.Length, y.Length);
-        float max = 0;
-        for (int i = 0; i < x.Length; i++) max = Math.Max(max, Math.Abs(x[i] - y[i]));
-        return max;
-    }
 }

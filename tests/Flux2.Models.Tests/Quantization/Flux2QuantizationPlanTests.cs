@@ -3,6 +3,7 @@ using Flux2.Core.Quantization;
 using Flux2.Core.SafeTensors;
 using Flux2.Models.Quantization;
 using Flux2.Models.Transformer;
+using Flux2.Models.Tests.Transformer;
 using Flux2.Tests;
 
 namespace Flux2.Models.Tests.Quantization;
@@ -70,6 +71,17 @@ public class Flux2QuantizationPlanTests
         var warning = Assert.Single(plan.Warnings);
         Assert.Contains("single_blocks.1.linear2.weight", warning);
         Assert.Contains("used as stored", warning);
+    }
+
+    [Fact]
+    public void TheLoadedTransformerKeepsThePlanWarnings()
+    {
+        using var dir = new TempDirectory();
+        var path = CopyWithMetadata(dir.File("m.safetensors"), layers => layers.Where(l => l != "single_blocks.1.linear2"));
+        using (var model = Flux2Transformer.Load(path, TransformerGolden.Backend))
+            Assert.Contains("single_blocks.1.linear2.weight", Assert.Single(model.LoadWarnings));
+        using var clean = Flux2Transformer.Load(Fixtures.Golden("nvfp4_dev.bfl.safetensors"), TransformerGolden.Backend);
+        Assert.Empty(clean.LoadWarnings);
     }
 
     [Fact]

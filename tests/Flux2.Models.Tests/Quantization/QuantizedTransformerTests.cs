@@ -23,7 +23,7 @@ public class QuantizedTransformerTests
         using var model = Flux2Transformer.Load(Fixtures.Golden(checkpoint + ".bfl.safetensors"), TransformerGolden.Backend);
         Assert.Equal(io.StartsWith("nvfp4", StringComparison.Ordinal) ? QuantFormat.Nvfp4 : null, model.Config.QuantConfig?.Format);
         using var output = golden.Run(model);
-        float diff = TransformerGolden.MaxAbsDiff(golden.Expected("outputs.sample"), output.AsSpan<float>());
+        float diff = FloatComparison.MaxAbsDiff(golden.Expected("outputs.sample"), output.AsSpan<float>());
         Assert.True(diff <= Tolerance, $"{checkpoint}: max abs error {diff} vs outputs.sample");
     }
 

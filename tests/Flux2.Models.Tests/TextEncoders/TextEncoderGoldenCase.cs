@@ -73,25 +73,11 @@ public sealed class TextEncoderGoldenCase
     }
 
     /// <summary>The largest |actual − expected| − (atol + rtol·|expected|); ≤ 0 means within tolerance.</summary>
-    public static double WorstExcess(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, out int worstIndex)
-    {
-        if (expected.Length != actual.Length) throw new ArgumentException($"{actual.Length} values, expected {expected.Length}");
-        double worst = double.NegativeInfinity;
-        worstIndex = -1;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double excess = Math.Abs((double)actual[i] - expected[i]) - (Atol + Rtol * Math.Abs(expected[i]));
-            if (double.IsNaN(excess)) excess = double.PositiveInfinity;
-            if (excess > worst) { worst = excess; worstIndex = i; }
-        }
-        return worst;
-    }
+    public static double WorstExcess(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, out int worstIndex) =>
+        FloatComparison.WorstExcess(expected, actual, Atol, Rtol, out worstIndex);
 
-    public static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
-    {
-        double excess = WorstExcess(expected, actual, out int i);
-        Assert.True(excess <= 0, $"{what}: element {i} is {actual[i]}, expected {expected[i]} (atol {Atol}, rtol {Rtol})");
-    }
+    public static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what) =>
+        FloatComparison.AssertClose(expected, actual, Atol, Rtol, what);
 
     /// <summary>Slot <paramref name="slot"/> of a [B, L, S·H] stack as a [B, L, H] array.</summary>
     public static float[] Slot(Tensor stacked, int slot, int hidden)

@@ -24,20 +24,20 @@ public class Flux2TransformerGoldenTests
         model.Trace = (n, t) => traced[n] = t.ToArray<float>();
         using var output = golden.Run(model);
 
-        Assert.True(TransformerGolden.MaxAbsDiff(golden.Expected("outputs.sample"), output.AsSpan<float>()) <= Tolerance);
+        Assert.True(FloatComparison.MaxAbsDiff(golden.Expected("outputs.sample"), output.AsSpan<float>()) <= Tolerance);
         int compared = 0;
         foreach (var traceName in golden.Io.Names.Where(n => n.StartsWith("trace.", StringComparison.Ordinal) && !n.StartsWith("trace.rope_", StringComparison.Ordinal)))
         {
             var key = traceName["trace.".Length..];
             Assert.True(traced.ContainsKey(key), $"no trace '{key}'");
-            float diff = TransformerGolden.MaxAbsDiff(golden.Expected(traceName), traced[key]);
+            float diff = FloatComparison.MaxAbsDiff(golden.Expected(traceName), traced[key]);
             Assert.True(diff <= Tolerance, $"{traceName}: max abs error {diff}");
             compared++;
         }
         Assert.True(compared >= 14);
         // The golden RoPE tables repeat each pair's value; ours hold one value per pair.
         var cos = golden.Expected("trace.rope_cos");
-        Assert.True(TransformerGolden.MaxAbsDiff(cos.Where((_, i) => i % 2 == 0).ToArray(), traced["rope_cos"]) <= 1e-6f);
+        Assert.True(FloatComparison.MaxAbsDiff(cos.Where((_, i) => i % 2 == 0).ToArray(), traced["rope_cos"]) <= 1e-6f);
     }
 
     [Theory]
@@ -49,7 +49,7 @@ public class Flux2TransformerGoldenTests
         using var golden = new TransformerGolden(io);
         using var model = Flux2Transformer.Load(Fixtures.Golden(weights), TransformerGolden.Backend);
         using var output = golden.Run(model);
-        Assert.True(TransformerGolden.MaxAbsDiff(golden.Expected("outputs.sample"), output.AsSpan<float>()) <= Tolerance);
+        Assert.True(FloatComparison.MaxAbsDiff(golden.Expected("outputs.sample"), output.AsSpan<float>()) <= Tolerance);
     }
 
     [Fact]

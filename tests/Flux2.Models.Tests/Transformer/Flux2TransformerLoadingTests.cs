@@ -85,6 +85,6 @@ public class Flux2TransformerLoadingTests
         using var golden = new TransformerGolden(name);
         using var model = Flux2Transformer.Load(path, TransformerGolden.Backend);
         using var output = golden.Run(model);
-        Assert.True(TransformerGolden.MaxAbsDiff(golden.Expected("outputs.sample"), output.AsSpan<float>()) <= 1e-4f);
+        Assert.True(FloatComparison.MaxAbsDiff(golden.Expected("outputs.sample"), output.AsSpan<float>()) <= 1e-4f);
     }
 }

@@ -37,30 +37,9 @@ internal sealed class TransformerGolden : IDisposable
 
     public float[] Expected(string tensor) => Io.Get(tensor).ToFloat32Array();
 
-    public Tensor Float(string tensor)
-    {
-        var v = Io.Get(tensor);
-        return Tensor.FromArray(v.ToFloat32Array(), v.Shape.Select(d => (int)d).ToArray());
-    }
+    public Tensor Float(string tensor) => Io.Get(tensor).ToFloat32Tensor();
 
-    public Tensor Long(string tensor)
-    {
-        var v = Io.Get(tensor);
-        return Tensor.FromArray(v.ToInt64Array(), v.Shape.Select(d => (int)d).ToArray());
-    }
-
-    public static float MaxAbsDiff(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        float max = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            float diff = Math.Abs(expected[i] - actual[i]);
-            if (float.IsNaN(diff)) return float.NaN;
-            max = Math.Max(max, diff);
-        }
-        return max;
-    }
+    public Tensor Long(string tensor) => Io.Get(tensor).ToInt64Tensor();
 
     public void Dispose()
     {

@@ -22,38 +22,17 @@ internal sealed class VaeGolden : IDisposable
 
     public static AutoencoderKLFlux2 Load(string naming) => AutoencoderKLFlux2.Load(WeightsPath(naming), Backend);
 
-    public Tensor Float(string name)
-    {
-        var v = Io.Get(name);
-        return Tensor.FromArray(v.ToFloat32Array(), v.Shape.Select(d => (int)d).ToArray());
-    }
+    public Tensor Float(string name) => Io.Get(name).ToFloat32Tensor();
 
-    public Tensor Long(string name)
-    {
-        var v = Io.Get(name);
-        return Tensor.FromArray(v.ToInt64Array(), v.Shape.Select(d => (int)d).ToArray());
-    }
+    public Tensor Long(string name) => Io.Get(name).ToInt64Tensor();
 
     /// <summary>Asserts <paramref name="actual"/> has the golden tensor's shape and lies within <paramref name="atol"/>.</summary>
     public void AssertClose(string name, Tensor actual, float atol = Atol)
     {
         var expected = Io.Get(name);
         Assert.Equal(expected.Shape.Select(d => (int)d).ToArray(), actual.Shape);
-        float diff = MaxAbsDifference(expected.ToFloat32Array(), actual.AsSpan<float>());
+        float diff = FloatComparison.MaxAbsDiff(expected.ToFloat32Array(), actual.AsSpan<float>());
         Assert.True(diff <= atol, $"{name}: max |actual - golden| = {diff} > {atol}");
-    }
-
-    public static float MaxAbsDifference(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        float max = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            float diff = Math.Abs(expected[i] - actual[i]);
-            if (float.IsNaN(diff)) return float.NaN;
-            max = Math.Max(max, diff);
-        }
-        return max;
     }
 
     /// <summary>A trace that checks every activation with a golden <c>trace.*</c> counterpart and counts them.</summary>

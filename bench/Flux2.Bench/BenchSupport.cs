@@ -1,0 +1,29 @@
+using System.Diagnostics;
+
+namespace Flux2.Bench;
+
+/// <summary>What every benchmark needs around its measurement: options, peak memory, GEMM throughput.</summary>
+internal static class BenchSupport
+{
+    /// <summary>The value after <paramref name="name"/> in <paramref name="args"/>; null when the option or its value is absent.</summary>
+    public static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>This process's peak resident set (VmHWM, kB in /proc/self/status) in GB; NaN where /proc has no such line.</summary>
+    public static double PeakRssGb()
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line == null ? double.NaN : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1e6 * 1.024;
+    }
+
+    /// <summary>GFLOP/s of one m×k by k×n multiply; the first call also pays for JIT and page faults, so callers keep the best.</summary>
+    public static double GemmGflops(int m, int k, int n, Action multiply)
+    {
+        var watch = Stopwatch.StartNew();
+        multiply();
+        return 2.0 * m * k * n / watch.Elapsed.TotalSeconds * 1e-9;
+    }
+}

@@ -40,6 +40,15 @@ public sealed class GenerateCommand : ICommand
               --negative-prompt T  klein-base only: the negative prompt of classifier-free guidance (default "")
               --seed N             noise seed, 0..18446744073709551615 (default: random); image k uses
                                    seed + k. The seed is always printed and stored in the PNG.
+              --cache MODE         none (default), fbcache or taylorseer: faster denoising, slightly different
+                                   images; stderr reports how many steps reused the cache. fbcache
+                                   (First-Block-Cache) reuses the previous step's prediction while the first
+                                   block's output barely changes (experimental for klein); taylorseer
+                                   extrapolates the prediction between full steps
+              --cache-threshold X  fbcache: relative change below which a step reuses the cache (default 0.05)
+              --taylorseer-interval N, --taylorseer-warmup N, --taylorseer-order N
+                                   taylorseer: a full step every N steps after a warm-up of N full steps
+                                   (defaults 5 and 9); Taylor order 1 or 2 (default 1)
           -n, --num-images N       images to generate (default 1)
           -o, --output PATTERN     output .png file (default flux2-{seed}.png). {n} is replaced by the image number
                                    (from 1) and {seed} by its seed; with several images and no {n},
@@ -86,6 +95,7 @@ public sealed class GenerateCommand : ICommand
         bool anySteps = o.Flag("allow-any-steps");
         double? guidance = o.OptionalDouble("guidance");
         var negativePrompt = o.Optional("negative-prompt");
+        var cache = GenerateCacheOptions.Parse(o);
         ulong seed = ParseSeed(o.Optional("seed"));
         int count = o.OptionalInt("num-images", 1, GenerationPlan.MaxImages) ?? 1;
         var pattern = o.Optional("output") ?? GenerateOutputPaths.DefaultPattern;
@@ -151,6 +161,7 @@ public sealed class GenerateCommand : ICommand
                 NumImages = count,
                 ReferenceImages = references,
                 ReferenceCap = referenceCap,
+                Cache = cache,
                 OnStep = s =>
                 {
                     lastStep = s;

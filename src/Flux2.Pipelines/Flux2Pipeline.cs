@@ -51,6 +51,8 @@ public sealed class Flux2Pipeline : IDisposable
     /// tokenizer/ (without those two only precomputed prompt embeddings can be used).</summary>
     public static Flux2Pipeline Load(string modelFolder, PipelineOptions? options = null)
     {
+        if (File.Exists(modelFolder))
+            throw new PipelineException($"{modelFolder}: is a file; expected a diffusers model folder (model_index.json, transformer/, vae/, ...)");
         if (!Directory.Exists(modelFolder)) throw new PipelineException($"model folder not found: {modelFolder}");
         var indexPath = Path.Combine(modelFolder, ModelIndex.FileName);
         if (!File.Exists(indexPath)) throw new PipelineException($"{modelFolder}: not a diffusers model folder ({ModelIndex.FileName} is missing)");
@@ -144,15 +146,17 @@ public sealed class Flux2Pipeline : IDisposable
 
             var schedule = FlowMatchSchedule.Create(plan.Steps, plan.ImageTokens);
             var inputs = new DenoisingLoop.Inputs(_model, schedule, positive, negative, plan.Guidance,
-                Variant == PipelineVariant.Dev ? (float)plan.Guidance : null, references);
+                Variant == PipelineVariant.Dev ? (float)plan.Guidance : null, references, request.Cache);
             var images = new List<GeneratedImage>();
             TimeSpan denoiseTime = TimeSpan.Zero, decodeTime = TimeSpan.Zero;
             for (int k = 0; k < plan.Seeds.Count; k++)
             {
                 clock.Restart();
                 using var latents = InitialLatents(request, plan, k);
-                DenoisingLoop.Run(inputs, latents, plan.GridHeight, plan.GridWidth, k, plan.Seeds.Count, request.OnStep, cancellation);
+                int reused = DenoisingLoop.Run(inputs, latents, plan.GridHeight, plan.GridWidth, k, plan.Seeds.Count, request.OnStep, cancellation);
                 denoiseTime += clock.Elapsed;
+                if (request.Cache != null)
+                    request.OnNotice?.Invoke((plan.Seeds.Count > 1 ? $"image {k + 1}: " : "") + $"{reused}/{plan.Steps} steps reused the cache");
 
                 clock.Restart();
                 using var decoded = _vae.DecodeTokens(latents, plan.GridHeight, plan.GridWidth);

@@ -25,7 +25,7 @@ public sealed record GenerationPlan(
     public static GenerationPlan Resolve(GenerationRequest request, PipelineVariant variant, (int Width, int Height)? firstReferenceSize)
     {
         var notices = new List<string>();
-        if (request.PromptEmbedding == null && string.IsNullOrWhiteSpace(request.Prompt))
+        if (request.PromptEmbedding == null && string.IsNullOrEmpty(request.Prompt))
             throw new PipelineException("the prompt must not be empty");
         if (request.NumImages is < 1 or > MaxImages)
             throw new PipelineException($"the number of images must be in [1, {MaxImages}], got {request.NumImages}");
@@ -38,7 +38,9 @@ public sealed record GenerationPlan(
         int steps = request.Steps ?? variant.DefaultSteps();
         if (steps < 1) throw new PipelineException($"steps must be at least 1, got {steps}");
         if (variant == PipelineVariant.KleinDistilled && steps != 4 && !request.AllowAnyStepCount)
-            throw new PipelineException($"the distilled klein model is trained for exactly 4 steps, got {steps} (set the step-count override to run anyway)");
+            throw new PipelineException($"the distilled klein model is trained for exactly 4 steps, got {steps} (set AllowAnyStepCount, flux2 generate --allow-any-steps, to run anyway)");
+
+        request.Cache?.Check(variant, steps, notices);
 
         double guidance = request.Guidance ?? PipelineVariantExtensions.DefaultGuidance;
         if (!double.IsFinite(guidance) || guidance < 0) throw new PipelineException($"guidance must be a finite number ≥ 0, got {guidance}");

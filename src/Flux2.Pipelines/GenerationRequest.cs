@@ -1,3 +1,4 @@
+using Flux2.Pipelines.Caching;
 using Flux2.Pipelines.Images;
 
 namespace Flux2.Pipelines;
@@ -48,6 +49,10 @@ public sealed record GenerationRequest
 
     /// <summary>Most reference images accepted; null: no limit.</summary>
     public int? MaxReferenceImages { get; init; }
+
+    /// <summary>Caching acceleration of the denoising loop: <see cref="FirstBlockCacheOptions"/> or <see cref="TaylorSeerOptions"/>
+    /// (spec §10); null (the default) runs the full model at every step.</summary>
+    public CacheOptions? Cache { get; init; }
 
     /// <summary>Called after every denoising step (progress, tracing).</summary>
     public Action<DenoiseStep>? OnStep { get; init; }

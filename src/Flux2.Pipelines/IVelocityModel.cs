@@ -1,4 +1,5 @@
 using Flux2.Core;
+using Flux2.Models.Transformer;
 
 namespace Flux2.Pipelines;
 
@@ -12,6 +13,7 @@ public interface IVelocityModel
     /// <param name="imageIds">Int64 [L_img + L_ref, 4]</param>
     /// <param name="timestep">sigma in [0, 1] (the model scales it by 1000)</param>
     /// <param name="guidance">embedded guidance (dev); null for models without a guidance embedder</param>
-    /// <returns>[1, L_img + L_ref, 128]; the caller disposes it</returns>
-    Tensor Predict(Tensor hiddenStates, Tensor imageIds, PromptEmbedding prompt, float timestep, float? guidance);
+    /// <param name="firstBlock">First-Block-Cache's decision point after double block 0 (spec §10.1); null runs the whole model</param>
+    /// <returns>[1, L_img + L_ref, 128] (the caller disposes it), or null when <paramref name="firstBlock"/> stopped the pass</returns>
+    Tensor? Predict(Tensor hiddenStates, Tensor imageIds, PromptEmbedding prompt, float timestep, float? guidance, IFirstBlockHook? firstBlock);
 }

@@ -13,11 +13,23 @@ public sealed class TransformerVelocityModel(Flux2Transformer transformer) : IVe
 
     public int TextFeatures => Transformer.Config.JointAttentionDim;
 
-    public Tensor Predict(Tensor hiddenStates, Tensor imageIds, PromptEmbedding prompt, float timestep, float? guidance)
+    public Tensor? Predict(Tensor hiddenStates, Tensor imageIds, PromptEmbedding prompt, float timestep, float? guidance, IFirstBlockHook? firstBlock)
     {
         _timestep.AsSpan<float>()[0] = timestep;
         _guidance.AsSpan<float>()[0] = guidance ?? 0f;
-        return Transformer.Forward(hiddenStates, prompt.Embeddings, _timestep, guidance == null ? null : _guidance, imageIds, prompt.TextIds);
+        var output = Tensor.Zeros(hiddenStates.Shape[0], hiddenStates.Shape[1], Transformer.Config.EffectiveOutChannels);
+        try
+        {
+            if (Transformer.Forward(hiddenStates, prompt.Embeddings, _timestep, guidance == null ? null : _guidance, imageIds, prompt.TextIds, output, firstBlock))
+                return output;
+            output.Dispose();
+            return null;
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
     }
 
     public void Dispose()

@@ -1,4 +1,5 @@
 using Flux2.Core;
+using Flux2.Models.Transformer;
 using Flux2.Pipelines.Scheduling;
 
 namespace Flux2.Pipelines.Tests;
@@ -15,7 +16,7 @@ public class DenoisingLoopTests
         public List<long[]> Ids { get; } = [];
         public int TextFeatures => 8;
 
-        public Tensor Predict(Tensor hiddenStates, Tensor imageIds, PromptEmbedding prompt, float timestep, float? guidance)
+        public Tensor Predict(Tensor hiddenStates, Tensor imageIds, PromptEmbedding prompt, float timestep, float? guidance, IFirstBlockHook? firstBlock)
         {
             int c = hiddenStates.Shape[2];
             var h = hiddenStates.AsSpan<float>();

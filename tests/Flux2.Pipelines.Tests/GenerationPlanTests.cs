@@ -68,7 +68,9 @@ public class GenerationPlanTests
     [Fact]
     public void RejectsEmptyPromptsBadCountsAndMisSizedLatents()
     {
-        Assert.Throws<PipelineException>(() => GenerationPlan.Resolve(new GenerationRequest { Prompt = " " }, PipelineVariant.Dev, null));
+        Assert.Throws<PipelineException>(() => GenerationPlan.Resolve(new GenerationRequest { Prompt = "" }, PipelineVariant.Dev, null));
+        // Only an empty prompt is an error (as in the reference); whitespace is a prompt like any other.
+        Assert.Equal(1024, GenerationPlan.Resolve(new GenerationRequest { Prompt = " " }, PipelineVariant.Dev, null).Width);
         Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { NumImages = 0 }));
         var e = Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { Width = 32, Height = 32, InitialLatents = new float[10] }));
         Assert.Contains("[1, 128, 2, 2]", e.Message);

@@ -150,11 +150,21 @@ public sealed class Flux2Transformer : IDisposable
     /// ignored otherwise; <paramref name="imgIds"/> [L, 4] or [B', L, 4] and <paramref name="txtIds"/> [Ltxt, 4] or
     /// [B', Ltxt, 4] are Int64 positions of which only batch element 0 is used. Writes <paramref name="output"/> [B, L, out].
     /// </summary>
-    public void Forward(Tensor hiddenStates, Tensor encoderHiddenStates, Tensor timestep, Tensor? guidance, Tensor imgIds, Tensor txtIds, Tensor output)
+    public void Forward(Tensor hiddenStates, Tensor encoderHiddenStates, Tensor timestep, Tensor? guidance, Tensor imgIds, Tensor txtIds, Tensor output) =>
+        Forward(hiddenStates, encoderHiddenStates, timestep, guidance, imgIds, txtIds, output, firstBlock: null);
+
+    /// <summary>As the forward pass above, showing the image stream to <paramref name="firstBlock"/> around double block 0
+    /// (First-Block-Cache, spec §10.1).</summary>
+    /// <returns>false when <paramref name="firstBlock"/> stopped the pass after double block 0 (<paramref name="output"/> is then
+    /// left unwritten), true when the output was written</returns>
+    public bool Forward(Tensor hiddenStates, Tensor encoderHiddenStates, Tensor timestep, Tensor? guidance, Tensor imgIds, Tensor txtIds, Tensor output,
+        IFirstBlockHook? firstBlock)
     {
         var (batch, imageTokens, textTokens) = ValidateInputs(hiddenStates, encoderHiddenStates, timestep, guidance, imgIds, txtIds);
         if (output.DType != DType.Float32 || output.Rank != 3 || output.Shape[0] != batch || output.Shape[1] != imageTokens || output.Shape[2] != Config.EffectiveOutChannels)
             throw new Flux2Exception($"transformer output must be Float32 [{batch}, {imageTokens}, {Config.EffectiveOutChannels}], found {output.ShapeText} {output.DType}");
+        if (firstBlock != null && _doubleBlocks.Length == 0)
+            throw new Flux2Exception("First-Block-Cache needs a double-stream block; this transformer has none (num_layers = 0)");
         if (_act == null || !_act.Fits(batch, imageTokens, textTokens))
         {
             _act?.Dispose();
@@ -202,6 +212,7 @@ public sealed class Flux2Transformer : IDisposable
         Emit("rope_cos", a.RopeCos);
         Emit("rope_sin", a.RopeSin);
 
+        firstBlock?.BeforeFirstBlock(a.Img);
         for (int i = 0; i < _doubleBlocks.Length; i++)
         {
             DoubleBlockForward(a, _doubleBlocks[i]);
@@ -210,6 +221,8 @@ public sealed class Flux2Transformer : IDisposable
                 Trace($"double_blocks.{i}.img", a.Img);
                 Trace($"double_blocks.{i}.txt", a.Txt);
             }
+            // §10.1: after block 0 the caller may reuse its previous prediction instead of running the rest.
+            if (i == 0 && firstBlock != null && firstBlock.SkipAfterFirstBlock(a.Img)) return false;
         }
 
         // §3.7 h = concat(txt, img).
@@ -236,6 +249,7 @@ public sealed class Flux2Transformer : IDisposable
             Trace("final_norm", a.FinalNormed);
         }
         be.Linear(a.FinalNormed, _projOut, output);
+        return true;
     }
 
     /// <summary>§3.6: one double-stream block on a.Img and a.Txt, with joint attention over [txt, img].</summary>

@@ -30,7 +30,7 @@ public sealed class DebugTokenizeCommand : ICommand
             "dev" => PromptTemplate.Dev,
             var other => throw new CliException($"option --template: '{other}' is not one of klein, dev, none"),
         };
-        int? maxLength = options.OptionalInt("max-length", min: 1);
+        int? maxLength = options.OptionalInt("max-length", min: 1, max: 1 << 20);
         bool strict = options.Flag("strict");
         options.EnsureAllUsed(0);
         if (template == PromptTemplate.None && (maxLength != null || strict))

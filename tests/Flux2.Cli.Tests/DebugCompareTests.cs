@@ -32,6 +32,20 @@ public class DebugCompareTests
         Assert.EndsWith("0            0", line.TrimEnd());
     }
 
+    [Theory]
+    [InlineData("nvfp4_dev.bfl.safetensors")]
+    [InlineData("fp8_klein.bfl.safetensors")]
+    [InlineData("quant_codec.safetensors")]
+    public void QuantizedFilesCompareElementValues(string file)
+    {
+        var path = Fixtures.Golden(file);
+        var result = CliTestHost.Run("debug", "compare", path, path);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Empty(result.Error);
+        var scaleLine = result.Output.Split('\n').First(l => l.Contains(".weight_scale ", StringComparison.Ordinal));
+        Assert.EndsWith("0            0", scaleLine.TrimEnd());
+    }
+
     [Fact]
     public void DifferentShapesFail()
     {

@@ -32,7 +32,8 @@ public sealed class DebugForwardCommand : ICommand
             throw new CliException($"missing component; one of: {string.Join(", ", ForwardComponents.All.Select(c => c.Name))}");
         var component = ForwardComponents.All.FirstOrDefault(c => c.Name == args[0])
             ?? throw new CliException($"unknown component '{args[0]}'; one of: {string.Join(", ", ForwardComponents.All.Select(c => c.Name))}");
-        var options = new CommandArgs(args.Skip(1).ToList(), new HashSet<string> { "force" });
+        // Value-less options of this command and of its components; a component that does not read one rejects it.
+        var options = new CommandArgs(args.Skip(1).ToList(), new HashSet<string> { "force", "trace" });
         var inputsPath = options.Required("inputs");
         var outputPath = options.Required("output");
         bool force = options.Flag("force");

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Flux2.Core.Numerics;
+using Flux2.Core.Quantization;
 
 namespace Flux2.Core.SafeTensors;
 
@@ -33,7 +34,8 @@ public readonly unsafe struct TensorView
         return new ReadOnlySpan<T>((void*)Data, (int)n);
     }
 
-    /// <summary>Copies the tensor widened to fp32 (F32, F16, BF16, F64, integer and bool types).</summary>
+    /// <summary>Copies the tensor's element values widened to fp32 (every dtype; an FP8 element is its own E4M3 / E5M2
+    /// value, without any quantization scale the checkpoint may keep beside it).</summary>
     public float[] ToFloat32Array()
     {
         long n = ElementCount;
@@ -49,8 +51,11 @@ public readonly unsafe struct TensorView
             case DType.Int32: { var s = AsSpan<int>(); for (int i = 0; i < s.Length; i++) result[i] = s[i]; break; }
             case DType.Int16: { var s = AsSpan<short>(); for (int i = 0; i < s.Length; i++) result[i] = s[i]; break; }
             case DType.Int8: { var s = AsSpan<sbyte>(); for (int i = 0; i < s.Length; i++) result[i] = s[i]; break; }
-            case DType.UInt8 or DType.Bool: { var s = AsSpan<byte>(); for (int i = 0; i < s.Length; i++) result[i] = s[i]; break; }
-            default: throw new SafeTensorsException(FilePath, Name, $"cannot widen {DType.SafetensorsName()} to F32 without its quantization scales");
+            case DType.UInt8 or DType.Bool or DType.Float4E2M1x2: { var s = AsSpan<byte>(); for (int i = 0; i < s.Length; i++) result[i] = s[i]; break; }
+            case DType.Float8E4M3: { var s = AsSpan<byte>(); for (int i = 0; i < s.Length; i++) result[i] = E4M3.Decode(s[i]); break; }
+            // E5M2 is the top byte of an IEEE half.
+            case DType.Float8E5M2: { var s = AsSpan<byte>(); for (int i = 0; i < s.Length; i++) result[i] = (float)BitConverter.UInt16BitsToHalf((ushort)(s[i] << 8)); break; }
+            default: throw new SafeTensorsException(FilePath, Name, $"cannot widen {DType.SafetensorsName()} to F32");
         }
         return result;
     }

@@ -8,6 +8,7 @@ public static class ImageFileReader
 {
     public static RgbImage Read(string path)
     {
+        if (Directory.Exists(path)) throw new ImageFileException($"{path}: is a directory, not an image file");
         byte[] bytes;
         try
         {
@@ -31,10 +32,13 @@ public static class ImageFileReader
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // stb reports every malformed or unsupported file through an exception of its own.
-            throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, BMP, GIF, TGA, PSD or HDR expected): {e.Message}", e);
+            throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, BMP, GIF, TGA, PSD or HDR expected): {Printable(e.Message)}", e);
         }
         if (result == null || result.Width <= 0 || result.Height <= 0 || result.Data.Length != result.Width * result.Height * 3)
             throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, BMP, GIF, TGA, PSD or HDR expected)");
         return new RgbImage(result.Width, result.Height, result.Data);
     }
+
+    /// <summary>stb's messages can carry raw bytes of the file (NULs included); keep what a terminal can show.</summary>
+    private static string Printable(string message) => new string(message.Where(c => !char.IsControl(c)).ToArray()).Trim();
 }

@@ -24,6 +24,15 @@ public class ImageFileReaderTests
         File.WriteAllBytes(path, png[..40]);
         var e = Assert.Throws<ImageFileException>(() => ImageFileReader.Read(path));
         Assert.Contains(path, e.Message);
+        Assert.DoesNotContain(e.Message, char.IsControl);
+    }
+
+    [Fact]
+    public void DirectoryIsNamedAsSuch()
+    {
+        using var dir = new TempDirectory();
+        var e = Assert.Throws<ImageFileException>(() => ImageFileReader.Read(dir.Path));
+        Assert.Contains("is a directory", e.Message);
     }
 
     [Fact]

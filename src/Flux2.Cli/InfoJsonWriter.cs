@@ -79,6 +79,7 @@ public static class InfoJsonWriter
         foreach (var (key, value) in c.Details) w.WriteString(key, value);
         w.WriteEndObject();
         if (c.Transformer != null) Transformer(w, c.Transformer);
+        if (c.Validation != null) Validation(w, c.Validation);
         Strings(w, "problems", c.Problems);
         Strings(w, "warnings", c.Warnings);
         w.WriteEndObject();
@@ -126,7 +127,13 @@ public static class InfoJsonWriter
             }
             w.WriteEndArray();
         }
-        var v = t.Validation;
+        Strings(w, "problems", t.Problems);
+        Strings(w, "warnings", t.Warnings);
+        w.WriteEndObject();
+    }
+
+    private static void Validation(Utf8JsonWriter w, ValidationReport v)
+    {
         w.WriteStartObject("validation");
         w.WriteNumber("required", v.Required);
         w.WriteNumber("present", v.Present);
@@ -141,9 +148,6 @@ public static class InfoJsonWriter
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        w.WriteEndObject();
-        Strings(w, "problems", t.Problems);
-        Strings(w, "warnings", t.Warnings);
         w.WriteEndObject();
     }
 

@@ -47,6 +47,7 @@ public static class InfoTextWriter
         }
         foreach (var (key, value) in c.Details) Line(w, 1, key, value);
         if (c.Transformer != null) Transformer(w, c.Transformer);
+        else if (c.Validation != null) Validation(w, c.Validation);
         Messages(w, 1, "problem", c.Problems);
         Messages(w, 1, "warning", c.Warnings);
     }
@@ -74,12 +75,16 @@ public static class InfoTextWriter
             for (int b = 0; b < t.DoubleBlockPlan.Count; b++)
                 Line(w, 2, $"block {b}", string.Join(" ", t.DoubleBlockPlan[b].Fields.Select(f => f == null ? "bf16" : FormatName(f))));
         }
-        var v = t.Validation;
+        Validation(w, t.Validation);
+        Messages(w, 1, "problem", t.Problems);
+        Messages(w, 1, "warning", t.Warnings);
+    }
+
+    private static void Validation(TextWriter w, ValidationReport v)
+    {
         Line(w, 1, "validation", $"{v.Present} of {v.Required} required tensors present, " +
             (v.IsComplete ? "no issues" : $"{v.Issues.Count} issue{(v.Issues.Count == 1 ? "" : "s")}"));
         foreach (var issue in v.Issues) Line(w, 2, IssueName(issue.Kind), $"{issue.Name}: {issue.Detail}");
-        Messages(w, 1, "problem", t.Problems);
-        Messages(w, 1, "warning", t.Warnings);
     }
 
     public static string FormatName(WeightFormat format) => format switch

@@ -31,6 +31,25 @@ public sealed class DebugForwardTextEncoderTests
         Assert.False(actual.Contains("outputs.hidden_states.32"));
     }
 
+    /// <summary>Qwen3 (klein): q/k norms, right padding; the stacked layers are 9/18/27 of 30.</summary>
+    [Fact]
+    public void WritesTheGoldenQwen3HiddenStatesAndPromptEmbeds()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("out.safetensors");
+        var result = CliTestHost.Run("debug", "forward", "text-encoder", "--weights", Fixtures.Golden("te_qwen3_klein.safetensors"),
+            "--config", WriteConfig(dir, "te_qwen3_klein"), "--inputs", Fixtures.Golden("te_qwen3_klein.io.safetensors"), "--output", output);
+        Assert.True(result.ExitCode == 0, result.Error);
+
+        using var expected = SafeTensorsFile.Open(Fixtures.Golden("te_qwen3_klein.io.safetensors"));
+        using var actual = SafeTensorsFile.Open(output);
+        foreach (var name in new[] { "outputs.prompt_embeds", "outputs.hidden_states.0", "outputs.hidden_states.1",
+                     "outputs.hidden_states.9", "outputs.hidden_states.18", "outputs.hidden_states.27" })
+            FloatComparison.AssertClose(expected, actual, name, 1e-3, 1e-4);
+        // The encoder stops after the last stacked layer: the final norm's hidden state is never computed.
+        Assert.False(actual.Contains("outputs.hidden_states.30"));
+    }
+
     [Fact]
     public void RejectsAnUnknownFullyMaskedRowsMode()
     {

@@ -5,20 +5,33 @@ namespace Flux2.Cli.Tests;
 
 public class DebugForwardTransformerTests
 {
+    /// <summary>Every golden transformer file in the layout a BFL or diffusers checkpoint has, with the case whose
+    /// io file holds its inputs and reference sample (nvfp4_dev_nometa shares nvfp4_dev's).</summary>
+    public static TheoryData<string, string> Checkpoints => new()
+    {
+        { "tiny_dev.bfl.safetensors", "tiny_dev" },
+        { "tiny_dev.diffusers.safetensors", "tiny_dev" },
+        { "tiny_klein.bfl.safetensors", "tiny_klein" },
+        { "tiny_klein.diffusers.safetensors", "tiny_klein" },
+        { "head128.bfl.safetensors", "head128" },
+        { "head128.diffusers.safetensors", "head128" },
+        { "nvfp4_dev.bfl.safetensors", "nvfp4_dev" },
+        { "nvfp4_dev_nometa.bfl.safetensors", "nvfp4_dev" },
+        { "fp8_klein.bfl.safetensors", "fp8_klein" },
+    };
+
     [Theory]
-    [InlineData("tiny_dev", "bfl")]
-    [InlineData("tiny_klein", "diffusers")]
-    [InlineData("head128", "diffusers")]
-    public void WritesTheGoldenSample(string name, string naming)
+    [MemberData(nameof(Checkpoints))]
+    public void WritesTheGoldenSample(string weights, string io)
     {
         using var dir = new TempDirectory();
         var output = dir.File("out.safetensors");
-        var result = CliTestHost.Run("debug", "forward", "transformer", "--weights", Fixtures.Golden($"{name}.{naming}.safetensors"),
-            "--inputs", Fixtures.Golden(name + ".io.safetensors"), "--output", output);
+        var result = CliTestHost.Run("debug", "forward", "transformer", "--weights", Fixtures.Golden(weights),
+            "--inputs", Fixtures.Golden(io + ".io.safetensors"), "--output", output);
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Contains("transformer", result.Output);
 
-        using var golden = SafeTensorsFile.Open(Fixtures.Golden(name + ".io.safetensors"));
+        using var golden = SafeTensorsFile.Open(Fixtures.Golden(io + ".io.safetensors"));
         using var written = SafeTensorsFile.Open(output);
         FloatComparison.AssertClose(golden, written, "outputs.sample", 1e-4);
     }

@@ -29,6 +29,75 @@ public class InfoCommandTests
         Assert.Contains($"naming:                  {naming}", r.Output);
     }
 
+    /// <summary>A text_encoder/ folder: the golden case's config.json beside its weights, without the tensor <paramref name="removed"/>.</summary>
+    private static string TextEncoderFolder(string root, string caseName, string? removed = null)
+    {
+        var folder = Path.Combine(root, "text_encoder");
+        GoldenRepository.Text(Path.Combine(folder, "config.json"), GoldenRepository.ConfigJson(caseName));
+        SafeTensorsRewrite.Without(Fixtures.Golden(caseName + ".safetensors"), Path.Combine(folder, "model.safetensors"), removed ?? "");
+        return folder;
+    }
+
+    [Theory]
+    [InlineData("te_qwen3_klein", "298 of 298")]
+    [InlineData("te_mistral_dev", "271 of 271")]
+    public void GoldenTextEncodersWithTheirConfigAreValidatedAndComplete(string caseName, string counts)
+    {
+        using var dir = new TempDirectory();
+        var r = CliTestHost.Run("info", TextEncoderFolder(dir.Path, caseName));
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("status:                  complete", r.Output);
+        Assert.Contains($"validation:              {counts} required tensors present, no issues", r.Output);
+    }
+
+    [Theory]
+    [InlineData("vae_small.diffusers.safetensors", "decoder.up_blocks.0.resnets.0.conv1.weight")]
+    [InlineData("vae_small.bfl.safetensors", "decoder.up.3.block.0.conv1.weight")]
+    public void VaeMissingATensorNamesItAndFails(string file, string removed)
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("ae.safetensors");
+        SafeTensorsRewrite.Without(Fixtures.Golden(file), path, removed);
+        var r = CliTestHost.Run("info", path);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("status:                  INCOMPLETE (1 problem)", r.Output);
+        Assert.Contains("validation:              181 of 182 required tensors present, 1 issue", r.Output);
+        Assert.Contains($"    missing:                 {removed}: expected BF16 or F16 or F32 [64, 64, 3, 3]", r.Output);
+        Assert.Contains("is incomplete: 1 problem", Assert.Single(r.ErrorLines));
+    }
+
+    [Fact]
+    public void TextEncoderMissingATensorNamesItAndFails()
+    {
+        using var dir = new TempDirectory();
+        var r = CliTestHost.Run("info", TextEncoderFolder(dir.Path, "te_qwen3_klein", "model.layers.3.mlp.up_proj.weight"));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("status:                  INCOMPLETE (1 problem)", r.Output);
+        Assert.Contains("    missing:                 model.layers.3.mlp.up_proj.weight: expected BF16 or F16 or F32 [96, 64]", r.Output);
+
+        var json = CliTestHost.Run("info", "--json", Path.Combine(dir.Path, "text_encoder"));
+        Assert.Equal(1, json.ExitCode);
+        using var doc = JsonDocument.Parse(json.Output);
+        var validation = doc.RootElement.GetProperty("components")[0].GetProperty("validation");
+        Assert.False(validation.GetProperty("complete").GetBoolean());
+        var issue = Assert.Single(validation.GetProperty("issues").EnumerateArray());
+        Assert.Equal("missing", issue.GetProperty("kind").GetString());
+        Assert.Equal("model.layers.3.mlp.up_proj.weight", issue.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public void TextEncoderWithAMisshapenTensorNamesItAndFails()
+    {
+        using var dir = new TempDirectory();
+        var folder = Path.Combine(dir.Path, "text_encoder");
+        GoldenRepository.Text(Path.Combine(folder, "config.json"), GoldenRepository.ConfigJson("te_mistral_dev"));
+        SafeTensorsRewrite.Rewrite(Fixtures.Golden("te_mistral_dev.safetensors"), Path.Combine(folder, "model.safetensors"),
+            v => v.Name == "model.layers.12.mlp.down_proj.weight" ? (v.Name, v.DType, [v.Shape[1], v.Shape[0]], v.ToByteArray()) : SafeTensorsRewrite.Keep(v));
+        var r = CliTestHost.Run("info", folder);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("    wrong shape:             model.layers.12.mlp.down_proj.weight: has shape [112, 64], expected [64, 112]", r.Output);
+    }
+
     [Fact]
     public void TextReportShowsConfigQuantizationAndPlan()
     {
@@ -65,7 +134,7 @@ public class InfoCommandTests
         Assert.Equal(20, t.GetProperty("quantized_linears").GetArrayLength());
         Assert.Equal("FP8", t.GetProperty("quantized_linears")[0].GetProperty("format").GetString());
         Assert.Equal(20, t.GetProperty("quantization_metadata").EnumerateObject().Count());
-        Assert.True(t.GetProperty("validation").GetProperty("complete").GetBoolean());
+        Assert.True(c.GetProperty("validation").GetProperty("complete").GetBoolean());
         var bytes = c.GetProperty("tensors").GetProperty("dtypes").EnumerateArray().Sum(d => d.GetProperty("bytes").GetInt64());
         Assert.Equal(root.GetProperty("bytes").GetInt64(), bytes);
     }

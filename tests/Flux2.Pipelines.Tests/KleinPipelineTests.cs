@@ -3,7 +3,7 @@ using Flux2.Tests;
 namespace Flux2.Pipelines.Tests;
 
 /// <summary>klein-base through the real pipeline: prompt encoding with the Qwen3 tokenizer and a tiny random Qwen3,
-/// true classifier-free guidance (on only when guidance &gt; 1) and the text-encoder release option.</summary>
+/// true classifier-free guidance (on only when guidance &gt; 1). The text-encoder release option: <see cref="TextEncoderReleaseTests"/>.</summary>
 public sealed class KleinPipelineTests : IClassFixture<KleinPipelineTests.KleinBase>
 {
     public sealed class KleinBase : IDisposable

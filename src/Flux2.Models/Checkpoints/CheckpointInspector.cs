@@ -11,7 +11,7 @@ namespace Flux2.Models.Checkpoints;
 /// <summary>
 /// Inspects a checkpoint path for <c>flux2 info</c>: discovers the layout, opens each component's weights (headers
 /// only: no tensor data is read except quantization scalars), recognises what they hold and validates the
-/// transformer against the tensors its configuration requires. A malformed weight file raises its
+/// transformer, the VAE and the text encoder against the tensors their configurations require. A malformed weight file raises its
 /// <see cref="SafeTensorsException"/>; everything else that is wrong is collected as a problem.
 /// </summary>
 public static class CheckpointInspector
@@ -61,7 +61,7 @@ public static class CheckpointInspector
         {
             problems.Add($"folder {files.Directory} is missing");
             return new ComponentInspection(files, ComponentKinds.FromDeclaration(files.Name, declaredClass), declaredClass, null, 0, null, null,
-                null, null, details, problems, warnings);
+                null, null, null, details, problems, warnings);
         }
 
         var className = declaredClass ?? (files.ConfigPath == null ? null : DeclaredClass(files.ConfigPath));
@@ -73,7 +73,7 @@ public static class CheckpointInspector
             if (declared == ComponentKind.Tokenizer) DescribeTokenizer(files, details, problems);
             if (declared == ComponentKind.Scheduler) DescribeScheduler(files, details, problems);
             if (declared == ComponentKind.Unknown) warnings.Add("not a component FLUX.2 uses");
-            return new ComponentInspection(files, declared, className, null, 0, null, null, null, null, details, problems, warnings);
+            return new ComponentInspection(files, declared, className, null, 0, null, null, null, null, null, details, problems, warnings);
         }
 
         using var checkpoint = SafeTensorsCheckpoint.Open(files.WeightsPath);
@@ -87,6 +87,7 @@ public static class CheckpointInspector
         TransformerInspection? transformer = null;
         VaeConfig? vae = null;
         TextEncoderConfig? textEncoder = null;
+        ValidationReport? validation = null;
         try
         {
             // Weights that are not what the folder declares are not inspected further: their config is the wrong one.
@@ -94,12 +95,14 @@ public static class CheckpointInspector
             {
                 case ComponentKind.Transformer:
                     transformer = TransformerInspection.Inspect(checkpoint, ModelConfigPath(files));
+                    validation = transformer.Validation;
                     break;
                 case ComponentKind.Vae:
-                    vae = DescribeVae(files, checkpoint, details);
+                    var naming = content.Naming == WeightsContent.BflNaming ? VaeNaming.Bfl : VaeNaming.Diffusers;
+                    (vae, validation) = DescribeVae(files, checkpoint, naming, details);
                     break;
                 case ComponentKind.TextEncoder:
-                    textEncoder = DescribeTextEncoder(files, details, problems);
+                    (textEncoder, validation) = DescribeTextEncoder(files, checkpoint, content.Prefix, details, problems);
                     break;
             }
         }
@@ -110,10 +113,14 @@ public static class CheckpointInspector
             problems.Add(e.Message);
         }
         return new ComponentInspection(files, kind, className, content.Kind == ComponentKind.Unknown ? null : content.Naming,
-            checkpoint.Files.Count, TensorStats.Of(checkpoint.Names.Select(checkpoint.Info)), transformer, vae, textEncoder, details, problems, warnings);
+            checkpoint.Files.Count, TensorStats.Of(checkpoint.Names.Select(checkpoint.Info)), transformer, vae, textEncoder, validation, details, problems, warnings);
     }
 
-    private static VaeConfig DescribeVae(CheckpointComponent files, SafeTensorsCheckpoint checkpoint, List<KeyValuePair<string, string>> details)
+    /// <summary>The norm weights an encoder layer reads: widened to fp32 from any float format.</summary>
+    private static readonly IReadOnlyList<DType> TextEncoderNormDTypes = [.. TensorRequirement.FloatDTypes, DType.Float64];
+
+    private static (VaeConfig, ValidationReport) DescribeVae(CheckpointComponent files, SafeTensorsCheckpoint checkpoint, VaeNaming naming,
+        List<KeyValuePair<string, string>> details)
     {
         var configPath = ModelConfigPath(files);
         var config = configPath != null ? VaeConfig.FromJsonFile(configPath) : VaeWeightMap.InferConfig(checkpoint);
@@ -123,16 +130,24 @@ public static class CheckpointInspector
         details.Add(new("latent_channels", Invariant(config.LatentChannels)));
         bool statistics = checkpoint.Contains(VaeWeightMap.StatisticsMean) && checkpoint.Contains(VaeWeightMap.StatisticsVariance);
         details.Add(new("latent statistics (bn)", statistics ? "present" : "absent"));
-        return config;
+        // The latent statistics are required too: FLUX.2 latents cannot be normalised or decoded without them (spec §6.2).
+        var requirements = new VaeTensorNames(naming, config.Levels).ExpectedTensors(config)
+            .Select(t => new TensorRequirement(t.Name, [t.Shape], TensorRequirement.FloatDTypes)).ToList();
+        var tensors = checkpoint.Names.ToDictionary(n => n, checkpoint.Info, StringComparer.Ordinal);
+        return (config, ValidationReport.Compare(requirements, tensors, n => n == VaeWeightMap.StatisticsCounter));
     }
 
-    private static TextEncoderConfig? DescribeTextEncoder(CheckpointComponent files, List<KeyValuePair<string, string>> details, List<string> problems)
+    /// <summary>Validates the embedding and the layers up to the last stacked hidden state, the only tensors the
+    /// encoder reads; later layers, the final norm and whatever lies outside <paramref name="prefix"/> (lm_head, a
+    /// vision tower) may be there.</summary>
+    private static (TextEncoderConfig?, ValidationReport?) DescribeTextEncoder(CheckpointComponent files, SafeTensorsCheckpoint checkpoint,
+        string prefix, List<KeyValuePair<string, string>> details, List<string> problems)
     {
         var configPath = ModelConfigPath(files);
         if (configPath == null)
         {
             details.Add(new("configuration", "none beside the weights (needed to run it)"));
-            return null;
+            return (null, null);
         }
         var config = TextEncoderConfig.FromJsonFile(configPath);
         details.Add(new("architecture", config.Architecture.ToString()));
@@ -140,9 +155,17 @@ public static class CheckpointInspector
         details.Add(new("layers", Invariant(config.NumLayers)));
         details.Add(new("heads", $"{config.NumHeads} x {config.HeadDim} (kv heads {config.NumKeyValueHeads})"));
         details.Add(new("stacked hidden states", string.Join(", ", config.FluxHiddenStateLayers)));
-        if (config.NumLayers < config.FluxHiddenStateLayers[^1])
-            problems.Add($"{configPath}: {config.NumLayers} layers, but FLUX.2 needs hidden state {config.FluxHiddenStateLayers[^1]}");
-        return config;
+        int needed = config.FluxHiddenStateLayers[^1];
+        if (config.NumLayers < needed)
+            problems.Add($"{configPath}: {config.NumLayers} layers, but FLUX.2 needs hidden state {needed}");
+
+        var tensors = checkpoint.Names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(n => n, checkpoint.Info, StringComparer.Ordinal);
+        int layers = Math.Min(needed, config.NumLayers);
+        var requirements = TextEncoderWeights.ExpectedTensors(config, layers).SelectMany(t => t.IsLinear
+            ? LinearRequirements.For(prefix + t.Name, t.Shape, LinearRequirements.StorageOf(tensors, prefix + t.Name))
+            : [new TensorRequirement(prefix + t.Name, [t.Shape], TextEncoderNormDTypes)]).ToList();
+        return (config, ValidationReport.Compare(requirements, tensors, n => TextEncoderWeights.IsUnread(n[prefix.Length..], layers)));
     }
 
     /// <summary>Fast tokenizers ship tokenizer.json; Mistral's also come as tekken.json; slow BPE ones as vocab.json + merges.txt.</summary>

@@ -9,6 +9,8 @@ namespace Flux2.Models.Checkpoints;
 /// <param name="Naming">the tensor naming the weights use (null: no weights)</param>
 /// <param name="Vae">the VAE configuration (from config.json or inferred from the shapes), for a VAE</param>
 /// <param name="TextEncoder">the text encoder's configuration, when its config.json is there</param>
+/// <param name="Validation">how the weights compare with the tensors the component's configuration requires (null when
+/// there are no weights to compare, or no configuration to compare them with)</param>
 /// <param name="Details">facts worth showing, in display order (configuration values, tokenizer files, ...)</param>
 /// <param name="Problems">what makes the component unusable; any problem makes the checkpoint incomplete</param>
 public sealed record ComponentInspection(
@@ -21,15 +23,14 @@ public sealed record ComponentInspection(
     TransformerInspection? Transformer,
     VaeConfig? Vae,
     TextEncoderConfig? TextEncoder,
+    ValidationReport? Validation,
     IReadOnlyList<KeyValuePair<string, string>> Details,
     IReadOnlyList<string> Problems,
     IReadOnlyList<string> Warnings)
 {
     public string Name => Files.Name;
 
-    public ValidationReport? Validation => Transformer?.Validation;
-
-    public bool IsComplete => Problems.Count == 0 && (Transformer == null || (Transformer.Problems.Count == 0 && Transformer.Validation.IsComplete));
+    public bool IsComplete => Problems.Count == 0 && (Transformer?.Problems.Count ?? 0) == 0 && Validation?.IsComplete != false;
 }
 
 /// <summary>The whole report: the layout found, the FLUX.2 variant, and every component.</summary>

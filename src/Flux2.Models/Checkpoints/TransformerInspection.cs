@@ -74,18 +74,7 @@ public sealed record TransformerInspection(
             configSource = $"the published {Flux2Variant.ModelName(model)} configuration (the shapes do not all match it)";
         }
 
-        LinearStorage StorageOf(string weightName)
-        {
-            if (!byName.TryGetValue(weightName, out var t)) return LinearStorage.Float;
-            string stem = weightName[..^".weight".Length];
-            return t.DType switch
-            {
-                DType.UInt8 => LinearStorage.Nvfp4,
-                DType.Float8E4M3 when !byName.ContainsKey(stem + ".weight_scale") && byName.ContainsKey(stem + ".scale_weight") => LinearStorage.Fp8LegacyScaleNames,
-                DType.Float8E4M3 => LinearStorage.Fp8,
-                _ => LinearStorage.Float,
-            };
-        }
+        LinearStorage StorageOf(string weightName) => LinearRequirements.StorageOf(byName, weightName);
 
         var requirements = TransformerRequirements.For(structure, naming, StorageOf);
         var validation = ValidationReport.Compare(requirements, byName, n => n.EndsWith(ComfyQuantSuffix, StringComparison.Ordinal));

@@ -1,5 +1,3 @@
-using Flux2.Core;
-using Flux2.Core.Quantization;
 using Flux2.Models.Transformer;
 
 namespace Flux2.Models.Checkpoints;
@@ -18,30 +16,7 @@ public static class TransformerRequirements
         foreach (var e in Flux2WeightMap.ExpectedTensors(config, naming))
         {
             bool linear = e.Shape.Length == 2 && e.Name.EndsWith(".weight", StringComparison.Ordinal);
-            var storage = linear ? storageOf(e.Name) : LinearStorage.Float;
-            if (storage == LinearStorage.Float)
-            {
-                list.Add(new(e.Name, [e.Shape], TensorRequirement.FloatDTypes));
-                continue;
-            }
-            string stem = e.Name[..^".weight".Length];
-            long n = e.Shape[0], k = e.Shape[1];
-            if (storage == LinearStorage.Nvfp4)
-            {
-                long blocks = k / Nvfp4Quantizer.BlockSize;
-                long[] logical = [n, blocks], padded = [(n + 127) / 128 * 128, (blocks + 3) / 4 * 4];
-                list.Add(new(e.Name, [[n, k / 2]], [DType.UInt8]));
-                list.Add(new(stem + ".weight_scale", logical.AsSpan().SequenceEqual(padded) ? [logical] : [logical, padded], [DType.Float8E4M3]));
-                list.Add(TensorRequirement.Scalar(stem + ".weight_scale_2"));
-                list.Add(TensorRequirement.Scalar(stem + ".input_scale", optional: true));
-            }
-            else
-            {
-                bool legacy = storage == LinearStorage.Fp8LegacyScaleNames;
-                list.Add(new(e.Name, [e.Shape], [DType.Float8E4M3]));
-                list.Add(TensorRequirement.Scalar(stem + (legacy ? ".scale_weight" : ".weight_scale")));
-                list.Add(TensorRequirement.Scalar(stem + (legacy ? ".scale_input" : ".input_scale"), optional: true));
-            }
+            list.AddRange(LinearRequirements.For(e.Name, e.Shape, linear ? storageOf(e.Name) : LinearStorage.Float));
         }
         return list;
     }

@@ -4,7 +4,8 @@ using Flux2.Models.Transformer;
 namespace Flux2.Models.Checkpoints;
 
 /// <summary>What a set of tensors holds and in which naming scheme, recognised by key tensors (spec §4.7 step 2).</summary>
-public sealed record WeightsContent(ComponentKind Kind, string Naming)
+/// <param name="Prefix">what precedes a text encoder's language-model names ("model.", ...); "" for other kinds</param>
+public sealed record WeightsContent(ComponentKind Kind, string Naming, string Prefix = "")
 {
     public const string BflNaming = "BFL";
     public const string DiffusersNaming = "diffusers";
@@ -24,9 +25,10 @@ public sealed record WeightsContent(ComponentKind Kind, string Naming)
 
         foreach (var prefix in TextEncoderWeights.Prefixes)
         {
-            if (!set.Contains(prefix + "embed_tokens.weight") && !set.Contains(prefix + "layers.0.self_attn.q_proj.weight")) continue;
-            var architecture = set.Contains(prefix + "layers.0.self_attn.q_norm.weight") ? TextEncoderArchitecture.Qwen3 : TextEncoderArchitecture.Mistral;
-            return new(ComponentKind.TextEncoder, $"transformers ({architecture}, prefix '{prefix}')");
+            string layer0 = prefix + TextEncoderLayerWeights.Prefix(0);
+            if (!set.Contains(prefix + TextEncoderWeights.EmbeddingName) && !set.Contains(layer0 + TextEncoderLayerWeights.QName)) continue;
+            var architecture = set.Contains(layer0 + TextEncoderLayerWeights.QNormName) ? TextEncoderArchitecture.Qwen3 : TextEncoderArchitecture.Mistral;
+            return new(ComponentKind.TextEncoder, $"transformers ({architecture}, prefix '{prefix}')", prefix);
         }
         return Unrecognized;
     }

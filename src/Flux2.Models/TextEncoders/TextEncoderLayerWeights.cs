@@ -6,6 +6,18 @@ namespace Flux2.Models.TextEncoders;
 /// fp32 copies; the Linear weights stay in their stored format.</summary>
 public sealed class TextEncoderLayerWeights : IDisposable
 {
+    public const string InputNormName = "input_layernorm.weight";
+    public const string QNormName = "self_attn.q_norm.weight";
+    public const string KNormName = "self_attn.k_norm.weight";
+    public const string QName = "self_attn.q_proj.weight";
+    public const string KName = "self_attn.k_proj.weight";
+    public const string VName = "self_attn.v_proj.weight";
+    public const string OName = "self_attn.o_proj.weight";
+    public const string PostAttentionNormName = "post_attention_layernorm.weight";
+    public const string GateName = "mlp.gate_proj.weight";
+    public const string UpName = "mlp.up_proj.weight";
+    public const string DownName = "mlp.down_proj.weight";
+
     /// <summary>input_layernorm [hidden]</summary>
     public required Tensor InputNorm { get; init; }
     /// <summary>self_attn.q_norm [head_dim]; Qwen3 only.</summary>
@@ -21,6 +33,31 @@ public sealed class TextEncoderLayerWeights : IDisposable
     public required LinearWeight Gate { get; init; }
     public required LinearWeight Up { get; init; }
     public required LinearWeight Down { get; init; }
+
+    /// <summary>The prefix of layer <paramref name="index"/>'s tensor names.</summary>
+    public static string Prefix(int index) => $"layers.{index}.";
+
+    /// <summary>Every tensor of decoder layer <paramref name="index"/> with <paramref name="config"/>'s sizes.</summary>
+    public static IEnumerable<TextEncoderTensor> ExpectedTensors(TextEncoderConfig config, int index)
+    {
+        string p = Prefix(index);
+        long h = config.HiddenSize, d = config.HeadDim, m = config.IntermediateSize;
+        long q = config.NumHeads * d, kv = config.NumKeyValueHeads * d;
+        yield return new(p + InputNormName, [h], false);
+        if (config.HasQkNorm)
+        {
+            yield return new(p + QNormName, [d], false);
+            yield return new(p + KNormName, [d], false);
+        }
+        yield return new(p + QName, [q, h], true);
+        yield return new(p + KName, [kv, h], true);
+        yield return new(p + VName, [kv, h], true);
+        yield return new(p + OName, [h, q], true);
+        yield return new(p + PostAttentionNormName, [h], false);
+        yield return new(p + GateName, [m, h], true);
+        yield return new(p + UpName, [m, h], true);
+        yield return new(p + DownName, [h, m], true);
+    }
 
     public void Dispose()
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Flux2.Core;
 using Flux2.Core.Quantization;
 using Flux2.Core.SafeTensors;
@@ -13,6 +14,10 @@ public sealed class TextEncoderWeights : IDisposable
 {
     /// <summary>Where transformers versions put the language model's tensors; the first one present is used.</summary>
     public static IReadOnlyList<string> Prefixes { get; } = ["model.language_model.", "language_model.model.", "model."];
+
+    public const string EmbeddingName = "embed_tokens.weight";
+    /// <summary>The norm after the last layer: applied only to the final hidden state, which FLUX.2 does not use.</summary>
+    public const string FinalNormName = "norm.weight";
 
     /// <summary>embed_tokens [vocab, hidden] in its stored format.</summary>
     public LinearWeight Embedding { get; }
@@ -33,14 +38,14 @@ public sealed class TextEncoderWeights : IDisposable
     {
         if (layerCount < 0 || layerCount > config.NumLayers)
             throw new TextEncoderException($"{checkpoint.Path}: cannot load {layerCount} layers of a {config.NumLayers}-layer model");
-        string prefix = Prefixes.FirstOrDefault(p => checkpoint.Contains(p + "embed_tokens.weight"))
+        string prefix = Prefixes.FirstOrDefault(p => checkpoint.Contains(p + EmbeddingName))
             ?? throw new TextEncoderException($"{checkpoint.Path}: no embedding table; expected one of "
-                + string.Join(", ", Prefixes.Select(p => $"'{p}embed_tokens.weight'")));
+                + string.Join(", ", Prefixes.Select(p => $"'{p}{EmbeddingName}'")));
         var loader = new Loader(checkpoint, config, prefix);
         var layers = new List<TextEncoderLayerWeights>();
         try
         {
-            var embedding = loader.Linear("embed_tokens.weight", config.VocabSize, config.HiddenSize);
+            var embedding = loader.Linear(EmbeddingName, config.VocabSize, config.HiddenSize);
             for (int i = 0; i < layerCount; i++) layers.Add(loader.Layer(i));
             return new TextEncoderWeights(embedding, layers, ownsCheckpoint ? checkpoint : null);
         }
@@ -49,6 +54,25 @@ public sealed class TextEncoderWeights : IDisposable
             foreach (var l in layers) l.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Every tensor <see cref="Load"/> reads for <paramref name="layerCount"/> layers, named as under the prefix.</summary>
+    public static IReadOnlyList<TextEncoderTensor> ExpectedTensors(TextEncoderConfig config, int layerCount) =>
+    [
+        new(EmbeddingName, [config.VocabSize, config.HiddenSize], true),
+        .. Enumerable.Range(0, layerCount).SelectMany(i => TextEncoderLayerWeights.ExpectedTensors(config, i)),
+    ];
+
+    /// <summary>Whether a tensor under the prefix belongs to what an encoder of <paramref name="layerCount"/> layers never
+    /// reads: a later decoder layer or the final norm (spec §4.8).</summary>
+    public static bool IsUnread(string name, int layerCount)
+    {
+        const string layers = "layers.";
+        if (name == FinalNormName) return true;
+        if (!name.StartsWith(layers, StringComparison.Ordinal)) return false;
+        int end = name.IndexOf('.', layers.Length);
+        return end > 0 && int.TryParse(name.AsSpan(layers.Length..end), NumberStyles.None, CultureInfo.InvariantCulture, out int layer)
+            && layer >= layerCount;
     }
 
     public void Dispose()
@@ -61,7 +85,7 @@ public sealed class TextEncoderWeights : IDisposable
     {
         public TextEncoderLayerWeights Layer(int i)
         {
-            string p = $"layers.{i}.";
+            string p = TextEncoderLayerWeights.Prefix(i);
             int h = config.HiddenSize, d = config.HeadDim;
             int q = config.NumHeads * d, kv = config.NumKeyValueHeads * d, m = config.IntermediateSize;
             var norms = new List<Tensor>();
@@ -75,17 +99,17 @@ public sealed class TextEncoderWeights : IDisposable
                 }
                 return new TextEncoderLayerWeights
                 {
-                    InputNorm = Norm("input_layernorm.weight", h),
-                    QNorm = config.HasQkNorm ? Norm("self_attn.q_norm.weight", d) : null,
-                    KNorm = config.HasQkNorm ? Norm("self_attn.k_norm.weight", d) : null,
-                    Q = Linear(p + "self_attn.q_proj.weight", q, h),
-                    K = Linear(p + "self_attn.k_proj.weight", kv, h),
-                    V = Linear(p + "self_attn.v_proj.weight", kv, h),
-                    O = Linear(p + "self_attn.o_proj.weight", h, q),
-                    PostAttentionNorm = Norm("post_attention_layernorm.weight", h),
-                    Gate = Linear(p + "mlp.gate_proj.weight", m, h),
-                    Up = Linear(p + "mlp.up_proj.weight", m, h),
-                    Down = Linear(p + "mlp.down_proj.weight", h, m),
+                    InputNorm = Norm(TextEncoderLayerWeights.InputNormName, h),
+                    QNorm = config.HasQkNorm ? Norm(TextEncoderLayerWeights.QNormName, d) : null,
+                    KNorm = config.HasQkNorm ? Norm(TextEncoderLayerWeights.KNormName, d) : null,
+                    Q = Linear(p + TextEncoderLayerWeights.QName, q, h),
+                    K = Linear(p + TextEncoderLayerWeights.KName, kv, h),
+                    V = Linear(p + TextEncoderLayerWeights.VName, kv, h),
+                    O = Linear(p + TextEncoderLayerWeights.OName, h, q),
+                    PostAttentionNorm = Norm(TextEncoderLayerWeights.PostAttentionNormName, h),
+                    Gate = Linear(p + TextEncoderLayerWeights.GateName, m, h),
+                    Up = Linear(p + TextEncoderLayerWeights.UpName, m, h),
+                    Down = Linear(p + TextEncoderLayerWeights.DownName, h, m),
                 };
             }
             catch

@@ -15,13 +15,13 @@ public class BrokenCheckpointTests
         using var dir = new TempDirectory();
         var folder = System.IO.Path.Combine(dir.Path, "transformer");
         GoldenRepository.Text(System.IO.Path.Combine(folder, "config.json"), GoldenRepository.ConfigJson("tiny_klein"));
-        TestCheckpoints.Rewrite(Fixtures.Golden("tiny_klein.diffusers.safetensors"), System.IO.Path.Combine(folder, "diffusion_pytorch_model.safetensors"),
+        SafeTensorsRewrite.Rewrite(Fixtures.Golden("tiny_klein.diffusers.safetensors"), System.IO.Path.Combine(folder, "diffusion_pytorch_model.safetensors"),
             v => v.Name switch
             {
                 "transformer_blocks.1.ff.linear_out.weight" => null,
                 "context_embedder.weight" => (v.Name, v.DType, [v.Shape[1], v.Shape[0]], v.ToByteArray()),
                 "single_transformer_blocks.0.attn.norm_q.weight" => (v.Name, DType.Int16, v.Shape, v.ToByteArray()),
-                _ => TestCheckpoints.Keep(v),
+                _ => SafeTensorsRewrite.Keep(v),
             },
             add: [("extra.bias", DType.BFloat16, [4], new byte[8])]);
 
@@ -43,8 +43,8 @@ public class BrokenCheckpointTests
     {
         using var dir = new TempDirectory();
         var path = dir.File("tiny.safetensors");
-        TestCheckpoints.Rewrite(Fixtures.Golden("tiny_klein.bfl.safetensors"), path,
-            v => v.Name == "double_blocks.1.txt_mlp.2.weight" ? null : TestCheckpoints.Keep(v));
+        SafeTensorsRewrite.Rewrite(Fixtures.Golden("tiny_klein.bfl.safetensors"), path,
+            v => v.Name == "double_blocks.1.txt_mlp.2.weight" ? null : SafeTensorsRewrite.Keep(v));
         var i = CheckpointInspector.Inspect(path);
         Assert.False(i.IsComplete);
         Assert.Null(i.Transformer);
@@ -56,7 +56,7 @@ public class BrokenCheckpointTests
     {
         using var dir = new TempDirectory();
         var path = dir.File("comfy.safetensors");
-        TestCheckpoints.Rewrite(Fixtures.Golden("tiny_dev.bfl.safetensors"), path,
+        SafeTensorsRewrite.Rewrite(Fixtures.Golden("tiny_dev.bfl.safetensors"), path,
             v => ("model.diffusion_model." + v.Name, v.DType, v.Shape, v.ToByteArray()));
         var i = CheckpointInspector.Inspect(path);
         Assert.True(i.IsComplete);
@@ -69,8 +69,8 @@ public class BrokenCheckpointTests
     {
         using var dir = new TempDirectory();
         var path = dir.File("q.safetensors");
-        TestCheckpoints.Rewrite(Fixtures.Golden("nvfp4_dev.bfl.safetensors"), path,
-            v => v.Name == "single_blocks.0.linear1.weight_scale_2" ? null : TestCheckpoints.Keep(v));
+        SafeTensorsRewrite.Rewrite(Fixtures.Golden("nvfp4_dev.bfl.safetensors"), path,
+            v => v.Name == "single_blocks.0.linear1.weight_scale_2" ? null : SafeTensorsRewrite.Keep(v));
         var t = CheckpointInspector.Inspect(path).Transformer!;
         var issue = Assert.Single(t.Validation.Issues);
         Assert.Equal((TensorIssueKind.Missing, "single_blocks.0.linear1.weight_scale_2"), (issue.Kind, issue.Name));
@@ -82,10 +82,10 @@ public class BrokenCheckpointTests
     {
         using var dir = new TempDirectory();
         var path = dir.File("q.safetensors");
-        TestCheckpoints.Rewrite(Fixtures.Golden("fp8_klein.bfl.safetensors"), path,
+        SafeTensorsRewrite.Rewrite(Fixtures.Golden("fp8_klein.bfl.safetensors"), path,
             v => v.Name == "double_blocks.1.txt_mlp.0.weight_scale"
                 ? (v.Name, v.DType, v.Shape, BitConverter.GetBytes(float.NaN))
-                : TestCheckpoints.Keep(v));
+                : SafeTensorsRewrite.Keep(v));
         var t = CheckpointInspector.Inspect(path).Transformer!;
         var issue = Assert.Single(t.Validation.Issues);
         Assert.Equal((TensorIssueKind.Invalid, "double_blocks.1.txt_mlp.0.weight"), (issue.Kind, issue.Name));
@@ -97,8 +97,8 @@ public class BrokenCheckpointTests
     {
         using var dir = new TempDirectory();
         var path = dir.File("q.safetensors");
-        TestCheckpoints.Rewrite(Fixtures.Golden("fp8_klein.bfl.safetensors"), path,
-            v => v.Name == "single_blocks.1.linear2.weight_scale" ? null : TestCheckpoints.Keep(v));
+        SafeTensorsRewrite.Rewrite(Fixtures.Golden("fp8_klein.bfl.safetensors"), path,
+            v => v.Name == "single_blocks.1.linear2.weight_scale" ? null : SafeTensorsRewrite.Keep(v));
         var issue = Assert.Single(CheckpointInspector.Inspect(path).Transformer!.Validation.Issues);
         Assert.Equal((TensorIssueKind.Missing, "single_blocks.1.linear2.weight_scale"), (issue.Kind, issue.Name));
     }
@@ -108,7 +108,7 @@ public class BrokenCheckpointTests
     {
         using var dir = new TempDirectory();
         var path = dir.File("q.safetensors");
-        TestCheckpoints.Rewrite(Fixtures.Golden("fp8_klein.bfl.safetensors"), path,
+        SafeTensorsRewrite.Rewrite(Fixtures.Golden("fp8_klein.bfl.safetensors"), path,
             v => (v.Name.Replace(".weight_scale", ".scale_weight").Replace(".input_scale", ".scale_input"), v.DType, v.Shape, v.ToByteArray()));
         var i = CheckpointInspector.Inspect(path);
         Assert.True(i.IsComplete);
@@ -126,7 +126,7 @@ public class BrokenCheckpointTests
             layers["double_blocks.0.txt_attn.qkv"] = QuantizationMetadata.Nvfp4Format;
             var metadata = f.Metadata.ToDictionary();
             metadata[QuantizationMetadata.Key] = QuantizationMetadata.Build(layers);
-            TestCheckpoints.Rewrite(f.FilePath, path, TestCheckpoints.Keep, metadata: metadata);
+            SafeTensorsRewrite.Rewrite(f.FilePath, path, SafeTensorsRewrite.Keep, metadata: metadata);
         }
         var i = CheckpointInspector.Inspect(path);
         Assert.False(i.IsComplete);

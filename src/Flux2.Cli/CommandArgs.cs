@@ -12,13 +12,11 @@ public sealed class CommandArgs
     private readonly Dictionary<string, List<string>> _options = new(StringComparer.Ordinal);
     private readonly HashSet<string> _flagsSeen = new(StringComparer.Ordinal);
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
-    private readonly IReadOnlySet<string> _flagNames;
 
     /// <param name="flagNames">long names (without --) that take no value</param>
     /// <param name="aliases">short alias → long name, e.g. "-p" → "prompt"</param>
     public CommandArgs(IReadOnlyList<string> args, IReadOnlySet<string> flagNames, IReadOnlyDictionary<string, string>? aliases = null)
     {
-        _flagNames = flagNames;
         for (int i = 0; i < args.Count; i++)
         {
             var a = args[i];

@@ -38,6 +38,7 @@ public sealed class GenerateCommand : ICommand
               --guidance G         guidance scale (default 4): embedded guidance for dev, classifier-free
                                    guidance for klein-base (on when G > 1), ignored by distilled klein
               --negative-prompt T  klein-base only: the negative prompt of classifier-free guidance (default "")
+              --strict-prompt      reject a prompt longer than 512 tokens (default: keep the first 512, with a note)
               --seed N             noise seed, 0..18446744073709551615 (default: random); image k uses
                                    seed + k. The seed is always printed and stored in the PNG.
               --cache MODE         none (default), fbcache or taylorseer: faster denoising, slightly different
@@ -66,7 +67,7 @@ public sealed class GenerateCommand : ICommand
 
         """;
 
-    private static readonly IReadOnlySet<string> Flags = new HashSet<string> { "force", "verbose", "allow-any-steps" };
+    private static readonly IReadOnlySet<string> Flags = new HashSet<string> { "force", "verbose", "allow-any-steps", "strict-prompt" };
 
     private static readonly IReadOnlyDictionary<string, string> Aliases = new Dictionary<string, string>
     {
@@ -95,6 +96,7 @@ public sealed class GenerateCommand : ICommand
         bool anySteps = o.Flag("allow-any-steps");
         double? guidance = o.OptionalDouble("guidance");
         var negativePrompt = o.Optional("negative-prompt");
+        bool strictPrompt = o.Flag("strict-prompt");
         var cache = GenerateCacheOptions.Parse(o);
         ulong seed = ParseSeed(o.Optional("seed"));
         int count = o.OptionalInt("num-images", 1, GenerationPlan.MaxImages) ?? 1;
@@ -103,7 +105,7 @@ public sealed class GenerateCommand : ICommand
         int? threads = o.OptionalInt("threads", 1, 4096);
         bool verbose = o.Flag("verbose");
         o.EnsureAllUsed(0);
-        if (string.IsNullOrWhiteSpace(prompt)) throw new CliException("option --prompt: the prompt must not be empty");
+        if (string.IsNullOrEmpty(prompt)) throw new CliException("option --prompt: the prompt must not be empty");
         foreach (var (name, value) in new[] { ("width", width), ("height", height) })
             if (value is int v && v % 16 != 0) throw new CliException($"option --{name}: {value} is not a multiple of 16");
 
@@ -156,6 +158,7 @@ public sealed class GenerateCommand : ICommand
                 Height = height,
                 Steps = steps,
                 AllowAnyStepCount = anySteps,
+                StrictPromptLength = strictPrompt,
                 Guidance = guidance,
                 Seed = seed,
                 NumImages = count,

@@ -130,10 +130,10 @@ public sealed class Flux2Pipeline : IDisposable
         var created = new List<IDisposable>();
         try
         {
-            var positive = request.PromptEmbedding ?? Own(created, EncodePrompt(request.Prompt!, request.OnNotice));
+            var positive = request.PromptEmbedding ?? Own(created, EncodePrompt(request.Prompt!, request.OnNotice, request.StrictPromptLength));
             PromptEmbedding? negative = null;
             if (plan.UseCfg)
-                negative = request.NegativePromptEmbedding ?? Own(created, EncodePrompt(request.NegativePrompt ?? "", request.OnNotice));
+                negative = request.NegativePromptEmbedding ?? Own(created, EncodePrompt(request.NegativePrompt ?? "", request.OnNotice, request.StrictPromptLength));
             CheckFeatures(positive, "prompt");
             if (negative != null) CheckFeatures(negative, "negative prompt");
             if (_options.ReleaseTextEncoderAfterUse) ReleaseTextEncoder();
@@ -176,11 +176,11 @@ public sealed class Flux2Pipeline : IDisposable
         }
     }
 
-    /// <summary>Runs the text encoder on one prompt.</summary>
-    public PromptEmbedding EncodePrompt(string prompt, Action<string>? onNotice = null)
+    /// <summary>Runs the text encoder on one prompt; <paramref name="strict"/> rejects an over-long prompt instead of truncating it.</summary>
+    public PromptEmbedding EncodePrompt(string prompt, Action<string>? onNotice = null, bool strict = false)
     {
         var encoder = _promptEncoder ?? throw new PipelineException(_noPromptEncoderReason);
-        return encoder.Encode(prompt, onNotice);
+        return encoder.Encode(prompt, onNotice, strict);
     }
 
     /// <summary>Frees the text encoder's memory; prompts cannot be encoded afterwards.</summary>

@@ -13,6 +13,10 @@ public sealed record GenerationRequest
     /// <summary>klein-base only: the negative prompt of classifier-free guidance (default "").</summary>
     public string? NegativePrompt { get; init; }
 
+    /// <summary>Reject a prompt longer than the text encoder's 512 tokens instead of truncating it (with a notice), as the
+    /// reference does.</summary>
+    public bool StrictPromptLength { get; init; }
+
     /// <summary>Precomputed text-encoder output used instead of encoding <see cref="Prompt"/> (parity tests, caching).</summary>
     public PromptEmbedding? PromptEmbedding { get; init; }
 

@@ -15,9 +15,10 @@ public sealed class PromptEncoder(PromptTokenizer tokenizer, TextEncoder encoder
     public int Features => Encoder.Config.HiddenSize * Encoder.HiddenStateLayers.Count;
 
     /// <param name="onNotice">receives the truncation warning of an over-long prompt</param>
-    public PromptEmbedding Encode(string prompt, Action<string>? onNotice)
+    /// <param name="strict">reject an over-long prompt (PromptTooLongException) instead of truncating it</param>
+    public PromptEmbedding Encode(string prompt, Action<string>? onNotice, bool strict = false)
     {
-        var tokens = Tokenizer.Tokenize(prompt);
+        var tokens = Tokenizer.Tokenize(prompt, strict: strict);
         if (tokens.Warning != null) onNotice?.Invoke(tokens.Warning);
         int length = tokens.InputIds.Length;
         using var ids = Tensor.FromArray(tokens.InputIds, 1, length);

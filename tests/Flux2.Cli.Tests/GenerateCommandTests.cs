@@ -110,6 +110,20 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
     }
 
     [Fact]
+    public void OverLongPromptsAreTruncatedWithANoteOrRejectedWhenStrict()
+    {
+        using var dir = new TempDirectory();
+        var longPrompt = string.Join(' ', Enumerable.Repeat("fox", 600));
+        var truncated = Generate("-p", longPrompt, "-W", "32", "-H", "32", "--seed", "1", "-o", dir.File("a.png"));
+        Assert.True(truncated.ExitCode == 0, truncated.Error);
+        Assert.Contains("only the first 512", truncated.Error);
+        var strict = Generate("-p", longPrompt, "-W", "32", "-H", "32", "--seed", "1", "--strict-prompt", "-o", dir.File("b.png"));
+        Assert.Equal(1, strict.ExitCode);
+        Assert.Contains("more than the maximum of 512", Assert.Single(strict.ErrorLines));
+        Assert.False(File.Exists(dir.File("b.png")));
+    }
+
+    [Fact]
     public void MissingModelFolder()
     {
         using var dir = new TempDirectory();

@@ -7,6 +7,7 @@ public static class CommandTable
     [
         new InfoCommand(),
         new GenerateCommand(),
+        new ServeCommand(),
         new DebugForwardCommand(),
         new DebugCompareCommand(),
         new DebugTokenizeCommand(),

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using Flux2.Core;
+using Flux2.Pipelines;
+using Flux2.Pipelines.Images;
+
+namespace Flux2.Server;
+
+/// <summary>Runs requests on the one loaded pipeline, one generation at a time: a request arriving while another
+/// generates waits its turn (up to <see cref="ImageServerOptions.MaxWaitingRequests"/> may wait). Requests are checked
+/// before they queue, so a bad one is refused at once.</summary>
+public sealed class GenerationService
+{
+    /// <summary>The step count the distilled klein model is trained for (spec §1.2).</summary>
+    private const int DistilledSteps = 4;
+
+    private readonly Flux2Pipeline _pipeline;
+    private readonly ImageServerOptions _options;
+    private readonly TextWriter _log;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private int _waiting;
+
+    public string ModelName { get; }
+    public PipelineVariant Variant => _pipeline.Variant;
+    public bool Busy => _gate.CurrentCount == 0;
+
+    public GenerationService(Flux2Pipeline pipeline, ImageServerOptions options)
+    {
+        _pipeline = pipeline;
+        _options = options;
+        _log = TextWriter.Synchronized(options.Log);
+        ModelName = options.ModelName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(pipeline.Source)));
+    }
+
+    public void Log(string id, string line) => _log.WriteLine($"{DateTime.UtcNow:HH:mm:ss} [{id}] {line}");
+
+    /// <summary>The model a request names is this one: its name, or a repository id ending in it ("owner/NAME").</summary>
+    public bool Serves(string model) =>
+        string.Equals(model, ModelName, StringComparison.OrdinalIgnoreCase)
+        || model.EndsWith("/" + ModelName, StringComparison.OrdinalIgnoreCase);
+
+    /// <exception cref="RequestException">the request is invalid (400), names another model (404) or the queue is full (503)</exception>
+    /// <exception cref="OperationCanceledException">the client went away or the server is stopping</exception>
+    public async Task<GenerationResult> GenerateAsync(string id, ResponsesRequest r, CancellationToken cancellation)
+    {
+        var request = Check(id, r);
+        if (Interlocked.Increment(ref _waiting) > _options.MaxWaitingRequests + 1)
+        {
+            Interlocked.Decrement(ref _waiting);
+            throw new RequestException(503, null, $"the server is busy ({_options.MaxWaitingRequests} requests are already waiting); retry later");
+        }
+        try
+        {
+            await _gate.WaitAsync(cancellation);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _waiting);
+            throw;
+        }
+        int lastStep = 0;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            Log(id, $"generating {(r.ReferenceImages.Count > 0 ? $"with {r.ReferenceImages.Count} reference image(s), " : "")}seed {request.Seed}");
+            var result = _pipeline.Generate(request with
+            {
+                OnStep = s => lastStep = s.Step,
+                OnNotice = notice => Log(id, $"note: {notice}"),
+            }, cancellation);
+            var plan = result.Plan;
+            Log(id, $"done: {result.Images.Count} image(s) {plan.Width}x{plan.Height}, {plan.Steps} steps, " +
+                $"{clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s");
+            return result;
+        }
+        catch (OperationCanceledException)
+        {
+            Log(id, $"cancelled after step {lastStep} ({clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s)");
+            throw;
+        }
+        catch (Flux2Exception e)
+        {
+            // The model loaded and worked at start-up: what fails now is what this request asked for.
+            throw new RequestException(400, null, e.Message);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Validates <paramref name="r"/> against the model and fills in the seed, so the images can be reported with it.</summary>
+    private GenerationRequest Check(string id, ResponsesRequest r)
+    {
+        if (r.Model != null && !Serves(r.Model))
+            throw new RequestException(404, "model", $"model: '{r.Model}' is not served here; this server serves '{ModelName}'");
+        if (Variant == PipelineVariant.KleinDistilled && r.Steps is { } steps && steps != DistilledSteps)
+            throw RequestException.BadField("provider_options.image.steps", $"the distilled klein model runs exactly {DistilledSteps} steps, got {steps}");
+        if (r.Guidance < 1)
+            Log(id, $"warning: guidance_scale {r.Guidance} < 1 {(Variant == PipelineVariant.Dev ? "is far below what dev was trained with" : "has no effect")}");
+        if (r.TrueCfgScale is { } trueCfg && trueCfg != 1)
+            Log(id, "note: true_cfg_scale is not used by FLUX.2; guidance_scale sets klein-base's classifier-free guidance");
+
+        var request = new GenerationRequest
+        {
+            Prompt = r.Prompt,
+            NegativePrompt = r.NegativePrompt,
+            Width = r.Width,
+            Height = r.Height,
+            FloorSizeToMultipleOf16 = true, // spec §11.2: sizes are rounded down to multiples of 16
+            Steps = r.Steps,
+            Guidance = r.Guidance,
+            Seed = r.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)),
+            NumImages = r.NumImages,
+            ReferenceImages = r.ReferenceImages,
+            MaxReferenceImages = _options.MaxReferenceImages,
+            Cache = _options.Cache,
+        };
+        try
+        {
+            var prepared = ReferenceEncoder.Prepare(request.ReferenceImages, request.ReferenceCap);
+            GenerationPlan.Resolve(request, Variant, prepared.Count > 0 ? (prepared[0].Width, prepared[0].Height) : null);
+        }
+        catch (Flux2Exception e)
+        {
+            throw new RequestException(400, e is ImageFileException ? "input" : null, e.Message);
+        }
+        return request;
+    }
+
+    /// <summary>Waits for the running generation, if any, to end (a stopping server cancels it at its next step) and
+    /// admits no other, so the pipeline can then be disposed safely.</summary>
+    public Task DrainAsync() => _gate.WaitAsync();
+}

@@ -1,0 +1,150 @@
+using System.Text.Json;
+using Flux2.Pipelines.Images;
+
+namespace Flux2.Server;
+
+/// <summary>
+/// Reads the OpenResponses body MAX serves FLUX.2 with (spec §11.1): <c>input</c> is the prompt, or a message array whose
+/// first message holds <c>input_text</c> and <c>input_image</c> items (base64 <c>data:</c> URIs; several images are
+/// multi-reference editing). <c>provider_options.image</c> takes MAX's fields; where MAX's defaults disagree with this
+/// engine, spec §1.2 / §11.2 win: steps default per variant, guidance 4.0 (MAX's 3.5 is only a preset a client may send),
+/// output_format png (MAX: jpeg; there is no JPEG encoder here, so "jpeg" is refused).
+/// Unknown top-level fields are ignored (OpenResponses has many that do not apply to images); unknown image options are errors.
+/// </summary>
+public static class ResponsesRequestParser
+{
+    public const int MaxStepsPerRequest = 10_000;
+    public const int MaxImagesPerRequest = 16;
+
+    private const string ImageOptions = "provider_options.image";
+
+    private static readonly HashSet<string> Used =
+        ["width", "height", "steps", "guidance_scale", "true_cfg_scale", "negative_prompt", "num_images", "output_format", "response_format"];
+
+    /// <summary>MAX accepts these and FLUX.2 does not use them.</summary>
+    private static readonly HashSet<string> Unused =
+        ["strength", "cfg_normalization", "cfg_truncation", "flow_shift", "secondary_prompt", "secondary_negative_prompt"];
+
+    public static ResponsesRequest Parse(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object) throw new RequestException(400, null, "the request body must be a JSON object");
+        var model = OptionalString(root, "model", "model");
+        var (prompt, images) = ParseInput(root.TryGetProperty("input", out var input) ? input
+            : throw RequestException.BadField("input", "missing; give the prompt or a message array"));
+        if (string.IsNullOrWhiteSpace(prompt)) throw RequestException.BadField("input", "the prompt must not be empty");
+        ulong? seed = null;
+        if (root.TryGetProperty("seed", out var s) && s.ValueKind != JsonValueKind.Null)
+            seed = s.ValueKind == JsonValueKind.Number && s.TryGetUInt64(out var v) ? v
+                : throw RequestException.BadField("seed", $"expected an integer in [0, {ulong.MaxValue}], got {s.GetRawText()}");
+
+        var request = new ResponsesRequest { Model = model, Prompt = prompt, ReferenceImages = images, Seed = seed };
+        if (!root.TryGetProperty("provider_options", out var provider) || provider.ValueKind == JsonValueKind.Null) return request;
+        if (provider.ValueKind != JsonValueKind.Object) throw RequestException.BadField("provider_options", "expected an object");
+        if (!provider.TryGetProperty("image", out var o) || o.ValueKind == JsonValueKind.Null) return request;
+        if (o.ValueKind != JsonValueKind.Object) throw RequestException.BadField(ImageOptions, "expected an object");
+        return ParseImageOptions(o, request);
+    }
+
+    private static ResponsesRequest ParseImageOptions(JsonElement o, ResponsesRequest request)
+    {
+        foreach (var property in o.EnumerateObject())
+            if (!Used.Contains(property.Name) && !Unused.Contains(property.Name))
+                throw RequestException.BadField($"{ImageOptions}.{property.Name}", "unknown option");
+        var outputFormat = OptionalString(o, "output_format", $"{ImageOptions}.output_format") ?? "png";
+        if (outputFormat != "png")
+            throw RequestException.BadField($"{ImageOptions}.output_format", outputFormat is "jpeg" or "jpg"
+                ? "'jpeg' is not supported by this server (it has no JPEG encoder); use 'png'"
+                : $"'{outputFormat}' is not supported; use 'png'");
+        var responseFormat = OptionalString(o, "response_format", $"{ImageOptions}.response_format") ?? "b64_json";
+        if (responseFormat != "b64_json")
+            throw RequestException.BadField($"{ImageOptions}.response_format", $"'{responseFormat}' is not supported; use 'b64_json'");
+        return request with
+        {
+            Width = OptionalInt(o, "width", 16, Pipelines.GenerationPlan.MaxSide),
+            Height = OptionalInt(o, "height", 16, Pipelines.GenerationPlan.MaxSide),
+            Steps = OptionalInt(o, "steps", 1, MaxStepsPerRequest),
+            Guidance = OptionalNumber(o, "guidance_scale"),
+            TrueCfgScale = OptionalNumber(o, "true_cfg_scale"),
+            NegativePrompt = OptionalString(o, "negative_prompt", $"{ImageOptions}.negative_prompt"),
+            NumImages = OptionalInt(o, "num_images", 1, MaxImagesPerRequest) ?? 1,
+        };
+    }
+
+    private static (string Prompt, IReadOnlyList<ReferenceImage> Images) ParseInput(JsonElement input)
+    {
+        if (input.ValueKind == JsonValueKind.String) return (input.GetString()!, []);
+        if (input.ValueKind != JsonValueKind.Array) throw RequestException.BadField("input", "expected a string (the prompt) or a message array");
+        int messages = input.GetArrayLength();
+        if (messages != 1) throw RequestException.BadField("input", $"expected one message, got {messages}");
+        var message = input[0];
+        if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("content", out var content))
+            throw RequestException.BadField("input[0]", "expected a message object with a 'content' field");
+        if (content.ValueKind == JsonValueKind.String) return (content.GetString()!, []);
+        if (content.ValueKind != JsonValueKind.Array)
+            throw RequestException.BadField("input[0].content", "expected a string or an array of input_text / input_image items");
+        var texts = new List<string>();
+        var images = new List<ReferenceImage>();
+        int i = 0;
+        foreach (var item in content.EnumerateArray())
+        {
+            var param = $"input[0].content[{i++}]";
+            var type = item.ValueKind == JsonValueKind.Object ? OptionalString(item, "type", $"{param}.type") : null;
+            switch (type)
+            {
+                case "input_text":
+                    texts.Add(OptionalString(item, "text", $"{param}.text") ?? throw RequestException.BadField($"{param}.text", "missing"));
+                    break;
+                case "input_image":
+                    images.Add(ReadImage(item, param));
+                    break;
+                default:
+                    throw RequestException.BadField($"{param}.type", $"expected 'input_text' or 'input_image', got {(type == null ? "none" : $"'{type}'")}");
+            }
+        }
+        return (string.Join("\n", texts), images);
+    }
+
+    /// <summary><c>image_url</c> is a string in OpenResponses; the Chat Completions form <c>{"url": ...}</c> is accepted too.</summary>
+    private static ReferenceImage ReadImage(JsonElement item, string param)
+    {
+        if (!item.TryGetProperty("image_url", out var url)) throw RequestException.BadField($"{param}.image_url", "missing");
+        var urlParam = $"{param}.image_url";
+        if (url.ValueKind == JsonValueKind.Object)
+        {
+            urlParam += ".url";
+            url = url.TryGetProperty("url", out var inner) ? inner : throw RequestException.BadField(urlParam, "missing");
+        }
+        if (url.ValueKind != JsonValueKind.String) throw RequestException.BadField(urlParam, "expected a data: URI string");
+        var bytes = DataUri.DecodeBase64(url.GetString()!, urlParam);
+        try
+        {
+            return new ReferenceImage(urlParam, ImageFileReader.Decode(bytes, urlParam));
+        }
+        catch (ImageFileException e)
+        {
+            throw new RequestException(400, urlParam, e.Message);
+        }
+    }
+
+    private static string? OptionalString(JsonElement o, string name, string param)
+    {
+        if (!o.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
+        return e.ValueKind == JsonValueKind.String ? e.GetString() : throw RequestException.BadField(param, $"expected a string, got {e.GetRawText()}");
+    }
+
+    private static int? OptionalInt(JsonElement o, string name, int min, int max)
+    {
+        if (!o.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
+        if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out var v) || v < min || v > max)
+            throw RequestException.BadField($"{ImageOptions}.{name}", $"expected an integer in [{min}, {max}], got {e.GetRawText()}");
+        return v;
+    }
+
+    private static double? OptionalNumber(JsonElement o, string name)
+    {
+        if (!o.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
+        if (e.ValueKind != JsonValueKind.Number || !e.TryGetDouble(out var v) || !double.IsFinite(v) || v < 0)
+            throw RequestException.BadField($"{ImageOptions}.{name}", $"expected a finite number ≥ 0, got {e.GetRawText()}");
+        return v;
+    }
+}

@@ -1,0 +1,147 @@
+using System.Net;
+using System.Text.Json;
+using Flux2.Pipelines;
+using Flux2.Pipelines.Images;
+using static Flux2.Server.Tests.ServerClient;
+
+namespace Flux2.Server.Tests;
+
+/// <summary>POST /v1/responses, /health and /v1/models against the distilled tiny klein model, over real HTTP on loopback.</summary>
+public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixture<DistilledServer>
+{
+    private HttpClient Client => server.Client;
+
+    /// <summary>What the library gives for the same request, PNG-encoded as the server does.</summary>
+    private byte[] LibraryPng(GenerationRequest request)
+    {
+        using var pipeline = Flux2Pipeline.Load(server.Folder);
+        return PngWriter.Encode(pipeline.Generate(request).Images[0].Image, []);
+    }
+
+    [Fact]
+    public async Task TextToImageReturnsThePngTheLibraryMakes()
+    {
+        var (status, body) = await PostAsync(Client, """
+            {"model": "FLUX.2-klein-tiny", "input": "a red fox", "seed": 42,
+             "provider_options": {"image": {"width": 64, "height": 48, "output_format": "png", "guidance_scale": 3.5}}}
+            """);
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        Assert.Equal("response", body.GetProperty("object").GetString());
+        Assert.Equal("completed", body.GetProperty("status").GetString());
+        Assert.Equal("FLUX.2-klein-tiny", body.GetProperty("model").GetString());
+        Assert.StartsWith("resp_", body.GetProperty("id").GetString());
+        Assert.Equal("assistant", body.GetProperty("output")[0].GetProperty("role").GetString());
+        var (png, seed) = Assert.Single(Images(body));
+        Assert.Equal(42UL, seed);
+        var image = ImageFileReader.Decode(png, "response");
+        Assert.Equal((64, 48), (image.Width, image.Height));
+        Assert.Equal(LibraryPng(new GenerationRequest { Prompt = "a red fox", Width = 64, Height = 48, Seed = 42 }), png);
+    }
+
+    [Fact]
+    public async Task SeveralImagesGetConsecutiveSeedsAndARepositoryIdNamesTheModel()
+    {
+        var (status, body) = await PostAsync(Client, """
+            {"model": "black-forest-labs/FLUX.2-klein-tiny", "input": "two cats", "seed": 7,
+             "provider_options": {"image": {"width": 32, "height": 32, "num_images": 2}}}
+            """);
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        var images = Images(body);
+        Assert.Equal([7UL, 8UL], images.Select(i => i.Seed));
+        Assert.NotEqual(images[0].Png, images[1].Png);
+    }
+
+    [Fact]
+    public async Task EditingWithDataUriImagesMatchesTheLibrary()
+    {
+        var first = Gradient(80, 64);
+        var second = Gradient(64, 64);
+        var json = JsonSerializer.Serialize(new
+        {
+            model = "FLUX.2-klein-tiny",
+            seed = 3,
+            input = new object[]
+            {
+                new
+                {
+                    role = "user",
+                    content = new object[]
+                    {
+                        new { type = "input_image", image_url = DataUri(first) },
+                        new { type = "input_image", image_url = DataUri(second) },
+                        new { type = "input_text", text = "make it blue" },
+                    },
+                },
+            },
+        });
+        var (status, body) = await PostAsync(Client, json);
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        var (png, _) = Assert.Single(Images(body));
+        var image = ImageFileReader.Decode(png, "response");
+        Assert.Equal((80, 64), (image.Width, image.Height)); // the first reference's size
+        Assert.Equal(LibraryPng(new GenerationRequest
+        {
+            Prompt = "make it blue",
+            Seed = 3,
+            ReferenceImages = [new ReferenceImage("a", first), new ReferenceImage("b", second)],
+        }), png);
+    }
+
+    [Theory]
+    [InlineData("""{"input": ""}""", 400, "input")]
+    [InlineData("""{"input": "x", "provider_options": {"image": {"width": 0}}}""", 400, "provider_options.image.width")]
+    [InlineData("""{"input": "x", "provider_options": {"image": {"height": "big"}}}""", 400, "provider_options.image.height")]
+    [InlineData("""{"input": "x", "provider_options": {"image": {"steps": 8}}}""", 400, "provider_options.image.steps")]
+    [InlineData("""{"input": "x", "provider_options": {"image": {"num_images": 0}}}""", 400, "provider_options.image.num_images")]
+    [InlineData("""{"input": "x", "provider_options": {"image": {"guidance_scale": -1}}}""", 400, "provider_options.image.guidance_scale")]
+    [InlineData("""{"input": "x", "provider_options": {"image": {"output_format": "jpeg"}}}""", 400, "provider_options.image.output_format")]
+    [InlineData("""{"input": "x", "provider_options": {"image": {"response_format": "url"}}}""", 400, "provider_options.image.response_format")]
+    [InlineData("""{"input": "x", "provider_options": {"image": {"sharpness": 2}}}""", 400, "provider_options.image.sharpness")]
+    [InlineData("""{"input": "x", "seed": -1}""", 400, "seed")]
+    [InlineData("""{"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "data:image/png;base64,@@@"}]}]}""", 400, "input[0].content[0].image_url")]
+    [InlineData("""{"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "data:image/png;base64,aGVsbG8="}]}]}""", 400, "input[0].content[0].image_url")]
+    [InlineData("""{"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "http://127.0.0.1/cat.png"}]}]}""", 400, "input[0].content[0].image_url")]
+    [InlineData("""{"input": [{"role": "user", "content": [{"type": "input_audio"}]}]}""", 400, "input[0].content[0].type")]
+    [InlineData("""{"model": "FLUX.2-dev", "input": "x"}""", 404, "model")]
+    public async Task BadRequestsAreRefusedNamingTheField(string json, int expectedStatus, string param)
+    {
+        var (status, body) = await PostAsync(Client, json);
+        Assert.Equal(expectedStatus, (int)status);
+        var error = body.GetProperty("error");
+        Assert.Equal(param, error.GetProperty("param").GetString());
+        Assert.Contains(param, error.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task InvalidJsonAndAnUnusableReferenceImageAreRefused()
+    {
+        var (status, body) = await PostAsync(Client, "{not json");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("not valid JSON", body.GetProperty("error").GetProperty("message").GetString());
+
+        // Decodable but too small for the VAE (sides must be >= 64 px).
+        var json = JsonSerializer.Serialize(new
+        {
+            input = new object[] { new { role = "user", content = new object[] { new { type = "input_image", image_url = DataUri(Gradient(8, 8)) } } } },
+        });
+        (status, body) = await PostAsync(Client, json);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("input", body.GetProperty("error").GetProperty("param").GetString());
+    }
+
+    [Fact]
+    public async Task HealthAndModelsDescribeTheLoadedModel()
+    {
+        var health = JsonDocument.Parse(await Client.GetStringAsync("health")).RootElement;
+        Assert.Equal("ok", health.GetProperty("status").GetString());
+        Assert.Equal("klein (distilled)", health.GetProperty("variant").GetString());
+        Assert.Equal("FLUX.2-klein-tiny", health.GetProperty("model").GetString());
+
+        var models = JsonDocument.Parse(await Client.GetStringAsync("v1/models")).RootElement;
+        Assert.Equal("FLUX.2-klein-tiny", Assert.Single(models.GetProperty("data").EnumerateArray()).GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public void TheServerListensOnLoopback() =>
+        Assert.True(IPAddress.IsLoopback(IPAddress.Parse(server.Server.BaseAddress.Host)), server.Server.BaseAddress.ToString());
+}

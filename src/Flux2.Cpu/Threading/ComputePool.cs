@@ -73,6 +73,7 @@ public sealed class ComputePool : IDisposable
         }
         lock (s_callLock)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             Dispatcher<T>.Work = work;
             _runChunk = Dispatcher<T>.Run;
             _count = count;
@@ -120,11 +121,16 @@ public sealed class ComputePool : IDisposable
         }
     }
 
+    /// <summary>Stops the workers once any call in flight has finished (a worker that saw the flag mid-call would
+    /// never report back); later calls throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
-        if (_workers.Length > 0) _start.Release(_workers.Length);
+        lock (s_callLock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            if (_workers.Length > 0) _start.Release(_workers.Length);
+        }
     }
 
     /// <summary>Holds the struct being executed so workers can call it without boxing.</summary>

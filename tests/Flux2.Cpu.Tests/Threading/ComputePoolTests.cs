@@ -18,6 +18,18 @@ public class ComputePoolTests
         public readonly void Execute(int index) => Pool.For(Hits[index].Length, new CountHits { Hits = Hits[index] });
     }
 
+    private struct SlowHits : IParallelWork
+    {
+        public int[] Hits;
+        public ManualResetEventSlim Started;
+        public readonly void Execute(int index)
+        {
+            Started.Set();
+            Thread.Sleep(2);
+            Interlocked.Increment(ref Hits[index]);
+        }
+    }
+
     private struct Throwing : IParallelWork
     {
         public readonly void Execute(int index)
@@ -63,5 +75,21 @@ public class ComputePoolTests
         pool.For(hits.Length, new CountHits { Hits = hits });
         Assert.All(hits, h => Assert.Equal(1, h));
         pool.Dispose();
+    }
+
+    [Fact]
+    public async Task DisposingDuringACallLetsItFinishAndRefusesLaterCalls()
+    {
+        var pool = new ComputePool(3);
+        var hits = new int[200];
+        using var started = new ManualResetEventSlim();
+        var call = Task.Run(() => pool.For(hits.Length, new SlowHits { Hits = hits, Started = started }));
+        Assert.True(started.Wait(TimeSpan.FromSeconds(10)));
+        pool.Dispose();
+        await call.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.All(hits, h => Assert.Equal(1, h));
+        // Bounded, so a pool that would wait forever for its stopped workers fails instead of hanging the run.
+        await Assert.ThrowsAsync<ObjectDisposedException>(() =>
+            Task.Run(() => pool.For(10, new CountHits { Hits = new int[10] })).WaitAsync(TimeSpan.FromSeconds(10)));
     }
 }

@@ -14,40 +14,27 @@ public sealed class DebugForwardTextEncoderTests
         return path;
     }
 
-    [Fact]
-    public void WritesTheGoldenHiddenStatesAndPromptEmbeds()
+    /// <summary>Mistral (dev): left padding, stacked layers 10/20/30 of 32. Qwen3 (klein): q/k norms, right padding,
+    /// stacked layers 9/18/27 of 30. The encoder stops after the last stacked layer, so the final norm's hidden state
+    /// (index = layer count) is never computed.</summary>
+    [Theory]
+    [InlineData("te_mistral_dev", new[] { 10, 20, 30 }, 32)]
+    [InlineData("te_qwen3_klein", new[] { 9, 18, 27 }, 30)]
+    public void WritesTheGoldenHiddenStatesAndPromptEmbeds(string goldenCase, int[] stacked, int layerCount)
     {
         using var dir = new TempDirectory();
         var output = dir.File("out.safetensors");
-        var result = CliTestHost.Run("debug", "forward", "text-encoder", "--weights", Fixtures.Golden("te_mistral_dev.safetensors"),
-            "--config", WriteConfig(dir, "te_mistral_dev"), "--inputs", Fixtures.Golden("te_mistral_dev.io.safetensors"), "--output", output);
+        var io = Fixtures.Golden(goldenCase + ".io.safetensors");
+        var result = CliTestHost.Run("debug", "forward", "text-encoder", "--weights", Fixtures.Golden(goldenCase + ".safetensors"),
+            "--config", WriteConfig(dir, goldenCase), "--inputs", io, "--output", output);
         Assert.True(result.ExitCode == 0, result.Error);
 
-        using var expected = SafeTensorsFile.Open(Fixtures.Golden("te_mistral_dev.io.safetensors"));
+        using var expected = SafeTensorsFile.Open(io);
         using var actual = SafeTensorsFile.Open(output);
-        foreach (var name in new[] { "outputs.prompt_embeds", "outputs.hidden_states.0", "outputs.hidden_states.1",
-                     "outputs.hidden_states.10", "outputs.hidden_states.20", "outputs.hidden_states.30" })
-            FloatComparison.AssertClose(expected, actual, name, 1e-3, 1e-4);
-        Assert.False(actual.Contains("outputs.hidden_states.32"));
-    }
-
-    /// <summary>Qwen3 (klein): q/k norms, right padding; the stacked layers are 9/18/27 of 30.</summary>
-    [Fact]
-    public void WritesTheGoldenQwen3HiddenStatesAndPromptEmbeds()
-    {
-        using var dir = new TempDirectory();
-        var output = dir.File("out.safetensors");
-        var result = CliTestHost.Run("debug", "forward", "text-encoder", "--weights", Fixtures.Golden("te_qwen3_klein.safetensors"),
-            "--config", WriteConfig(dir, "te_qwen3_klein"), "--inputs", Fixtures.Golden("te_qwen3_klein.io.safetensors"), "--output", output);
-        Assert.True(result.ExitCode == 0, result.Error);
-
-        using var expected = SafeTensorsFile.Open(Fixtures.Golden("te_qwen3_klein.io.safetensors"));
-        using var actual = SafeTensorsFile.Open(output);
-        foreach (var name in new[] { "outputs.prompt_embeds", "outputs.hidden_states.0", "outputs.hidden_states.1",
-                     "outputs.hidden_states.9", "outputs.hidden_states.18", "outputs.hidden_states.27" })
-            FloatComparison.AssertClose(expected, actual, name, 1e-3, 1e-4);
-        // The encoder stops after the last stacked layer: the final norm's hidden state is never computed.
-        Assert.False(actual.Contains("outputs.hidden_states.30"));
+        var names = new[] { "outputs.prompt_embeds", "outputs.hidden_states.0", "outputs.hidden_states.1" }
+            .Concat(stacked.Select(k => "outputs.hidden_states." + k));
+        foreach (var name in names) FloatComparison.AssertClose(expected, actual, name, 1e-3, 1e-4);
+        Assert.False(actual.Contains("outputs.hidden_states." + layerCount));
     }
 
     [Fact]

@@ -21,26 +21,10 @@ public sealed class PipelineGoldenTests : IClassFixture<TinyDevModel>
         using var io = SafeTensorsFile.Open(Fixtures.Golden(goldenCase + ".io.safetensors"));
         using var pipeline = Flux2Pipeline.Load(_model.Folder);
         Assert.Equal(PipelineVariant.Dev, pipeline.Variant);
-        var embeds = io.Get("inputs.prompt_embeds");
-        using var prompt = new PromptEmbedding(
-            embeds.ToFloat32Tensor(),
-            Tensor.FromArray(io.Get("inputs.text_ids").ToInt64Array(), 1, (int)embeds.Shape[1], 4));
-        var references = new List<ReferenceImage>();
-        if (io.Contains("inputs.reference_image_uint8.0"))
-        {
-            var image = io.Get("inputs.reference_image_uint8.0");
-            references.Add(new ReferenceImage("reference 0", new RgbImage((int)image.Shape[1], (int)image.Shape[0], image.AsSpan<byte>().ToArray())));
-        }
+        using var inputs = new GoldenPipelineInputs(io);
         var steps = new List<(float[] Velocity, float[] Latents)>();
-        var result = pipeline.Generate(new GenerationRequest
+        var result = pipeline.Generate(inputs.Request() with
         {
-            PromptEmbedding = prompt,
-            Width = 128,
-            Height = 96,
-            Steps = 4,
-            Guidance = 4.0,
-            InitialLatents = io.Get("inputs.noise").ToFloat32Array(),
-            ReferenceImages = references,
             OnStep = s => steps.Add((s.Velocity.ToArray<float>(), s.Latents.ToArray<float>())),
         });
 

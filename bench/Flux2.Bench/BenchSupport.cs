@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using Flux2.Backends;
+using Flux2.Core;
+using Flux2.Core.Backend;
 
 namespace Flux2.Bench;
 
@@ -11,6 +14,10 @@ internal static class BenchSupport
         int i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
+
+    /// <summary>The CPU backend through the composition root, with <c>--threads T</c> (default: all processors).</summary>
+    public static IBackend CpuBackend(string[] args) =>
+        new BackendFactory(new BackendOptions { CpuThreads = Option(args, "--threads") is { } t ? int.Parse(t) : null }).Create(DeviceRef.Cpu());
 
     /// <summary>This process's peak resident set (VmHWM, kB in /proc/self/status) in GB; NaN where /proc has no such line.</summary>
     public static double PeakRssGb()

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Core.Numerics;
-using Flux2.Cpu;
-using Flux2.Cpu.Threading;
 using Flux2.Models.TextEncoders;
 using static Flux2.Bench.BenchSupport;
 
@@ -23,7 +22,7 @@ internal static unsafe class TextEncoderBench
         int real = int.Parse(Option(args, "--real") ?? "300");
         int layerCount = int.Parse(Option(args, "--layers") ?? "27");
         int reps = int.Parse(Option(args, "--reps") ?? "2");
-        if (Option(args, "--threads") is { } threads) ComputePool.ConfigureShared(int.Parse(threads));
+        using var backend = CpuBackend(args);
 
         var config = new TextEncoderConfig
         {
@@ -34,19 +33,19 @@ internal static unsafe class TextEncoderBench
 
         var watch = Stopwatch.StartNew();
         var buffers = new NativeBuffers();
-        var weights = RandomWeights(config, layerCount, buffers);
+        var weights = RandomWeights(config, layerCount, buffers, backend);
         Console.WriteLine($"Qwen3-4B shapes, {layerCount} of {config.NumLayers} layers, {buffers.Bytes / 1e9:F2} GB of random bf16 weights "
-            + $"generated in {watch.Elapsed.TotalSeconds:F1} s; {ComputePool.Shared.ThreadCount} threads");
+            + $"generated in {watch.Elapsed.TotalSeconds:F1} s; {backend.Name}");
 
-        using var encoder = new TextEncoder(new CpuBackend(), config, weights, new TextEncoderOptions { HiddenStateLayers = hiddenStates });
+        using var encoder = new TextEncoder(backend, config, weights, new TextEncoderOptions { HiddenStateLayers = hiddenStates });
         var rng = new Random(1);
-        using var ids = Tensor.FromArray(Enumerable.Range(0, tokens).Select(_ => (long)rng.Next(config.VocabSize)).ToArray(), 1, tokens);
-        using var mask = Tensor.FromArray(Enumerable.Range(0, tokens).Select(i => i < real ? 1L : 0L).ToArray(), 1, tokens);
+        var ids = Enumerable.Range(0, tokens).Select(_ => (long)rng.Next(config.VocabSize)).ToArray();
+        var mask = Enumerable.Range(0, tokens).Select(i => i < real ? 1L : 0L).ToArray();
         double best = double.PositiveInfinity;
         for (int r = 0; r < reps; r++)
         {
             watch.Restart();
-            using var embeds = encoder.Encode(ids, mask);
+            using var embeds = encoder.Encode(ids, mask, batch: 1);
             double seconds = watch.Elapsed.TotalSeconds;
             best = Math.Min(best, seconds);
             Console.WriteLine($"encode {r + 1}: {seconds:F2} s -> {embeds.ShapeText}");
@@ -62,11 +61,11 @@ internal static unsafe class TextEncoderBench
         return c.HiddenSize * (2 * q + 2 * kv) + 3L * c.HiddenSize * c.IntermediateSize;
     }
 
-    private static TextEncoderWeights RandomWeights(TextEncoderConfig c, int layerCount, NativeBuffers buffers)
+    private static TextEncoderWeights RandomWeights(TextEncoderConfig c, int layerCount, NativeBuffers buffers, IBackend backend)
     {
         int h = c.HiddenSize, d = c.HeadDim, q = c.NumHeads * d, kv = c.NumKeyValueHeads * d, m = c.IntermediateSize;
-        LinearWeight Linear(string name, int rows, int cols) => buffers.RandomBf16(name, rows, cols);
-        Tensor Norm(int size) => Tensor.FromArray(Enumerable.Range(0, size).Select(i => 1f + (i % 7 - 3) * 0.05f).ToArray(), size);
+        LinearWeight Linear(string name, int rows, int cols) => backend.LoadLinear(buffers.RandomBf16(name, rows, cols));
+        Tensor Norm(int size) => backend.Upload<float>(Enumerable.Range(0, size).Select(i => 1f + (i % 7 - 3) * 0.05f).ToArray(), size);
         var layers = new List<TextEncoderLayerWeights>();
         for (int i = 0; i < layerCount; i++)
         {

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using Flux2.Core;
-using Flux2.Cpu;
-using Flux2.Cpu.Threading;
 using Flux2.Models;
 using Flux2.Models.Quantization;
 using Flux2.Models.Transformer;
@@ -42,14 +40,14 @@ internal static class TransformerStepBench
             "nvfp4" => QuantizedCheckpointFormat.Nvfp4,
             var other => throw new ArgumentException($"--weights {other}: expected bf16, fp8 or nvfp4"),
         };
-        if (Option(args, "--threads") is { } threads) ComputePool.ConfigureShared(int.Parse(threads));
+        using var backend = CpuBackend(args);
 
         var watch = Stopwatch.StartNew();
         using var weights = new TransformerStepWeights(config, naming, quantized);
         Console.WriteLine($"{label}: {config.NumLayers} double + {config.NumSingleLayers} single blocks, hidden {config.InnerDim}, " +
             $"{TextTokens} text tokens, {naming} naming; random {quantized?.ToString() ?? "bf16"} weights {weights.Bytes / 1e9:F2} GB generated in {watch.Elapsed.TotalSeconds:F1} s; " +
-            $"{ComputePool.Shared.ThreadCount} threads");
-        using var model = new Flux2Transformer(config, naming, weights.Linear, weights.Vector, new CpuBackend(), weights);
+            $"{backend.Name}");
+        using var model = new Flux2Transformer(config, naming, weights.Linear, weights.Vector, backend, weights);
 
         foreach (int px in sizes)
         {

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using Flux2.Core;
 using Flux2.Core.SafeTensors;
-using Flux2.Cpu;
-using Flux2.Cpu.Threading;
 using Flux2.Models.Vae;
 using static Flux2.Bench.BenchSupport;
 
@@ -53,9 +51,9 @@ internal static class VaeBench
         int size = int.Parse(Option(args, "--size")!);
         bool encode = Option(args, "--mode") == "encode";
         int reps = int.Parse(Option(args, "--reps") ?? "0");
-        if (Option(args, "--threads") is { } threads) ComputePool.ConfigureShared(int.Parse(threads));
+        using var backend = CpuBackend(args);
 
-        using var vae = AutoencoderKLFlux2.Load(Option(args, "--weights")!, new CpuBackend());
+        using var vae = AutoencoderKLFlux2.Load(Option(args, "--weights")!, backend);
         var rng = new Random(7);
         using var input = encode
             ? Random(rng, 1, 3, size, size)
@@ -71,7 +69,7 @@ internal static class VaeBench
         double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / (reps + 1);
         string timed = reps == 0 ? $"{times[0]:F2} s" : $"first {times[0]:F2} s, then best {times.Skip(1).Min():F2} s";
         Console.WriteLine($"{(encode ? "encode" : "decode"),-6} {size}x{size}: {timed} ({cpuSeconds:F1} CPU-s per run); " +
-            $"peak RSS (VmHWM) {PeakRssGb():F2} GB; {ComputePool.Shared.ThreadCount} threads");
+            $"peak RSS (VmHWM) {PeakRssGb():F2} GB; {backend.Name}");
         return 0;
     }
 

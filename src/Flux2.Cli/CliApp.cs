@@ -1,4 +1,6 @@
 using System.Reflection;
+using Flux2.Backends;
+using Flux2.Core.Backend;
 
 namespace Flux2.Cli;
 
@@ -12,11 +14,13 @@ public static class CliApp
     public static string Version =>
         typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    /// <param name="backends">the backend factory of the computing commands; default this build's backends (tests pass others)</param>
+    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, Func<BackendOptions, IBackendFactory>? backends = null)
     {
+        var commands = CommandTable.Create(backends);
         if (args.Count == 0 || args[0] is "-h" or "--help" or "help")
         {
-            output.Write(Usage());
+            output.Write(Usage(commands));
             return args.Count == 0 ? ExitUsage : ExitOk;
         }
         if (args[0] is "--version" or "version")
@@ -25,7 +29,7 @@ public static class CliApp
             return ExitOk;
         }
         // Longest match on the command words ("debug forward" before "debug").
-        var command = CommandTable.All
+        var command = commands
             .Where(c => Matches(c.Name, args))
             .MaxBy(c => c.Name.Split(' ').Length);
         if (command == null)
@@ -69,7 +73,7 @@ public static class CliApp
         return true;
     }
 
-    private static string Usage()
+    private static string Usage(IReadOnlyList<ICommand> commands)
     {
         var sw = new StringWriter();
         sw.WriteLine($"flux2 {Version} — FLUX.2 image generation");
@@ -77,7 +81,7 @@ public static class CliApp
         sw.WriteLine("Usage: flux2 <command> [options]   (flux2 <command> --help for details)");
         sw.WriteLine();
         sw.WriteLine("Commands:");
-        foreach (var c in CommandTable.All) sw.WriteLine($"  {c.Name,-22} {c.Summary}");
+        foreach (var c in commands) sw.WriteLine($"  {c.Name,-22} {c.Summary}");
         return sw.ToString();
     }
 }

@@ -1,16 +1,20 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
-using Flux2.Cpu.Threading;
+using Flux2.Backends;
+using Flux2.Core.Backend;
 using Flux2.Pipelines;
+using Flux2.Pipelines.Config;
 using Flux2.Pipelines.Images;
 
 namespace Flux2.Cli;
 
 /// <summary><c>flux2 generate</c>: text-to-image and reference-image editing with a diffusers FLUX.2 model folder,
 /// written as PNG files with the generation settings in their text metadata.</summary>
-public sealed class GenerateCommand : ICommand
+/// <param name="backends">makes the backend factory from --threads (this build's backends by default)</param>
+public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backends = null) : ICommand
 {
+    private readonly Func<BackendOptions, IBackendFactory> _backends = backends ?? ComputeOptions.BuiltIn;
+
     public string Name => "generate";
     public string Summary => "generate (or edit) images from a prompt and write PNG files";
 
@@ -55,7 +59,8 @@ public sealed class GenerateCommand : ICommand
                                    (from 1) and {seed} by its seed; with several images and no {n},
                                    NAME.png becomes NAME-1.png, NAME-2.png, ...
               --force              overwrite existing output files (otherwise they are an error)
-              --threads N          compute threads (default: all processors)
+              --device DEVICE      where to compute: cpu (default) or cuda[:N]
+              --threads N          CPU compute threads (default: all processors)
               --verbose            print the time of each phase
 
         Progress goes to stderr: a live bar on a terminal, one line per step otherwise. Each image is
@@ -102,7 +107,7 @@ public sealed class GenerateCommand : ICommand
         int count = o.OptionalInt("num-images", 1, GenerationPlan.MaxImages) ?? 1;
         var pattern = o.Optional("output") ?? GenerateOutputPaths.DefaultPattern;
         bool force = o.Flag("force");
-        int? threads = o.OptionalInt("threads", 1, 4096);
+        var compute = ComputeOptions.Parse(o, _backends);
         bool verbose = o.Flag("verbose");
         o.EnsureAllUsed(0);
         if (string.IsNullOrEmpty(prompt)) throw new CliException("option --prompt: the prompt must not be empty");
@@ -118,10 +123,10 @@ public sealed class GenerateCommand : ICommand
             if (File.Exists(path) && !force) throw new CliException($"option --output: {path} exists (use --force to overwrite)");
         }
         var references = imageFiles.Select(ReferenceImage.FromFile).ToArray();
-        if (threads is { } t) ComputePool.ConfigureShared(t);
 
         var clock = Stopwatch.StartNew();
-        using var pipeline = Flux2Pipeline.Load(model, new PipelineOptions { ReleaseTextEncoderAfterUse = true });
+        using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = model, Devices = [compute.Device] }, compute.Backends,
+            new PipelineOptions { ReleaseTextEncoderAfterUse = true });
         var loadTime = clock.Elapsed;
         output.WriteLine(count == 1 ? $"seed: {seed}" : $"seeds: {seed} to {seeds[^1]} (one per image)");
         foreach (var warning in pipeline.LoadWarnings) error.WriteLine($"flux2 generate: warning: {warning}");
@@ -201,7 +206,7 @@ public sealed class GenerateCommand : ICommand
 
     private static ulong ParseSeed(string? text)
     {
-        if (text == null) return BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        if (text == null) return GenerationPlan.RandomSeed();
         if (!ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seed))
             throw new CliException($"option --seed: '{text}' is not an integer in [0, {ulong.MaxValue}]");
         return seed;

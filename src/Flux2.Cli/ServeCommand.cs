@@ -1,13 +1,18 @@
 using System.Net;
-using Flux2.Cpu.Threading;
+using Flux2.Backends;
+using Flux2.Core.Backend;
 using Flux2.Pipelines;
+using Flux2.Pipelines.Config;
 using Flux2.Server;
 
 namespace Flux2.Cli;
 
 /// <summary><c>flux2 serve</c>: loads a model once and serves it over HTTP (spec §11, <see cref="ImageServer"/>).</summary>
-public sealed class ServeCommand : ICommand
+/// <param name="backends">makes the backend factory from --threads (this build's backends by default)</param>
+public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends = null) : ICommand
 {
+    private readonly Func<BackendOptions, IBackendFactory> _backends = backends ?? ComputeOptions.BuiltIn;
+
     public string Name => "serve";
     public string Summary => "serve a model over HTTP (POST /v1/responses, OpenResponses format)";
 
@@ -27,7 +32,8 @@ public sealed class ServeCommand : ICommand
               --host ADDRESS       IP address to listen on (default 127.0.0.1; the server has no
                                    authentication, so bind other addresses only on trusted networks)
               --port N             TCP port (default 8080)
-              --threads N          compute threads (default: all processors)
+              --device DEVICE      where to compute: cpu (default) or cuda[:N]
+              --threads N          CPU compute threads (default: all processors)
               --cache MODE         none (default), fbcache or taylorseer, for every request; with
                                    --cache-threshold, --taylorseer-interval, --taylorseer-warmup and
                                    --taylorseer-order as for flux2 generate
@@ -51,16 +57,15 @@ public sealed class ServeCommand : ICommand
         var model = o.Required("model");
         var host = o.Optional("host") ?? "127.0.0.1";
         int port = o.OptionalInt("port", 0, 65535) ?? 8080;
-        int? threads = o.OptionalInt("threads", 1, 4096);
+        var compute = ComputeOptions.Parse(o, _backends);
         var cache = GenerateCacheOptions.Parse(o);
         o.EnsureAllUsed(0);
         var address = host == "localhost" ? IPAddress.Loopback
             : IPAddress.TryParse(host, out var parsed) ? parsed
             : throw new CliException($"option --host: '{host}' is not an IP address");
-        if (threads is { } t) ComputePool.ConfigureShared(t);
 
         // The text encoder stays loaded: a server encodes many prompts.
-        using var pipeline = Flux2Pipeline.Load(model);
+        using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = model, Devices = [compute.Device] }, compute.Backends);
         foreach (var warning in pipeline.LoadWarnings) error.WriteLine($"flux2 serve: warning: {warning}");
         Serve(pipeline, new ImageServerOptions { Address = address, Port = port, Cache = cache, Log = error }, output, stop).GetAwaiter().GetResult();
         return CliApp.ExitOk;

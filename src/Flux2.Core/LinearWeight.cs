@@ -15,10 +15,14 @@ public enum WeightFormat
 
 /// <summary>
 /// A Linear layer's weight W [OutFeatures, InFeatures], applied as y = x·Wᵀ, left in its stored format
-/// (usually memory-mapped checkpoint bytes). Never expanded to a full-size f32 copy.
+/// (usually memory-mapped checkpoint bytes). Never expanded to a full-size f32 copy. A loader describes the stored
+/// bytes on the host; <see cref="Backend.IBackend.LoadLinear"/> makes the weight resident where a backend computes
+/// (the CPU keeps the mapped bytes, a device uploads them once and the resident weight owns that memory).
 /// </summary>
-public sealed class LinearWeight
+public sealed class LinearWeight : IDisposable
 {
+    private IDisposable? _residentMemory;
+
     public string Name { get; }
     public int OutFeatures { get; }
     public int InFeatures { get; }
@@ -35,9 +39,12 @@ public sealed class LinearWeight
     public float TensorScale { get; }
     /// <summary>Keeps the memory the pointers refer to alive (a mapped file or an owned buffer).</summary>
     public object? Owner { get; }
+    /// <summary>Whether <see cref="Data"/> and <see cref="BlockScales"/> are host addresses (false: a device's memory).</summary>
+    public bool IsHostAccessible { get; }
 
     public LinearWeight(string name, int outFeatures, int inFeatures, WeightFormat format, nint data,
-        object? owner = null, nint blockScales = 0, bool scalesSwizzled = false, int scaleColumns = 0, float tensorScale = 1f)
+        object? owner = null, nint blockScales = 0, bool scalesSwizzled = false, int scaleColumns = 0, float tensorScale = 1f,
+        bool isHostAccessible = true)
     {
         if (outFeatures <= 0 || inFeatures <= 0) throw new ArgumentException($"{name}: invalid shape [{outFeatures}, {inFeatures}]");
         if (format == WeightFormat.Nvfp4 && (inFeatures % 16 != 0 || blockScales == 0))
@@ -52,7 +59,26 @@ public sealed class LinearWeight
         ScalesSwizzled = scalesSwizzled;
         ScaleColumns = scaleColumns;
         TensorScale = tensorScale;
+        IsHostAccessible = isHostAccessible;
     }
+
+    /// <summary>The same weight at other addresses (a backend's resident copy). <paramref name="residentMemory"/>, when
+    /// given, holds those addresses and is released when the returned weight is disposed.</summary>
+    public LinearWeight Relocated(nint data, nint blockScales, bool isHostAccessible, IDisposable? residentMemory)
+    {
+        var owner = residentMemory ?? Owner;
+        return new LinearWeight(Name, OutFeatures, InFeatures, Format, data, owner, blockScales, ScalesSwizzled, ScaleColumns, TensorScale,
+            isHostAccessible) { _residentMemory = residentMemory };
+    }
+
+    /// <summary>Bytes of the block scales in their stored layout (0 for other formats).</summary>
+    public long BlockScaleBytes => Format == WeightFormat.Nvfp4 ? (long)ScaleRows * ScaleColumns : 0;
+
+    /// <summary>Rows of the stored block-scale layout: N, or N rounded up to 128 when swizzled.</summary>
+    public int ScaleRows => ScalesSwizzled ? (OutFeatures + 127) / 128 * 128 : OutFeatures;
+
+    /// <summary>Releases memory a backend allocated for this weight; a weight over mapped checkpoint bytes owns none.</summary>
+    public void Dispose() => Interlocked.Exchange(ref _residentMemory, null)?.Dispose();
 
     /// <summary>Bytes of weight data (excluding scales).</summary>
     public long DataBytes => Format switch

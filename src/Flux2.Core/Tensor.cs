@@ -1,60 +1,78 @@
-using System.Runtime.InteropServices;
-
 namespace Flux2.Core;
 
 /// <summary>
-/// A dense row-major tensor in native memory (64-byte aligned), used for activations.
-/// A tensor either owns its buffer or is a view of another tensor's buffer (<see cref="Reshape"/>,
-/// <see cref="Slice0"/>); views must not outlive their owner.
+/// A dense row-major tensor: a shape and an element type over a byte range of a <see cref="TensorStorage"/> that some
+/// backend allocated. A tensor either owns its storage (<see cref="Zeros(DType, int[])"/>, <see cref="Create"/>, every
+/// backend allocation) or is a view of another tensor's storage (<see cref="Reshape"/>, <see cref="Slice0"/>); views must
+/// not outlive their owner. Host access (<see cref="Data"/>, <see cref="AsSpan{T}"/>) exists only for host storage;
+/// a backend's tensors are read through the backend's download.
 /// </summary>
 public sealed unsafe class Tensor : IDisposable
 {
-    private nint _data;
     private readonly bool _owns;
 
     public DType DType { get; }
     public int[] Shape { get; }
     public long Length { get; }
-    public DeviceRef Device => DeviceRef.Cpu();
+    public TensorStorage Storage { get; }
+    /// <summary>Where the first element lies inside <see cref="Storage"/>.</summary>
+    public long ByteOffset { get; }
 
-    public nint Data => _data != 0 || Length == 0 ? _data : throw new ObjectDisposedException(nameof(Tensor));
+    public DeviceRef Device => Storage.Device;
     public int Rank => Shape.Length;
+    public long ByteLength => Length * DType.SizeInBytes();
+    public bool IsHostAccessible => Storage.IsHostAccessible;
 
-    private Tensor(DType dtype, int[] shape, nint data, bool owns)
+    private Tensor(TensorStorage storage, long byteOffset, DType dtype, int[] shape, bool owns)
     {
         DType = dtype;
         Shape = shape;
         Length = CountElements(shape);
-        _data = data;
+        Storage = storage;
+        ByteOffset = byteOffset;
         _owns = owns;
+        if (byteOffset < 0 || byteOffset + ByteLength > storage.Bytes)
+            throw new ArgumentException($"{dtype} [{string.Join(", ", shape)}] at byte {byteOffset} does not fit in a storage of {storage.Bytes} bytes");
     }
 
-    public static Tensor Zeros(DType dtype, params int[] shape)
-    {
-        long n = CountElements(shape);
-        nuint bytes = (nuint)Math.Max(1, n * dtype.SizeInBytes());
-        var p = NativeMemory.AlignedAlloc(bytes, 64);
-        NativeMemory.Clear(p, bytes);
-        return new Tensor(dtype, (int[])shape.Clone(), (nint)p, owns: true);
-    }
+    /// <summary>A tensor that owns <paramref name="storage"/> (disposing the tensor frees it): how backends hand out memory.</summary>
+    public static Tensor Create(TensorStorage storage, DType dtype, params int[] shape) =>
+        new(storage, 0, dtype, (int[])shape.Clone(), owns: true);
+
+    /// <summary>A view of <paramref name="storage"/> that does not own it (a backend's view of memory it keeps elsewhere).</summary>
+    public static Tensor View(TensorStorage storage, long byteOffset, DType dtype, params int[] shape) =>
+        new(storage, byteOffset, dtype, (int[])shape.Clone(), owns: false);
+
+    /// <summary>Bytes a tensor of this type and shape occupies.</summary>
+    public static long BytesFor(DType dtype, int[] shape) => CountElements(shape) * dtype.SizeInBytes();
+
+    /// <summary>A zero-filled host tensor (inputs and outputs on the host side; backends allocate their own).</summary>
+    public static Tensor Zeros(DType dtype, params int[] shape) => Create(new HostStorage(BytesFor(dtype, shape)), dtype, shape);
 
     public static Tensor Zeros(params int[] shape) => Zeros(DType.Float32, shape);
 
-    public static Tensor FromArray(ReadOnlySpan<float> values, params int[] shape)
+    public static Tensor FromArray(ReadOnlySpan<float> values, params int[] shape) => FromSpan(values, DType.Float32, shape);
+
+    public static Tensor FromArray(ReadOnlySpan<long> values, params int[] shape) => FromSpan(values, DType.Int64, shape);
+
+    public static Tensor FromArray(ReadOnlySpan<byte> values, params int[] shape) => FromSpan(values, DType.UInt8, shape);
+
+    private static Tensor FromSpan<T>(ReadOnlySpan<T> values, DType dtype, int[] shape) where T : unmanaged
     {
-        var t = Zeros(DType.Float32, shape);
-        if (values.Length != t.Length) throw new ArgumentException($"{values.Length} values do not fill shape [{string.Join(", ", shape)}]");
-        values.CopyTo(t.AsSpan<float>());
+        var t = Zeros(dtype, shape);
+        if (values.Length != t.Length)
+        {
+            t.Dispose();
+            throw new ArgumentException($"{values.Length} values do not fill shape [{string.Join(", ", shape)}]");
+        }
+        values.CopyTo(t.AsSpan<T>());
         return t;
     }
 
-    public static Tensor FromArray(ReadOnlySpan<long> values, params int[] shape)
-    {
-        var t = Zeros(DType.Int64, shape);
-        if (values.Length != t.Length) throw new ArgumentException($"{values.Length} values do not fill shape [{string.Join(", ", shape)}]");
-        values.CopyTo(t.AsSpan<long>());
-        return t;
-    }
+    /// <summary>Host address of the first element; only for host storage.</summary>
+    public nint Data => IsHostAccessible
+        ? Storage.HostAddress + (nint)ByteOffset
+        : throw new InvalidOperationException($"tensor {DType} {ShapeText} lives on {Device}, which the host cannot read; download it through its backend");
 
     public Span<T> AsSpan<T>() where T : unmanaged
     {
@@ -72,7 +90,7 @@ public sealed unsafe class Tensor : IDisposable
     {
         if (CountElements(shape) != Length)
             throw new ArgumentException($"cannot reshape [{string.Join(", ", Shape)}] to [{string.Join(", ", shape)}]");
-        return new Tensor(DType, (int[])shape.Clone(), Data, owns: false);
+        return new Tensor(Storage, ByteOffset, DType, (int[])shape.Clone(), owns: false);
     }
 
     /// <summary>A view of rows [start, start + count) along the first dimension.</summary>
@@ -83,15 +101,14 @@ public sealed unsafe class Tensor : IDisposable
         long rowElements = Shape[0] == 0 ? 0 : Length / Shape[0];
         var shape = (int[])Shape.Clone();
         shape[0] = count;
-        return new Tensor(DType, shape, Data + (nint)(start * rowElements * DType.SizeInBytes()), owns: false);
+        return new Tensor(Storage, ByteOffset + start * rowElements * DType.SizeInBytes(), DType, shape, owns: false);
     }
 
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";
 
     public void Dispose()
     {
-        if (_owns && _data != 0) NativeMemory.AlignedFree((void*)_data);
-        _data = 0;
+        if (_owns) Storage.Dispose();
     }
 
     private static long CountElements(int[] shape)

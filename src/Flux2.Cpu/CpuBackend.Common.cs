@@ -83,16 +83,42 @@ public sealed unsafe partial class CpuBackend
         for (int r = 0; r < rows; r++) Buffer.MemoryCopy(src + r * srcStride, dst + r * dstStride, bytes, bytes);
     }
 
+    public void Copy(Tensor source, Tensor destination)
+    {
+        if (source.DType != destination.DType || source.Length != destination.Length)
+            throw new ArgumentException($"cannot copy {source.DType} {source.ShapeText} into {destination.DType} {destination.ShapeText}", nameof(destination));
+        Buffer.MemoryCopy((void*)source.Data, (void*)destination.Data, destination.ByteLength, source.ByteLength);
+    }
+
+    public void GatherRows(Tensor source, Tensor indices, Tensor destination)
+    {
+        if (indices.DType != DType.Int64) throw new ArgumentException($"row indices must be Int64, found {indices.DType}", nameof(indices));
+        int width = Width(source);
+        if (destination.DType != source.DType || Width(destination) != width || destination.Length != indices.Length * width)
+            throw new ArgumentException($"gathering {indices.Length} rows of {source.DType} {source.ShapeText} into {destination.DType} {destination.ShapeText}", nameof(destination));
+        long rows = width == 0 ? 0 : source.Length / width, rowBytes = (long)width * source.DType.SizeInBytes();
+        byte* src = (byte*)source.Data, dst = (byte*)destination.Data;
+        var index = indices.AsSpan<long>();
+        for (int r = 0; r < index.Length; r++)
+        {
+            if ((ulong)index[r] >= (ulong)rows) throw new ArgumentException($"row index {index[r]} outside [0, {rows})", nameof(indices));
+            Buffer.MemoryCopy(src + index[r] * rowBytes, dst + r * rowBytes, rowBytes, rowBytes);
+        }
+    }
+
     public void RopeTable(Tensor ids, IReadOnlyList<int> axesDims, double theta, Tensor cos, Tensor sin)
     {
         if (ids.DType != DType.Int64) throw new ArgumentException($"RoPE ids must be Int64, found {ids.DType}", nameof(ids));
         int rows = Rows(ids, nameof(ids));
         if (Width(ids) != axesDims.Count) throw new ArgumentException($"ids {ids.ShapeText} do not have {axesDims.Count} axes", nameof(ids));
-        int pairs = axesDims.Sum() / 2;
+        // Copied by index into a stack span: this runs every forward pass, which allocates nothing.
+        Span<int> axes = stackalloc int[axesDims.Count];
+        int pairs = 0;
+        for (int a = 0; a < axes.Length; a++) pairs += (axes[a] = axesDims[a]) / 2;
         CheckRows(cos, rows, nameof(cos));
         if (Width(cos) != pairs) throw new ArgumentException($"cos {cos.ShapeText} must have {pairs} columns", nameof(cos));
         CheckSameShape(cos, sin, nameof(sin));
-        Kernels.RopeTable.Build((long*)ids.Data, rows, axesDims.ToArray(), theta, cos.Float32Pointer, sin.Float32Pointer);
+        Kernels.RopeTable.Build((long*)ids.Data, rows, axes, theta, cos.Float32Pointer, sin.Float32Pointer);
     }
 
     public void InterleavedRope(Tensor x, int column, int heads, Tensor cos, Tensor sin)

@@ -1,18 +1,58 @@
+using Flux2.Core;
 using Flux2.Core.Backend;
 using Flux2.Cpu.Threading;
 
 namespace Flux2.Cpu;
 
-/// <summary>The CPU implementation of <see cref="IBackend"/>: fp32 activations, weights decoded in the GEMM.
-/// Ops are implemented in partial files beside this one (CpuBackend.*.cs), each over the kernels in this project.</summary>
-public sealed partial class CpuBackend : IBackend
+/// <summary>The CPU implementation of <see cref="IBackend"/>: fp32 activations in host memory, weights left memory-mapped
+/// and decoded in the GEMM, ops run synchronously on the compute pool. Ops are implemented in partial files beside this
+/// one (CpuBackend.*.cs), each over the kernels in this project. Any host tensor is accepted; memory of another device is
+/// refused by the host-access checks of <see cref="Tensor"/>.</summary>
+public sealed unsafe partial class CpuBackend : IBackend
 {
-    public CpuBackend(ComputePool? pool = null)
+    private readonly bool _ownsPool;
+
+    /// <param name="pool">the compute pool; default the process-wide shared one</param>
+    /// <param name="ownsPool">dispose <paramref name="pool"/> with the backend</param>
+    public CpuBackend(ComputePool? pool = null, bool ownsPool = false)
     {
         Pool = pool ?? ComputePool.Shared;
+        _ownsPool = pool != null && ownsPool;
     }
 
     public ComputePool Pool { get; }
 
     public string Name => $"cpu ({Pool.ThreadCount} threads)";
+
+    public DeviceRef Device => DeviceRef.Cpu();
+
+    public DType ActivationDType => DType.Float32;
+
+    public Tensor Allocate(DType dtype, params int[] shape) => Tensor.Zeros(dtype, shape);
+
+    public void Upload(ReadOnlySpan<byte> source, Tensor destination)
+    {
+        if (source.Length != destination.ByteLength)
+            throw new ArgumentException($"{source.Length} bytes do not fill {destination.DType} {destination.ShapeText}", nameof(source));
+        source.CopyTo(new Span<byte>((void*)destination.Data, source.Length));
+    }
+
+    public void Download(Tensor source, Span<byte> destination)
+    {
+        if (destination.Length != source.ByteLength)
+            throw new ArgumentException($"{destination.Length} bytes cannot hold {source.DType} {source.ShapeText}", nameof(destination));
+        new ReadOnlySpan<byte>((void*)source.Data, destination.Length).CopyTo(destination);
+    }
+
+    /// <summary>Every op has finished when it returns.</summary>
+    public void Synchronize() { }
+
+    public void Dispose()
+    {
+        if (_ownsPool) Pool.Dispose();
+    }
+
+    /// <summary>The stored bytes are used in place (memory-mapped, decoded while the GEMM packs its panels).</summary>
+    public LinearWeight LoadLinear(LinearWeight stored) =>
+        stored.IsHostAccessible ? stored : throw new ArgumentException($"{stored.Name}: the weight lives in another device's memory", nameof(stored));
 }

@@ -69,7 +69,7 @@ public sealed record Flux2Config
     {
         if (config.ValueKind != JsonValueKind.Object)
             throw new Flux2ConfigException($"{source}: expected a JSON object, found {config.ValueKind}");
-        if (!DTypeInfo.TryParseEncoding(encoding, out var encodingDType))
+        if (!DTypeInfo.TryParseEncoding(encoding, out _))
             throw new Flux2ConfigException($"unknown encoding '{encoding}' (expected bfloat16, float32, float16, float8_e4m3fn or float4_e2m1fnx2)");
         if (devices.Count == 0) throw new Flux2ConfigException("at least one device is required");
 
@@ -98,15 +98,19 @@ public sealed record Flux2Config
             };
         }
 
-        var quant = encodingDType == DType.Float4E2M1x2 ? QuantConfig.MakeNvfp4Config(c.NumLayers + c.NumSingleLayers) : null;
-        c = c with
-        {
-            QuantConfig = quant,
-            DType = quant != null ? DType.BFloat16 : encodingDType,
-            Devices = devices.ToArray(),
-        };
+        c = c.WithEncoding(encoding) with { Devices = devices.ToArray() };
         c.Validate(source);
         return c;
+    }
+
+    /// <summary>Steps 2–3 of <see cref="InitializeFromConfig"/>: "float4_e2m1fnx2" selects the NVFP4 quantization config and
+    /// bf16 compute; any other encoding sets <see cref="DType"/> and no quantization config.</summary>
+    public Flux2Config WithEncoding(string encoding)
+    {
+        if (!DTypeInfo.TryParseEncoding(encoding, out var encodingDType))
+            throw new Flux2ConfigException($"unknown encoding '{encoding}' (expected bfloat16, float32, float16, float8_e4m3fn or float4_e2m1fnx2)");
+        var quant = encodingDType == DType.Float4E2M1x2 ? QuantConfig.MakeNvfp4Config(NumLayers + NumSingleLayers) : null;
+        return this with { QuantConfig = quant, DType = quant != null ? DType.BFloat16 : encodingDType };
     }
 
     /// <summary>Reads and initializes from a transformer/config.json file.</summary>

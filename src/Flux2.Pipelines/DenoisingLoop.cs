@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Flux2.Core;
+using Flux2.Core.Backend;
+using Flux2.Models.Transformer;
 using Flux2.Pipelines.Caching;
 using Flux2.Pipelines.Scheduling;
 
@@ -8,8 +10,9 @@ namespace Flux2.Pipelines;
 /// <summary>
 /// The flow-matching Euler sampler (spec §9.5–9.6). Each step feeds [noisy tokens, reference tokens] to the model,
 /// keeps only the first L_img outputs, applies classifier-free guidance v = v_neg + s·(v_pos − v_neg) when asked,
-/// and updates only the noisy tokens: x ← x + (σ[i+1] − σ[i])·v, all in fp32. Reference tokens go back in unchanged
-/// every step. An optional cache (spec §10) may replace a stream's model pass by a reused or extrapolated velocity.
+/// and updates only the noisy tokens: x ← x + (σ[i+1] − σ[i])·v, all in fp32 on the model's backend. Reference tokens go
+/// back in unchanged every step. An optional cache (spec §10) may replace a stream's model pass by a reused or
+/// extrapolated velocity. Only the timestep crosses to the backend per step.
 /// </summary>
 public static class DenoisingLoop
 {
@@ -24,7 +27,7 @@ public static class DenoisingLoop
         ReferenceTokens? References,
         CacheOptions? Cache = null);
 
-    /// <param name="latents">[1, L_img, 128] initial noise, replaced in place by the final latents</param>
+    /// <param name="latents">Float32 [1, L_img, 128] on the model's backend: the initial noise, replaced in place by the final latents</param>
     /// <param name="gridHeight">latent grid (H/16) of the noisy tokens</param>
     /// <returns>the steps whose velocity came from the cache for every guidance stream (0 without a cache)</returns>
     public static int Run(Inputs inputs, Tensor latents, int gridHeight, int gridWidth, int image, int images,
@@ -32,63 +35,97 @@ public static class DenoisingLoop
     {
         if (latents.Rank != 3 || latents.Shape[0] != 1 || latents.Shape[1] != gridHeight * gridWidth)
             throw new ArgumentException($"latents {latents.ShapeText} do not match the {gridHeight}x{gridWidth} grid", nameof(latents));
+        var backend = inputs.Model.Backend;
         int imageTokens = latents.Shape[1];
         int channels = latents.Shape[2];
         int referenceTokens = inputs.References?.Tokens.Shape[1] ?? 0;
         int totalTokens = imageTokens + referenceTokens;
 
-        using var hidden = Tensor.Zeros(1, totalTokens, channels);
-        using var ids = Tensor.Zeros(DType.Int64, totalTokens, 4);
-        LatentIds.Image(gridHeight, gridWidth, 0).CopyTo(ids.AsSpan<long>());
+        using var hidden = backend.Allocate(DType.Float32, 1, totalTokens, channels);
+        var ids = LatentIds.Image(gridHeight, gridWidth, 0);
+        var noisyRows = hidden.Reshape(totalTokens, channels).Slice0(0, imageTokens).Reshape(1, imageTokens, channels);
         if (inputs.References is { } refs)
         {
-            refs.Tokens.AsSpan<float>().CopyTo(hidden.AsSpan<float>()[(imageTokens * channels)..]);
-            refs.Ids.CopyTo(ids.AsSpan<long>()[(imageTokens * 4)..]);
+            backend.Copy(refs.Tokens, hidden.Reshape(totalTokens, channels).Slice0(imageTokens, referenceTokens));
+            ids = [.. ids, .. refs.Ids];
         }
-        using var velocity = Tensor.Zeros(1, imageTokens, channels);
-        int n = imageTokens * channels;
-        var negativePrompt = inputs.NegativePrompt;
-        using var negativeVelocity = negativePrompt != null ? Tensor.Zeros(1, imageTokens, channels) : null;
-        // CFG streams keep separate cache states (spec §10): they are different functions of the same latents.
-        var positiveCache = inputs.Cache?.CreateStreamCache(imageTokens, n);
-        var negativeCache = negativePrompt != null ? inputs.Cache?.CreateStreamCache(imageTokens, n) : null;
-        var x = latents.AsSpan<float>();
-        var v = velocity.AsSpan<float>();
+        using var imageIds = backend.Upload<long>(ids, totalTokens, 4);
+        using var positive = new GuidanceStream(inputs.Model, hidden, imageIds, inputs.Prompt, inputs.EmbeddedGuidance, inputs.Cache, imageTokens, channels);
+        using var negative = inputs.NegativePrompt is { } negativePrompt
+            ? new GuidanceStream(inputs.Model, hidden, imageIds, negativePrompt, inputs.EmbeddedGuidance, inputs.Cache, imageTokens, channels)
+            : null;
         int reusedSteps = 0;
         var clock = Stopwatch.StartNew();
         var schedule = inputs.Schedule;
         for (int step = 0; step < schedule.Steps; step++)
         {
             cancellation.ThrowIfCancellationRequested();
-            x.CopyTo(hidden.AsSpan<float>());
+            backend.Copy(latents, noisyRows);
             float t = schedule.ModelTimesteps[step];
-            bool reused = StreamVelocity(positiveCache, step, new ModelCall(inputs.Model, hidden, ids, inputs.Prompt, t, inputs.EmbeddedGuidance), v);
-            if (negativePrompt != null)
+            bool reused = positive.Velocity(step, t);
+            if (negative != null)
             {
-                var vNeg = negativeVelocity!.AsSpan<float>();
-                reused &= StreamVelocity(negativeCache, step, new ModelCall(inputs.Model, hidden, ids, negativePrompt, t, inputs.EmbeddedGuidance), vNeg);
-                ApplyCfg(vNeg, v, (float)inputs.CfgScale);
+                // CFG streams keep separate cache states (spec §10): they are different functions of the same latents.
+                reused &= negative.Velocity(step, t);
+                backend.GuidanceCombine(positive.Output, negative.Output, (float)inputs.CfgScale);
             }
             if (reused) reusedSteps++;
-            float dt = schedule.EulerDt[step];
-            for (int i = 0; i < n; i++) x[i] += dt * v[i];
-            onStep?.Invoke(new DenoiseStep(image, images, step + 1, schedule.Steps, clock.Elapsed, velocity, latents));
+            backend.EulerStep(latents, positive.Output, schedule.EulerDt[step]);
+            onStep?.Invoke(new DenoiseStep(image, images, step + 1, schedule.Steps, clock.Elapsed, backend, positive.Output, latents));
         }
         return reusedSteps;
     }
 
-    /// <summary>One guidance stream's velocity: through its cache when there is one, else a full model pass.</summary>
-    /// <returns>true when it came from the cache</returns>
-    private static bool StreamVelocity(IVelocityCache? cache, int step, in ModelCall call, Span<float> velocity)
+    /// <summary>One guidance stream: its prompt, its velocity buffer and its cache state, shown to the cache as the
+    /// stream's model at the current step.</summary>
+    private sealed class GuidanceStream : IVelocitySource, IDisposable
     {
-        if (cache != null) return cache.Predict(step, call, velocity);
-        call.Predict(velocity);
-        return false;
-    }
+        private readonly IVelocityModel _model;
+        private readonly Tensor _hidden, _imageIds;
+        private readonly PromptEmbedding _prompt;
+        private readonly float? _guidance;
+        private readonly IVelocityCache? _cache;
+        private float _timestep;
 
-    /// <summary>v ← v_neg + s·(v_pos − v_neg), with <paramref name="velocity"/> holding v_pos on entry.</summary>
-    public static void ApplyCfg(ReadOnlySpan<float> negative, Span<float> velocity, float scale)
-    {
-        for (int i = 0; i < velocity.Length; i++) velocity[i] = negative[i] + scale * (velocity[i] - negative[i]);
+        public GuidanceStream(IVelocityModel model, Tensor hidden, Tensor imageIds, PromptEmbedding prompt, float? guidance, CacheOptions? cache,
+            int imageTokens, int channels)
+        {
+            _model = model;
+            _hidden = hidden;
+            _imageIds = imageIds;
+            _prompt = prompt;
+            _guidance = guidance;
+            Output = model.Backend.Allocate(DType.Float32, 1, imageTokens, channels);
+            _cache = cache?.CreateStreamCache(model.Backend, imageTokens, channels);
+        }
+
+        /// <summary>The stream's velocity of the current step, [1, L_img, channels].</summary>
+        public Tensor Output { get; }
+
+        public IBackend Backend => _model.Backend;
+
+        /// <returns>true when the velocity came from the cache</returns>
+        public bool Velocity(int step, float timestep)
+        {
+            _timestep = timestep;
+            if (_cache != null) return _cache.Predict(step, this, Output);
+            Predict(Output);
+            return false;
+        }
+
+        public void Predict(Tensor velocity)
+        {
+            if (!_model.Predict(_hidden, _imageIds, _prompt, _timestep, _guidance, null, velocity))
+                throw new InvalidOperationException("the velocity model skipped a pass without a First-Block-Cache hook");
+        }
+
+        public bool TryPredict(Tensor velocity, IFirstBlockHook firstBlock) =>
+            _model.Predict(_hidden, _imageIds, _prompt, _timestep, _guidance, firstBlock, velocity);
+
+        public void Dispose()
+        {
+            _cache?.Dispose();
+            Output.Dispose();
+        }
     }
 }

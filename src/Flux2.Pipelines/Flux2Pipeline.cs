@@ -1,12 +1,12 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Flux2.Core;
-using Flux2.Core.Checkpoints;
-using Flux2.Cpu;
+using Flux2.Core.Backend;
 using Flux2.Models.Checkpoints;
 using Flux2.Models.TextEncoders;
 using Flux2.Models.Transformer;
 using Flux2.Models.Vae;
+using Flux2.Models;
+using Flux2.Pipelines.Config;
 using Flux2.Pipelines.Images;
 using Flux2.Pipelines.Noise;
 using Flux2.Pipelines.Scheduling;
@@ -17,7 +17,9 @@ namespace Flux2.Pipelines;
 /// <summary>
 /// FLUX.2 text-to-image and editing (diffusers <c>Flux2Pipeline</c> / <c>Flux2KleinPipeline</c>): encode the prompt,
 /// encode reference images, denoise seeded noise with the flow-matching Euler sampler, decode with the VAE.
-/// Load a diffusers folder with <see cref="Load"/> or separate files with <see cref="Assemble"/>. One generation at a time.
+/// <see cref="Load"/> is the one way in: a <see cref="PipelineConfig"/> goes through <see cref="Flux2ArchConfig"/> and the
+/// transformer's <see cref="Flux2Config"/> to the backend of its device, on which every component then lives.
+/// One generation at a time.
 /// </summary>
 public sealed class Flux2Pipeline : IDisposable
 {
@@ -29,16 +31,23 @@ public sealed class Flux2Pipeline : IDisposable
 
     public PipelineVariant Variant { get; }
 
+    /// <summary>The checked configuration the pipeline was built from.</summary>
+    public Flux2ArchConfig Config { get; }
+
+    /// <summary>The backend every component runs on (owned by the pipeline).</summary>
+    public IBackend Backend { get; }
+
     /// <summary>What loading the transformer found questionable but used anyway (see <see cref="Flux2Transformer.LoadWarnings"/>).</summary>
     public IReadOnlyList<string> LoadWarnings => _model.Transformer.LoadWarnings;
 
     /// <summary>Where the model came from (folder or transformer file), for reports and image metadata.</summary>
-    public string Source { get; }
+    public string Source => Config.PipelineConfig.ModelPath;
 
-    private Flux2Pipeline(string source, PipelineVariant variant, TransformerVelocityModel model, AutoencoderKLFlux2 vae,
+    private Flux2Pipeline(Flux2ArchConfig config, IBackend backend, PipelineVariant variant, TransformerVelocityModel model, AutoencoderKLFlux2 vae,
         PromptEncoder? promptEncoder, string noPromptEncoderReason, PipelineOptions options)
     {
-        Source = source;
+        Config = config;
+        Backend = backend;
         Variant = variant;
         _model = model;
         _vae = vae;
@@ -47,83 +56,86 @@ public sealed class Flux2Pipeline : IDisposable
         _options = options;
     }
 
-    /// <summary>Loads a diffusers model folder: model_index.json, transformer/, vae/ and, for prompts, text_encoder/ and
-    /// tokenizer/ (without those two only precomputed prompt embeddings can be used).</summary>
-    public static Flux2Pipeline Load(string modelFolder, PipelineOptions? options = null)
-    {
-        if (File.Exists(modelFolder))
-            throw new PipelineException($"{modelFolder}: is a file; expected a diffusers model folder (model_index.json, transformer/, vae/, ...)");
-        if (!Directory.Exists(modelFolder)) throw new PipelineException($"model folder not found: {modelFolder}");
-        var indexPath = Path.Combine(modelFolder, ModelIndex.FileName);
-        if (!File.Exists(indexPath)) throw new PipelineException($"{modelFolder}: not a diffusers model folder ({ModelIndex.FileName} is missing)");
-        var variant = PipelineVariantExtensions.FromModelIndex(ModelIndex.Read(indexPath));
-        CheckScheduler(modelFolder);
-        string Folder(string name) => Path.Combine(modelFolder, name);
-        foreach (var required in (string[])["transformer", "vae"])
-            if (!Directory.Exists(Folder(required))) throw new PipelineException($"{modelFolder}: the {required}/ folder is missing");
-        bool hasTextEncoder = Directory.Exists(Folder("text_encoder")), hasTokenizer = Directory.Exists(Folder("tokenizer"));
-        if (hasTextEncoder != hasTokenizer)
-            throw new PipelineException($"{modelFolder}: the {(hasTextEncoder ? "tokenizer" : "text_encoder")}/ folder is missing (prompts need both)");
-        return Assemble(new PipelineComponents
-        {
-            Transformer = Folder("transformer"),
-            Vae = Folder("vae"),
-            TextEncoder = hasTextEncoder ? Folder("text_encoder") : null,
-            Tokenizer = hasTokenizer ? Folder("tokenizer") : null,
-            Variant = variant,
-        }, options, source: modelFolder);
-    }
-
-    /// <summary>Builds a pipeline from separately given components.</summary>
-    public static Flux2Pipeline Assemble(PipelineComponents components, PipelineOptions? options = null) =>
-        Assemble(components, options, source: components.Transformer);
-
-    private static Flux2Pipeline Assemble(PipelineComponents components, PipelineOptions? options, string source)
+    /// <summary>
+    /// Loads the model <paramref name="config"/> describes: a diffusers folder (model_index.json, transformer/, vae/ and, for
+    /// prompts, text_encoder/ and tokenizer/; without those two only precomputed prompt embeddings can be used) or the
+    /// separately given <see cref="PipelineConfig.Components"/>. The backend comes from <paramref name="backends"/> for the
+    /// model config's first device.
+    /// </summary>
+    public static Flux2Pipeline Load(PipelineConfig config, IBackendFactory backends, PipelineOptions? options = null)
     {
         options ??= new PipelineOptions();
-        var backend = options.Backend ?? new CpuBackend();
+        var components = config.Components ?? DiffusersFolder.Components(config.ModelPath);
         if ((components.TextEncoder == null) != (components.Tokenizer == null))
             throw new PipelineException("a text encoder needs a tokenizer and vice versa; give both or neither");
+
+        var checkpoint = Flux2Transformer.OpenCheckpoint(components.Transformer, out var transformerConfig);
         var owned = new List<IDisposable>();
+        IBackend? backend = null;
         try
         {
-            var model = new TransformerVelocityModel(Flux2Transformer.Load(components.Transformer, backend));
+            var modelConfig = Flux2ConfigInference.Load(checkpoint, transformerConfig, config.QuantizationEncoding, config.Devices);
+            var variant = components.Variant ?? DetectVariant(components.Transformer, modelConfig.GuidanceEmbeds);
+            var architecture = variant == PipelineVariant.Dev ? Flux2Architectures.Dev : Flux2Architectures.Klein;
+            if (config.Architecture != null && config.Architecture != architecture.Name)
+                throw new PipelineConfigException($"{config.ModelPath}: the model is a {architecture.Name}, not the {config.Architecture} asked for");
+            var archConfig = Flux2ArchConfig.Initialize(config with { Architecture = architecture.Name }, modelConfig);
+            if (modelConfig.Devices.Count != 1)
+                throw new PipelineConfigException($"{architecture.Name}: this engine runs a pipeline on one device; {modelConfig.Devices.Count} were given " +
+                    $"({string.Join(", ", modelConfig.Devices)})");
+
+            backend = backends.Create(modelConfig.Devices[0]);
+            var model = new TransformerVelocityModel(Flux2Transformer.FromCheckpoint(checkpoint, modelConfig, backend));
             owned.Add(model);
-            var config = model.Transformer.Config;
-            var variant = components.Variant ?? DetectVariant(components.Transformer, config.GuidanceEmbeds);
             var vae = AutoencoderKLFlux2.Load(components.Vae, backend);
             owned.Add(vae);
-            if (vae.Config.PatchedChannels != config.InChannels)
+            if (vae.Config.PatchedChannels != modelConfig.InChannels)
                 throw new PipelineException($"the VAE ({components.Vae}) makes {vae.Config.PatchedChannels}-channel latent tokens, " +
-                    $"but the transformer ({components.Transformer}) takes {config.InChannels}");
+                    $"but the transformer ({components.Transformer}) takes {modelConfig.InChannels}");
             PromptEncoder? prompts = null;
-            string noPrompts = $"{source} has no text encoder and tokenizer; only precomputed prompt embeddings can be used";
+            string noPrompts = $"{config.ModelPath} has no text encoder and tokenizer; only precomputed prompt embeddings can be used";
             if (components.TextEncoder != null && components.Tokenizer != null)
             {
                 var template = variant == PipelineVariant.Dev ? PromptTemplate.Dev : PromptTemplate.Klein;
                 var tokenizer = PromptTokenizer.Load(components.Tokenizer, template);
                 prompts = new PromptEncoder(tokenizer, TextEncoder.Open(backend, components.TextEncoder));
                 owned.Add(prompts);
-                if (prompts.Features != config.JointAttentionDim)
+                if (prompts.Features != modelConfig.JointAttentionDim)
                     throw new PipelineException($"the text encoder ({components.TextEncoder}) gives {prompts.Features} features per token " +
                         $"({prompts.Encoder.HiddenStateLayers.Count} layers × {prompts.Encoder.Config.HiddenSize}), but the transformer " +
-                        $"({components.Transformer}) expects joint_attention_dim {config.JointAttentionDim}");
+                        $"({components.Transformer}) expects joint_attention_dim {modelConfig.JointAttentionDim}");
             }
-            return new Flux2Pipeline(source, variant, model, vae, prompts, noPrompts, options);
+            return new Flux2Pipeline(archConfig, backend, variant, model, vae, prompts, noPrompts, options);
         }
         catch
         {
+            // The transformer owns the checkpoint once built; before that it is closed here.
+            if (owned.Count == 0) checkpoint.Dispose();
             foreach (var d in owned) d.Dispose();
+            backend?.Dispose();
             throw;
         }
     }
 
+    /// <summary>Checks <paramref name="request"/> and does the cheap preparation (reference images decoded, downscaled and
+    /// cropped, the plan resolved with every default filled in) without touching a model.</summary>
+    /// <exception cref="Flux2Exception">what the request asks is invalid for this model</exception>
+    public PreparedGeneration Prepare(GenerationRequest request)
+    {
+        var references = ReferenceEncoder.Prepare(request.ReferenceImages, request.ReferenceCap);
+        var plan = GenerationPlan.Resolve(request, Variant, references.Count > 0 ? (references[0].Width, references[0].Height) : null);
+        return new PreparedGeneration(request, plan, references);
+    }
+
     /// <summary>Generates <see cref="GenerationRequest.NumImages"/> images, one after another (batch 1, as MAX does).</summary>
     /// <exception cref="OperationCanceledException">when <paramref name="cancellation"/> fires (checked before every step)</exception>
-    public GenerationResult Generate(GenerationRequest request, CancellationToken cancellation = default)
+    public GenerationResult Generate(GenerationRequest request, CancellationToken cancellation = default) =>
+        Generate(Prepare(request), cancellation);
+
+    /// <summary>Runs a request <see cref="Prepare"/> checked.</summary>
+    public GenerationResult Generate(PreparedGeneration prepared, CancellationToken cancellation = default)
     {
-        var prepared = ReferenceEncoder.Prepare(request.ReferenceImages, request.ReferenceCap);
-        var plan = GenerationPlan.Resolve(request, Variant, prepared.Count > 0 ? (prepared[0].Width, prepared[0].Height) : null);
+        var (request, plan) = (prepared.Request, prepared.Plan);
         foreach (var notice in plan.Notices) request.OnNotice?.Invoke(notice);
 
         var clock = Stopwatch.StartNew();
@@ -141,7 +153,7 @@ public sealed class Flux2Pipeline : IDisposable
             cancellation.ThrowIfCancellationRequested();
 
             clock.Restart();
-            var references = prepared.Count > 0 ? Own(created, ReferenceEncoder.Encode(_vae, prepared)) : null;
+            var references = prepared.References.Count > 0 ? Own(created, ReferenceEncoder.Encode(_vae, prepared.References)) : null;
             var referenceTime = clock.Elapsed;
 
             var schedule = FlowMatchSchedule.Create(plan.Steps, plan.ImageTokens);
@@ -160,9 +172,9 @@ public sealed class Flux2Pipeline : IDisposable
 
                 clock.Restart();
                 using var decoded = _vae.DecodeTokens(latents, plan.GridHeight, plan.GridWidth);
-                using var rgb = VaeImages.ToRgb(decoded);
-                var image = new GeneratedImage(k, new RgbImage(plan.Width, plan.Height, rgb.ToArray<byte>()), plan.Seeds[k],
-                    latents.ToArray<float>(), decoded.ToArray<float>());
+                using var rgb = VaeImages.ToRgb(Backend, decoded);
+                var image = new GeneratedImage(k, new RgbImage(plan.Width, plan.Height, Backend.Download<byte>(rgb)), plan.Seeds[k],
+                    Backend.DownloadFloat32(latents), Backend.DownloadFloat32(decoded));
                 images.Add(image);
                 decodeTime += clock.Elapsed;
                 request.OnImage?.Invoke(image, plan);
@@ -197,16 +209,19 @@ public sealed class Flux2Pipeline : IDisposable
         _promptEncoder?.Dispose();
         _vae.Dispose();
         _model.Dispose();
+        Backend.Dispose();
     }
 
-    /// <summary>Image k's starting point, packed [1, L_img, 128]: the injected noise or the seeded generator's.</summary>
-    private static Tensor InitialLatents(GenerationRequest request, GenerationPlan plan, int k)
+    /// <summary>Image k's starting point, packed [1, L_img, 128] on the backend: the injected noise or the seeded generator's,
+    /// drawn on the host so that a seed gives the same image on every machine.</summary>
+    private Tensor InitialLatents(GenerationRequest request, GenerationPlan plan, int k)
     {
         int perImage = 128 * plan.ImageTokens;
-        using var noise = request.InitialLatents is { } injected
-            ? Tensor.FromArray(injected.AsSpan(k * perImage, perImage), 1, 128, plan.GridHeight, plan.GridWidth)
-            : Tensor.FromArray(GaussianNoise.Latents(plan.Seeds[k], 128, plan.GridHeight, plan.GridWidth), 1, 128, plan.GridHeight, plan.GridWidth);
-        return VaeLatents.Pack(noise);
+        var values = request.InitialLatents is { } injected
+            ? injected.AsSpan(k * perImage, perImage)
+            : GaussianNoise.Latents(plan.Seeds[k], 128, plan.GridHeight, plan.GridWidth);
+        using var noise = Backend.Upload(values, 1, 128, plan.GridHeight, plan.GridWidth);
+        return VaeLatents.Pack(Backend, noise);
     }
 
     private void CheckFeatures(PromptEmbedding prompt, string what)
@@ -231,26 +246,5 @@ public sealed class Flux2Pipeline : IDisposable
             null => throw new PipelineException(
                 $"{transformerPath}: a klein transformer, but the files do not say whether it is distilled or base; give the variant explicitly"),
         };
-    }
-
-    /// <summary>The scheduler config is not used (FLUX.2 computes its shift from the image size) but must describe the same sampler.</summary>
-    private static void CheckScheduler(string modelFolder)
-    {
-        var path = Path.Combine(modelFolder, "scheduler", "scheduler_config.json");
-        if (!File.Exists(path)) return;
-        try
-        {
-            using var doc = JsonText.Parse(File.ReadAllBytes(path));
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw new PipelineException($"{path}: not a JSON object");
-            if (root.TryGetProperty("_class_name", out var cls) && cls.ValueKind == JsonValueKind.String && cls.GetString() != "FlowMatchEulerDiscreteScheduler")
-                throw new PipelineException($"{path}: scheduler '{cls.GetString()}' is not FlowMatchEulerDiscreteScheduler, the one FLUX.2 uses");
-            if (root.TryGetProperty("use_dynamic_shifting", out var dynamic) && dynamic.ValueKind == JsonValueKind.False)
-                throw new PipelineException($"{path}: use_dynamic_shifting is false; FLUX.2 shifts its schedule by the image size");
-        }
-        catch (JsonException e)
-        {
-            throw new PipelineException($"{path}: not valid JSON ({e.Message})");
-        }
     }
 }

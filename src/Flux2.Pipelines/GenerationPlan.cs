@@ -37,10 +37,10 @@ public sealed record GenerationPlan(
 
         int steps = request.Steps ?? variant.DefaultSteps();
         if (steps < 1) throw new PipelineException($"steps must be at least 1, got {steps}");
-        if (variant == PipelineVariant.KleinDistilled && steps != 4 && !request.AllowAnyStepCount)
-            throw new PipelineException($"the distilled klein model is trained for exactly 4 steps, got {steps} (set AllowAnyStepCount, flux2 generate --allow-any-steps, to run anyway)");
+        if (variant.TrainedSteps() is int trained && steps != trained && !request.AllowAnyStepCount)
+            throw new PipelineException($"the distilled klein model is trained for exactly {trained} steps, got {steps} (set AllowAnyStepCount, flux2 generate --allow-any-steps, to run anyway)");
 
-        request.Cache?.Check(variant, steps, notices);
+        if (request.Cache?.Check(steps, variant == PipelineVariant.Dev, notices) is { } cacheProblem) throw new PipelineException(cacheProblem);
 
         double guidance = request.Guidance ?? PipelineVariantExtensions.DefaultGuidance;
         if (!double.IsFinite(guidance) || guidance < 0) throw new PipelineException($"guidance must be a finite number ≥ 0, got {guidance}");
@@ -53,7 +53,7 @@ public sealed record GenerationPlan(
         if (hasNegative && !useCfg)
             notices.Add($"guidance {guidance} ≤ 1 turns classifier-free guidance off; the negative prompt is not used");
 
-        ulong firstSeed = request.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        ulong firstSeed = request.Seed ?? RandomSeed();
         var seeds = Enumerable.Range(0, request.NumImages).Select(k => unchecked(firstSeed + (ulong)k)).ToArray();
 
         var plan = new GenerationPlan(width, height, steps, guidance, useCfg, seeds, notices);
@@ -62,6 +62,9 @@ public sealed record GenerationPlan(
                 $"initial latents hold {latents.Length} values; [{request.NumImages}, 128, {plan.GridHeight}, {plan.GridWidth}] needs {(long)request.NumImages * 128 * plan.ImageTokens}");
         return plan;
     }
+
+    /// <summary>A seed for a request that gives none: 64 random bits.</summary>
+    public static ulong RandomSeed() => BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
 
     private static int Side(string name, int value, bool floor)
     {

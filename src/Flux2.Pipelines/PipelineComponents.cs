@@ -1,5 +1,3 @@
-using Flux2.Core.Backend;
-
 namespace Flux2.Pipelines;
 
 /// <summary>Component locations for a pipeline assembled from separate files, e.g. a BFL transformer single file, BFL's
@@ -21,14 +19,4 @@ public sealed record PipelineComponents
     /// <summary>The sampling variant; default: dev when the transformer has a guidance embedder, else klein distilled or
     /// base as a BFL file name says (flux-2-klein-base-4b vs flux-2-klein-4b).</summary>
     public PipelineVariant? Variant { get; init; }
-}
-
-/// <summary>How a pipeline runs.</summary>
-public sealed record PipelineOptions
-{
-    /// <summary>Free the text encoder after the first prompt is encoded (saves its memory during denoising for one-shot use).</summary>
-    public bool ReleaseTextEncoderAfterUse { get; init; }
-
-    /// <summary>The compute backend; default: the CPU backend on the shared compute pool.</summary>
-    public IBackend? Backend { get; init; }
 }

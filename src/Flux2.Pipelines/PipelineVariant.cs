@@ -17,7 +17,10 @@ public static class PipelineVariantExtensions
 {
     public const double DefaultGuidance = 4.0;
 
-    public static int DefaultSteps(this PipelineVariant variant) => variant == PipelineVariant.KleinDistilled ? 4 : 50;
+    /// <summary>The step count a step-distilled model was trained for (distilled klein: 4); null when any count works.</summary>
+    public static int? TrainedSteps(this PipelineVariant variant) => variant == PipelineVariant.KleinDistilled ? 4 : null;
+
+    public static int DefaultSteps(this PipelineVariant variant) => variant.TrainedSteps() ?? 50;
 
     public const string DevClassName = "Flux2Pipeline";
     public const string KleinClassName = "Flux2KleinPipeline";

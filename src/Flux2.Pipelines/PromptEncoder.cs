@@ -1,4 +1,4 @@
-using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Models.TextEncoders;
 using Flux2.Text;
 
@@ -14,16 +14,24 @@ public sealed class PromptEncoder(PromptTokenizer tokenizer, TextEncoder encoder
     /// <summary>Features per token of the output: hidden size × stacked layers.</summary>
     public int Features => Encoder.Config.HiddenSize * Encoder.HiddenStateLayers.Count;
 
+    public IBackend Backend => Encoder.Backend;
+
     /// <param name="onNotice">receives the truncation warning of an over-long prompt</param>
     /// <param name="strict">reject an over-long prompt (PromptTooLongException) instead of truncating it</param>
     public PromptEmbedding Encode(string prompt, Action<string>? onNotice, bool strict = false)
     {
         var tokens = Tokenizer.Tokenize(prompt, strict: strict);
         if (tokens.Warning != null) onNotice?.Invoke(tokens.Warning);
-        int length = tokens.InputIds.Length;
-        using var ids = Tensor.FromArray(tokens.InputIds, 1, length);
-        using var mask = Tensor.FromArray(tokens.AttentionMask, 1, length);
-        return new PromptEmbedding(Encoder.Encode(ids, mask));
+        var embeddings = Encoder.Encode(tokens.InputIds, tokens.AttentionMask, batch: 1);
+        try
+        {
+            return new PromptEmbedding(Backend, embeddings);
+        }
+        catch
+        {
+            embeddings.Dispose();
+            throw;
+        }
     }
 
     public void Dispose() => Encoder.Dispose();

@@ -16,8 +16,10 @@ public static class ReferenceEncoder
     }
 
     /// <param name="prepared">images from <see cref="Prepare"/>; at least one</param>
+    /// <returns>the tokens on the VAE's backend</returns>
     public static ReferenceTokens Encode(AutoencoderKLFlux2 vae, IReadOnlyList<RgbImage> prepared)
     {
+        var backend = vae.Backend;
         var parts = new List<Tensor>();
         try
         {
@@ -25,17 +27,18 @@ public static class ReferenceEncoder
             for (int k = 0; k < prepared.Count; k++)
             {
                 var image = prepared[k];
-                using var pixels = VaeImages.FromRgb(image.Pixels, image.Height, image.Width);
+                using var pixels = VaeImages.FromRgb(backend, image.Pixels, image.Height, image.Width);
                 parts.Add(vae.EncodeToTokens(pixels));
                 ids.AddRange(LatentIds.Image(image.Height / 16, image.Width / 16, LatentIds.ReferenceTime(k)));
             }
-            int channels = parts[0].Shape[2];
-            var tokens = Tensor.Zeros(1, parts.Sum(p => p.Shape[1]), channels);
+            int channels = parts[0].Shape[2], total = parts.Sum(p => p.Shape[1]);
+            var tokens = backend.Allocate(DType.Float32, 1, total, channels);
+            var rows = tokens.Reshape(total, channels);
             int offset = 0;
             foreach (var part in parts)
             {
-                part.AsSpan<float>().CopyTo(tokens.AsSpan<float>()[offset..]);
-                offset += (int)part.Length;
+                backend.Copy(part, rows.Slice0(offset, part.Shape[1]));
+                offset += part.Shape[1];
             }
             return new ReferenceTokens(tokens, ids.ToArray(), prepared.Select(i => (i.Width, i.Height)).ToArray());
         }

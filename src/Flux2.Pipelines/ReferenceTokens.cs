@@ -2,7 +2,7 @@ using Flux2.Core;
 
 namespace Flux2.Pipelines;
 
-/// <summary>The encoded reference images, concatenated in order: tokens [1, L_ref, 128] (VAE mean → patchify →
+/// <summary>The encoded reference images, concatenated in order: tokens Float32 [1, L_ref, 128] on the backend (VAE mean → patchify →
 /// normalise → pack) and their ids [L_ref, 4] = (10 + 10k, y, x, 0). Owns the tokens.</summary>
 public sealed class ReferenceTokens(Tensor tokens, long[] ids, IReadOnlyList<(int Width, int Height)> imageSizes) : IDisposable
 {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
 using Flux2.Core;
 using Flux2.Pipelines;
 using Flux2.Pipelines.Images;
@@ -12,9 +11,6 @@ namespace Flux2.Server;
 /// before they queue, so a bad one is refused at once.</summary>
 public sealed class GenerationService
 {
-    /// <summary>The step count the distilled klein model is trained for (spec §1.2).</summary>
-    private const int DistilledSteps = 4;
-
     private readonly Flux2Pipeline _pipeline;
     private readonly ImageServerOptions _options;
     private readonly TextWriter _log;
@@ -44,7 +40,8 @@ public sealed class GenerationService
     /// <exception cref="OperationCanceledException">the client went away or the server is stopping</exception>
     public async Task<GenerationResult> GenerateAsync(string id, ResponsesRequest r, CancellationToken cancellation)
     {
-        var request = Check(id, r);
+        var prepared = Check(id, r);
+        var request = prepared.Request;
         if (Interlocked.Increment(ref _waiting) > _options.MaxWaitingRequests + 1)
         {
             Interlocked.Decrement(ref _waiting);
@@ -64,10 +61,13 @@ public sealed class GenerationService
         try
         {
             Log(id, $"generating {(r.ReferenceImages.Count > 0 ? $"with {r.ReferenceImages.Count} reference image(s), " : "")}seed {request.Seed}");
-            var result = _pipeline.Generate(request with
+            var result = _pipeline.Generate(prepared with
             {
-                OnStep = s => lastStep = s.Step,
-                OnNotice = notice => Log(id, $"note: {notice}"),
+                Request = request with
+                {
+                    OnStep = s => lastStep = s.Step,
+                    OnNotice = notice => Log(id, $"note: {notice}"),
+                },
             }, cancellation);
             var plan = result.Plan;
             Log(id, $"done: {result.Images.Count} image(s) {plan.Width}x{plan.Height}, {plan.Steps} steps, " +
@@ -91,13 +91,14 @@ public sealed class GenerationService
         }
     }
 
-    /// <summary>Validates <paramref name="r"/> against the model and fills in the seed, so the images can be reported with it.</summary>
-    private GenerationRequest Check(string id, ResponsesRequest r)
+    /// <summary>Validates <paramref name="r"/> against the model and prepares it (the seed filled in, so the images can be
+    /// reported with it).</summary>
+    private PreparedGeneration Check(string id, ResponsesRequest r)
     {
         if (r.Model != null && !Serves(r.Model))
             throw new RequestException(404, "model", $"model: '{r.Model}' is not served here; this server serves '{ModelName}'");
-        if (Variant == PipelineVariant.KleinDistilled && r.Steps is { } steps && steps != DistilledSteps)
-            throw RequestException.BadField("provider_options.image.steps", $"the distilled klein model runs exactly {DistilledSteps} steps, got {steps}");
+        if (Variant.TrainedSteps() is int trained && r.Steps is { } steps && steps != trained)
+            throw RequestException.BadField("provider_options.image.steps", $"the distilled klein model runs exactly {trained} steps, got {steps}");
         if (r.Guidance < 1)
             Log(id, $"warning: guidance_scale {r.Guidance} < 1 {(Variant == PipelineVariant.Dev ? "is far below what dev was trained with" : "has no effect")}");
         if (r.TrueCfgScale is { } trueCfg && trueCfg != 1)
@@ -112,7 +113,7 @@ public sealed class GenerationService
             FloorSizeToMultipleOf16 = true, // spec §11.2: sizes are rounded down to multiples of 16
             Steps = r.Steps,
             Guidance = r.Guidance,
-            Seed = r.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)),
+            Seed = r.Seed ?? GenerationPlan.RandomSeed(),
             NumImages = r.NumImages,
             ReferenceImages = r.ReferenceImages,
             MaxReferenceImages = _options.MaxReferenceImages,
@@ -120,14 +121,12 @@ public sealed class GenerationService
         };
         try
         {
-            var prepared = ReferenceEncoder.Prepare(request.ReferenceImages, request.ReferenceCap);
-            GenerationPlan.Resolve(request, Variant, prepared.Count > 0 ? (prepared[0].Width, prepared[0].Height) : null);
+            return _pipeline.Prepare(request);
         }
         catch (Flux2Exception e)
         {
             throw new RequestException(400, e is ImageFileException ? "input" : null, e.Message);
         }
-        return request;
     }
 
     /// <summary>Waits for the running generation, if any, to end (a stopping server cancels it at its next step) and

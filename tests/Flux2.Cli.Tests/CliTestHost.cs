@@ -1,3 +1,7 @@
+using Flux2.Backends;
+using Flux2.Core.Backend;
+using Flux2.Testing;
+
 namespace Flux2.Cli.Tests;
 
 /// <summary>What one in-process run of the CLI produced.</summary>
@@ -11,11 +15,17 @@ public sealed record CliResult(int ExitCode, string Output, string Error)
 /// <summary>Runs <see cref="CliApp.Run"/> in-process with captured stdout and stderr, as the <c>flux2</c> executable would.</summary>
 public static class CliTestHost
 {
-    public static CliResult Run(params string[] args)
+    /// <summary>With this build's backends, as the executable runs.</summary>
+    public static CliResult Run(params string[] args) => Run(args, backends: null);
+
+    /// <summary>With the named <see cref="TestBackends"/> backend for every computing command.</summary>
+    public static CliResult RunOn(string backend, params string[] args) => Run(args, _ => TestBackends.Factory(backend));
+
+    private static CliResult Run(string[] args, Func<BackendOptions, IBackendFactory>? backends)
     {
         var output = new StringWriter { NewLine = "\n" };
         var error = new StringWriter { NewLine = "\n" };
-        int code = CliApp.Run(args, output, error);
+        int code = CliApp.Run(args, output, error, backends);
         return new CliResult(code, output.ToString(), error.ToString());
     }
 }

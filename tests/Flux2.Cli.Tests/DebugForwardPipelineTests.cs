@@ -1,4 +1,5 @@
 using Flux2.Core.SafeTensors;
+using Flux2.Testing;
 using Flux2.Tests;
 
 namespace Flux2.Cli.Tests;
@@ -11,13 +12,18 @@ public sealed class DebugForwardPipelineTests : IClassFixture<TinyDevModel>
 
     public DebugForwardPipelineTests(TinyDevModel model) => _model = model;
 
+    public static IEnumerable<object[]> Cases =>
+        from c in new[] { ("pipe_t2i", new[] { "--width", "128", "--height", "96" }),
+            ("pipe_edit", new[] { "--width", "130", "--height", "100" }) } // floored to 128x96 like diffusers
+        from backend in TestBackends.Names
+        select new object[] { c.Item1, backend, c.Item2 };
+
     [Theory]
-    [InlineData("pipe_t2i", "--width", "128", "--height", "96")]
-    [InlineData("pipe_edit", "--width", "130", "--height", "100")] // floored to 128x96 like diffusers
-    public void MatchesTheGoldenPipeline(string goldenCase, params string[] size)
+    [MemberData(nameof(Cases))]
+    public void MatchesTheGoldenPipeline(string goldenCase, string backend, string[] size)
     {
-        var output = _model.Dir.File(goldenCase + ".out.safetensors");
-        var result = CliTestHost.Run(["debug", "forward", "pipeline", "--model", _model.Folder,
+        var output = _model.Dir.File($"{goldenCase}.{backend}.out.safetensors");
+        var result = CliTestHost.RunOn(backend, ["debug", "forward", "pipeline", "--model", _model.Folder,
             "--inputs", Fixtures.Golden(goldenCase + ".io.safetensors"), "--output", output, .. size, "--steps", "4", "--guidance", "4"]);
         Assert.True(result.ExitCode == 0, result.Error);
 

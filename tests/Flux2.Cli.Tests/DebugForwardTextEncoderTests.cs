@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Flux2.Core.SafeTensors;
+using Flux2.Testing;
 using Flux2.Tests;
 
 namespace Flux2.Cli.Tests;
@@ -17,15 +18,19 @@ public sealed class DebugForwardTextEncoderTests
     /// <summary>Mistral (dev): left padding, stacked layers 10/20/30 of 32. Qwen3 (klein): q/k norms, right padding,
     /// stacked layers 9/18/27 of 30. The encoder stops after the last stacked layer, so the final norm's hidden state
     /// (index = layer count) is never computed.</summary>
+    public static IEnumerable<object[]> Cases =>
+        from c in new[] { ("te_mistral_dev", new[] { 10, 20, 30 }, 32), ("te_qwen3_klein", new[] { 9, 18, 27 }, 30) }
+        from backend in TestBackends.Names
+        select new object[] { c.Item1, c.Item2, c.Item3, backend };
+
     [Theory]
-    [InlineData("te_mistral_dev", new[] { 10, 20, 30 }, 32)]
-    [InlineData("te_qwen3_klein", new[] { 9, 18, 27 }, 30)]
-    public void WritesTheGoldenHiddenStatesAndPromptEmbeds(string goldenCase, int[] stacked, int layerCount)
+    [MemberData(nameof(Cases))]
+    public void WritesTheGoldenHiddenStatesAndPromptEmbeds(string goldenCase, int[] stacked, int layerCount, string backend)
     {
         using var dir = new TempDirectory();
         var output = dir.File("out.safetensors");
         var io = Fixtures.Golden(goldenCase + ".io.safetensors");
-        var result = CliTestHost.Run("debug", "forward", "text-encoder", "--weights", Fixtures.Golden(goldenCase + ".safetensors"),
+        var result = CliTestHost.RunOn(backend, "debug", "forward", "text-encoder", "--weights", Fixtures.Golden(goldenCase + ".safetensors"),
             "--config", WriteConfig(dir, goldenCase), "--inputs", io, "--output", output);
         Assert.True(result.ExitCode == 0, result.Error);
 

@@ -1,17 +1,21 @@
 using Flux2.Core.SafeTensors;
+using Flux2.Testing;
 using Flux2.Tests;
 
 namespace Flux2.Cli.Tests;
 
 public class DebugForwardTransformerTraceTests
 {
-    [Fact]
-    public void TraceWritesEveryGoldenIntermediate()
+    public static TheoryData<string> Backends => new(TestBackends.Names);
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void TraceWritesEveryGoldenIntermediate(string backend)
     {
         using var dir = new TempDirectory();
         var output = dir.File("out.safetensors");
         var io = Fixtures.Golden("tiny_dev.io.safetensors");
-        var result = CliTestHost.Run("debug", "forward", "transformer", "--weights", Fixtures.Golden("tiny_dev.diffusers.safetensors"),
+        var result = CliTestHost.RunOn(backend, "debug", "forward", "transformer", "--weights", Fixtures.Golden("tiny_dev.diffusers.safetensors"),
             "--inputs", io, "--output", output, "--trace");
         Assert.True(result.ExitCode == 0, result.Error);
 

@@ -1,4 +1,5 @@
 using Flux2.Core.SafeTensors;
+using Flux2.Testing;
 using Flux2.Tests;
 
 namespace Flux2.Cli.Tests;
@@ -7,10 +8,13 @@ public class DebugForwardVaeTests
 {
     private static readonly string Io = Fixtures.Golden("vae_small.io.safetensors");
 
-    private static SafeTensorsFile RunComponent(TempDirectory dir, string component, string naming)
+    public static IEnumerable<object[]> Cases =>
+        from naming in new[] { "diffusers", "bfl" } from backend in TestBackends.Names select new object[] { naming, backend };
+
+    private static SafeTensorsFile RunComponent(TempDirectory dir, string component, string naming, string backend)
     {
         var output = dir.File($"{component}.{naming}.safetensors");
-        var result = CliTestHost.Run("debug", "forward", component, "--weights", Fixtures.Golden($"vae_small.{naming}.safetensors"),
+        var result = CliTestHost.RunOn(backend, "debug", "forward", component, "--weights", Fixtures.Golden($"vae_small.{naming}.safetensors"),
             "--inputs", Io, "--output", output);
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Contains("vae (", result.Output);
@@ -18,26 +22,24 @@ public class DebugForwardVaeTests
     }
 
     [Theory]
-    [InlineData("diffusers")]
-    [InlineData("bfl")]
-    public void EncodeWritesTheGoldenLatents(string naming)
+    [MemberData(nameof(Cases))]
+    public void EncodeWritesTheGoldenLatents(string naming, string backend)
     {
         using var dir = new TempDirectory();
         using var golden = SafeTensorsFile.Open(Io);
-        using var written = RunComponent(dir, "vae-encode", naming);
+        using var written = RunComponent(dir, "vae-encode", naming, backend);
         foreach (var name in new[] { "outputs.encoder_moments", "outputs.latent_mean", "outputs.latent_patchified",
                      "outputs.latent_normalized", "outputs.latent_packed" })
             FloatComparison.AssertClose(golden, written, name, 1e-4);
     }
 
     [Theory]
-    [InlineData("diffusers")]
-    [InlineData("bfl")]
-    public void DecodeWritesTheGoldenImage(string naming)
+    [MemberData(nameof(Cases))]
+    public void DecodeWritesTheGoldenImage(string naming, string backend)
     {
         using var dir = new TempDirectory();
         using var golden = SafeTensorsFile.Open(Io);
-        using var written = RunComponent(dir, "vae-decode", naming);
+        using var written = RunComponent(dir, "vae-decode", naming, backend);
         FloatComparison.AssertClose(golden, written, "outputs.decoded", 2e-4);
         FloatComparison.AssertClose(golden, written, "outputs.image_float", 1e-4);
         // uint8 may differ by one code where the value sits on a rounding boundary.

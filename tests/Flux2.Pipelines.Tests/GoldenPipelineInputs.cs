@@ -1,4 +1,4 @@
-using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Core.SafeTensors;
 using Flux2.Pipelines.Images;
 using Flux2.Tests;
@@ -13,11 +13,11 @@ internal sealed class GoldenPipelineInputs : IDisposable
     private readonly ReferenceImage[] _references;
     private readonly float[] _noise;
 
-    public GoldenPipelineInputs(SafeTensorsFile io)
+    /// <param name="backend">the backend of the pipeline the request goes to</param>
+    public GoldenPipelineInputs(SafeTensorsFile io, IBackend backend)
     {
         var embeds = io.Get("inputs.prompt_embeds");
-        _prompt = new PromptEmbedding(embeds.ToFloat32Tensor(),
-            Tensor.FromArray(io.Get("inputs.text_ids").ToInt64Array(), 1, (int)embeds.Shape[1], 4));
+        _prompt = PromptEmbedding.Upload(backend, embeds.ToFloat32Array(), (int)embeds.Shape[1], (int)embeds.Shape[2], io.Get("inputs.text_ids").ToInt64Array());
         _references = io.Contains("inputs.reference_image_uint8.0") ? [Reference(io.Get("inputs.reference_image_uint8.0"))] : [];
         _noise = io.Get("inputs.noise").ToFloat32Array();
     }

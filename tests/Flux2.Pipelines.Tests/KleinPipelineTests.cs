@@ -1,3 +1,4 @@
+using Flux2.Testing;
 using Flux2.Tests;
 
 namespace Flux2.Pipelines.Tests;
@@ -14,7 +15,7 @@ public sealed class KleinPipelineTests : IClassFixture<KleinPipelineTests.KleinB
         public KleinBase()
         {
             TinyModelFolders.Klein(Dir.File("klein-base"), distilled: false);
-            Pipeline = Flux2Pipeline.Load(Dir.File("klein-base"));
+            Pipeline = TestPipeline.Load(Dir.File("klein-base"));
         }
 
         public void Dispose()
@@ -24,14 +25,17 @@ public sealed class KleinPipelineTests : IClassFixture<KleinPipelineTests.KleinB
         }
     }
 
+    private readonly KleinBase _model;
     private readonly Flux2Pipeline _pipeline;
 
-    public KleinPipelineTests(KleinBase model) => _pipeline = model.Pipeline;
+    public KleinPipelineTests(KleinBase model) => (_model, _pipeline) = (model, model.Pipeline);
 
-    private (byte[] Pixels, int Forwards) Run(double guidance, string? negative = null)
+    private (byte[] Pixels, int Forwards) Run(double guidance, string? negative = null) => Run(_pipeline, guidance, negative);
+
+    private static (byte[] Pixels, int Forwards) Run(Flux2Pipeline pipeline, double guidance, string? negative = null)
     {
         int steps = 0;
-        var result = _pipeline.Generate(new GenerationRequest
+        var result = pipeline.Generate(new GenerationRequest
         {
             Prompt = "a lighthouse",
             NegativePrompt = negative,
@@ -44,6 +48,14 @@ public sealed class KleinPipelineTests : IClassFixture<KleinPipelineTests.KleinB
         });
         Assert.Equal(2, steps);
         return (result.Images[0].Image.Pixels, result.Plan.UseCfg ? 2 : 1);
+    }
+
+    [Fact]
+    public void TheOpaqueBackendGivesTheSameGuidedImage()
+    {
+        // Prompt encoding, both CFG streams, the Euler steps and the decode on memory the pipeline cannot see into.
+        using var opaque = TestPipeline.Load(_model.Dir.File("klein-base"), TestBackends.Opaque);
+        Assert.Equal(Run(4.0, "blurry").Pixels, Run(opaque, 4.0, "blurry").Pixels);
     }
 
     [Fact]

@@ -1,31 +1,36 @@
 using Flux2.Core;
 using Flux2.Core.SafeTensors;
+using Flux2.Core.Backend;
 using Flux2.Pipelines.Images;
+using Flux2.Testing;
 using Flux2.Tests;
 
 namespace Flux2.Pipelines.Tests;
 
 /// <summary>The full diffusers Flux2Pipeline call (golden pipe_t2i / pipe_edit: tiny_dev + vae_small, 96x128, 4 steps,
-/// guidance 4) through <see cref="Flux2Pipeline.Generate"/>, every step compared. Tolerances from the golden README §4.</summary>
+/// guidance 4) through <see cref="Flux2Pipeline.Generate"/>, every step compared, through the CPU backend and the opaque test
+/// backend. Tolerances from the golden README §4.</summary>
 public sealed class PipelineGoldenTests : IClassFixture<TinyDevModel>
 {
     private readonly TinyDevModel _model;
 
     public PipelineGoldenTests(TinyDevModel model) => _model = model;
 
+    public static IEnumerable<object[]> Cases =>
+        from name in new[] { "pipe_t2i", "pipe_edit" } from backend in TestBackends.Names select new object[] { name, backend };
+
     [Theory]
-    [InlineData("pipe_t2i")]
-    [InlineData("pipe_edit")]
-    public void MatchesDiffusersStepByStep(string goldenCase)
+    [MemberData(nameof(Cases))]
+    public void MatchesDiffusersStepByStep(string goldenCase, string backend)
     {
         using var io = SafeTensorsFile.Open(Fixtures.Golden(goldenCase + ".io.safetensors"));
-        using var pipeline = Flux2Pipeline.Load(_model.Folder);
+        using var pipeline = TestPipeline.Load(_model.Folder, backend);
         Assert.Equal(PipelineVariant.Dev, pipeline.Variant);
-        using var inputs = new GoldenPipelineInputs(io);
+        using var inputs = new GoldenPipelineInputs(io, pipeline.Backend);
         var steps = new List<(float[] Velocity, float[] Latents)>();
         var result = pipeline.Generate(inputs.Request() with
         {
-            OnStep = s => steps.Add((s.Velocity.ToArray<float>(), s.Latents.ToArray<float>())),
+            OnStep = s => steps.Add((s.Backend.DownloadFloat32(s.Velocity), s.Backend.DownloadFloat32(s.Latents))),
         });
 
         Assert.Equal(4, steps.Count);

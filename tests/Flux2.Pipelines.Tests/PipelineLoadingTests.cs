@@ -10,14 +10,14 @@ public class PipelineLoadingTests
     public void AssemblesBflFilesAndMatchesTheGoldenPipeline()
     {
         // The BFL single-file transformer and ae.safetensors-style VAE give the diffusers pipeline's result too.
-        using var pipeline = Flux2Pipeline.Assemble(new PipelineComponents
+        using var pipeline = TestPipeline.Assemble(new PipelineComponents
         {
             Transformer = Fixtures.Golden("tiny_dev.bfl.safetensors"),
             Vae = Fixtures.Golden("vae_small.bfl.safetensors"),
         });
         Assert.Equal(PipelineVariant.Dev, pipeline.Variant); // guidance embedder present
         using var io = SafeTensorsFile.Open(Fixtures.Golden("pipe_t2i.io.safetensors"));
-        using var prompt = new PromptEmbedding(Tensor.FromArray(io.Get("inputs.prompt_embeds").ToFloat32Array(), 1, 20, 96));
+        using var prompt = PromptEmbedding.Upload(pipeline.Backend, io.Get("inputs.prompt_embeds").ToFloat32Array(), 20, 96);
         var result = pipeline.Generate(new GenerationRequest
         {
             PromptEmbedding = prompt,
@@ -34,7 +34,7 @@ public class PipelineLoadingTests
     {
         using var dir = new TempDirectory();
         TinyModelFolders.Dev(dir.File("dev"));
-        using var pipeline = Flux2Pipeline.Load(dir.File("dev"));
+        using var pipeline = TestPipeline.Load(dir.File("dev"));
         var e = Assert.Throws<PipelineException>(() => pipeline.Generate(new GenerationRequest { Prompt = "a cat", Width = 32, Height = 32, Steps = 1 }));
         Assert.Contains("text encoder", e.Message);
     }
@@ -43,14 +43,14 @@ public class PipelineLoadingTests
     public void FolderProblemsAreNamed()
     {
         using var dir = new TempDirectory();
-        Assert.Contains("not found", Assert.Throws<PipelineException>(() => Flux2Pipeline.Load(dir.File("absent"))).Message);
-        Assert.Contains("model_index.json", Assert.Throws<PipelineException>(() => Flux2Pipeline.Load(dir.Path)).Message);
+        Assert.Contains("not found", Assert.Throws<PipelineException>(() => TestPipeline.Load(dir.File("absent"))).Message);
+        Assert.Contains("model_index.json", Assert.Throws<PipelineException>(() => TestPipeline.Load(dir.Path)).Message);
         File.WriteAllText(dir.File("model_index.json"), """{"_class_name": "StableDiffusionPipeline"}""");
-        Assert.Contains("StableDiffusionPipeline", Assert.Throws<PipelineException>(() => Flux2Pipeline.Load(dir.Path)).Message);
+        Assert.Contains("StableDiffusionPipeline", Assert.Throws<PipelineException>(() => TestPipeline.Load(dir.Path)).Message);
         File.WriteAllText(dir.File("model_index.json"), """{"_class_name": "Flux2Pipeline"}""");
-        Assert.Contains("transformer/", Assert.Throws<PipelineException>(() => Flux2Pipeline.Load(dir.Path)).Message);
+        Assert.Contains("transformer/", Assert.Throws<PipelineException>(() => TestPipeline.Load(dir.Path)).Message);
         Directory.CreateDirectory(dir.File("scheduler"));
         File.WriteAllText(Path.Combine(dir.Path, "scheduler", "scheduler_config.json"), """{"use_dynamic_shifting": false}""");
-        Assert.Contains("use_dynamic_shifting", Assert.Throws<PipelineException>(() => Flux2Pipeline.Load(dir.Path)).Message);
+        Assert.Contains("use_dynamic_shifting", Assert.Throws<PipelineException>(() => TestPipeline.Load(dir.Path)).Message);
     }
 }

@@ -30,7 +30,7 @@ public sealed class TextEncoderReleaseTests(TextEncoderReleaseTests.KleinBase mo
     [Fact]
     public void TheEncoderIsReleasedOnceThePromptsAreEncoded()
     {
-        using var pipeline = Flux2Pipeline.Load(_folder, new PipelineOptions { ReleaseTextEncoderAfterUse = true });
+        using var pipeline = TestPipeline.Load(_folder, options: new PipelineOptions { ReleaseTextEncoderAfterUse = true });
         bool linux = OperatingSystem.IsLinux();
         if (linux) Assert.True(TextEncoderIsMapped());
         // Encoding alone does not release it: only a generation does, after its last prompt.
@@ -53,7 +53,7 @@ public sealed class TextEncoderReleaseTests(TextEncoderReleaseTests.KleinBase mo
     [Fact]
     public void WithoutTheOptionTheEncoderStays()
     {
-        using var pipeline = Flux2Pipeline.Load(_folder);
+        using var pipeline = TestPipeline.Load(_folder);
         pipeline.Generate(Request("a lighthouse"));
         if (OperatingSystem.IsLinux()) Assert.True(TextEncoderIsMapped());
         using var embedding = pipeline.EncodePrompt("a lighthouse");

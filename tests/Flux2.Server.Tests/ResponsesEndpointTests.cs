@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text.Json;
 using Flux2.Pipelines;
+using Flux2.Pipelines.Config;
 using Flux2.Pipelines.Images;
+using Flux2.Testing;
 using static Flux2.Server.Tests.ServerClient;
 
 namespace Flux2.Server.Tests;
@@ -14,7 +16,7 @@ public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixtu
     /// <summary>What the library gives for the same request, PNG-encoded as the server does.</summary>
     private byte[] LibraryPng(GenerationRequest request)
     {
-        using var pipeline = Flux2Pipeline.Load(server.Folder);
+        using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = server.Folder }, TestBackends.Factory(TestBackends.Cpu));
         return PngWriter.Encode(pipeline.Generate(request).Images[0].Image, []);
     }
 

@@ -1,4 +1,6 @@
 using Flux2.Pipelines;
+using Flux2.Pipelines.Config;
+using Flux2.Testing;
 using Flux2.Tests;
 
 namespace Flux2.Server.Tests;
@@ -26,7 +28,7 @@ public abstract class ServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         TinyModelFolders.Klein(Folder, _distilled);
-        _pipeline = Flux2Pipeline.Load(Folder);
+        _pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = Folder }, TestBackends.Factory(TestBackends.Cpu));
         _server = await ImageServer.StartAsync(_pipeline, new ImageServerOptions { Port = 0, Log = Log });
         Client.BaseAddress = _server.BaseAddress;
     }

@@ -1,11 +1,16 @@
+using Flux2.Backends;
 using Flux2.Cli.Debug;
+using Flux2.Core.Backend;
 
 namespace Flux2.Cli;
 
 /// <summary><c>flux2 debug forward COMPONENT --inputs IO --output OUT [options]</c>: runs one component on
 /// golden-style tensors so results can be compared with any reference implementation.</summary>
-public sealed class DebugForwardCommand : ICommand
+/// <param name="backends">makes the backend factory from --threads (this build's backends by default)</param>
+public sealed class DebugForwardCommand(Func<BackendOptions, IBackendFactory>? backends = null) : ICommand
 {
+    private readonly Func<BackendOptions, IBackendFactory> _backends = backends ?? ComputeOptions.BuiltIn;
+
     public string Name => "debug forward";
     public string Summary => "run one component on inputs.* tensors, write outputs.*";
 
@@ -18,7 +23,8 @@ public sealed class DebugForwardCommand : ICommand
             sw.WriteLine();
             sw.WriteLine("Reads the component's inputs.* tensors (the layout of the golden io files) and writes its");
             sw.WriteLine("outputs.* tensors under the same names, for comparison with 'flux2 debug compare'.");
-            sw.WriteLine("An existing output file is not overwritten unless --force is given.");
+            sw.WriteLine("An existing output file is not overwritten unless --force is given. --device cpu|cuda[:N] and");
+            sw.WriteLine("--threads N choose where to compute (default: the CPU, all processors).");
             sw.WriteLine();
             sw.WriteLine("Components:");
             foreach (var c in ForwardComponents.All) sw.WriteLine($"  {c.Name,-14} {c.Usage}");
@@ -37,6 +43,7 @@ public sealed class DebugForwardCommand : ICommand
         var inputsPath = options.Required("inputs");
         var outputPath = options.Required("output");
         bool force = options.Flag("force");
+        var compute = ComputeOptions.Parse(options, _backends);
         if (!File.Exists(inputsPath)) throw new CliException($"--inputs: file not found: {inputsPath}");
         var outDir = Path.GetDirectoryName(Path.GetFullPath(outputPath))!;
         if (!Directory.Exists(outDir)) throw new CliException($"--output: directory does not exist: {outDir}");
@@ -44,7 +51,7 @@ public sealed class DebugForwardCommand : ICommand
 
         using var inputs = new IoFile(inputsPath);
         var writer = new IoWriter(component.Name);
-        component.Run(options, inputs, writer, output);
+        component.Run(options, compute, inputs, writer, output);
         writer.Write(outputPath);
         output.WriteLine($"wrote {outputPath}");
         return CliApp.ExitOk;

@@ -1,4 +1,5 @@
 using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Core.SafeTensors;
 
 namespace Flux2.Cli.Debug;
@@ -21,21 +22,30 @@ public sealed class IoFile : IDisposable
     public TensorView Get(string name) =>
         _file.TryGet(name, out var v) ? v : throw new Flux2Exception($"{Path}: missing input tensor '{name}'");
 
-    /// <summary>An fp32 tensor copy of a float input, checked against the expected rank.</summary>
-    public Tensor Float32(string name, int rank)
+    /// <summary>A float input widened to fp32 and uploaded to <paramref name="backend"/>, checked against the expected rank.</summary>
+    public Tensor Float32(string name, int rank, IBackend backend) => backend.Upload<float>(Float32Values(name, rank), Shape(name));
+
+    /// <summary>A float input's values widened to fp32, checked against the expected rank.</summary>
+    public float[] Float32Values(string name, int rank)
     {
-        var v = Get(name);
-        if (v.Shape.Length != rank) throw new Flux2Exception($"{Path}: '{name}' must have rank {rank}, found {v.Info.ShapeText}");
+        var v = Checked(name, rank);
         if (!v.DType.IsFloatingPoint()) throw new Flux2Exception($"{Path}: '{name}' must be a float tensor, found {v.DType.SafetensorsName()}");
-        return Tensor.FromArray(v.ToFloat32Array(), v.Shape.Select(d => checked((int)d)).ToArray());
+        return v.ToFloat32Array();
     }
 
-    /// <summary>An int64 tensor copy of an integer input, checked against the expected rank.</summary>
-    public Tensor Int64(string name, int rank)
+    /// <summary>An integer input widened to int64 and uploaded to <paramref name="backend"/>, checked against the expected rank.</summary>
+    public Tensor Int64(string name, int rank, IBackend backend) => backend.Upload<long>(Int64Values(name, rank), Shape(name));
+
+    /// <summary>An integer input's values widened to int64, checked against the expected rank.</summary>
+    public long[] Int64Values(string name, int rank) => Checked(name, rank).ToInt64Array();
+
+    public int[] Shape(string name) => Get(name).Shape.Select(d => checked((int)d)).ToArray();
+
+    private TensorView Checked(string name, int rank)
     {
         var v = Get(name);
         if (v.Shape.Length != rank) throw new Flux2Exception($"{Path}: '{name}' must have rank {rank}, found {v.Info.ShapeText}");
-        return Tensor.FromArray(v.ToInt64Array(), v.Shape.Select(d => checked((int)d)).ToArray());
+        return v;
     }
 
     public void Dispose() => _file.Dispose();

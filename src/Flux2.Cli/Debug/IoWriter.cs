@@ -1,4 +1,5 @@
 using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Core.SafeTensors;
 
 namespace Flux2.Cli.Debug;
@@ -13,6 +14,14 @@ public sealed class IoWriter
         _writer.Metadata["generator"] = $"flux2 {CliApp.Version} debug forward {component}";
     }
 
+    /// <summary>Adds a copy of a backend tensor (Float32, Int64 or UInt8) downloaded from <paramref name="backend"/>.</summary>
+    public void Add(string name, Tensor tensor, IBackend backend)
+    {
+        using var host = backend.DownloadToHost(tensor);
+        Add(name, host);
+    }
+
+    /// <summary>Adds a copy of a host tensor.</summary>
     public void Add(string name, Tensor tensor)
     {
         var shape = tensor.Shape.Select(d => (long)d).ToArray();

@@ -1,6 +1,7 @@
 using Flux2.Core;
-using Flux2.Models.Vae;
+using Flux2.Core.Backend;
 using Flux2.Pipelines;
+using Flux2.Pipelines.Config;
 using Flux2.Pipelines.Images;
 
 namespace Flux2.Cli.Debug;
@@ -18,7 +19,7 @@ public sealed class PipelineForward : IForwardComponent
 
     public string Usage => "--model DIR [--width W --height H] [--steps N] [--guidance G]  (DIR: diffusers folder with transformer/ and vae/)";
 
-    public void Run(CommandArgs args, IoFile inputs, IoWriter outputs, TextWriter log)
+    public void Run(CommandArgs args, ComputeOptions compute, IoFile inputs, IoWriter outputs, TextWriter log)
     {
         var model = args.Required("model");
         int? width = args.OptionalInt("width", 1, GenerationPlan.MaxSide);
@@ -47,10 +48,12 @@ public sealed class PipelineForward : IForwardComponent
             height ??= 16 * (int)noise.Shape[2];
         }
 
-        var embeds = inputs.Float32("inputs.prompt_embeds", 3);
-        var textIds = inputs.Contains("inputs.text_ids") ? inputs.Int64("inputs.text_ids", inputs.Get("inputs.text_ids").Shape.Length) : null;
-        using var prompt = new PromptEmbedding(embeds, textIds);
-        using var pipeline = Flux2Pipeline.Load(model);
+        var embeds = inputs.Float32Values("inputs.prompt_embeds", 3);
+        var embedsShape = inputs.Shape("inputs.prompt_embeds");
+        if (embedsShape[0] != 1) throw new Flux2Exception($"{inputs.Path}: 'inputs.prompt_embeds' must be [1, L, features], found [{string.Join(", ", embedsShape)}]");
+        var textIds = inputs.Contains("inputs.text_ids") ? inputs.Int64Values("inputs.text_ids", inputs.Get("inputs.text_ids").Shape.Length) : null;
+        using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = model, Devices = [compute.Device] }, compute.Backends);
+        using var prompt = PromptEmbedding.Upload(pipeline.Backend, embeds, embedsShape[1], embedsShape[2], textIds);
         var trace = new List<(string Name, Tensor Value)>();
         try
         {
@@ -70,8 +73,8 @@ public sealed class PipelineForward : IForwardComponent
                 OnStep = s =>
                 {
                     if (images > 1) return;
-                    trace.Add(($"trace.step{s.Step - 1}.noise_pred", Copy(s.Velocity)));
-                    trace.Add(($"trace.step{s.Step - 1}.latents_after", Copy(s.Latents)));
+                    trace.Add(($"trace.step{s.Step - 1}.noise_pred", s.Backend.DownloadToHost(s.Velocity)));
+                    trace.Add(($"trace.step{s.Step - 1}.latents_after", s.Backend.DownloadToHost(s.Latents)));
                 },
             });
             var plan = result.Plan;
@@ -80,7 +83,7 @@ public sealed class PipelineForward : IForwardComponent
             var all = result.Images;
             using var latents = Tensor.FromArray(all.SelectMany(i => i.Latents).ToArray(), images, plan.ImageTokens, 128);
             using var decoded = Tensor.FromArray(all.SelectMany(i => i.Decoded).ToArray(), images, 3, plan.Height, plan.Width);
-            using var rgb = VaeImages.ToRgb(decoded);
+            using var rgb = Tensor.FromArray(all.SelectMany(i => i.Image.Pixels).ToArray(), images, plan.Height, plan.Width, 3);
             outputs.Add("outputs.latents_final", latents);
             outputs.Add("outputs.decoded", decoded);
             outputs.Add("outputs.image_uint8", rgb);
@@ -91,6 +94,4 @@ public sealed class PipelineForward : IForwardComponent
             foreach (var (_, value) in trace) value.Dispose();
         }
     }
-
-    private static Tensor Copy(Tensor t) => Tensor.FromArray(t.AsSpan<float>(), t.Shape);
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Flux2.Core;
 using Flux2.Core.Backend;
-using Flux2.Cpu;
 using Flux2.Models.TextEncoders;
 
 namespace Flux2.Cli.Debug;
@@ -14,7 +13,7 @@ public sealed class TextEncoderForward : IForwardComponent
 
     public string Usage => "--weights DIR|FILE [--config config.json] [--layers 9,18,27] [--fully-masked-rows zero|uniform]";
 
-    public void Run(CommandArgs args, IoFile inputs, IoWriter outputs, TextWriter log)
+    public void Run(CommandArgs args, ComputeOptions compute, IoFile inputs, IoWriter outputs, TextWriter log)
     {
         var weightsPath = args.Required("weights");
         var configPath = args.Optional("config");
@@ -34,18 +33,23 @@ public sealed class TextEncoderForward : IForwardComponent
         // Hidden states 0 and 1 come almost for free and locate a divergence at the embedding or the first layer.
         var allLayers = new[] { 0, 1 }.Where(k => k < config.NumLayers).Concat(stackedLayers).Distinct().Order().ToArray();
 
-        using var ids = inputs.Int64("inputs.input_ids", 2);
-        using var mask = inputs.Int64("inputs.attention_mask", 2);
+        var ids = inputs.Int64Values("inputs.input_ids", 2);
+        var mask = inputs.Int64Values("inputs.attention_mask", 2);
+        var shape = inputs.Shape("inputs.input_ids");
         var options = new TextEncoderOptions { HiddenStateLayers = allLayers, FullyMaskedRows = fullyMaskedRows };
-        using var encoder = TextEncoder.Open(new CpuBackend(), weightsFile, configFile, options);
+        using var backend = compute.CreateBackend();
+        using var encoder = TextEncoder.Open(backend, weightsFile, configFile, options);
         log.WriteLine($"{config.Architecture} text encoder: {allLayers[^1]} of {config.NumLayers} layers, hidden states {string.Join(", ", allLayers)}");
-        using var all = encoder.Encode(ids, mask);
+        if (inputs.Shape("inputs.attention_mask") is var maskShape && !maskShape.SequenceEqual(shape))
+            throw new Flux2Exception($"{inputs.Path}: 'inputs.attention_mask' [{string.Join(", ", maskShape)}] must have the shape of 'inputs.input_ids' [{string.Join(", ", shape)}]");
+        float[] all;
+        using (var encoded = encoder.Encode(ids, mask, shape[0])) all = backend.DownloadFloat32(encoded);
 
-        int batch = ids.Shape[0], length = ids.Shape[1], hidden = config.HiddenSize;
+        int batch = shape[0], length = shape[1], hidden = config.HiddenSize;
         Tensor Slots(IReadOnlyList<int> layers)
         {
             var t = Tensor.Zeros(batch, length, layers.Count * hidden);
-            var source = all.AsSpan<float>();
+            var source = all.AsSpan();
             var dst = t.AsSpan<float>();
             for (int r = 0; r < batch * length; r++)
                 for (int s = 0; s < layers.Count; s++)

@@ -11,19 +11,19 @@ public sealed class VaeDecodeForward : IForwardComponent
 
     public string Usage => "--weights FILE|DIR [--config config.json]";
 
-    public void Run(CommandArgs args, IoFile inputs, IoWriter outputs, TextWriter log)
+    public void Run(CommandArgs args, ComputeOptions compute, IoFile inputs, IoWriter outputs, TextWriter log)
     {
-        using var vae = VaeEncodeForward.LoadModel(args, log);
-        using var packed = inputs.Float32("inputs.decoder_latents_packed", 3);
-        using var ids = inputs.Int64("inputs.decoder_latent_ids", 3);
-        using var unpacked = VaeLatents.UnpackWithIds(packed, ids);
+        using var backend = compute.CreateBackend();
+        using var vae = VaeEncodeForward.LoadModel(args, backend, log);
+        using var packed = inputs.Float32("inputs.decoder_latents_packed", 3, backend);
+        using var unpacked = VaeLatents.UnpackWithIds(backend, packed, inputs.Int64Values("inputs.decoder_latent_ids", 3), inputs.Shape("inputs.decoder_latent_ids"));
         using var patchified = vae.Statistics.Denormalize(unpacked);
-        using var latents = VaeLatents.Unpatchify(patchified);
+        using var latents = VaeLatents.Unpatchify(backend, patchified);
         using var decoded = vae.Decode(latents);
-        outputs.Add("outputs.decoded", decoded);
-        using var unit = VaeImages.ToUnitFloat(decoded);
-        outputs.Add("outputs.image_float", unit);
-        using var rgb = VaeImages.ToRgb(decoded);
-        outputs.Add("outputs.image_uint8", rgb);
+        outputs.Add("outputs.decoded", decoded, backend);
+        using var unit = VaeImages.ToUnitFloat(backend, decoded);
+        outputs.Add("outputs.image_float", unit, backend);
+        using var rgb = VaeImages.ToRgb(backend, decoded);
+        outputs.Add("outputs.image_uint8", rgb, backend);
     }
 }

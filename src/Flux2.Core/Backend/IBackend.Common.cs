@@ -1,10 +1,11 @@
 namespace Flux2.Core.Backend;
 
 /// <summary>
-/// The ops shared by the models: linear layers, norms, activations, RoPE, attention, timestep embedding.
+/// The ops shared by the models: linear layers, norms, activations, RoPE, attention, timestep embedding, copies.
 /// Tensors are read as matrices: rows = Length / last dim, and the last dim is the row stride. Ops that take
 /// a <c>column</c> work on a column range of every row, so a fused projection ([q | k | v | ...]) is used in
-/// place. Tensors are Float32 unless stated.
+/// place. Activations are in the backend's <see cref="ActivationDType"/> unless stated; norm weights, RoPE tables and
+/// timesteps are Float32.
 /// </summary>
 public partial interface IBackend
 {
@@ -39,6 +40,14 @@ public partial interface IBackend
 
     /// <summary>y[:, yColumn ..+width) = x[:, column ..+width) for tensors with the same row count and element type.</summary>
     void CopyColumns(Tensor x, int column, int width, Tensor y, int yColumn = 0);
+
+    /// <summary>Copies every element of <paramref name="source"/> to <paramref name="destination"/>: the same element type
+    /// and element count (shapes may differ, e.g. a row range into a reshaped view).</summary>
+    void Copy(Tensor source, Tensor destination);
+
+    /// <summary>destination[r, :] = source[indices[r], :] with rows of the last dimension's width; indices are Int64 in
+    /// [0, source rows).</summary>
+    void GatherRows(Tensor source, Tensor indices, Tensor destination);
 
     /// <summary>The cos/sin tables of the DiT's RoPE (interleaved pairs): pair j of axis a has angle
     /// ids[r, a]·θ^(−2j/axesDims[a]), built in float64 and stored fp32.</summary>

@@ -1,3 +1,5 @@
+using Flux2.Core.Numerics;
+
 namespace Flux2.Core.Quantization;
 
 /// <summary>One Linear quantized to per-tensor FP8: E4M3 bytes [N, K] and the F32 weight_scale.</summary>

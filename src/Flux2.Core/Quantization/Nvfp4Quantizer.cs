@@ -1,3 +1,5 @@
+using Flux2.Core.Numerics;
+
 namespace Flux2.Core.Quantization;
 
 /// <summary>One Linear quantized to NVFP4, in the stored (checkpoint) layout.</summary>

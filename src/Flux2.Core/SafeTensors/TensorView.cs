@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Flux2.Core.Numerics;
-using Flux2.Core.Quantization;
 
 namespace Flux2.Core.SafeTensors;
 

@@ -1,3 +1,4 @@
+using Flux2.Core.Numerics;
 using System.Numerics;
 using Flux2.Core;
 using Flux2.Core.Quantization;

@@ -1,3 +1,4 @@
+using Flux2.Core.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Flux2.Core;

@@ -1,7 +1,6 @@
 using Flux2.Core;
 using Flux2.Core.Quantization;
 using Flux2.Core.SafeTensors;
-using Flux2.Models.Quantization;
 using Flux2.Models.Transformer;
 
 namespace Flux2.Models.Checkpoints;

@@ -16,6 +16,9 @@ public sealed class TextEncoder : IDisposable
     private TextEncoderWeights? _weights;
 
     public TextEncoderConfig Config { get; }
+
+    /// <summary>The backend the weights are resident on and the encoder runs on.</summary>
+    public IBackend Backend => _backend;
     /// <summary>The stacked hidden-state indices, ascending (slot s of the output holds hidden_states[HiddenStateLayers[s]]).</summary>
     public IReadOnlyList<int> HiddenStateLayers { get; }
     public FullyMaskedRows FullyMaskedRows { get; }
@@ -44,7 +47,7 @@ public sealed class TextEncoder : IDisposable
         TextEncoderWeights weights;
         try
         {
-            weights = TextEncoderWeights.Load(checkpoint, config, layers[^1], ownsCheckpoint: true);
+            weights = TextEncoderWeights.Load(checkpoint, config, layers[^1], ownsCheckpoint: true, backend);
         }
         catch
         {
@@ -54,23 +57,25 @@ public sealed class TextEncoder : IDisposable
         return new TextEncoder(backend, config, weights, options);
     }
 
-    /// <summary>Runs the LLM on token ids and attention mask, both Int64 [B, L] (mask 1 = real token, 0 = pad), and
-    /// returns Float32 [B, L, S·hidden] with feature slot·hidden + d = hidden_states[HiddenStateLayers[slot]][b, l, d],
-    /// for every position, pads included. The caller disposes the result.</summary>
-    public Tensor Encode(Tensor inputIds, Tensor attentionMask)
+    /// <summary>Runs the LLM on token ids and attention mask, both [B, L] row-major on the host (mask 1 = real token,
+    /// 0 = pad), and returns a backend tensor [B, L, S·hidden] in the activation type with feature slot·hidden + d =
+    /// hidden_states[HiddenStateLayers[slot]][b, l, d], for every position, pads included. The caller disposes the result.</summary>
+    public Tensor Encode(ReadOnlySpan<long> inputIds, ReadOnlySpan<long> attentionMask, int batch)
     {
         var weights = _weights ?? throw new ObjectDisposedException(nameof(TextEncoder), "the text encoder's weights were released");
-        var (batch, length) = CheckInputs(inputIds, attentionMask);
-        var stacked = Tensor.Zeros(batch, length, HiddenStateLayers.Count * Config.HiddenSize);
+        int length = CheckInputs(inputIds, attentionMask, batch);
+        var stacked = _backend.Allocate(_backend.ActivationDType, batch, length, HiddenStateLayers.Count * Config.HiddenSize);
         try
         {
-            using var ws = new Workspace(Config, batch, length);
-            _backend.EmbeddingLookup(weights.Embedding, inputIds, ws.X);
+            using var ids = _backend.Upload(inputIds, batch, length);
+            using var mask = _backend.Upload(attentionMask, batch, length);
+            using var ws = new Workspace(_backend, Config, batch, length);
+            _backend.EmbeddingLookup(weights.Embedding, ids, ws.X);
             int hidden = Config.HiddenSize, slot = 0;
             if (HiddenStateLayers[0] == 0) _backend.CopyColumns(ws.X, 0, hidden, stacked, hidden * slot++);
             for (int i = 0; i < HiddenStateLayers[^1]; i++)
             {
-                RunLayer(weights.Layers[i], ws, attentionMask);
+                RunLayer(weights.Layers[i], ws, mask);
                 if (HiddenStateLayers[slot] == i + 1) _backend.CopyColumns(ws.X, 0, hidden, stacked, hidden * slot++);
             }
             return stacked;
@@ -110,23 +115,22 @@ public sealed class TextEncoder : IDisposable
         _backend.Linear(ws.Mlp, layer.Down, ws.X, accumulate: true);
     }
 
-    private (int Batch, int Length) CheckInputs(Tensor ids, Tensor mask)
+    /// <returns>the sequence length</returns>
+    private int CheckInputs(ReadOnlySpan<long> ids, ReadOnlySpan<long> mask, int batch)
     {
-        if (ids.DType != DType.Int64 || ids.Rank != 2 || ids.Shape[0] == 0 || ids.Shape[1] == 0)
-            throw new TextEncoderException($"input_ids must be Int64 [batch, length] with batch, length ≥ 1, found {ids.DType} {ids.ShapeText}");
-        if (mask.DType != DType.Int64 || !mask.Shape.AsSpan().SequenceEqual(ids.Shape))
-            throw new TextEncoderException($"attention_mask must be Int64 {ids.ShapeText} like input_ids, found {mask.DType} {mask.ShapeText}");
-        var idSpan = ids.AsSpan<long>();
-        var maskSpan = mask.AsSpan<long>();
-        int length = ids.Shape[1];
-        for (int i = 0; i < idSpan.Length; i++)
+        if (batch < 1 || ids.Length == 0 || ids.Length % batch != 0)
+            throw new TextEncoderException($"input_ids must be [batch, length] with batch, length ≥ 1; {ids.Length} ids do not make {batch} rows");
+        if (mask.Length != ids.Length)
+            throw new TextEncoderException($"attention_mask must have the shape of input_ids ({ids.Length} values), found {mask.Length}");
+        int length = ids.Length / batch;
+        for (int i = 0; i < ids.Length; i++)
         {
-            if ((ulong)idSpan[i] >= (ulong)Config.VocabSize)
-                throw new TextEncoderException($"input_ids[{i / length}, {i % length}] = {idSpan[i]} is outside the vocabulary [0, {Config.VocabSize})");
-            if (maskSpan[i] is not (0 or 1))
-                throw new TextEncoderException($"attention_mask[{i / length}, {i % length}] = {maskSpan[i]}, expected 0 or 1");
+            if ((ulong)ids[i] >= (ulong)Config.VocabSize)
+                throw new TextEncoderException($"input_ids[{i / length}, {i % length}] = {ids[i]} is outside the vocabulary [0, {Config.VocabSize})");
+            if (mask[i] is not (0 or 1))
+                throw new TextEncoderException($"attention_mask[{i / length}, {i % length}] = {mask[i]}, expected 0 or 1");
         }
-        return (ids.Shape[0], length);
+        return length;
     }
 
     private static IReadOnlyList<int> CheckLayers(IReadOnlyList<int> layers, TextEncoderConfig config)
@@ -157,22 +161,23 @@ public sealed class TextEncoder : IDisposable
         public Tensor X, Normed, Q, K, V, Q4, K4, V4, Attention, Attention4, GateUp, Mlp;
         public RotaryTable Rope;
 
-        public Workspace(TextEncoderConfig c, int batch, int length)
+        public Workspace(IBackend backend, TextEncoderConfig c, int batch, int length)
         {
             int rows = batch * length, d = c.HeadDim;
-            X = Own(Tensor.Zeros(rows, c.HiddenSize));
-            Normed = Own(Tensor.Zeros(rows, c.HiddenSize));
-            Q = Own(Tensor.Zeros(rows, c.NumHeads * d));
-            K = Own(Tensor.Zeros(rows, c.NumKeyValueHeads * d));
-            V = Own(Tensor.Zeros(rows, c.NumKeyValueHeads * d));
+            Tensor New(params int[] shape) => Own(backend.Allocate(backend.ActivationDType, shape));
+            X = New(rows, c.HiddenSize);
+            Normed = New(rows, c.HiddenSize);
+            Q = New(rows, c.NumHeads * d);
+            K = New(rows, c.NumKeyValueHeads * d);
+            V = New(rows, c.NumKeyValueHeads * d);
             Q4 = Q.Reshape(batch, length, c.NumHeads, d);
             K4 = K.Reshape(batch, length, c.NumKeyValueHeads, d);
             V4 = V.Reshape(batch, length, c.NumKeyValueHeads, d);
-            Attention = Own(Tensor.Zeros(rows, c.NumHeads * d));
+            Attention = New(rows, c.NumHeads * d);
             Attention4 = Attention.Reshape(batch, length, c.NumHeads, d);
-            GateUp = Own(Tensor.Zeros(rows, 2 * c.IntermediateSize)); // [gate | up], the layout SwiGlu reads
-            Mlp = Own(Tensor.Zeros(rows, c.IntermediateSize));
-            Rope = new RotaryTable(length, d, c.RopeTheta);
+            GateUp = New(rows, 2 * c.IntermediateSize); // [gate | up], the layout SwiGlu reads
+            Mlp = New(rows, c.IntermediateSize);
+            Rope = new RotaryTable(backend, length, d, c.RopeTheta);
         }
 
         private Tensor Own(Tensor t)

@@ -2,8 +2,8 @@ using Flux2.Core;
 
 namespace Flux2.Models.TextEncoders;
 
-/// <summary>The weights of one pre-norm decoder layer (HF names under <c>layers.{i}.</c>). Norm weights are small
-/// fp32 copies; the Linear weights stay in their stored format.</summary>
+/// <summary>The weights of one pre-norm decoder layer (HF names under <c>layers.{i}.</c>), resident on a backend. Norm
+/// weights are small fp32 copies; the Linear weights stay in their stored format.</summary>
 public sealed class TextEncoderLayerWeights : IDisposable
 {
     public const string InputNormName = "input_layernorm.weight";
@@ -65,5 +65,6 @@ public sealed class TextEncoderLayerWeights : IDisposable
         QNorm?.Dispose();
         KNorm?.Dispose();
         PostAttentionNorm.Dispose();
+        foreach (var w in (LinearWeight[])[Q, K, V, O, Gate, Up, Down]) w.Dispose();
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Core.Quantization;
 using Flux2.Core.SafeTensors;
 
@@ -7,8 +8,8 @@ namespace Flux2.Models.TextEncoders;
 
 /// <summary>
 /// The weights an early-exiting encoder needs: the embedding table and decoder layers 0..<see cref="Layers"/>.Count−1
-/// only (spec §4.8). The final norm, the LM head and, for Mistral3, the vision tower and projector are never read.
-/// Disposing releases the weights (closing the checkpoint's mapping when this instance owns it).
+/// only (spec §4.8), resident on a backend. The final norm, the LM head and, for Mistral3, the vision tower and projector
+/// are never read. Disposing releases the weights (closing the checkpoint's mapping when this instance owns it).
 /// </summary>
 public sealed class TextEncoderWeights : IDisposable
 {
@@ -25,6 +26,7 @@ public sealed class TextEncoderWeights : IDisposable
     private readonly IDisposable? _owner;
 
     /// <param name="owner">what keeps the weight memory alive (a checkpoint, a buffer); disposed with the weights</param>
+    /// <param name="embedding">resident on the backend the encoder runs on, like every weight of <paramref name="layers"/></param>
     public TextEncoderWeights(LinearWeight embedding, IReadOnlyList<TextEncoderLayerWeights> layers, IDisposable? owner)
     {
         Embedding = embedding;
@@ -32,25 +34,28 @@ public sealed class TextEncoderWeights : IDisposable
         _owner = owner;
     }
 
-    /// <summary>Loads the embedding table and the first <paramref name="layerCount"/> layers, checking every shape
-    /// against <paramref name="config"/>. Takes ownership of <paramref name="checkpoint"/> when <paramref name="ownsCheckpoint"/>.</summary>
-    public static TextEncoderWeights Load(SafeTensorsCheckpoint checkpoint, TextEncoderConfig config, int layerCount, bool ownsCheckpoint)
+    /// <summary>Loads the embedding table and the first <paramref name="layerCount"/> layers onto <paramref name="backend"/>,
+    /// checking every shape against <paramref name="config"/>. Takes ownership of <paramref name="checkpoint"/> when
+    /// <paramref name="ownsCheckpoint"/>.</summary>
+    public static TextEncoderWeights Load(SafeTensorsCheckpoint checkpoint, TextEncoderConfig config, int layerCount, bool ownsCheckpoint, IBackend backend)
     {
         if (layerCount < 0 || layerCount > config.NumLayers)
             throw new TextEncoderException($"{checkpoint.Path}: cannot load {layerCount} layers of a {config.NumLayers}-layer model");
         string prefix = Prefixes.FirstOrDefault(p => checkpoint.Contains(p + EmbeddingName))
             ?? throw new TextEncoderException($"{checkpoint.Path}: no embedding table; expected one of "
                 + string.Join(", ", Prefixes.Select(p => $"'{p}{EmbeddingName}'")));
-        var loader = new Loader(checkpoint, config, prefix);
+        var loader = new Loader(checkpoint, config, prefix, backend);
         var layers = new List<TextEncoderLayerWeights>();
+        LinearWeight? embedding = null;
         try
         {
-            var embedding = loader.Linear(EmbeddingName, config.VocabSize, config.HiddenSize);
+            embedding = loader.Linear(EmbeddingName, config.VocabSize, config.HiddenSize);
             for (int i = 0; i < layerCount; i++) layers.Add(loader.Layer(i));
             return new TextEncoderWeights(embedding, layers, ownsCheckpoint ? checkpoint : null);
         }
         catch
         {
+            embedding?.Dispose();
             foreach (var l in layers) l.Dispose();
             throw;
         }
@@ -77,25 +82,32 @@ public sealed class TextEncoderWeights : IDisposable
 
     public void Dispose()
     {
+        Embedding.Dispose();
         foreach (var l in Layers) l.Dispose();
         _owner?.Dispose();
     }
 
-    private sealed class Loader(SafeTensorsCheckpoint checkpoint, TextEncoderConfig config, string prefix)
+    private sealed class Loader(SafeTensorsCheckpoint checkpoint, TextEncoderConfig config, string prefix, IBackend backend)
     {
         public TextEncoderLayerWeights Layer(int i)
         {
             string p = TextEncoderLayerWeights.Prefix(i);
             int h = config.HiddenSize, d = config.HeadDim;
             int q = config.NumHeads * d, kv = config.NumKeyValueHeads * d, m = config.IntermediateSize;
-            var norms = new List<Tensor>();
+            var loaded = new List<IDisposable>();
             try
             {
                 Tensor Norm(string name, int size)
                 {
                     var t = Vector(p + name, size);
-                    norms.Add(t);
+                    loaded.Add(t);
                     return t;
+                }
+                LinearWeight Linear(string name, int rows, int cols)
+                {
+                    var w = this.Linear(name, rows, cols);
+                    loaded.Add(w);
+                    return w;
                 }
                 return new TextEncoderLayerWeights
                 {
@@ -114,7 +126,7 @@ public sealed class TextEncoderWeights : IDisposable
             }
             catch
             {
-                foreach (var t in norms) t.Dispose();
+                foreach (var t in loaded) t.Dispose();
                 throw;
             }
         }
@@ -124,7 +136,7 @@ public sealed class TextEncoderWeights : IDisposable
             var w = LinearWeightLoader.Load(checkpoint, Require(name));
             if (w.OutFeatures != rows || w.InFeatures != cols)
                 throw new TextEncoderException($"{checkpoint.Path}: '{prefix + name}' is [{w.OutFeatures}, {w.InFeatures}], expected [{rows}, {cols}] from the config");
-            return w;
+            return backend.LoadLinear(w);
         }
 
         private Tensor Vector(string name, int size)
@@ -134,7 +146,7 @@ public sealed class TextEncoderWeights : IDisposable
                 throw new TextEncoderException($"{checkpoint.Path}: '{view.Name}' is {view.Info.ShapeText}, expected [{size}] from the config");
             if (!view.DType.IsFloatingPoint() || view.DType is DType.Float8E4M3 or DType.Float8E5M2 or DType.Float4E2M1x2)
                 throw new TextEncoderException($"{checkpoint.Path}: '{view.Name}' is {view.DType.SafetensorsName()}, expected F32, BF16, F16 or F64");
-            return Tensor.FromArray(view.ToFloat32Array(), size);
+            return backend.Upload<float>(view.ToFloat32Array(), size);
         }
 
         private string Require(string name)

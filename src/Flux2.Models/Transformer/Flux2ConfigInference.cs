@@ -11,12 +11,20 @@ namespace Flux2.Models.Transformer;
 public static class Flux2ConfigInference
 {
     /// <summary>The config of <paramref name="checkpoint"/>: read from <paramref name="configJsonPath"/> when given
-    /// (and checked against the shapes), inferred from the shapes otherwise.</summary>
-    public static Flux2Config Load(SafeTensorsCheckpoint checkpoint, string? configJsonPath = null)
+    /// (and checked against the shapes), inferred from the shapes otherwise. <paramref name="encoding"/> (MAX's
+    /// quantization encoding) defaults to bfloat16 for a config.json and to the weights' own type when inferred;
+    /// <paramref name="devices"/> defaults to the CPU.</summary>
+    public static Flux2Config Load(SafeTensorsCheckpoint checkpoint, string? configJsonPath = null, string? encoding = null,
+        IReadOnlyList<DeviceRef>? devices = null)
     {
         var tensors = checkpoint.Names.Select(checkpoint.Info).ToList();
-        if (configJsonPath == null) return Infer(tensors, checkpoint.Path);
-        var config = Flux2Config.FromJsonFile(configJsonPath);
+        if (configJsonPath == null)
+        {
+            var inferred = Infer(tensors, checkpoint.Path);
+            if (encoding != null) inferred = inferred.WithEncoding(encoding);
+            return devices != null ? inferred with { Devices = devices.ToArray() } : inferred;
+        }
+        var config = Flux2Config.FromJsonFile(configJsonPath, encoding ?? "bfloat16", devices);
         var naming = RequireNaming(tensors, checkpoint.Path);
         // MAX: a checkpoint without guidance-embedder tensors runs without guidance whatever config.json says.
         var byName = ByStrippedName(tensors);

@@ -23,6 +23,7 @@ public sealed class Flux2Transformer : IDisposable
 
     private readonly IBackend _backend;
     private readonly IDisposable? _owner;
+    private readonly List<LinearWeight> _weights = [];
     private readonly List<Tensor> _normWeights = [];
     private readonly LinearWeight _imgIn, _txtIn, _time1, _time2, _modImg, _modTxt, _modSingle, _finalMod, _projOut;
     private readonly LinearWeight? _guidance1, _guidance2;
@@ -34,8 +35,11 @@ public sealed class Flux2Transformer : IDisposable
     public Flux2Config Config { get; }
     public TensorNaming Naming { get; }
 
+    /// <summary>The backend the weights are resident on and the forward pass runs on.</summary>
+    public IBackend Backend => _backend;
+
     /// <summary>What loading found questionable but used anyway (e.g. a single-block Linear whose stored format disagrees
-    /// with <c>_quantization_metadata</c>, see <see cref="Quantization.Flux2QuantizationPlan.Warnings"/>); empty when all is as expected.</summary>
+    /// with <c>_quantization_metadata</c>, see <see cref="Flux2QuantizationPlan.Warnings"/>); empty when all is as expected.</summary>
     public IReadOnlyList<string> LoadWarnings { get; private init; } = [];
 
     /// <summary>Optional sink for intermediate tensors, named as the golden <c>trace.*</c> tensors (without the prefix):
@@ -48,22 +52,30 @@ public sealed class Flux2Transformer : IDisposable
     /// folder's config.json, else the tensor shapes (spec §4.7).</summary>
     public static Flux2Transformer Load(string path, IBackend backend, string? configPath = null)
     {
-        var source = CheckpointSource.Discover(path);
-        var component = source.Layout == CheckpointLayout.DiffusersRepository
-            ? source.Component("transformer") ?? throw new CheckpointException(path, "the diffusers repository has no transformer/ folder")
-            : source.Components[0];
-        var weights = component.WeightsPath
-            ?? throw new CheckpointException(component.Directory, "no transformer weights (diffusion_pytorch_model.safetensors or its .index.json)");
-        var checkpoint = SafeTensorsCheckpoint.Open(weights);
+        var checkpoint = OpenCheckpoint(path, out var folderConfig);
         try
         {
-            return FromCheckpoint(checkpoint, Flux2ConfigInference.Load(checkpoint, configPath ?? component.ConfigPath), backend);
+            return FromCheckpoint(checkpoint, Flux2ConfigInference.Load(checkpoint, configPath ?? folderConfig), backend);
         }
         catch
         {
             checkpoint.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Opens the transformer weights at <paramref name="path"/> (a single file, a shard index, a transformer/ folder
+    /// or a diffusers repository) memory-mapped; <paramref name="configPath"/> receives the folder's config.json, if any.</summary>
+    public static SafeTensorsCheckpoint OpenCheckpoint(string path, out string? configPath)
+    {
+        var source = CheckpointSource.Discover(path);
+        var component = source.Layout == CheckpointLayout.DiffusersRepository
+            ? source.Component("transformer") ?? throw new CheckpointException(path, "the diffusers repository has no transformer/ folder")
+            : source.Components[0];
+        var weights = component.WeightsPath
+            ?? throw new CheckpointException(component.Directory, "no transformer weights (diffusion_pytorch_model.safetensors or its .index.json)");
+        configPath = component.ConfigPath;
+        return SafeTensorsCheckpoint.Open(weights);
     }
 
     /// <summary>Builds the model over an open checkpoint (which it then owns) whose shapes match <paramref name="config"/>.
@@ -73,15 +85,16 @@ public sealed class Flux2Transformer : IDisposable
         var tensors = checkpoint.Names.Select(checkpoint.Info).ToList();
         var naming = Flux2ConfigInference.RequireNaming(tensors, checkpoint.Path);
         Flux2ConfigInference.CheckShapes(config, tensors, naming, checkpoint.Path);
-        var plan = Quantization.Flux2QuantizationPlan.Create(config, checkpoint);
+        var plan = Flux2QuantizationPlan.Create(config, checkpoint);
         var fullName = checkpoint.Names.ToDictionary(Flux2WeightMap.StripPrefix, n => n, StringComparer.Ordinal);
         return new Flux2Transformer(plan.Config, naming, name => LinearWeightLoader.Load(checkpoint, fullName[name]),
             name => checkpoint.Get(fullName[name]).ToFloat32Array(), backend, checkpoint) { LoadWarnings = plan.Warnings };
     }
 
     /// <summary>Builds the model from weights looked up by their <paramref name="naming"/> names (without prefix):
-    /// <paramref name="linear"/> gives Linear weights, <paramref name="vector"/> the QK-norm weights.
-    /// <paramref name="owner"/> (the memory the weights live in) is disposed with the model.</summary>
+    /// <paramref name="linear"/> gives Linear weights in their stored format, <paramref name="vector"/> the QK-norm weights.
+    /// Both are made resident on <paramref name="backend"/>. <paramref name="owner"/> (the memory the stored weights live in)
+    /// is disposed with the model.</summary>
     public Flux2Transformer(Flux2Config config, TensorNaming naming, Func<string, LinearWeight> linear, Func<string, float[]> vector,
         IBackend backend, IDisposable? owner = null)
     {
@@ -89,48 +102,62 @@ public sealed class Flux2Transformer : IDisposable
         _backend = backend;
         Config = config;
         Naming = naming;
+        LinearWeight Linear(string name)
+        {
+            var w = backend.LoadLinear(linear(name));
+            _weights.Add(w);
+            return w;
+        }
         Tensor Norm(string name)
         {
             var values = vector(name);
-            var t = Tensor.FromArray(values, values.Length);
+            var t = backend.Upload<float>(values, values.Length);
             _normWeights.Add(t);
             return t;
         }
         DoubleStream Stream(DoubleStreamNames n) =>
-            new(n.Qkv.Select(linear).ToArray(), Norm(n.NormQ), Norm(n.NormK), linear(n.Out), linear(n.MlpIn), linear(n.MlpOut));
+            new(n.Qkv.Select(Linear).ToArray(), Norm(n.NormQ), Norm(n.NormK), Linear(n.Out), Linear(n.MlpIn), Linear(n.MlpOut));
 
-        var names = Flux2TensorNames.For(naming);
-        _imgIn = linear(names.ImgIn);
-        _txtIn = linear(names.TxtIn);
-        _time1 = linear(names.TimeLinear1);
-        _time2 = linear(names.TimeLinear2);
-        if (config.GuidanceEmbeds)
+        try
         {
-            _guidance1 = linear(names.GuidanceLinear1);
-            _guidance2 = linear(names.GuidanceLinear2);
+            var names = Flux2TensorNames.For(naming);
+            _imgIn = Linear(names.ImgIn);
+            _txtIn = Linear(names.TxtIn);
+            _time1 = Linear(names.TimeLinear1);
+            _time2 = Linear(names.TimeLinear2);
+            if (config.GuidanceEmbeds)
+            {
+                _guidance1 = Linear(names.GuidanceLinear1);
+                _guidance2 = Linear(names.GuidanceLinear2);
+            }
+            _modImg = Linear(names.ModDoubleImg);
+            _modTxt = Linear(names.ModDoubleTxt);
+            _modSingle = Linear(names.ModSingle);
+            _finalMod = Linear(names.FinalModulation);
+            _projOut = Linear(names.ProjOut);
+            _doubleBlocks = Enumerable.Range(0, config.NumLayers).Select(i => new DoubleBlock(Stream(names.DoubleImg(i)), Stream(names.DoubleTxt(i)))).ToArray();
+            _singleBlocks = Enumerable.Range(0, config.NumSingleLayers).Select(j =>
+            {
+                var n = names.Single(j);
+                return new SingleBlock(Linear(n.Linear1), Linear(n.Linear2), Norm(n.NormQ), Norm(n.NormK));
+            }).ToArray();
+
+            // BFL keeps the final modulation rows as [shift | scale]; diffusers swapped them to [scale | shift] (spec §3.9).
+            int d = config.InnerDim;
+            (_finalShiftColumn, _finalScaleColumn) = names.FinalModulationShiftFirst ? (0, d) : (d, 0);
         }
-        _modImg = linear(names.ModDoubleImg);
-        _modTxt = linear(names.ModDoubleTxt);
-        _modSingle = linear(names.ModSingle);
-        _finalMod = linear(names.FinalModulation);
-        _projOut = linear(names.ProjOut);
-        _doubleBlocks = Enumerable.Range(0, config.NumLayers).Select(i => new DoubleBlock(Stream(names.DoubleImg(i)), Stream(names.DoubleTxt(i)))).ToArray();
-        _singleBlocks = Enumerable.Range(0, config.NumSingleLayers).Select(j =>
+        catch
         {
-            var n = names.Single(j);
-            return new SingleBlock(linear(n.Linear1), linear(n.Linear2), Norm(n.NormQ), Norm(n.NormK));
-        }).ToArray();
-
-        // BFL keeps the final modulation rows as [shift | scale]; diffusers swapped them to [scale | shift] (spec §3.9).
-        int d = config.InnerDim;
-        (_finalShiftColumn, _finalScaleColumn) = names.FinalModulationShiftFirst ? (0, d) : (d, 0);
+            ReleaseWeights();
+            throw;
+        }
     }
 
     /// <summary>The forward pass into a new output tensor [B, L, out_channels] (the caller disposes it).</summary>
     public Tensor Forward(Tensor hiddenStates, Tensor encoderHiddenStates, Tensor timestep, Tensor? guidance, Tensor imgIds, Tensor txtIds)
     {
         var (batch, imageTokens, _) = ValidateInputs(hiddenStates, encoderHiddenStates, timestep, guidance, imgIds, txtIds);
-        var output = Tensor.Zeros(batch, imageTokens, Config.EffectiveOutChannels);
+        var output = _backend.Allocate(DType.Float32, batch, imageTokens, Config.EffectiveOutChannels);
         try
         {
             Forward(hiddenStates, encoderHiddenStates, timestep, guidance, imgIds, txtIds, output);
@@ -169,7 +196,7 @@ public sealed class Flux2Transformer : IDisposable
         {
             _act?.Dispose();
             _act = null;
-            _act = new Flux2TransformerActivations(Config, batch, imageTokens, textTokens);
+            _act = new Flux2TransformerActivations(_backend, Config, batch, imageTokens, textTokens);
         }
         var a = _act;
         var be = _backend;
@@ -186,8 +213,9 @@ public sealed class Flux2Transformer : IDisposable
             Emit("guidance_proj", a.GuidanceProjection);
             if (Trace != null)
             {
-                Mlp(a.GuidanceProjection, _guidance1, _guidance2, a.TembGuidance, accumulate: false);
-                Emit("temb_guidance", a.TembGuidance);
+                var tembGuidance = a.TraceBuffer("temb_guidance", batch, d);
+                Mlp(a.GuidanceProjection, _guidance1, _guidance2, tembGuidance, accumulate: false);
+                Emit("temb_guidance", tembGuidance);
             }
             Mlp(a.GuidanceProjection, _guidance1, _guidance2, a.Temb, accumulate: true);
         }
@@ -242,10 +270,12 @@ public sealed class Flux2Transformer : IDisposable
             be.ModulatedLayerNorm(a.HiddenImgRows[b], a.FinalNormedRows[b], a.ModFinalRows[b], _finalShiftColumn, _finalScaleColumn, (float)Config.Eps);
         if (Trace != null)
         {
-            be.CopyColumns(a.ModFinal, _finalShiftColumn, d, a.FinalShift);
-            be.CopyColumns(a.ModFinal, _finalScaleColumn, d, a.FinalScale);
-            Trace("final_shift", a.FinalShift);
-            Trace("final_scale", a.FinalScale);
+            var shift = a.TraceBuffer("final_shift", batch, d);
+            var scale = a.TraceBuffer("final_scale", batch, d);
+            be.CopyColumns(a.ModFinal, _finalShiftColumn, d, shift);
+            be.CopyColumns(a.ModFinal, _finalScaleColumn, d, scale);
+            Trace("final_shift", shift);
+            Trace("final_scale", scale);
             Trace("final_norm", a.FinalNormed);
         }
         be.Linear(a.FinalNormed, _projOut, output);
@@ -350,16 +380,13 @@ public sealed class Flux2Transformer : IDisposable
         _backend.Linear(hidden, linear2, y, 0, accumulate);
     }
 
-    /// <summary>ids = [txt_ids; img_ids] of batch element 0; the tables are rebuilt only when the ids change.</summary>
+    /// <summary>ids = [txt_ids; img_ids] of batch element 0 and their RoPE tables. The tables are rebuilt every pass: the
+    /// ids live on the backend, and a rebuild costs a few milliseconds against seconds of blocks.</summary>
     private void UpdateRope(Flux2TransformerActivations a, Tensor imgIds, Tensor txtIds)
     {
-        int axes = Config.AxesDimsRope.Count;
-        var ids = a.Ids.AsSpan<long>();
-        txtIds.AsSpan<long>()[..(a.TextTokens * axes)].CopyTo(ids);
-        imgIds.AsSpan<long>()[..(a.ImageTokens * axes)].CopyTo(ids[(a.TextTokens * axes)..]);
-        if (a.RopeIdsBuiltFor != null && ids.SequenceEqual(a.RopeIdsBuiltFor)) return;
+        _backend.Copy(a.FirstBatchTextIds(txtIds), a.TextIds);
+        _backend.Copy(a.FirstBatchImageIds(imgIds), a.ImageIds);
         _backend.RopeTable(a.Ids, Config.AxesDimsRope, Config.RopeTheta, a.RopeCos, a.RopeSin);
-        a.RopeIdsBuiltFor = ids.ToArray();
     }
 
     private void Emit(string name, Tensor t) => Trace?.Invoke(name, t);
@@ -371,8 +398,8 @@ public sealed class Flux2Transformer : IDisposable
         if (hidden.DType != DType.Float32 || hidden.Rank != 3 || hidden.Shape[2] != Config.InChannels || hidden.Shape[0] < 1 || hidden.Shape[1] < 1)
             throw new Flux2Exception($"transformer input hidden_states must be Float32 [B, L, {Config.InChannels}] with B, L >= 1, found {Shape(hidden)}");
         int batch = hidden.Shape[0], imageTokens = hidden.Shape[1];
-        if (encoder.DType != DType.Float32 || encoder.Rank != 3 || encoder.Shape[0] != batch || encoder.Shape[2] != Config.JointAttentionDim || encoder.Shape[1] < 1)
-            throw new Flux2Exception($"transformer input encoder_hidden_states must be Float32 [{batch}, L_txt, {Config.JointAttentionDim}] with L_txt >= 1, found {Shape(encoder)}");
+        if (encoder.DType != DType.Float32 && encoder.DType != _backend.ActivationDType || encoder.Rank != 3 || encoder.Shape[0] != batch || encoder.Shape[2] != Config.JointAttentionDim || encoder.Shape[1] < 1)
+            throw new Flux2Exception($"transformer input encoder_hidden_states must be Float32 or {_backend.ActivationDType} [{batch}, L_txt, {Config.JointAttentionDim}] with L_txt >= 1, found {Shape(encoder)}");
         int textTokens = encoder.Shape[1];
         if (timestep.DType != DType.Float32 || timestep.Rank != 1 || timestep.Shape[0] != batch)
             throw new Flux2Exception($"transformer input timestep must be Float32 [{batch}], found {Shape(timestep)}");
@@ -397,8 +424,15 @@ public sealed class Flux2Transformer : IDisposable
     {
         _act?.Dispose();
         _act = null;
+        ReleaseWeights();
+        _owner?.Dispose();
+    }
+
+    private void ReleaseWeights()
+    {
         foreach (var t in _normWeights) t.Dispose();
         _normWeights.Clear();
-        _owner?.Dispose();
+        foreach (var w in _weights) w.Dispose();
+        _weights.Clear();
     }
 }

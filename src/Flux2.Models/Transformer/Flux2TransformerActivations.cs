@@ -1,15 +1,19 @@
 using Flux2.Core;
+using Flux2.Core.Backend;
 
 namespace Flux2.Models.Transformer;
 
 /// <summary>
-/// Every activation buffer of one <see cref="Flux2Transformer"/> forward pass, sized for one (batch, image tokens,
-/// text tokens) and reused across calls, together with the per-batch-element views the double blocks need
-/// (a stream's rows inside the joint [text, image] sequence).
+/// Every activation buffer of one <see cref="Flux2Transformer"/> forward pass, allocated on the backend in its activation
+/// type, sized for one (batch, image tokens, text tokens) and reused across calls, together with the per-batch-element
+/// views the double blocks need (a stream's rows inside the joint [text, image] sequence).
 /// </summary>
 internal sealed class Flux2TransformerActivations : IDisposable
 {
+    private readonly IBackend _backend;
     private readonly List<Tensor> _owned = [];
+    private readonly Dictionary<string, Tensor> _traceBuffers = [];
+    private readonly FirstBatchView _textIdsView = new(), _imageIdsView = new();
 
     public int Batch { get; }
     public int ImageTokens { get; }
@@ -21,18 +25,18 @@ internal sealed class Flux2TransformerActivations : IDisposable
     public Tensor GuidanceProjection { get; }
     public Tensor EmbedHidden { get; }
     public Tensor Temb { get; }
-    public Tensor TembGuidance { get; }
     public Tensor SiluTemb { get; }
     public Tensor ModDoubleImg { get; }
     public Tensor ModDoubleTxt { get; }
     public Tensor ModSingle { get; }
     public Tensor ModFinal { get; }
 
-    // RoPE over the joint sequence (text rows first), rebuilt only when the ids change.
+    // RoPE over the joint sequence (text rows first): Int64 ids and their Float32 tables.
     public Tensor Ids { get; }
+    public Tensor TextIds { get; }
+    public Tensor ImageIds { get; }
     public Tensor RopeCos { get; }
     public Tensor RopeSin { get; }
-    public long[]? RopeIdsBuiltFor { get; set; }
 
     // Double-stream blocks.
     public Tensor Img { get; }
@@ -62,8 +66,6 @@ internal sealed class Flux2TransformerActivations : IDisposable
 
     // Final layer.
     public Tensor FinalNormed { get; }
-    public Tensor FinalShift { get; }
-    public Tensor FinalScale { get; }
 
     // Per batch element b: views of rows of the tensors above.
     public Tensor[] ImgNormedRows { get; }
@@ -81,8 +83,9 @@ internal sealed class Flux2TransformerActivations : IDisposable
     public Tensor[] FinalNormedRows { get; }
     public Tensor[] ModFinalRows { get; }
 
-    public Flux2TransformerActivations(Flux2Config config, int batch, int imageTokens, int textTokens)
+    public Flux2TransformerActivations(IBackend backend, Flux2Config config, int batch, int imageTokens, int textTokens)
     {
+        _backend = backend;
         Batch = batch;
         ImageTokens = imageTokens;
         TextTokens = textTokens;
@@ -92,16 +95,17 @@ internal sealed class Flux2TransformerActivations : IDisposable
         GuidanceProjection = New(batch, config.TimestepGuidanceChannels);
         EmbedHidden = New(batch, d);
         Temb = New(batch, d);
-        TembGuidance = New(batch, d);
         SiluTemb = New(batch, d);
         ModDoubleImg = New(batch, 6 * d);
         ModDoubleTxt = New(batch, 6 * d);
         ModSingle = New(batch, 3 * d);
         ModFinal = New(batch, 2 * d);
 
-        Ids = Own(Tensor.Zeros(DType.Int64, l, config.AxesDimsRope.Count));
-        RopeCos = New(l, config.AttentionHeadDim / 2);
-        RopeSin = New(l, config.AttentionHeadDim / 2);
+        Ids = Own(backend.Allocate(DType.Int64, l, config.AxesDimsRope.Count));
+        TextIds = Ids.Slice0(0, textTokens);
+        ImageIds = Ids.Slice0(textTokens, imageTokens);
+        RopeCos = Own(backend.Allocate(DType.Float32, l, config.AttentionHeadDim / 2));
+        RopeSin = Own(backend.Allocate(DType.Float32, l, config.AttentionHeadDim / 2));
 
         Img = New(batch, imageTokens, d);
         Txt = New(batch, textTokens, d);
@@ -123,8 +127,6 @@ internal sealed class Flux2TransformerActivations : IDisposable
         AttentionAndMlp = New(batch, l, d + m);
 
         FinalNormed = New(batch, imageTokens, d);
-        FinalShift = New(batch, d);
-        FinalScale = New(batch, d);
 
         ImgNormedRows = PerBatch(ImgNormed);
         TxtNormedRows = PerBatch(TxtNormed);
@@ -145,7 +147,20 @@ internal sealed class Flux2TransformerActivations : IDisposable
     public bool Fits(int batch, int imageTokens, int textTokens) =>
         batch == Batch && imageTokens == ImageTokens && textTokens == TextTokens;
 
-    private Tensor New(params int[] shape) => Own(Tensor.Zeros(shape));
+    /// <summary>The text ids of batch element 0: <paramref name="ids"/> [Ltxt, axes] itself, or a view into [B', Ltxt, axes].</summary>
+    public Tensor FirstBatchTextIds(Tensor ids) => _textIdsView.Of(ids);
+
+    /// <summary>The image ids of batch element 0, as <see cref="FirstBatchTextIds"/>.</summary>
+    public Tensor FirstBatchImageIds(Tensor ids) => _imageIdsView.Of(ids);
+
+    /// <summary>A buffer only tracing needs, allocated on first use.</summary>
+    public Tensor TraceBuffer(string name, params int[] shape)
+    {
+        if (!_traceBuffers.TryGetValue(name, out var t)) _traceBuffers[name] = t = New(shape);
+        return t;
+    }
+
+    private Tensor New(params int[] shape) => Own(_backend.Allocate(_backend.ActivationDType, shape));
 
     private Tensor Own(Tensor t)
     {
@@ -168,5 +183,23 @@ internal sealed class Flux2TransformerActivations : IDisposable
     {
         foreach (var t in _owned) t.Dispose();
         _owned.Clear();
+    }
+
+    /// <summary>Batch element 0 of rank-3 ids as a view, kept for the last tensor seen so that a caller passing the same
+    /// ids every step allocates nothing.</summary>
+    private sealed class FirstBatchView
+    {
+        private Tensor? _source, _view;
+
+        public Tensor Of(Tensor ids)
+        {
+            if (ids.Rank == 2) return ids;
+            if (!ReferenceEquals(ids, _source))
+            {
+                _view = ids.Slice0(0, 1).Reshape(ids.Shape[1], ids.Shape[2]);
+                _source = ids;
+            }
+            return _view!;
+        }
     }
 }

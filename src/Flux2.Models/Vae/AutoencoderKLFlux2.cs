@@ -50,6 +50,9 @@ public sealed class AutoencoderKLFlux2 : IDisposable
 
     public VaeConfig Config { get; }
     public VaeNaming Naming { get; }
+
+    /// <summary>The backend the weights are resident on and the VAE runs on.</summary>
+    public IBackend Backend => _backend;
     /// <summary>The weights file.</summary>
     public string Source => _checkpoint.Path;
 
@@ -89,7 +92,7 @@ public sealed class AutoencoderKLFlux2 : IDisposable
         _checkpoint = checkpoint;
         _backend = backend;
         Config = config;
-        var map = new VaeWeightMap(checkpoint, config.Levels);
+        var map = new VaeWeightMap(checkpoint, config.Levels, backend);
         Naming = map.Names.Naming;
         try
         {
@@ -139,6 +142,7 @@ public sealed class AutoencoderKLFlux2 : IDisposable
         catch
         {
             foreach (var p in _parameters) p.Dispose();
+            _statistics?.Dispose();
             throw;
         }
     }
@@ -182,9 +186,9 @@ public sealed class AutoencoderKLFlux2 : IDisposable
         if (moments.DType != DType.Float32 || moments.Rank != 4 || moments.Shape[1] != 2 * Config.LatentChannels)
             throw new VaeException($"moments must be Float32 [B, {2 * Config.LatentChannels}, h, w], found {moments.DType} {moments.ShapeText}");
         int b = moments.Shape[0], z = Config.LatentChannels, plane = moments.Shape[2] * moments.Shape[3];
-        var mean = Tensor.Zeros(b, z, moments.Shape[2], moments.Shape[3]);
-        for (int n = 0; n < b; n++)
-            moments.AsSpan<float>().Slice(n * 2 * z * plane, z * plane).CopyTo(mean.AsSpan<float>().Slice(n * z * plane));
+        var mean = _backend.Allocate(DType.Float32, b, z, moments.Shape[2], moments.Shape[3]);
+        // Per batch item, the mean is the first half of the item's channels: rows [0, z) of [2z, plane].
+        _backend.CopyColumns(moments.Reshape(b, 2 * z * plane), 0, z * plane, mean.Reshape(b, z * plane));
         return mean;
     }
 
@@ -206,7 +210,7 @@ public sealed class AutoencoderKLFlux2 : IDisposable
             {
                 h = Consume(h, x =>
                 {
-                    var y = Tensor.Zeros(x.Shape[0], x.Shape[1], 2 * x.Shape[2], 2 * x.Shape[3]);
+                    var y = _backend.Allocate(DType.Float32, x.Shape[0], x.Shape[1], 2 * x.Shape[2], 2 * x.Shape[3]);
                     _backend.UpsampleNearest2x(x, y);
                     return y;
                 });
@@ -223,9 +227,9 @@ public sealed class AutoencoderKLFlux2 : IDisposable
     public Tensor EncodeToTokens(Tensor image)
     {
         using var mean = EncodeMean(image);
-        using var patchified = VaeLatents.Patchify(mean);
+        using var patchified = VaeLatents.Patchify(_backend, mean);
         using var normalized = Statistics.Normalize(patchified);
-        return VaeLatents.Pack(normalized);
+        return VaeLatents.Pack(_backend, normalized);
     }
 
     /// <summary>The inverse path for denoised tokens [B, height·width, 4·latent] (row-major): unpack → denormalise
@@ -233,9 +237,9 @@ public sealed class AutoencoderKLFlux2 : IDisposable
     public Tensor DecodeTokens(Tensor tokens, int height, int width)
     {
         var statistics = Statistics;
-        using var unpacked = VaeLatents.Unpack(tokens, height, width);
+        using var unpacked = VaeLatents.Unpack(_backend, tokens, height, width);
         using var patchified = statistics.Denormalize(unpacked);
-        using var latents = VaeLatents.Unpatchify(patchified);
+        using var latents = VaeLatents.Unpatchify(_backend, patchified);
         return Decode(latents);
     }
 
@@ -243,6 +247,7 @@ public sealed class AutoencoderKLFlux2 : IDisposable
     {
         foreach (var p in _parameters) p.Dispose();
         _parameters.Clear();
+        _statistics?.Dispose();
         _checkpoint.Dispose();
     }
 
@@ -273,9 +278,9 @@ public sealed class AutoencoderKLFlux2 : IDisposable
         using var q = Consume(Conv(a.Query, normed), ToTokens);
         using var k = Consume(Conv(a.Key, normed), ToTokens);
         using var v = Consume(Conv(a.Value, normed), ToTokens);
-        using var attended = Tensor.Zeros(b, l, c);
+        using var attended = _backend.Allocate(_backend.ActivationDType, b, l, c);
         _backend.Attention(q, 0, k, 0, v, 0, attended, 0, heads: 1, headDim: c, scale: 1f / MathF.Sqrt(c));
-        using var channelsFirst = Tensor.Zeros(x.Shape);
+        using var channelsFirst = _backend.Allocate(_backend.ActivationDType, x.Shape);
         using (var view = channelsFirst.Reshape(b, c, l)) _backend.TransposeLastTwo(attended, view);
         _backend.Conv2d(channelsFirst, a.Out.Weight, 1, a.Out.Bias, 1, Conv2dPadding.All(0), x, accumulate: true);
         return x;
@@ -284,7 +289,7 @@ public sealed class AutoencoderKLFlux2 : IDisposable
     /// <summary>[B, C, H, W] → token rows [B, H·W, C].</summary>
     private Tensor ToTokens(Tensor x)
     {
-        var tokens = Tensor.Zeros(x.Shape[0], x.Shape[2] * x.Shape[3], x.Shape[1]);
+        var tokens = _backend.Allocate(_backend.ActivationDType, x.Shape[0], x.Shape[2] * x.Shape[3], x.Shape[1]);
         using var view = x.Reshape(x.Shape[0], x.Shape[1], x.Shape[2] * x.Shape[3]);
         _backend.TransposeLastTwo(view, tokens);
         return tokens;
@@ -294,7 +299,7 @@ public sealed class AutoencoderKLFlux2 : IDisposable
     {
         var pad = padding ?? Conv2dPadding.All(conv.KernelSize / 2);
         int k = conv.KernelSize;
-        var y = Tensor.Zeros(x.Shape[0], conv.OutChannels,
+        var y = _backend.Allocate(_backend.ActivationDType, x.Shape[0], conv.OutChannels,
             (x.Shape[2] + pad.Top + pad.Bottom - k) / stride + 1, (x.Shape[3] + pad.Left + pad.Right - k) / stride + 1);
         _backend.Conv2d(x, conv.Weight, k, conv.Bias, stride, pad, y);
         return y;
@@ -302,7 +307,7 @@ public sealed class AutoencoderKLFlux2 : IDisposable
 
     private Tensor Norm(VaeNorm norm, Tensor x, bool silu)
     {
-        var y = Tensor.Zeros(x.Shape);
+        var y = _backend.Allocate(_backend.ActivationDType, x.Shape);
         _backend.GroupNorm(x, Config.NormNumGroups, VaeConfig.GroupNormEps, norm.Gamma, norm.Beta, silu, y);
         return y;
     }
@@ -340,17 +345,17 @@ public sealed class AutoencoderKLFlux2 : IDisposable
             LoadResnet(map, map.Names.MidResnet(part, 1), channels, channels));
     }
 
-    private static (VaeLatentStatistics?, string?) LoadStatistics(VaeWeightMap map, SafeTensorsCheckpoint checkpoint, VaeConfig config)
+    private (VaeLatentStatistics?, string?) LoadStatistics(VaeWeightMap map, SafeTensorsCheckpoint checkpoint, VaeConfig config)
     {
         bool hasMean = checkpoint.Contains(VaeWeightMap.StatisticsMean), hasVar = checkpoint.Contains(VaeWeightMap.StatisticsVariance);
         if (!hasMean && !hasVar)
             return (null, $"{checkpoint.Path}: the VAE has no latent statistics ({VaeWeightMap.StatisticsMean}, " +
                 $"{VaeWeightMap.StatisticsVariance}); FLUX.2 latents cannot be normalised or decoded without them");
-        using var mean = map.Vector(VaeWeightMap.StatisticsMean, config.PatchedChannels);
-        using var variance = map.Vector(VaeWeightMap.StatisticsVariance, config.PatchedChannels);
-        var problem = VaeLatentStatistics.FindProblem(mean.ToArray<float>(), variance.ToArray<float>(), checkpoint.Path);
+        var mean = map.HostVector(VaeWeightMap.StatisticsMean, config.PatchedChannels);
+        var variance = map.HostVector(VaeWeightMap.StatisticsVariance, config.PatchedChannels);
+        var problem = VaeLatentStatistics.FindProblem(mean, variance, checkpoint.Path);
         return problem != null
             ? (null, problem)
-            : (new VaeLatentStatistics(mean.ToArray<float>(), variance.ToArray<float>(), (float)config.BatchNormEps, checkpoint.Path), null);
+            : (new VaeLatentStatistics(_backend, mean, variance, (float)config.BatchNormEps, checkpoint.Path), null);
     }
 }

@@ -1,28 +1,33 @@
 using Flux2.Core;
+using Flux2.Core.Backend;
 
 namespace Flux2.Models.Vae;
 
 /// <summary>
 /// The latent BatchNorm statistics (<c>bn.running_mean</c>, <c>bn.running_var</c>, no affine part) over the
-/// patchified channels. Only VAE-encoded reference latents are normalised; the inverse runs once before decoding.
-/// The initial noise already lives in the normalised space and never passes through here (spec §6.3–6.4).
+/// patchified channels, resident on a backend. Only VAE-encoded reference latents are normalised; the inverse runs once
+/// before decoding. The initial noise already lives in the normalised space and never passes through here (spec §6.3–6.4).
 /// </summary>
-public sealed class VaeLatentStatistics
+public sealed class VaeLatentStatistics : IDisposable
 {
-    private readonly float[] _mean;
-    private readonly float[] _std;
+    private readonly IBackend _backend;
+    private readonly Tensor _mean;
+    private readonly Tensor _std;
 
-    public int Channels => _mean.Length;
+    public int Channels { get; }
     public float Eps { get; }
 
     /// <param name="source">names the checkpoint in errors</param>
-    public VaeLatentStatistics(float[] runningMean, float[] runningVar, float eps, string source)
+    public VaeLatentStatistics(IBackend backend, float[] runningMean, float[] runningVar, float eps, string source)
     {
         if (FindProblem(runningMean, runningVar, source) is { } problem) throw new VaeException(problem);
+        _backend = backend;
         Eps = eps;
-        _mean = runningMean;
+        Channels = runningMean.Length;
         // sqrt(var + eps) in fp32, as the references compute it.
-        _std = runningVar.Select(v => MathF.Sqrt(v + eps)).ToArray();
+        var std = runningVar.Select(v => MathF.Sqrt(v + eps)).ToArray();
+        _mean = backend.Upload<float>(runningMean, Channels);
+        _std = backend.Upload<float>(std, Channels);
     }
 
     /// <summary>Why the statistics are unusable, or null: mismatched lengths, non-finite values, a negative variance,
@@ -39,10 +44,10 @@ public sealed class VaeLatentStatistics
         return null;
     }
 
-    /// <summary>z_n = (z_p − mean) / sqrt(var + eps) per channel, for patchified latents [B, C, h, w].</summary>
+    /// <summary>z_n = (z_p − mean) / sqrt(var + eps) per channel, for patchified latents [B, C, h, w], into a new tensor.</summary>
     public Tensor Normalize(Tensor patchified) => Apply(patchified, normalize: true);
 
-    /// <summary>z_p = z_n · sqrt(var + eps) + mean per channel, for normalised latents [B, C, h, w].</summary>
+    /// <summary>z_p = z_n · sqrt(var + eps) + mean per channel, for normalised latents [B, C, h, w], into a new tensor.</summary>
     public Tensor Denormalize(Tensor normalized) => Apply(normalized, normalize: false);
 
     private Tensor Apply(Tensor x, bool normalize)
@@ -50,15 +55,15 @@ public sealed class VaeLatentStatistics
         VaeLatents.RequireLatent(x, "latent");
         if (x.Shape[1] != Channels)
             throw new VaeException($"latent {x.ShapeText} has {x.Shape[1]} channels; the VAE statistics cover {Channels}");
-        var y = Tensor.Zeros(x.Shape);
-        var src = x.AsSpan<float>();
-        var dst = y.AsSpan<float>();
-        int plane = x.Shape[2] * x.Shape[3];
-        for (int i = 0; i < src.Length; i++)
-        {
-            int c = i / plane % Channels;
-            dst[i] = normalize ? (src[i] - _mean[c]) / _std[c] : src[i] * _std[c] + _mean[c];
-        }
+        var y = _backend.Allocate(DType.Float32, x.Shape);
+        if (normalize) _backend.NormalizeChannels(x, _mean, _std, y);
+        else _backend.DenormalizeChannels(x, _mean, _std, y);
         return y;
+    }
+
+    public void Dispose()
+    {
+        _mean.Dispose();
+        _std.Dispose();
     }
 }

@@ -2,8 +2,8 @@ using Flux2.Core;
 
 namespace Flux2.Models.Vae;
 
-/// <summary>A convolution's parameters: the weight [Cout, Cin, k, k] viewed as a Linear [Cout, Cin·k·k] in its
-/// stored format (memory-mapped), and its bias widened to fp32.</summary>
+/// <summary>A convolution's parameters, resident on a backend: the weight [Cout, Cin, k, k] viewed as a Linear
+/// [Cout, Cin·k·k] in its stored format, and its bias widened to fp32.</summary>
 public sealed class VaeConv(LinearWeight weight, Tensor bias, int kernelSize) : IDisposable
 {
     public LinearWeight Weight { get; } = weight;
@@ -12,7 +12,11 @@ public sealed class VaeConv(LinearWeight weight, Tensor bias, int kernelSize) : 
     public int OutChannels => Weight.OutFeatures;
     public int InChannels => Weight.InFeatures / (KernelSize * KernelSize);
 
-    public void Dispose() => Bias.Dispose();
+    public void Dispose()
+    {
+        Bias.Dispose();
+        Weight.Dispose();
+    }
 }
 
 /// <summary>A GroupNorm's affine parameters, widened to fp32.</summary>

@@ -1,12 +1,14 @@
 using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Core.SafeTensors;
 
 namespace Flux2.Models.Vae;
 
 /// <summary>
 /// Reads the VAE's modules from a checkpoint in either naming scheme (<see cref="VaeTensorNames"/>) with their
-/// shapes checked, leaving conv weights memory-mapped in their stored float format (F32, BF16 or F16). Records
-/// every tensor it reads so that leftovers can be reported.
+/// shapes checked and makes them resident on a backend: conv weights in their stored float format (F32, BF16 or F16;
+/// memory-mapped on the CPU), biases and norm parameters as Float32 vectors. Records every tensor it reads so that
+/// leftovers can be reported.
 /// </summary>
 public sealed class VaeWeightMap
 {
@@ -16,14 +18,16 @@ public sealed class VaeWeightMap
     public const string StatisticsCounter = "bn.num_batches_tracked";
 
     private readonly SafeTensorsCheckpoint _checkpoint;
+    private readonly IBackend _backend;
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
 
     public VaeTensorNames Names { get; }
 
     /// <param name="levels">resolution levels, needed to reverse the BFL decoder's level index</param>
-    public VaeWeightMap(SafeTensorsCheckpoint checkpoint, int levels)
+    public VaeWeightMap(SafeTensorsCheckpoint checkpoint, int levels, IBackend backend)
     {
         _checkpoint = checkpoint;
+        _backend = backend;
         Names = new VaeTensorNames(VaeTensorNames.DetectNaming(checkpoint), levels);
     }
 
@@ -44,8 +48,11 @@ public sealed class VaeWeightMap
     public VaeNorm Norm(string module, int channels) =>
         new(Vector(module + ".weight", channels), Vector(module + ".bias", channels));
 
-    /// <summary>A 1-D float tensor of <paramref name="length"/> elements widened to fp32.</summary>
-    public Tensor Vector(string name, int length) => Tensor.FromArray(Read(name, [length]).ToFloat32Array(), length);
+    /// <summary>A 1-D float tensor of <paramref name="length"/> elements widened to fp32, resident on the backend.</summary>
+    public Tensor Vector(string name, int length) => _backend.Upload<float>(HostVector(name, length), length);
+
+    /// <summary>A 1-D float tensor of <paramref name="length"/> elements widened to fp32, read on the host.</summary>
+    public float[] HostVector(string name, int length) => Read(name, [length]).ToFloat32Array();
 
     /// <summary>The checkpoint tensors no module read (ignoring the BatchNorm counter).</summary>
     public IReadOnlyList<string> Unread() =>
@@ -61,8 +68,16 @@ public sealed class VaeWeightMap
             _ => throw new SafeTensorsException(view.FilePath, view.Name,
                 $"dtype {view.DType.SafetensorsName()} is not supported for VAE weights (expected F32, BF16 or F16)"),
         };
-        var weight = new LinearWeight(view.Name, cout, patchLength, format, view.Data, _checkpoint);
-        return new VaeConv(weight, Vector(module + ".bias", cout), kernelSize);
+        var weight = _backend.LoadLinear(new LinearWeight(view.Name, cout, patchLength, format, view.Data, _checkpoint));
+        try
+        {
+            return new VaeConv(weight, Vector(module + ".bias", cout), kernelSize);
+        }
+        catch
+        {
+            weight.Dispose();
+            throw;
+        }
     }
 
     private TensorView Read(string name, long[] shape)

@@ -1,3 +1,5 @@
+using Flux2.Core.Backend;
+
 namespace Flux2.Pipelines.Caching;
 
 /// <summary>
@@ -7,11 +9,13 @@ namespace Flux2.Pipelines.Caching;
 /// </summary>
 public abstract record CacheOptions
 {
-    /// <summary>Rejects values out of range (naming the option) and adds notices about how the cache will behave.</summary>
-    internal abstract void Check(PipelineVariant variant, int steps, List<string> notices);
+    /// <summary>What is wrong with these options for a run of <paramref name="steps"/> steps (naming the option), or null;
+    /// adds notices about how the cache will behave.</summary>
+    /// <param name="forDev">whether the model is FLUX.2 [dev], the one the reference implements every cache for</param>
+    internal abstract string? Check(int steps, bool forDev, List<string> notices);
 
     /// <summary>A fresh cache state for one guidance stream of one image.</summary>
     /// <param name="imageTokens">noisy image tokens L_img</param>
-    /// <param name="velocityLength">L_img · channels, the values of the stream's velocity</param>
-    internal abstract IVelocityCache CreateStreamCache(int imageTokens, int velocityLength);
+    /// <param name="channels">velocity channels per token</param>
+    internal abstract IVelocityCache CreateStreamCache(IBackend backend, int imageTokens, int channels);
 }

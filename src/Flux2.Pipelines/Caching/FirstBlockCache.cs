@@ -1,4 +1,5 @@
 using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Models.Transformer;
 
 namespace Flux2.Pipelines.Caching;
@@ -8,42 +9,44 @@ namespace Flux2.Pipelines.Caching;
 /// its residual r = img_after − img_before over the noisy image tokens only (reference tokens are conditioning, not
 /// what the step changes). When rel = mean(|r − r_prev|) / (mean(|r_prev|) + 1e-9) is below the threshold, the rest of
 /// the model is skipped and the previous velocity is reused. r_prev and v_prev follow every step, hits included;
-/// both start at zero and the first step always runs the whole model.
+/// both start at zero and the first step always runs the whole model. All state lives on the backend; only the two
+/// sums of the measurement cross to the host.
 /// </summary>
 public sealed class FirstBlockCache : IVelocityCache, IFirstBlockHook
 {
     private const double Epsilon = 1e-9;
 
+    private readonly IBackend _backend;
     private readonly double _threshold;
     private readonly int _imageTokens;
-    private readonly float[] _previousVelocity;
-    // [B · L_img · D], sized at the first step: the image stream before block 0, then this step's residual.
-    private float[] _residual = [];
-    private float[] _previousResidual = [];
+    private readonly Tensor _previousVelocity;
+    // [B, L_img, D] in the image stream's type, sized at the first step: the stream before block 0, then this step's residual.
+    private Tensor? _residual, _previousResidual;
     private bool _hasPrediction;
     private bool _awaitingHook;
 
     /// <param name="imageTokens">noisy tokens L_img: the leading rows of the image stream that the residual covers</param>
-    /// <param name="velocityLength">values of the stream's velocity (L_img · channels)</param>
-    public FirstBlockCache(double threshold, int imageTokens, int velocityLength)
+    /// <param name="channels">velocity channels per token</param>
+    public FirstBlockCache(IBackend backend, double threshold, int imageTokens, int channels)
     {
+        _backend = backend;
         _threshold = threshold;
         _imageTokens = imageTokens;
-        _previousVelocity = new float[velocityLength];
+        _previousVelocity = backend.Allocate(DType.Float32, 1, imageTokens, channels);
     }
 
-    public bool Predict(int step, in ModelCall call, Span<float> velocity)
+    public bool Predict(int step, IVelocitySource model, Tensor velocity)
     {
         _awaitingHook = true;
-        bool computed = call.TryPredict(velocity, this);
+        bool computed = model.TryPredict(velocity, this);
         if (_awaitingHook) throw new InvalidOperationException("the velocity model ignored the First-Block-Cache hook");
         if (computed)
         {
-            velocity.CopyTo(_previousVelocity);
+            _backend.Copy(velocity, _previousVelocity);
             _hasPrediction = true;
             return false;
         }
-        _previousVelocity.CopyTo(velocity);
+        _backend.Copy(_previousVelocity, velocity);
         return true;
     }
 
@@ -51,43 +54,41 @@ public sealed class FirstBlockCache : IVelocityCache, IFirstBlockHook
     {
         if (img.Rank != 3 || img.Shape[1] < _imageTokens)
             throw new ArgumentException($"image stream {img.ShapeText} has fewer than {_imageTokens} rows", nameof(img));
-        int noisy = _imageTokens * img.Shape[2], length = checked(img.Shape[0] * noisy);
-        if (_residual.Length != length)
+        int batch = img.Shape[0], d = img.Shape[2];
+        if (_residual == null || _residual.DType != img.DType || !_residual.Shape.AsSpan().SequenceEqual([batch, _imageTokens, d]))
         {
-            _residual = new float[length];
-            _previousResidual = new float[length];
+            _residual?.Dispose();
+            _previousResidual?.Dispose();
+            _residual = _backend.Allocate(img.DType, batch, _imageTokens, d);
+            _previousResidual = _backend.Allocate(img.DType, batch, _imageTokens, d);
         }
-        for (int b = 0; b < img.Shape[0]; b++)
-            NoisyRows(img, b).CopyTo(_residual.AsSpan(b * noisy, noisy));
+        for (int b = 0; b < batch; b++) _backend.Copy(NoisyRows(img, b), _residual.Slice0(b, 1));
     }
 
     bool IFirstBlockHook.SkipAfterFirstBlock(Tensor img)
     {
         _awaitingHook = false;
-        // Element arithmetic in fp32; the sums run in double so a mean over millions of values does not drift.
         double change = 0, previous = 0;
-        int k = 0;
         for (int b = 0; b < img.Shape[0]; b++)
         {
-            var after = NoisyRows(img, b);
-            for (int i = 0; i < after.Length; i++, k++)
-            {
-                float r = after[i] - _residual[k];
-                _residual[k] = r;
-                change += Math.Abs(r - _previousResidual[k]);
-                previous += Math.Abs(_previousResidual[k]);
-            }
+            var (c, p) = _backend.ResidualChange(NoisyRows(img, b), _residual!.Slice0(b, 1), _previousResidual!.Slice0(b, 1));
+            change += c;
+            previous += p;
         }
         (_residual, _previousResidual) = (_previousResidual, _residual); // r_prev ← r on every step, hits included
+        long k = _residual!.Length;
         double relative = change / k / (previous / k + Epsilon);
         // The zero initial state makes rel huge, but an all-zero residual would give 0: nothing to reuse before a full pass.
         return _hasPrediction && relative < _threshold;
     }
 
-    /// <summary>Batch element <paramref name="b"/>'s first L_img rows of an image stream [B, L, D].</summary>
-    private ReadOnlySpan<float> NoisyRows(Tensor img, int b)
+    /// <summary>Batch element <paramref name="b"/>'s first L_img rows of an image stream [B, L, D], as [1, L_img, D].</summary>
+    private Tensor NoisyRows(Tensor img, int b) => img.Slice0(b, 1).Reshape(img.Shape[1], img.Shape[2]).Slice0(0, _imageTokens).Reshape(1, _imageTokens, img.Shape[2]);
+
+    public void Dispose()
     {
-        int rows = img.Shape[1], d = img.Shape[2];
-        return img.AsSpan<float>().Slice(b * rows * d, _imageTokens * d);
+        _previousVelocity.Dispose();
+        _residual?.Dispose();
+        _previousResidual?.Dispose();
     }
 }

@@ -1,3 +1,5 @@
+using Flux2.Core.Backend;
+
 namespace Flux2.Pipelines.Caching;
 
 /// <summary>First-Block-Cache (spec §10.1): reuse the previous step's velocity while double block 0's residual barely changes.</summary>
@@ -8,14 +10,14 @@ public sealed record FirstBlockCacheOptions : CacheOptions
     /// <summary>A step reuses the cache when the relative change of the first block's residual is below this (≥ 0; 0 never reuses).</summary>
     public double Threshold { get; init; } = DefaultThreshold;
 
-    internal override void Check(PipelineVariant variant, int steps, List<string> notices)
+    internal override string? Check(int steps, bool forDev, List<string> notices)
     {
         if (!double.IsFinite(Threshold) || Threshold < 0)
-            throw new PipelineException($"the First-Block-Cache threshold must be a finite number ≥ 0, got {Threshold}");
-        if (variant != PipelineVariant.Dev)
-            notices.Add($"First-Block-Cache is experimental for {variant.DisplayName()} (the reference implements it for dev only)");
+            return $"the First-Block-Cache threshold must be a finite number ≥ 0, got {Threshold}";
+        if (!forDev) notices.Add("First-Block-Cache is experimental for klein (the reference implements it for dev only)");
+        return null;
     }
 
-    internal override IVelocityCache CreateStreamCache(int imageTokens, int velocityLength) =>
-        new FirstBlockCache(Threshold, imageTokens, velocityLength);
+    internal override IVelocityCache CreateStreamCache(IBackend backend, int imageTokens, int channels) =>
+        new FirstBlockCache(backend, Threshold, imageTokens, channels);
 }

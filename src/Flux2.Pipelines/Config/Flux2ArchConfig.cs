@@ -42,7 +42,8 @@ public sealed record Flux2ArchConfig
     /// </summary>
     public static Flux2ArchConfig Initialize(PipelineConfig pipelineConfig, Flux2Config? modelConfig = null)
     {
-        var architecture = Flux2Architectures.Get(pipelineConfig.Architecture);
+        var architecture = Flux2Architectures.Get(pipelineConfig.Architecture
+            ?? throw new PipelineConfigException("the pipeline config names no architecture (Flux2Pipeline.Load takes it from the model)"));
         if (pipelineConfig.Devices.Count == 0) throw new PipelineConfigException($"{architecture.Name}: at least one device is required");
         if (pipelineConfig.Devices.Count > 1 && !architecture.SupportsMultipleDevices)
             throw new PipelineConfigException(

@@ -1,3 +1,4 @@
+using Flux2.Core.Numerics;
 using Flux2.Core;
 using Flux2.Core.Quantization;
 using Flux2.Core.SafeTensors;

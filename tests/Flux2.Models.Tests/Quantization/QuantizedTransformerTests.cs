@@ -2,28 +2,33 @@ using System.Text.Json;
 using Flux2.Core.Quantization;
 using Flux2.Models.Tests.Transformer;
 using Flux2.Models.Transformer;
+using Flux2.Testing;
 using Flux2.Tests;
 
 namespace Flux2.Models.Tests.Quantization;
 
 /// <summary>The transformer on the quantized golden checkpoints as they are (golden README §7.4): outputs within
-/// atol 1e-4 of the run on the dequantised F32 weights, and a quantization error within 1.5x the measured one.</summary>
+/// atol 1e-4 of the run on the dequantised F32 weights (through the CPU and the opaque test backend), and a quantization
+/// error within 1.5x the measured one.</summary>
 public class QuantizedTransformerTests
 {
     private const float Tolerance = 1e-4f;
     private const double ErrorBoundFactor = 1.5;
 
+    public static IEnumerable<object[]> Cases =>
+        from c in new[] { ("nvfp4_dev", "nvfp4_dev"), ("nvfp4_dev_nometa", "nvfp4_dev"), ("fp8_klein", "fp8_klein") }
+        from backend in TestBackends.Names
+        select new object[] { c.Item1, c.Item2, backend };
+
     [Theory]
-    [InlineData("nvfp4_dev", "nvfp4_dev")]
-    [InlineData("nvfp4_dev_nometa", "nvfp4_dev")]
-    [InlineData("fp8_klein", "fp8_klein")]
-    public void QuantizedCheckpointMatchesTheDequantisedRun(string checkpoint, string io)
+    [MemberData(nameof(Cases))]
+    public void QuantizedCheckpointMatchesTheDequantisedRun(string checkpoint, string io, string backend)
     {
-        using var golden = new TransformerGolden(io);
-        using var model = Flux2Transformer.Load(Fixtures.Golden(checkpoint + ".bfl.safetensors"), TransformerGolden.Backend);
+        using var golden = new TransformerGolden(io, backend);
+        using var model = golden.LoadOnBackend(checkpoint + ".bfl.safetensors");
         Assert.Equal(io.StartsWith("nvfp4", StringComparison.Ordinal) ? QuantFormat.Nvfp4 : null, model.Config.QuantConfig?.Format);
         using var output = golden.Run(model);
-        float diff = FloatComparison.MaxAbsDiff(golden.Expected("outputs.sample"), output.AsSpan<float>());
+        float diff = FloatComparison.MaxAbsDiff(golden.Expected("outputs.sample"), golden.Values(output));
         Assert.True(diff <= Tolerance, $"{checkpoint}: max abs error {diff} vs outputs.sample");
     }
 
@@ -35,7 +40,7 @@ public class QuantizedTransformerTests
         using var doc = JsonDocument.Parse(File.ReadAllBytes(Fixtures.Golden(@case + ".json")));
         var measured = doc.RootElement.GetProperty("measured").GetProperty("quantization_error_vs_bf16_original");
         using var golden = new TransformerGolden(@case);
-        using var model = Flux2Transformer.Load(Fixtures.Golden(@case + ".bfl.safetensors"), TransformerGolden.Backend);
+        using var model = Flux2Transformer.Load(Fixtures.Golden(@case + ".bfl.safetensors"), TransformerGolden.Cpu);
         using var output = golden.Run(model);
         var original = golden.Expected("outputs.sample_bf16_original");
         var actual = output.AsSpan<float>();

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Core.SafeTensors;
+using Flux2.Models.TextEncoders;
 using Flux2.Tests;
 
 namespace Flux2.Models.Tests.TextEncoders;
@@ -38,13 +40,20 @@ public sealed class TextEncoderGoldenCase
         return path;
     }
 
-    public (Tensor Ids, Tensor Mask) Inputs()
+    /// <summary>The golden token ids and attention mask, [B, L] row-major.</summary>
+    public (long[] Ids, long[] Mask, int Batch) Inputs()
     {
         using var io = SafeTensorsFile.Open(IoPath);
         var ids = io.Get("inputs.input_ids");
-        var mask = io.Get("inputs.attention_mask");
-        int[] shape = ids.Shape.Select(d => (int)d).ToArray();
-        return (Tensor.FromArray(ids.ToInt64Array(), shape), Tensor.FromArray(mask.ToInt64Array(), shape));
+        return (ids.ToInt64Array(), io.Get("inputs.attention_mask").ToInt64Array(), (int)ids.Shape[0]);
+    }
+
+    /// <summary>The encoder's output on the golden inputs, downloaded to a host tensor.</summary>
+    public Tensor Encode(TextEncoder encoder)
+    {
+        var (ids, mask, batch) = Inputs();
+        using var stacked = encoder.Encode(ids, mask, batch);
+        return encoder.Backend.DownloadToHost(stacked);
     }
 
     public float[] Expected(string name)

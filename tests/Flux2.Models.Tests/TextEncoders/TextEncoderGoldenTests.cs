@@ -4,45 +4,50 @@ using Flux2.Core.Backend;
 using Flux2.Core.SafeTensors;
 using Flux2.Cpu;
 using Flux2.Models.TextEncoders;
+using Flux2.Testing;
 using Flux2.Tests;
 
 namespace Flux2.Models.Tests.TextEncoders;
 
-/// <summary>The Qwen3 (klein) and Mistral (dev) encoders against the golden hidden states (golden README §5),
-/// including the pitfalls of spec §12 items 11–14.</summary>
+/// <summary>The Qwen3 (klein) and Mistral (dev) encoders against the golden hidden states (golden README §5), through the
+/// CPU backend and the opaque test backend, including the pitfalls of spec §12 items 11–14.</summary>
 public sealed class TextEncoderGoldenTests
 {
     public static TheoryData<string> Cases => new() { "te_qwen3_klein", "te_mistral_dev" };
 
+    public static IEnumerable<object[]> BackendCases =>
+        from name in new[] { "te_qwen3_klein", "te_mistral_dev" } from backend in TestBackends.Names select new object[] { name, backend };
+
+    public static TheoryData<string> Backends => new(TestBackends.Names);
+
     private static TextEncoderGoldenCase Case(string name) => name == "te_qwen3_klein" ? TextEncoderGoldenCase.Qwen3 : TextEncoderGoldenCase.Mistral;
 
+    /// <summary>The stacked output on the golden inputs, as a host tensor.</summary>
     private static Tensor Encode(TextEncoderGoldenCase c, TextEncoderOptions? options = null, string? weights = null,
-        Action<JsonObject>? editConfig = null)
+        Action<JsonObject>? editConfig = null, string backend = TestBackends.Cpu)
     {
         using var dir = new TempDirectory();
-        using var encoder = TextEncoder.Open(new CpuBackend(), weights ?? c.WeightsPath, c.WriteConfig(dir, editConfig), options);
-        var (ids, mask) = c.Inputs();
-        using (ids)
-        using (mask)
-            return encoder.Encode(ids, mask);
+        using var backendInstance = TestBackends.Create(backend);
+        using var encoder = TextEncoder.Open(backendInstance, weights ?? c.WeightsPath, c.WriteConfig(dir, editConfig), options);
+        return c.Encode(encoder);
     }
 
     [Theory]
-    [MemberData(nameof(Cases))]
-    public void HiddenStatesMatchTheGolden(string name)
+    [MemberData(nameof(BackendCases))]
+    public void HiddenStatesMatchTheGolden(string name, string backend)
     {
         // Index 0 is the embedding output and k the output of layer k (no final norm), spec §12 item 11.
         var c = Case(name);
         int[] layers = name == "te_qwen3_klein" ? [0, 1, 9, 18, 27] : [0, 1, 10, 20, 30];
-        using var stacked = Encode(c, new TextEncoderOptions { HiddenStateLayers = layers });
+        using var stacked = Encode(c, new TextEncoderOptions { HiddenStateLayers = layers }, backend: backend);
         for (int s = 0; s < layers.Length; s++)
             TextEncoderGoldenCase.AssertClose(c.Expected($"outputs.hidden_states.{layers[s]}"), TextEncoderGoldenCase.Slot(stacked, s, 64),
                 $"{name} hidden_states.{layers[s]}");
     }
 
     [Theory]
-    [MemberData(nameof(Cases))]
-    public void EarlyExitOnATruncatedCheckpointGivesTheFullRunsStack(string name)
+    [MemberData(nameof(BackendCases))]
+    public void EarlyExitOnATruncatedCheckpointGivesTheFullRunsStack(string name, string backend)
     {
         // The golden comes from running every layer; the encoder must need nothing past layer 27 (Qwen3) / 30 (Mistral),
         // so a checkpoint without the later layers and the final norm gives the same stacked output (spec §12 item 12).
@@ -51,16 +56,17 @@ public sealed class TextEncoderGoldenTests
         using var dir = new TempDirectory();
         var truncated = dir.File("truncated.safetensors");
         c.RewriteWeights(truncated, keep: n => n == "model.embed_tokens.weight" || n.StartsWith("model.layers.") && LayerOf(n) < last);
-        using var stacked = Encode(c, weights: truncated);
+        using var stacked = Encode(c, weights: truncated, backend: backend);
         Assert.Equal([2, 512, 3 * 64], stacked.Shape);
         TextEncoderGoldenCase.AssertClose(c.Expected("outputs.prompt_embeds"), stacked.AsSpan<float>(), $"{name} prompt_embeds");
     }
 
-    [Fact]
-    public void UniformFullyMaskedRowsReproduceEagerAttention()
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void UniformFullyMaskedRowsReproduceEagerAttention(string backend)
     {
         var c = TextEncoderGoldenCase.Mistral;
-        using var stacked = Encode(c, new TextEncoderOptions { FullyMaskedRows = FullyMaskedRows.Uniform });
+        using var stacked = Encode(c, new TextEncoderOptions { FullyMaskedRows = FullyMaskedRows.Uniform }, backend: backend);
         TextEncoderGoldenCase.AssertClose(c.Expected("outputs.prompt_embeds_eager"), stacked.AsSpan<float>(), "prompt_embeds_eager");
         // The left-pad rows are where the two attention implementations part ways.
         Assert.True(TextEncoderGoldenCase.WorstExcess(c.Expected("outputs.prompt_embeds"), stacked.AsSpan<float>(), out _) > 1);
@@ -99,7 +105,7 @@ public sealed class TextEncoderGoldenTests
     {
         var c = Case(name);
         var config = TextEncoderConfig.FromJson(System.Text.Json.JsonDocument.Parse(c.Config().ToJsonString()).RootElement, name);
-        using var table = new RotaryTable(512, config.HeadDim, config.RopeTheta);
+        using var table = new RotaryTable(new CpuBackend(), 512, config.HeadDim, config.RopeTheta);
         var cos = c.Expected("trace.rope_cos");
         var sin = c.Expected("trace.rope_sin");
         int half = config.HeadDim / 2;

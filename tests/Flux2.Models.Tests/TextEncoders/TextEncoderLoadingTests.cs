@@ -16,11 +16,8 @@ public sealed class TextEncoderLoadingTests
 
     private static void AssertFirstLayerMatches(TextEncoder encoder, TextEncoderGoldenCase c)
     {
-        var (ids, mask) = c.Inputs();
-        using (ids)
-        using (mask)
-        using (var stacked = encoder.Encode(ids, mask))
-            TextEncoderGoldenCase.AssertClose(c.Expected("outputs.hidden_states.1"), stacked.AsSpan<float>(), "hidden_states.1");
+        using var stacked = c.Encode(encoder);
+        TextEncoderGoldenCase.AssertClose(c.Expected("outputs.hidden_states.1"), stacked.AsSpan<float>(), "hidden_states.1");
     }
 
     /// <summary>A Mistral3ForConditionalGeneration config.json: the language model's keys under text_config.</summary>
@@ -85,10 +82,8 @@ public sealed class TextEncoderLoadingTests
         using var dir = new TempDirectory();
         var encoder = TextEncoder.Open(new CpuBackend(), c.WeightsPath, c.WriteConfig(dir), FirstLayer);
         encoder.Dispose();
-        var (ids, mask) = c.Inputs();
-        using (ids)
-        using (mask)
-            Assert.Throws<ObjectDisposedException>(() => encoder.Encode(ids, mask));
+        var (ids, mask, batch) = c.Inputs();
+        Assert.Throws<ObjectDisposedException>(() => encoder.Encode(ids, mask, batch));
     }
 
     [Theory]
@@ -148,9 +143,7 @@ public sealed class TextEncoderLoadingTests
         var c = TextEncoderGoldenCase.Qwen3;
         using var dir = new TempDirectory();
         using var encoder = TextEncoder.Open(new CpuBackend(), c.WeightsPath, c.WriteConfig(dir), FirstLayer);
-        using var ids = Tensor.FromArray([1L, 2, 3, id], 1, 4);
-        using var mask = Tensor.FromArray([1L, 1, 1, maskValue], 1, 4);
-        var e = Assert.Throws<TextEncoderException>(() => encoder.Encode(ids, mask));
+        var e = Assert.Throws<TextEncoderException>(() => encoder.Encode([1L, 2, 3, id], [1L, 1, 1, maskValue], 1));
         Assert.Contains(message, e.Message);
     }
 }

@@ -1,10 +1,12 @@
 using Flux2.Core;
 using Flux2.Models.Transformer;
+using Flux2.Testing;
 using Flux2.Tests;
 
 namespace Flux2.Models.Tests.Transformer;
 
-/// <summary>The transformer against the golden DiT cases (golden README §1): fp32, atol 1e-4 on outputs and traces.</summary>
+/// <summary>The transformer against the golden DiT cases (golden README §1): fp32, atol 1e-4 on outputs and traces, through the
+/// CPU backend and the opaque test backend.</summary>
 public class Flux2TransformerGoldenTests
 {
     private const float Tolerance = 1e-4f;
@@ -12,19 +14,20 @@ public class Flux2TransformerGoldenTests
     public static IEnumerable<object[]> Cases =>
         from name in new[] { "tiny_dev", "tiny_klein", "head128" }
         from naming in new[] { "bfl", "diffusers" }
-        select new object[] { name, naming };
+        from backend in TestBackends.Names
+        select new object[] { name, naming, backend };
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void OutputAndTracesMatch(string name, string naming)
+    public void OutputAndTracesMatch(string name, string naming, string backend)
     {
-        using var golden = new TransformerGolden(name);
-        using var model = TransformerGolden.Load(name, naming);
+        using var golden = new TransformerGolden(name, backend);
+        using var model = golden.LoadOnBackend($"{name}.{naming}.safetensors");
         var traced = new Dictionary<string, float[]>();
-        model.Trace = (n, t) => traced[n] = t.ToArray<float>();
+        model.Trace = (n, t) => traced[n] = golden.Values(t);
         using var output = golden.Run(model);
 
-        Assert.True(FloatComparison.MaxAbsDiff(golden.Expected("outputs.sample"), output.AsSpan<float>()) <= Tolerance);
+        Assert.True(FloatComparison.MaxAbsDiff(golden.Expected("outputs.sample"), golden.Values(output)) <= Tolerance);
         int compared = 0;
         foreach (var traceName in golden.Io.Names.Where(n => n.StartsWith("trace.", StringComparison.Ordinal) && !n.StartsWith("trace.rope_", StringComparison.Ordinal)))
         {
@@ -38,18 +41,6 @@ public class Flux2TransformerGoldenTests
         // The golden RoPE tables repeat each pair's value; ours hold one value per pair.
         var cos = golden.Expected("trace.rope_cos");
         Assert.True(FloatComparison.MaxAbsDiff(cos.Where((_, i) => i % 2 == 0).ToArray(), traced["rope_cos"]) <= 1e-6f);
-    }
-
-    [Theory]
-    [InlineData("nvfp4_dev.bfl.safetensors", "nvfp4_dev")]
-    [InlineData("nvfp4_dev_nometa.bfl.safetensors", "nvfp4_dev")]
-    [InlineData("fp8_klein.bfl.safetensors", "fp8_klein")]
-    public void QuantizedCheckpointsRunUnchanged(string weights, string io)
-    {
-        using var golden = new TransformerGolden(io);
-        using var model = Flux2Transformer.Load(Fixtures.Golden(weights), TransformerGolden.Backend);
-        using var output = golden.Run(model);
-        Assert.True(FloatComparison.MaxAbsDiff(golden.Expected("outputs.sample"), output.AsSpan<float>()) <= Tolerance);
     }
 
     [Fact]

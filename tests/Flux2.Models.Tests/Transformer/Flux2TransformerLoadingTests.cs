@@ -67,7 +67,7 @@ public class Flux2TransformerLoadingTests
             writer.Add(name, v.DType, v.Shape, v.AsSpan<byte>());
         }
         writer.Write(dir.File("broken.safetensors"));
-        var e = Assert.Throws<Flux2ConfigException>(() => Flux2Transformer.Load(dir.File("broken.safetensors"), TransformerGolden.Backend));
+        var e = Assert.Throws<Flux2ConfigException>(() => Flux2Transformer.Load(dir.File("broken.safetensors"), TransformerGolden.Cpu));
         Assert.Contains("double_blocks.1.txt_mlp.2.weight", e.Message);
     }
 
@@ -76,14 +76,14 @@ public class Flux2TransformerLoadingTests
     {
         using var dir = new TempDirectory();
         var e = Assert.Throws<Flux2ConfigException>(() => Flux2Transformer.Load(
-            Fixtures.Golden("tiny_dev.bfl.safetensors"), TransformerGolden.Backend, Flux2WeightMapTests.WriteGoldenConfig("head128", dir)));
+            Fixtures.Golden("tiny_dev.bfl.safetensors"), TransformerGolden.Cpu, Flux2WeightMapTests.WriteGoldenConfig("head128", dir)));
         Assert.Contains("tiny_dev.bfl.safetensors", e.Message);
     }
 
     private static void AssertGoldenOutput(string name, string path)
     {
         using var golden = new TransformerGolden(name);
-        using var model = Flux2Transformer.Load(path, TransformerGolden.Backend);
+        using var model = Flux2Transformer.Load(path, TransformerGolden.Cpu);
         using var output = golden.Run(model);
         Assert.True(FloatComparison.MaxAbsDiff(golden.Expected("outputs.sample"), output.AsSpan<float>()) <= 1e-4f);
     }

@@ -13,7 +13,7 @@ public class Flux2TransformerPitfallTests
     public void BlockModulationChunksAreShiftScaleGate()
     {
         // §12.1: with modulation [shift = 10 | scale = 1 | gate = 0.5], Mod(x) = LN(x)·2 + 10 and x += 0.5·f.
-        var be = TransformerGolden.Backend;
+        var be = TransformerGolden.Cpu;
         using var x = Tensor.FromArray([1f, 3f], 1, 1, 2);
         using var y = Tensor.Zeros(1, 1, 2);
         using var mod = Tensor.FromArray([10f, 10f, 1f, 1f, 0.5f, 0.5f], 1, 6);
@@ -77,7 +77,7 @@ public class Flux2TransformerPitfallTests
         golden.TxtIds.AsSpan<long>().CopyTo(swapped.AsSpan<long>()[(img * 4)..]);
         using var swappedCos = Tensor.Zeros(txt + img, 16);
         using var swappedSin = Tensor.Zeros(txt + img, 16);
-        TransformerGolden.Backend.RopeTable(swapped, model.Config.AxesDimsRope, model.Config.RopeTheta, swappedCos, swappedSin);
+        TransformerGolden.Cpu.RopeTable(swapped, model.Config.AxesDimsRope, model.Config.RopeTheta, swappedCos, swappedSin);
         Assert.True(FloatComparison.MaxAbsDiff(expected, swappedCos.AsSpan<float>()) > 0.1f);
     }
 

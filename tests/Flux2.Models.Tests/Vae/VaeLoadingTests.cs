@@ -60,8 +60,8 @@ public sealed class VaeLoadingTests : IDisposable
         // Every tensor stored in the half format vs. the same rounded values stored as fp32: identical math.
         var half = Variant(naming, (_, shape, v) => (shape, v), _ => dtype);
         var rounded = Variant(naming, (_, shape, v) => (shape, v.Select(x => Round(x, dtype)).ToArray()));
-        using var a = AutoencoderKLFlux2.Load(half, VaeGolden.Backend);
-        using var b = AutoencoderKLFlux2.Load(rounded, VaeGolden.Backend);
+        using var a = AutoencoderKLFlux2.Load(half, VaeGolden.Cpu);
+        using var b = AutoencoderKLFlux2.Load(rounded, VaeGolden.Cpu);
         using var image = _golden.Float("inputs.image");
         using var ta = a.EncodeToTokens(image);
         using var tb = b.EncodeToTokens(image);
@@ -82,7 +82,7 @@ public sealed class VaeLoadingTests : IDisposable
     public void A_missing_tensor_is_named(string naming, string missing)
     {
         var path = Variant(naming, (name, shape, v) => name == missing ? null : (shape, v));
-        var e = Assert.Throws<SafeTensorsException>(() => AutoencoderKLFlux2.Load(path, VaeGolden.Backend));
+        var e = Assert.Throws<SafeTensorsException>(() => AutoencoderKLFlux2.Load(path, VaeGolden.Cpu));
         Assert.Equal(missing, e.TensorName);
         Assert.Contains("missing", e.Message);
     }
@@ -92,7 +92,7 @@ public sealed class VaeLoadingTests : IDisposable
     {
         const string target = "encoder.down_blocks.1.resnets.0.conv2.weight";
         var path = Variant("diffusers", (name, shape, v) => name == target ? ([32, 32, 1, 9], v) : (shape, v));
-        var e = Assert.Throws<SafeTensorsException>(() => AutoencoderKLFlux2.Load(path, VaeGolden.Backend));
+        var e = Assert.Throws<SafeTensorsException>(() => AutoencoderKLFlux2.Load(path, VaeGolden.Cpu));
         Assert.Equal(target, e.TensorName);
         Assert.Contains("expected [32, 32, 3, 3]", e.Message);
     }
@@ -101,7 +101,7 @@ public sealed class VaeLoadingTests : IDisposable
     public void An_unexpected_tensor_is_named()
     {
         var path = Variant("bfl", (_, shape, v) => (shape, v), extra: ("decoder.up.3.block.2.conv1.weight", [1], [0f]));
-        var e = Assert.Throws<SafeTensorsException>(() => AutoencoderKLFlux2.Load(path, VaeGolden.Backend));
+        var e = Assert.Throws<SafeTensorsException>(() => AutoencoderKLFlux2.Load(path, VaeGolden.Cpu));
         Assert.Equal("decoder.up.3.block.2.conv1.weight", e.TensorName);
     }
 
@@ -110,20 +110,20 @@ public sealed class VaeLoadingTests : IDisposable
     {
         var config = _dir.File("config.json");
         File.WriteAllText(config, """{ "block_out_channels": [32, 64, 64, 64], "layers_per_block": 1, "latent_channels": 32 }""");
-        var e = Assert.Throws<SafeTensorsException>(() => AutoencoderKLFlux2.Load(VaeGolden.WeightsPath("diffusers"), VaeGolden.Backend, config));
+        var e = Assert.Throws<SafeTensorsException>(() => AutoencoderKLFlux2.Load(VaeGolden.WeightsPath("diffusers"), VaeGolden.Cpu, config));
         Assert.Equal("encoder.down_blocks.1.resnets.0.conv1.weight", e.TensorName);
         File.WriteAllText(config, """{ "act_fn": "relu" }""");
-        Assert.Contains("act_fn", Assert.Throws<VaeException>(() => AutoencoderKLFlux2.Load(VaeGolden.WeightsPath("diffusers"), VaeGolden.Backend, config)).Message);
+        Assert.Contains("act_fn", Assert.Throws<VaeException>(() => AutoencoderKLFlux2.Load(VaeGolden.WeightsPath("diffusers"), VaeGolden.Cpu, config)).Message);
         File.WriteAllText(config, """{ "block_out_channels": [32, 48] }""");
-        Assert.Contains("48", Assert.Throws<VaeException>(() => AutoencoderKLFlux2.Load(VaeGolden.WeightsPath("diffusers"), VaeGolden.Backend, config)).Message);
+        Assert.Contains("48", Assert.Throws<VaeException>(() => AutoencoderKLFlux2.Load(VaeGolden.WeightsPath("diffusers"), VaeGolden.Cpu, config)).Message);
     }
 
     [Fact]
     public void Other_checkpoints_are_not_taken_for_a_vae()
     {
-        var e = Assert.Throws<VaeException>(() => AutoencoderKLFlux2.Load(Fixtures.Golden("tiny_klein.bfl.safetensors"), VaeGolden.Backend));
+        var e = Assert.Throws<VaeException>(() => AutoencoderKLFlux2.Load(Fixtures.Golden("tiny_klein.bfl.safetensors"), VaeGolden.Cpu));
         Assert.Contains("not a FLUX.2 VAE", e.Message);
-        Assert.Throws<VaeException>(() => AutoencoderKLFlux2.Load(_dir.File("absent.safetensors"), VaeGolden.Backend));
+        Assert.Throws<VaeException>(() => AutoencoderKLFlux2.Load(_dir.File("absent.safetensors"), VaeGolden.Cpu));
     }
 
     [Theory]
@@ -132,7 +132,7 @@ public sealed class VaeLoadingTests : IDisposable
     public void Missing_or_zero_statistics_refuse_to_decode_but_still_encode(bool zeros)
     {
         var path = Variant("bfl", (name, shape, v) => !name.StartsWith("bn.") ? (shape, v) : zeros ? (shape, new float[v.Length]) : null);
-        using var vae = AutoencoderKLFlux2.Load(path, VaeGolden.Backend);
+        using var vae = AutoencoderKLFlux2.Load(path, VaeGolden.Cpu);
         using var image = _golden.Float("inputs.image");
         using var mean = vae.EncodeMean(image);
         _golden.AssertClose("outputs.latent_mean", mean);

@@ -1,43 +1,48 @@
 using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Core.SafeTensors;
 using Flux2.Cpu;
 using Flux2.Models.Transformer;
 using Flux2.Pipelines.Caching;
 using Flux2.Pipelines.Images;
+using Flux2.Testing;
 using Flux2.Tests;
 
 namespace Flux2.Pipelines.Tests.Caching;
 
 /// <summary>First-Block-Cache through <see cref="Flux2Pipeline.Generate"/> on the pipe_t2i / pipe_edit golden setup
-/// (tiny_dev + vae_small, 96x128, 4 steps).</summary>
+/// (tiny_dev + vae_small, 96x128, 4 steps), through the CPU backend and the opaque test backend.</summary>
 public sealed class FirstBlockCachePipelineTests(TinyDevModel model) : IClassFixture<TinyDevModel>
 {
     private sealed record Run(List<float[]> Velocities, List<float[]> Latents, GeneratedImage Image, List<string> Notices);
 
-    private Run Generate(SafeTensorsFile io, CacheOptions? cache)
+    public static TheoryData<string> Backends => new(TestBackends.Names);
+
+    private Run Generate(SafeTensorsFile io, CacheOptions? cache, string backend)
     {
-        using var pipeline = Flux2Pipeline.Load(model.Folder);
-        using var inputs = new GoldenPipelineInputs(io);
+        using var pipeline = TestPipeline.Load(model.Folder, backend);
+        using var inputs = new GoldenPipelineInputs(io, pipeline.Backend);
         var run = new Run([], [], null!, []);
         var result = pipeline.Generate(inputs.Request() with
         {
             Cache = cache,
             OnStep = s =>
             {
-                run.Velocities.Add(s.Velocity.ToArray<float>());
-                run.Latents.Add(s.Latents.ToArray<float>());
+                run.Velocities.Add(s.Backend.DownloadFloat32(s.Velocity));
+                run.Latents.Add(s.Backend.DownloadFloat32(s.Latents));
             },
             OnNotice = run.Notices.Add,
         });
         return run with { Image = Assert.Single(result.Images) };
     }
 
-    [Fact]
-    public void ThresholdZeroNeverReusesAndReproducesTheUncachedPipelineBitExactly()
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void ThresholdZeroNeverReusesAndReproducesTheUncachedPipelineBitExactly(string backend)
     {
         using var io = SafeTensorsFile.Open(Fixtures.Golden("pipe_t2i.io.safetensors"));
-        var plain = Generate(io, null);
-        var cached = Generate(io, new FirstBlockCacheOptions { Threshold = 0 });
+        var plain = Generate(io, null, backend);
+        var cached = Generate(io, new FirstBlockCacheOptions { Threshold = 0 }, backend);
         for (int i = 0; i < 4; i++)
         {
             Assert.Equal(plain.Velocities[i], cached.Velocities[i]);
@@ -48,11 +53,12 @@ public sealed class FirstBlockCachePipelineTests(TinyDevModel model) : IClassFix
         Assert.DoesNotContain(plain.Notices, n => n.Contains("cache"));
     }
 
-    [Fact]
-    public void AHugeThresholdReusesEveryStepAfterTheFirst()
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void AHugeThresholdReusesEveryStepAfterTheFirst(string backend)
     {
         using var io = SafeTensorsFile.Open(Fixtures.Golden("pipe_t2i.io.safetensors"));
-        var run = Generate(io, new FirstBlockCacheOptions { Threshold = 1e30 });
+        var run = Generate(io, new FirstBlockCacheOptions { Threshold = 1e30 }, backend);
         FloatComparison.AssertClose(io.Get("trace.step0.noise_pred").ToFloat32Array(), run.Velocities[0], 1e-4, 1e-4, "step 0");
         for (int i = 1; i < 4; i++) Assert.Equal(run.Velocities[0], run.Velocities[i]);
         Assert.Contains("3/4 steps reused the cache", run.Notices);
@@ -61,8 +67,9 @@ public sealed class FirstBlockCachePipelineTests(TinyDevModel model) : IClassFix
     /// <summary>pipe_edit has 48 noisy and 16 reference tokens. The relative change of step 1 is computed here from the
     /// transformer's own trace over the noisy rows and over all rows; a threshold between the two must decide as the
     /// noisy-rows value says. The two differ by about 4e-3, the pipeline's inputs from the golden ones by about 1e-5.</summary>
-    [Fact]
-    public void TheRelativeChangeCoversTheNoisyTokensOnly()
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void TheRelativeChangeCoversTheNoisyTokensOnly(string backend)
     {
         using var io = SafeTensorsFile.Open(Fixtures.Golden("pipe_edit.io.safetensors"));
         var residuals = new[] { FirstBlockResidual(io, 0), FirstBlockResidual(io, 1) };
@@ -71,7 +78,7 @@ public sealed class FirstBlockCachePipelineTests(TinyDevModel model) : IClassFix
         double all = Relative(residuals[1], residuals[0]);
         Assert.True(Math.Abs(noisy - all) > 1e-3, $"noisy {noisy} and all-token {all} changes are too close to tell apart");
 
-        var run = Generate(io, new FirstBlockCacheOptions { Threshold = (noisy + all) / 2 });
+        var run = Generate(io, new FirstBlockCacheOptions { Threshold = (noisy + all) / 2 }, backend);
         bool reusedStep1 = run.Velocities[1].AsSpan().SequenceEqual(run.Velocities[0]);
         Assert.Equal(noisy < all, reusedStep1);
     }

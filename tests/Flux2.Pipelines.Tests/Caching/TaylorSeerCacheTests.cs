@@ -1,12 +1,16 @@
 using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Pipelines.Caching;
 using Flux2.Pipelines.Scheduling;
+using Flux2.Testing;
 
 namespace Flux2.Pipelines.Tests.Caching;
 
 /// <summary>TaylorSeer (spec §10.2, pitfall 37): the floor-modulo schedule, the factor updates and the extrapolation.</summary>
 public class TaylorSeerCacheTests
 {
+    public static TheoryData<string> Backends => new(TestBackends.Names);
+
     [Fact]
     public void DefaultScheduleComputesTheWarmupThenEveryFifthStepAndPredictsStepNine()
     {
@@ -24,59 +28,77 @@ public class TaylorSeerCacheTests
         Assert.Equal(10, Enumerable.Range(0, 10).Count(new TaylorSeerOptions { Interval = 1, Warmup = 1 }.Computes));
     }
 
-    [Fact]
-    public void FirstOrderFactorsAndExtrapolation()
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void FirstOrderFactorsAndExtrapolation(string backendName)
     {
-        var cache = new TaylorSeerCache(new TaylorSeerOptions(), 2);
-        cache.Update(0, [1f, 2f]); // Δ = 1 before any compute, from the zero state
-        Assert.Equal([1f, 2f], cache.F0.ToArray());
-        Assert.Equal([1f, 2f], cache.F1.ToArray());
-        cache.Update(1, [3f, 5f]);
-        Assert.Equal([3f, 5f], cache.F0.ToArray());
-        Assert.Equal([2f, 3f], cache.F1.ToArray());
-        Assert.Equal([0f, 0f], cache.F2.ToArray());
-        cache.Update(3, [7f, 5f]); // Δ = 2
-        Assert.Equal([2f, 0f], cache.F1.ToArray());
+        using var backend = TestBackends.Create(backendName);
+        using var cache = new TaylorSeerCache(backend, new TaylorSeerOptions(), 1, 2);
+        float[] F(Tensor t) => backend.DownloadFloat32(t);
+        void Update(int step, float[] v)
+        {
+            using var t = backend.Upload<float>(v, 1, 1, v.Length);
+            cache.Update(step, t);
+        }
+        Update(0, [1f, 2f]); // Δ = 1 before any compute, from the zero state
+        Assert.Equal([1f, 2f], F(cache.F0));
+        Assert.Equal([1f, 2f], F(cache.F1));
+        Update(1, [3f, 5f]);
+        Assert.Equal([3f, 5f], F(cache.F0));
+        Assert.Equal([2f, 3f], F(cache.F1));
+        Assert.Equal([0f, 0f], F(cache.F2));
+        Update(3, [7f, 5f]); // Δ = 2
+        Assert.Equal([2f, 0f], F(cache.F1));
 
-        var v = new float[2];
+        using var v = backend.Allocate(DType.Float32, 1, 1, 2);
         cache.Extrapolate(5, v); // δ = 2
-        Assert.Equal([11f, 5f], v);
+        Assert.Equal([11f, 5f], F(v));
     }
 
-    [Fact]
-    public void SecondOrderFactorsAndExtrapolation()
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void SecondOrderFactorsAndExtrapolation(string backendName)
     {
-        var cache = new TaylorSeerCache(new TaylorSeerOptions { MaxOrder = 2 }, 1);
-        cache.Update(0, [1f]); // f1 = 1, f2 = (1 − 0)/1 = 1
-        Assert.Equal([1f], cache.F2.ToArray());
-        cache.Update(1, [2f]); // f1 = 1, f2 = 0
-        Assert.Equal([0f], cache.F2.ToArray());
-        cache.Update(3, [6f]); // Δ = 2: f1 = (6 − 2)/2 = 2, f2 = (2 − 1)/2 = 0.5
-        Assert.Equal([6f], cache.F0.ToArray());
-        Assert.Equal([2f], cache.F1.ToArray());
-        Assert.Equal([0.5f], cache.F2.ToArray());
+        using var backend = TestBackends.Create(backendName);
+        using var cache = new TaylorSeerCache(backend, new TaylorSeerOptions { MaxOrder = 2 }, 1, 1);
+        float[] F(Tensor t) => backend.DownloadFloat32(t);
+        void Update(int step, float value)
+        {
+            using var t = backend.Upload<float>([value], 1, 1, 1);
+            cache.Update(step, t);
+        }
+        Update(0, 1f); // f1 = 1, f2 = (1 − 0)/1 = 1
+        Assert.Equal([1f], F(cache.F2));
+        Update(1, 2f); // f1 = 1, f2 = 0
+        Assert.Equal([0f], F(cache.F2));
+        Update(3, 6f); // Δ = 2: f1 = (6 − 2)/2 = 2, f2 = (2 − 1)/2 = 0.5
+        Assert.Equal([6f], F(cache.F0));
+        Assert.Equal([2f], F(cache.F1));
+        Assert.Equal([0.5f], F(cache.F2));
 
-        var v = new float[1];
+        using var v = backend.Allocate(DType.Float32, 1, 1, 1);
         cache.Extrapolate(4, v); // 6 + 2·1 + ½·0.5·1
-        Assert.Equal(8.25f, v[0]);
+        Assert.Equal(8.25f, F(v)[0]);
         cache.Extrapolate(5, v); // 6 + 2·2 + ½·0.5·4
-        Assert.Equal(11f, v[0]);
+        Assert.Equal(11f, F(v)[0]);
     }
 
-    [Fact]
-    public void LoopSkipsTheModelOnPredictedStepsWithSeparateStatesPerCfgStream()
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void LoopSkipsTheModelOnPredictedStepsWithSeparateStatesPerCfgStream(string backendName)
     {
         // Each stream's prediction grows linearly with its own call count, so an exact first-order extrapolation
         // of one stream's history gives the value the model would have returned at that step.
-        var model = new ScriptedVelocityModel((call, prompt) => prompt * (1 + call / 2));
+        using var backend = TestBackends.Create(backendName);
+        var model = new ScriptedVelocityModel(backend, (call, prompt) => prompt * (1 + call / 2));
         var schedule = FlowMatchSchedule.Create(12, 2);
-        using var positive = ScriptedVelocityModel.Prompt(3f);
-        using var negative = ScriptedVelocityModel.Prompt(-1f);
-        using var latents = Tensor.Zeros(1, 2, ScriptedVelocityModel.Features);
+        using var positive = ScriptedVelocityModel.Prompt(backend, 3f);
+        using var negative = ScriptedVelocityModel.Prompt(backend, -1f);
+        using var latents = backend.Allocate(DType.Float32, 1, 2, ScriptedVelocityModel.Features);
         var velocities = new List<float>();
 
         int reused = DenoisingLoop.Run(new(model, schedule, positive, negative, 2.0, null, null, new TaylorSeerOptions()), latents, 1, 2, 0, 1,
-            s => velocities.Add(s.Velocity.AsSpan<float>()[0]), default);
+            s => velocities.Add(s.Backend.DownloadFloat32(s.Velocity)[0]), default);
 
         Assert.Equal(2, reused); // steps 9 and 11
         Assert.Equal(20, model.FullPasses); // steps 0–8 and 10, two streams each

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Flux2.Core.Quantization;
+namespace Flux2.Core.Numerics;
 
 /// <summary>
 /// float8_e4m3fn (spec §5.3): sign bit 7, exponent bits 6:3 (bias 7), mantissa bits 2:0; exponent 0 is

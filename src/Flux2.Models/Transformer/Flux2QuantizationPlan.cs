@@ -1,9 +1,8 @@
 using Flux2.Core;
 using Flux2.Core.Quantization;
 using Flux2.Core.SafeTensors;
-using Flux2.Models.Transformer;
 
-namespace Flux2.Models.Quantization;
+namespace Flux2.Models.Transformer;
 
 /// <summary>
 /// Which Linears of a transformer checkpoint run NVFP4, checked against what the checkpoint stores.

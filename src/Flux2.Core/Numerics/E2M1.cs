@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Flux2.Core.Quantization;
+namespace Flux2.Core.Numerics;
 
 /// <summary>
 /// The 4-bit E2M1 (FP4) element of NVFP4 (spec §5.2): sign in bit 3, exponent bits 2:1, mantissa bit 0.

@@ -1,0 +1,28 @@
+using Flux2.Core;
+using Flux2.Core.Backend;
+using Flux2.Cpu;
+using Flux2.Cpu.Threading;
+
+namespace Flux2.Backends;
+
+/// <summary>The backends of this build, by device: the one place that knows them. Front ends hand it to
+/// <c>Flux2Pipeline.Load</c> (or create a backend for a lone component through it) and never construct a backend themselves.</summary>
+public sealed class BackendFactory(BackendOptions? options = null) : IBackendFactory
+{
+    private readonly BackendOptions _options = options ?? new BackendOptions();
+
+    public IBackend Create(DeviceRef device)
+    {
+        switch (device.Kind)
+        {
+            case DeviceKind.Cpu when device.Id == 0:
+                if (_options.CpuThreads is not { } threads) return new CpuBackend();
+                if (threads < 1) throw new BackendUnavailableException($"the CPU backend needs at least one thread, got {threads}");
+                return new CpuBackend(new ComputePool(threads), ownsPool: true);
+            case DeviceKind.Cpu:
+                throw new BackendUnavailableException($"{device}: the CPU backend runs on cpu:0 only");
+            default:
+                throw new BackendUnavailableException($"{device}: no CUDA backend in this build");
+        }
+    }
+}

@@ -1,0 +1,8 @@
+namespace Flux2.Backends;
+
+/// <summary>How the backends this build knows are set up (the knobs a user gives on the command line or to the server).</summary>
+public sealed record BackendOptions
+{
+    /// <summary>Threads of the CPU backend's compute pool; null: one per processor, shared by the whole process.</summary>
+    public int? CpuThreads { get; init; }
+}

@@ -1,0 +1,25 @@
+using Flux2.Backends;
+using Flux2.Core;
+using Flux2.Core.Backend;
+
+namespace Flux2.Cli;
+
+/// <summary><c>--device</c> and <c>--threads</c>, shared by the commands that compute: where to run and the backends of
+/// this build set up for it.</summary>
+public sealed record ComputeOptions(DeviceRef Device, IBackendFactory Backends)
+{
+    /// <param name="backends">makes the factory of this build's backends from the options the user gave</param>
+    public static ComputeOptions Parse(CommandArgs o, Func<BackendOptions, IBackendFactory> backends)
+    {
+        var text = o.Optional("device") ?? "cpu";
+        if (!DeviceRef.TryParse(text, out var device)) throw new CliException($"option --device: '{text}' is not one of {DeviceRef.Syntax}");
+        int? threads = o.OptionalInt("threads", 1, 4096);
+        return new(device, backends(new BackendOptions { CpuThreads = threads }));
+    }
+
+    /// <summary>The backends of this build, as the <c>flux2</c> executable uses them.</summary>
+    public static IBackendFactory BuiltIn(BackendOptions options) => new BackendFactory(options);
+
+    /// <summary>The backend for a lone component (the debug commands); pipelines get theirs through their config.</summary>
+    public IBackend CreateBackend() => Backends.Create(Device);
+}

@@ -1,0 +1,30 @@
+using Flux2.Core;
+using Flux2.Core.Backend;
+using Flux2.Cpu;
+
+namespace Flux2.Testing;
+
+/// <summary>The backends golden tests run through: the CPU backend, and the opaque backend that keeps the contract honest.</summary>
+public static class TestBackends
+{
+    public const string Cpu = "cpu";
+    public const string Opaque = "opaque";
+
+    public static IReadOnlyList<string> Names { get; } = [Cpu, Opaque];
+
+    public static IBackend Create(string name) => name switch
+    {
+        Cpu => new CpuBackend(),
+        Opaque => new OpaqueBackend(new CpuBackend()),
+        _ => throw new ArgumentException($"unknown test backend '{name}'", nameof(name)),
+    };
+
+    /// <summary>A factory giving the named backend for the CPU device, for code that composes its own pipeline.</summary>
+    public static IBackendFactory Factory(string name) => new NamedFactory(name);
+
+    private sealed class NamedFactory(string name) : IBackendFactory
+    {
+        public IBackend Create(DeviceRef device) =>
+            device == DeviceRef.Cpu() ? TestBackends.Create(name) : throw new BackendUnavailableException($"{device}: tests run on the CPU");
+    }
+}

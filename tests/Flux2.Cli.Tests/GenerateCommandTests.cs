@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Flux2.Pipelines.Images;
+using Flux2.Testing;
 using Flux2.Tests;
 
 namespace Flux2.Cli.Tests;
@@ -173,10 +174,34 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
     [InlineData("--guidance", "abc", "--guidance")]
     [InlineData("--reference-cap", "huge", "--reference-cap")]
     [InlineData("--bogus", "1", "--bogus")]
+    [InlineData("--device", "tpu", "--device")]
+    [InlineData("--threads", "0", "--threads")]
     public void InvalidOptions(string option, string value, string mentioned)
     {
         using var dir = new TempDirectory();
         AssertOneLineFailure(Generate("-p", "x", option, value, "-o", dir.File("a.png")), dir, mentioned);
+    }
+
+    [Fact]
+    public void CudaIsRefusedInOneLineUntilABackendIsBuiltIn()
+    {
+        using var dir = new TempDirectory();
+        var result = Generate("-p", "x", "-W", "32", "-H", "32", "--device", "cuda:1", "-o", dir.File("a.png"));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("gpu:1: no CUDA backend in this build", Assert.Single(result.ErrorLines));
+        Assert.Empty(Directory.EnumerateFiles(dir.Path));
+    }
+
+    [Fact]
+    public void TheOpaqueBackendWritesTheSameImage()
+    {
+        // generate end to end (prompt encoding, denoising, decoding, PNG) on memory the command cannot see into.
+        using var dir = new TempDirectory();
+        string[] args = ["generate", "-m", _model.Folder, "-p", "a red fox", "-W", "32", "-H", "32", "--seed", "3"];
+        Assert.Equal(0, CliTestHost.Run([.. args, "-o", dir.File("cpu.png")]).ExitCode);
+        var opaque = CliTestHost.RunOn(TestBackends.Opaque, [.. args, "-o", dir.File("opaque.png")]);
+        Assert.True(opaque.ExitCode == 0, opaque.Error);
+        Assert.Equal(ImageFileReader.Read(dir.File("cpu.png")).Pixels, ImageFileReader.Read(dir.File("opaque.png")).Pixels);
     }
 
     [Fact]
@@ -205,7 +230,7 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
         var help = CliTestHost.Run("generate", "--help");
         Assert.Equal(0, help.ExitCode);
         foreach (var option in new[] { "--model", "--prompt", "--image", "--width", "--height", "--steps", "--guidance", "--seed",
-                     "--num-images", "--output", "--negative-prompt", "--threads", "--verbose", "--force", "Example" })
+                     "--num-images", "--output", "--negative-prompt", "--device", "--threads", "--verbose", "--force", "Example" })
             Assert.Contains(option, help.Output);
     }
 

@@ -127,7 +127,7 @@ public sealed class Flux2Pipeline : IDisposable
         return new PreparedGeneration(request, plan, references);
     }
 
-    /// <summary>Generates <see cref="GenerationRequest.NumImages"/> images, one after another (batch 1, as MAX does).</summary>
+    /// <summary>Generates <see cref="GenerationRequest.NumImages"/> images per prompt, one after another (batch 1, as MAX does).</summary>
     /// <exception cref="OperationCanceledException">when <paramref name="cancellation"/> fires (checked before every step)</exception>
     public GenerationResult Generate(GenerationRequest request, CancellationToken cancellation = default) =>
         Generate(Prepare(request), cancellation);
@@ -142,7 +142,7 @@ public sealed class Flux2Pipeline : IDisposable
         var created = new List<IDisposable>();
         try
         {
-            var positive = request.PromptEmbedding ?? Own(created, EncodePrompt(request.Prompt!, request.OnNotice, request.StrictPromptLength));
+            var positive = request.PromptEmbedding ?? Own(created, EncodePrompts(request.Prompts ?? [request.Prompt!], request.OnNotice, request.StrictPromptLength));
             PromptEmbedding? negative = null;
             if (plan.UseCfg)
                 negative = request.NegativePromptEmbedding ?? Own(created, EncodePrompt(request.NegativePrompt ?? "", request.OnNotice, request.StrictPromptLength));
@@ -157,13 +157,16 @@ public sealed class Flux2Pipeline : IDisposable
             var referenceTime = clock.Elapsed;
 
             var schedule = FlowMatchSchedule.Create(plan.Steps, plan.ImageTokens);
-            var inputs = new DenoisingLoop.Inputs(_model, schedule, positive, negative, plan.Guidance,
-                Variant == PipelineVariant.Dev ? (float)plan.Guidance : null, references, request.Cache);
             var images = new List<GeneratedImage>();
             TimeSpan denoiseTime = TimeSpan.Zero, decodeTime = TimeSpan.Zero;
             for (int k = 0; k < plan.Seeds.Count; k++)
             {
                 clock.Restart();
+                int p = plan.PromptIndex(k);
+                using var prompt = positive.Select(p);
+                using var negativePrompt = negative?.Select(negative.Count == 1 ? 0 : p);
+                var inputs = new DenoisingLoop.Inputs(_model, schedule, prompt, negativePrompt, plan.Guidance,
+                    Variant == PipelineVariant.Dev ? (float)plan.Guidance : null, references, request.Cache);
                 using var latents = InitialLatents(request, plan, k);
                 int reused = DenoisingLoop.Run(inputs, latents, plan.GridHeight, plan.GridWidth, k, plan.Seeds.Count, request.OnStep, cancellation);
                 denoiseTime += clock.Elapsed;
@@ -173,7 +176,7 @@ public sealed class Flux2Pipeline : IDisposable
                 clock.Restart();
                 using var decoded = _vae.DecodeTokens(latents, plan.GridHeight, plan.GridWidth);
                 using var rgb = VaeImages.ToRgb(Backend, decoded);
-                var image = new GeneratedImage(k, new RgbImage(plan.Width, plan.Height, Backend.Download<byte>(rgb)), plan.Seeds[k],
+                var image = new GeneratedImage(k, p, new RgbImage(plan.Width, plan.Height, Backend.Download<byte>(rgb)), plan.Seeds[k],
                     Backend.DownloadFloat32(latents), Backend.DownloadFloat32(decoded));
                 images.Add(image);
                 decodeTime += clock.Elapsed;
@@ -189,10 +192,13 @@ public sealed class Flux2Pipeline : IDisposable
     }
 
     /// <summary>Runs the text encoder on one prompt; <paramref name="strict"/> rejects an over-long prompt instead of truncating it.</summary>
-    public PromptEmbedding EncodePrompt(string prompt, Action<string>? onNotice = null, bool strict = false)
+    public PromptEmbedding EncodePrompt(string prompt, Action<string>? onNotice = null, bool strict = false) => EncodePrompts([prompt], onNotice, strict);
+
+    /// <summary>Runs the text encoder on several prompts at once: embeddings of batch <paramref name="prompts"/>.Count.</summary>
+    public PromptEmbedding EncodePrompts(IReadOnlyList<string> prompts, Action<string>? onNotice = null, bool strict = false)
     {
         var encoder = _promptEncoder ?? throw new PipelineException(_noPromptEncoderReason);
-        return encoder.Encode(prompt, onNotice, strict);
+        return encoder.Encode(prompts, onNotice, strict);
     }
 
     /// <summary>Frees the text encoder's memory; prompts cannot be encoded afterwards.</summary>

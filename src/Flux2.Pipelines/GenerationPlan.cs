@@ -2,13 +2,16 @@ using System.Security.Cryptography;
 
 namespace Flux2.Pipelines;
 
-/// <summary>A validated request with every default filled in.</summary>
+/// <summary>A validated request with every default filled in. Images are prompt-major: image k belongs to prompt
+/// k / <see cref="ImagesPerPrompt"/> and has seed <see cref="Seeds"/>[k].</summary>
 public sealed record GenerationPlan(
     int Width,
     int Height,
     int Steps,
     double Guidance,
     bool UseCfg,
+    int PromptCount,
+    int ImagesPerPrompt,
     IReadOnlyList<ulong> Seeds,
     IReadOnlyList<string> Notices)
 {
@@ -20,15 +23,19 @@ public sealed record GenerationPlan(
     public int GridWidth => Width / 16;
     public int ImageTokens => GridHeight * GridWidth;
 
+    /// <summary>The prompt image <paramref name="image"/> belongs to.</summary>
+    public int PromptIndex(int image) => image / ImagesPerPrompt;
+
     /// <summary>Checks <paramref name="request"/> against <paramref name="variant"/> and fills in the defaults.</summary>
     /// <param name="firstReferenceSize">processed size of the first reference image, the default output size</param>
     public static GenerationPlan Resolve(GenerationRequest request, PipelineVariant variant, (int Width, int Height)? firstReferenceSize)
     {
         var notices = new List<string>();
-        if (request.PromptEmbedding == null && string.IsNullOrEmpty(request.Prompt))
-            throw new PipelineException("the prompt must not be empty");
-        if (request.NumImages is < 1 or > MaxImages)
-            throw new PipelineException($"the number of images must be in [1, {MaxImages}], got {request.NumImages}");
+        int prompts = CountPrompts(request);
+        if (request.NumImages < 1 || (long)request.NumImages * prompts > MaxImages)
+            throw new PipelineException(prompts == 1
+                ? $"the number of images must be in [1, {MaxImages}], got {request.NumImages}"
+                : $"{prompts} prompts × {request.NumImages} images exceed the {MaxImages} images one request may make");
         if (request.MaxReferenceImages is { } maxRefs && request.ReferenceImages.Count > maxRefs)
             throw new PipelineException($"{request.ReferenceImages.Count} reference images given; at most {maxRefs} are allowed");
 
@@ -53,14 +60,32 @@ public sealed record GenerationPlan(
         if (hasNegative && !useCfg)
             notices.Add($"guidance {guidance} ≤ 1 turns classifier-free guidance off; the negative prompt is not used");
 
-        ulong firstSeed = request.Seed ?? RandomSeed();
-        var seeds = Enumerable.Range(0, request.NumImages).Select(k => unchecked(firstSeed + (ulong)k)).ToArray();
+        if (request.NegativePromptEmbedding is { Count: var negatives } && negatives != 1 && negatives != prompts)
+            throw new PipelineException($"{negatives} negative prompt embeddings for {prompts} prompts; give one, or one per prompt");
 
-        var plan = new GenerationPlan(width, height, steps, guidance, useCfg, seeds, notices);
-        if (request.InitialLatents is { } latents && latents.Length != (long)request.NumImages * 128 * plan.ImageTokens)
+        ulong firstSeed = request.Seed ?? RandomSeed();
+        int images = prompts * request.NumImages;
+        var seeds = Enumerable.Range(0, images).Select(k => unchecked(firstSeed + (ulong)k)).ToArray();
+
+        var plan = new GenerationPlan(width, height, steps, guidance, useCfg, prompts, request.NumImages, seeds, notices);
+        if (request.InitialLatents is { } latents && latents.Length != (long)images * 128 * plan.ImageTokens)
             throw new PipelineException(
-                $"initial latents hold {latents.Length} values; [{request.NumImages}, 128, {plan.GridHeight}, {plan.GridWidth}] needs {(long)request.NumImages * 128 * plan.ImageTokens}");
+                $"initial latents hold {latents.Length} values; [{images}, 128, {plan.GridHeight}, {plan.GridWidth}] needs {(long)images * 128 * plan.ImageTokens}");
         return plan;
+    }
+
+    /// <summary>How many prompts the request gives: one text prompt, a list, or the batch of its embeddings.</summary>
+    private static int CountPrompts(GenerationRequest request)
+    {
+        int given = (request.Prompt != null ? 1 : 0) + (request.Prompts != null ? 1 : 0) + (request.PromptEmbedding != null ? 1 : 0);
+        if (given > 1) throw new PipelineException("give one of a prompt, a list of prompts or prompt embeddings, not several");
+        if (request.PromptEmbedding is { } embedding) return embedding.Count;
+        var prompts = request.Prompts ?? (request.Prompt != null ? [request.Prompt] : []);
+        if (prompts.Count == 0) throw new PipelineException("the prompt must not be empty");
+        for (int i = 0; i < prompts.Count; i++)
+            if (string.IsNullOrEmpty(prompts[i]))
+                throw new PipelineException(prompts.Count == 1 ? "the prompt must not be empty" : $"prompt {i + 1} of {prompts.Count} is empty");
+        return prompts.Count;
     }
 
     /// <summary>A seed for a request that gives none: 64 random bits.</summary>

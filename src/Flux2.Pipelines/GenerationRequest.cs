@@ -7,8 +7,12 @@ namespace Flux2.Pipelines;
 /// validates everything before any heavy work starts.</summary>
 public sealed record GenerationRequest
 {
-    /// <summary>The prompt; required unless <see cref="PromptEmbedding"/> is given.</summary>
+    /// <summary>The prompt; required unless <see cref="Prompts"/> or <see cref="PromptEmbedding"/> is given.</summary>
     public string? Prompt { get; init; }
+
+    /// <summary>Several different prompts in one call (diffusers' <c>prompt=[...]</c>): <see cref="NumImages"/> images each,
+    /// prompt-major, image i with seed <see cref="Seed"/> + i. Used instead of <see cref="Prompt"/>.</summary>
+    public IReadOnlyList<string>? Prompts { get; init; }
 
     /// <summary>klein-base only: the negative prompt of classifier-free guidance (default "").</summary>
     public string? NegativePrompt { get; init; }
@@ -17,10 +21,12 @@ public sealed record GenerationRequest
     /// reference does.</summary>
     public bool StrictPromptLength { get; init; }
 
-    /// <summary>Precomputed text-encoder output used instead of encoding <see cref="Prompt"/> (parity tests, caching).</summary>
+    /// <summary>Precomputed text-encoder output used instead of encoding <see cref="Prompt"/> (parity tests, caching); a batch of
+    /// B embeddings acts as B prompts.</summary>
     public PromptEmbedding? PromptEmbedding { get; init; }
 
-    /// <summary>Precomputed negative embedding for klein-base; default: the encoded <see cref="NegativePrompt"/>.</summary>
+    /// <summary>Precomputed negative embedding for klein-base, one for every prompt or one per prompt; default: the encoded
+    /// <see cref="NegativePrompt"/>.</summary>
     public PromptEmbedding? NegativePromptEmbedding { get; init; }
 
     /// <summary>Output size in pixels; both default to the first reference image's processed size, else 1024.</summary>
@@ -42,9 +48,10 @@ public sealed record GenerationRequest
     /// <summary>Seed of image 0; image k uses seed + k. Random when not set; the seeds used are in the result.</summary>
     public ulong? Seed { get; init; }
 
+    /// <summary>Images per prompt.</summary>
     public int NumImages { get; init; } = 1;
 
-    /// <summary>Injected initial noise instead of the seeded generator: [NumImages, 128, H/16, W/16], normalised latent space.</summary>
+    /// <summary>Injected initial noise instead of the seeded generator: [prompts · NumImages, 128, H/16, W/16], normalised latent space.</summary>
     public float[]? InitialLatents { get; init; }
 
     public IReadOnlyList<ReferenceImage> ReferenceImages { get; init; } = [];

@@ -18,11 +18,16 @@ public sealed class PromptEncoder(PromptTokenizer tokenizer, TextEncoder encoder
 
     /// <param name="onNotice">receives the truncation warning of an over-long prompt</param>
     /// <param name="strict">reject an over-long prompt (PromptTooLongException) instead of truncating it</param>
-    public PromptEmbedding Encode(string prompt, Action<string>? onNotice, bool strict = false)
+    public PromptEmbedding Encode(string prompt, Action<string>? onNotice, bool strict = false) => Encode([prompt], onNotice, strict);
+
+    /// <summary>Several prompts in one pass of the text encoder: embeddings [prompts.Count, 512, features].</summary>
+    public PromptEmbedding Encode(IReadOnlyList<string> prompts, Action<string>? onNotice, bool strict = false)
     {
-        var tokens = Tokenizer.Tokenize(prompt, strict: strict);
-        if (tokens.Warning != null) onNotice?.Invoke(tokens.Warning);
-        var embeddings = Encoder.Encode(tokens.InputIds, tokens.AttentionMask, batch: 1);
+        if (prompts.Count == 0) throw new PipelineException("at least one prompt is needed");
+        var tokens = prompts.Select(p => Tokenizer.Tokenize(p, strict: strict)).ToArray();
+        for (int i = 0; i < tokens.Length; i++)
+            if (tokens[i].Warning is { } warning) onNotice?.Invoke(prompts.Count > 1 ? $"prompt {i + 1}: {warning}" : warning);
+        var embeddings = Encoder.Encode(tokens.SelectMany(t => t.InputIds).ToArray(), tokens.SelectMany(t => t.AttentionMask).ToArray(), tokens.Length);
         try
         {
             return new PromptEmbedding(Backend, embeddings);

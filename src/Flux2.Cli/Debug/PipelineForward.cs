@@ -8,7 +8,8 @@ namespace Flux2.Cli.Debug;
 
 /// <summary>
 /// <c>debug forward pipeline</c>: the whole sampling pipeline on injected inputs, as in the golden pipe_* cases.
-/// Reads inputs.prompt_embeds [1, L, ctx] (+ inputs.text_ids), inputs.noise [B, 128, H/16, W/16] (the initial latents)
+/// Reads inputs.prompt_embeds [P, L, ctx] (+ inputs.text_ids), inputs.noise [B, 128, H/16, W/16] (the initial latents; with
+/// P prompts, B/P images each, prompt-major)
 /// and inputs.reference_image_uint8.K [h, w, 3] if present. Writes outputs.latents_final [B, L_img, 128],
 /// outputs.decoded [B, 3, H, W], outputs.image_uint8 [B, H, W, 3] and, per step I, trace.stepI.noise_pred and
 /// trace.stepI.latents_after for single-image inputs (the golden trace names, so 'debug compare' lines them up).
@@ -50,7 +51,10 @@ public sealed class PipelineForward : IForwardComponent
 
         var embeds = inputs.Float32Values("inputs.prompt_embeds", 3);
         var embedsShape = inputs.Shape("inputs.prompt_embeds");
-        if (embedsShape[0] != 1) throw new Flux2Exception($"{inputs.Path}: 'inputs.prompt_embeds' must be [1, L, features], found [{string.Join(", ", embedsShape)}]");
+        int prompts = embedsShape[0];
+        if (prompts < 1 || images % prompts != 0)
+            throw new Flux2Exception($"{inputs.Path}: 'inputs.noise' holds {images} images, not a whole number per prompt of 'inputs.prompt_embeds' " +
+                $"[{string.Join(", ", embedsShape)}]");
         var textIds = inputs.Contains("inputs.text_ids") ? inputs.Int64Values("inputs.text_ids", inputs.Get("inputs.text_ids").Shape.Length) : null;
         using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = model, Devices = [compute.Device] }, compute.Backends);
         using var prompt = PromptEmbedding.Upload(pipeline.Backend, embeds, embedsShape[1], embedsShape[2], textIds);
@@ -66,7 +70,7 @@ public sealed class PipelineForward : IForwardComponent
                 Steps = steps,
                 AllowAnyStepCount = true,
                 Guidance = guidance,
-                NumImages = images,
+                NumImages = images / prompts,
                 InitialLatents = noise.ToFloat32Array(),
                 ReferenceImages = references,
                 OnNotice = notice => log.WriteLine($"note: {notice}"),

@@ -15,9 +15,20 @@ internal static class BenchSupport
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
-    /// <summary>The CPU backend through the composition root, with <c>--threads T</c> (default: all processors).</summary>
-    public static IBackend CpuBackend(string[] args) =>
-        new BackendFactory(new BackendOptions { CpuThreads = Option(args, "--threads") is { } t ? int.Parse(t) : null }).Create(DeviceRef.Cpu());
+    /// <summary>The CPU backend through the composition root, with <c>--threads T</c> (default: all processors) and
+    /// <c>--precision fp32|bf16</c> (default fp32).</summary>
+    public static IBackend Backend(string[] args) => Backend(args, Precision(Option(args, "--precision") ?? "fp32"));
+
+    public static IBackend Backend(string[] args, ComputePrecision precision) =>
+        new BackendFactory(new BackendOptions { CpuThreads = Option(args, "--threads") is { } t ? int.Parse(t) : null, Precision = precision })
+            .Create(DeviceRef.Cpu());
+
+    public static ComputePrecision Precision(string text) => text switch
+    {
+        "fp32" => ComputePrecision.Float32,
+        "bf16" => ComputePrecision.BFloat16,
+        _ => throw new ArgumentException($"--precision {text}: expected fp32 or bf16"),
+    };
 
     /// <summary>This process's peak resident set (VmHWM, kB in /proc/self/status) in GB; NaN where /proc has no such line.</summary>
     public static double PeakRssGb()

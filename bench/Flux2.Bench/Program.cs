@@ -6,7 +6,8 @@ public static class Program
     /// <summary>Every benchmark: name, summary, entry point taking the remaining arguments.</summary>
     private static readonly (string Name, string Summary, Func<string[], int> Run)[] Benchmarks =
     [
-        ("gemm", "GEMM GFLOP/s on the model's Linear shapes vs OpenBLAS sgemm", GemmBench.Run),
+        ("gemm", "GEMM GFLOP/s on the model's Linear shapes: fp32 and bf16 products vs OpenBLAS sgemm", GemmBench.Run),
+        ("attention", "attention GFLOP/s on the step's and the text encoder's shapes vs the GEMM rate", AttentionBench.Run),
         ("text-encoder", "klein text encoder (Qwen3-4B shapes, 27 layers) on one 512-token prompt: seconds, peak RSS", TextEncoderBench.Run),
         ("step", "one klein-4B transformer step (random bf16 weights) at 256² and 512²: s/step, GFLOP/s, peak RSS, allocation", TransformerStepBench.RunKlein),
         ("step-dev-single", "dev-shaped single blocks (hidden 6144), random bf16 weights: s/step, GFLOP/s", TransformerStepBench.RunDevSingle),

@@ -36,9 +36,9 @@ internal static unsafe class QuantGemmBench
             double bf16 = 0, fp8 = 0, nvfp4 = 0;
             for (int r = 0; r < reps; r++)
             {
-                bf16 = Math.Max(bf16, GemmGflops(m, k, n, () => Gemm.Multiply(x, m, k, w.Bf16, y, n)));
-                fp8 = Math.Max(fp8, GemmGflops(m, k, n, () => Gemm.Multiply(x, m, k, w.Fp8, y, n)));
-                nvfp4 = Math.Max(nvfp4, GemmGflops(m, k, n, () => Gemm.Multiply(x, m, k, w.Nvfp4, y, n)));
+                bf16 = Math.Max(bf16, GemmGflops(m, k, n, () => Gemm.Multiply(x, m, k, w.Bf16, y, n, false, ComputePool.Shared)));
+                fp8 = Math.Max(fp8, GemmGflops(m, k, n, () => Gemm.Multiply(x, m, k, w.Fp8, y, n, false, ComputePool.Shared)));
+                nvfp4 = Math.Max(nvfp4, GemmGflops(m, k, n, () => Gemm.Multiply(x, m, k, w.Nvfp4, y, n, false, ComputePool.Shared)));
             }
             NativeMemory.AlignedFree(x);
             NativeMemory.AlignedFree(y);

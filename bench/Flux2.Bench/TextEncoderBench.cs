@@ -22,7 +22,7 @@ internal static unsafe class TextEncoderBench
         int real = int.Parse(Option(args, "--real") ?? "300");
         int layerCount = int.Parse(Option(args, "--layers") ?? "27");
         int reps = int.Parse(Option(args, "--reps") ?? "2");
-        using var backend = CpuBackend(args);
+        using var backend = Backend(args);
 
         var config = new TextEncoderConfig
         {

@@ -13,7 +13,8 @@ namespace Flux2.Bench;
 /// steady-state step. <c>step</c>: klein-4B shapes; <c>step-dev-single</c>: dev-shaped single blocks (hidden 6144).
 /// Options: --sizes 256,512 (pixels; image tokens = (px/16)²), --steps N (timed steps after one warm-up, default 2),
 /// --threads T, --naming bfl|diffusers (fused or split qkv, default bfl), --blocks N (step-dev-single, default 2),
-/// --weights bf16|fp8|nvfp4 (the Linears the published FP8 / NVFP4 layouts quantize, stored quantized; default bf16).
+/// --weights bf16|fp8|nvfp4 (the Linears the published FP8 / NVFP4 layouts quantize, stored quantized; default bf16),
+/// --precision fp32|bf16|both (the products' precision; default fp32; both runs each size in fp32, then in bf16).
 /// </summary>
 internal static class TransformerStepBench
 {
@@ -40,15 +41,26 @@ internal static class TransformerStepBench
             "nvfp4" => QuantizedCheckpointFormat.Nvfp4,
             var other => throw new ArgumentException($"--weights {other}: expected bf16, fp8 or nvfp4"),
         };
-        using var backend = CpuBackend(args);
+        var precisions = (Option(args, "--precision") ?? "fp32") == "both" ? ["fp32", "bf16"] : new[] { Option(args, "--precision") ?? "fp32" };
 
         var watch = Stopwatch.StartNew();
         using var weights = new TransformerStepWeights(config, naming, quantized);
         Console.WriteLine($"{label}: {config.NumLayers} double + {config.NumSingleLayers} single blocks, hidden {config.InnerDim}, " +
-            $"{TextTokens} text tokens, {naming} naming; random {quantized?.ToString() ?? "bf16"} weights {weights.Bytes / 1e9:F2} GB generated in {watch.Elapsed.TotalSeconds:F1} s; " +
-            $"{backend.Name}");
-        using var model = new Flux2Transformer(config, naming, weights.Linear, weights.Vector, backend, weights);
+            $"{TextTokens} text tokens, {naming} naming; random {quantized?.ToString() ?? "bf16"} weights {weights.Bytes / 1e9:F2} GB generated in {watch.Elapsed.TotalSeconds:F1} s");
+        foreach (var precision in precisions)
+        {
+            using var backend = Backend(args, Precision(precision));
+            Console.WriteLine($"{precision}: {backend.Name}");
+            using var model = new Flux2Transformer(config, naming, weights.Linear, weights.Vector, backend);
+            RunSizes(model, config, sizes, steps);
+        }
+        Console.WriteLine($"peak RSS (VmHWM) {PeakRssGb():F2} GB");
+        return 0;
+    }
 
+    private static void RunSizes(Flux2Transformer model, Flux2Config config, int[] sizes, int steps)
+    {
+        var watch = new Stopwatch();
         foreach (int px in sizes)
         {
             int imageTokens = (px / 16) * (px / 16);
@@ -72,8 +84,6 @@ internal static class TransformerStepBench
                 $"{(gemm + attention) / mean * 1e-9:F1} GFLOP/s ({(gemm + attention) * 1e-12:F2} TFLOP/step: GEMM {gemm * 1e-12:F2}, attention {attention * 1e-12:F2}), " +
                 $"managed allocation {allocated} B/step");
         }
-        Console.WriteLine($"peak RSS (VmHWM) {PeakRssGb():F2} GB");
-        return 0;
     }
 
     /// <summary>FLOPs of one forward pass at batch 1: 2·M·N·K per Linear, 4·L²·D per attention (QKᵀ and PV).</summary>

@@ -51,7 +51,7 @@ internal static class VaeBench
         int size = int.Parse(Option(args, "--size")!);
         bool encode = Option(args, "--mode") == "encode";
         int reps = int.Parse(Option(args, "--reps") ?? "0");
-        using var backend = CpuBackend(args);
+        using var backend = Backend(args);
 
         using var vae = AutoencoderKLFlux2.Load(Option(args, "--weights")!, backend);
         var rng = new Random(7);

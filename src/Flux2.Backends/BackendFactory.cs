@@ -16,9 +16,10 @@ public sealed class BackendFactory(BackendOptions? options = null) : IBackendFac
         switch (device.Kind)
         {
             case DeviceKind.Cpu when device.Id == 0:
-                if (_options.CpuThreads is not { } threads) return new CpuBackend();
+                var precision = _options.Precision ?? ComputePrecision.Float32;
+                if (_options.CpuThreads is not { } threads) return new CpuBackend(precision: precision);
                 if (threads < 1) throw new BackendUnavailableException($"the CPU backend needs at least one thread, got {threads}");
-                return new CpuBackend(new ComputePool(threads), ownsPool: true);
+                return new CpuBackend(new ComputePool(threads), ownsPool: true, precision);
             case DeviceKind.Cpu:
                 throw new BackendUnavailableException($"{device}: the CPU backend runs on cpu:0 only");
             default:

@@ -1,3 +1,5 @@
+using Flux2.Core.Backend;
+
 namespace Flux2.Backends;
 
 /// <summary>How the backends this build knows are set up (the knobs a user gives on the command line or to the server).</summary>
@@ -5,4 +7,7 @@ public sealed record BackendOptions
 {
     /// <summary>Threads of the CPU backend's compute pool; null: one per processor, shared by the whole process.</summary>
     public int? CpuThreads { get; init; }
+
+    /// <summary>What the products compute in; null: each backend's default (the CPU's exact fp32).</summary>
+    public ComputePrecision? Precision { get; init; }
 }

@@ -4,8 +4,8 @@ using Flux2.Core.Backend;
 
 namespace Flux2.Cli;
 
-/// <summary><c>--device</c> and <c>--threads</c>, shared by the commands that compute: where to run and the backends of
-/// this build set up for it.</summary>
+/// <summary><c>--device</c>, <c>--precision</c> and <c>--threads</c>, shared by the commands that compute: where to run and
+/// the backends of this build set up for it.</summary>
 public sealed record ComputeOptions(DeviceRef Device, IBackendFactory Backends)
 {
     /// <param name="backends">makes the factory of this build's backends from the options the user gave</param>
@@ -14,7 +14,14 @@ public sealed record ComputeOptions(DeviceRef Device, IBackendFactory Backends)
         var text = o.Optional("device") ?? "cpu";
         if (!DeviceRef.TryParse(text, out var device)) throw new CliException($"option --device: '{text}' is not one of {DeviceRef.Syntax}");
         int? threads = o.OptionalInt("threads", 1, 4096);
-        return new(device, backends(new BackendOptions { CpuThreads = threads }));
+        var precision = o.Optional("precision") switch
+        {
+            null => (ComputePrecision?)null,
+            "fp32" => ComputePrecision.Float32,
+            "bf16" => ComputePrecision.BFloat16,
+            var other => throw new CliException($"option --precision: '{other}' is not one of fp32, bf16"),
+        };
+        return new(device, backends(new BackendOptions { CpuThreads = threads, Precision = precision }));
     }
 
     /// <summary>The backends of this build, as the <c>flux2</c> executable uses them.</summary>

@@ -12,7 +12,7 @@ public sealed unsafe partial class CpuBackend
             throw new ArgumentException($"{weight.Name}: input {x.ShapeText} does not have {weight.InFeatures} features", nameof(x));
         CheckRows(y, rows, nameof(y));
         CheckColumns(y, yColumn, weight.OutFeatures, nameof(y));
-        Gemm.Gemm.Multiply(x.Float32Pointer, rows, Width(x), weight, y.Float32Pointer + yColumn, Width(y), accumulate);
+        Gemm.Gemm.Multiply(x.Float32Pointer, rows, Width(x), weight, y.Float32Pointer + yColumn, Width(y), accumulate, Pool, _bf16);
     }
 
     public void ModulatedLayerNorm(Tensor x, Tensor y, Tensor modulation, int shiftColumn, int scaleColumn, float eps)

@@ -28,7 +28,7 @@ public sealed unsafe partial class CpuBackend
         {
             for (int b = 0; b < x.Shape[0]; b++)
                 _conv2d.Run(Pool, x.Float32Pointer + (long)b * g.InChannels * g.InPlane, g, weight, bias.Float32Pointer,
-                    y.Float32Pointer + (long)b * g.OutChannels * g.OutPlane, accumulate);
+                    y.Float32Pointer + (long)b * g.OutChannels * g.OutPlane, accumulate, _bf16);
         }
     }
 

@@ -11,6 +11,7 @@ public class DelegatingBackend(IBackend inner) : IBackend
     public virtual string Name => Inner.Name;
     public virtual DeviceRef Device => Inner.Device;
     public virtual DType ActivationDType => Inner.ActivationDType;
+    public virtual ComputePrecision Precision => Inner.Precision;
     public virtual Tensor Allocate(DType dtype, params int[] shape) => Inner.Allocate(dtype, shape);
     public virtual void Upload(ReadOnlySpan<byte> source, Tensor destination) => Inner.Upload(source, destination);
     public virtual void Download(Tensor source, Span<byte> destination) => Inner.Download(source, destination);

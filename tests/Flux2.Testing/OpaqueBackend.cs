@@ -22,6 +22,7 @@ public sealed unsafe class OpaqueBackend(CpuBackend cpu) : IBackend
     public string Name => "opaque test backend (CPU kernels, deferred)";
     public DeviceRef Device => SimulatedDevice;
     public DType ActivationDType => DType.Float32;
+    public ComputePrecision Precision => cpu.Precision;
 
     /// <summary>Ops called and not yet executed.</summary>
     public int Pending

@@ -23,8 +23,9 @@ public sealed class DebugForwardCommand(Func<BackendOptions, IBackendFactory>? b
             sw.WriteLine();
             sw.WriteLine("Reads the component's inputs.* tensors (the layout of the golden io files) and writes its");
             sw.WriteLine("outputs.* tensors under the same names, for comparison with 'flux2 debug compare'.");
-            sw.WriteLine("An existing output file is not overwritten unless --force is given. --device cpu|cuda[:N] and");
-            sw.WriteLine("--threads N choose where to compute (default: the CPU, all processors).");
+            sw.WriteLine("An existing output file is not overwritten unless --force is given. --device cpu|cuda[:N],");
+            sw.WriteLine("--precision fp32|bf16 and --threads N choose where and how to compute (default: the CPU, fp32,");
+            sw.WriteLine("all processors).");
             sw.WriteLine();
             sw.WriteLine("Components:");
             foreach (var c in ForwardComponents.All) sw.WriteLine($"  {c.Name,-14} {c.Usage}");

@@ -23,6 +23,9 @@ public partial interface IBackend : IDisposable
     /// Latents, the velocity and the sampler's state stay Float32 on every backend.</summary>
     DType ActivationDType { get; }
 
+    /// <summary>What the matrix products compute in (the one asked for when the hardware has it).</summary>
+    ComputePrecision Precision { get; }
+
     /// <summary>A new zero-filled tensor in this backend's memory; the caller disposes it.</summary>
     Tensor Allocate(DType dtype, params int[] shape);
 

@@ -22,7 +22,9 @@ public sealed unsafe class Conv2dKernel
     private readonly PinnedScratch _product = new();
 
     /// <summary>Runs the convolution for one image: x [Cin, H, W] → y [Cout, Ho, Wo].</summary>
-    public void Run(ComputePool pool, float* x, in Conv2dGeometry g, LinearWeight weight, float* bias, float* y, bool accumulate)
+    /// <param name="bf16">the bf16 kernel when the products run in bf16, else null</param>
+    internal void Run(ComputePool pool, float* x, in Conv2dGeometry g, LinearWeight weight, float* bias, float* y, bool accumulate,
+        Gemm.Jit.Bf16MicroKernel? bf16 = null)
     {
         int patch = g.PatchLength;
         int pixels = g.OutPlane;
@@ -34,7 +36,7 @@ public sealed unsafe class Conv2dKernel
             int count = Math.Min(chunk, pixels - first);
             pool.For((count + PixelsPerGatherItem - 1) / PixelsPerGatherItem,
                 new GatherPatches { X = x, G = g, First = first, Count = count, Patches = patches });
-            Gemm.Gemm.Multiply(patches, count, patch, weight, product, g.OutChannels);
+            Gemm.Gemm.Multiply(patches, count, patch, weight, product, g.OutChannels, false, pool, bf16);
             pool.For((g.OutChannels + ChannelsPerScatterItem - 1) / ChannelsPerScatterItem,
                 new ScatterProduct
                 {

@@ -1,26 +1,49 @@
 using Flux2.Core;
+using Flux2.Cpu.Gemm.Jit;
 using Flux2.Cpu.Threading;
 
 namespace Flux2.Cpu.Gemm;
 
-/// <summary>y[M, N] (+)= x[M, K] · Wᵀ, with W [N, K] in its stored format, on <see cref="ComputePool.Shared"/>.</summary>
+/// <summary>y[M, N] (+)= x[M, K] · Wᵀ, with W [N, K] in its stored format, on a compute pool.</summary>
 public static unsafe class Gemm
 {
     /// <param name="x">activations, row stride <paramref name="ldx"/> floats</param>
     /// <param name="y">output, row stride <paramref name="ldy"/> floats</param>
     /// <param name="accumulate">add to y instead of overwriting it</param>
-    public static void Multiply(float* x, int m, int ldx, LinearWeight w, float* y, int ldy, bool accumulate = false)
-        => Multiply(GemmKernel.Best, x, m, ldx, w, y, ldy, accumulate);
+    public static void Multiply(float* x, int m, int ldx, LinearWeight w, float* y, int ldy, bool accumulate, ComputePool pool) =>
+        Multiply(x, m, ldx, w, y, ldy, accumulate, pool, bf16: null);
 
-    /// <summary>The same product with a chosen microkernel for the packed path (tests and benchmarks compare them).</summary>
-    public static void Multiply(GemmKernel kernel, float* x, int m, int ldx, LinearWeight w, float* y, int ldy, bool accumulate = false)
+    /// <summary>As above; with <paramref name="bf16"/> the packed products round their operands to bf16 and sum in fp32.</summary>
+    internal static void Multiply(float* x, int m, int ldx, LinearWeight w, float* y, int ldy, bool accumulate, ComputePool pool, Bf16MicroKernel? bf16)
+    {
+        Check(m, ldx, w, ldy);
+        if (m == 0) return;
+        if (m <= SmallRowsGemm.MaxRows) SmallRowsGemm.Run(x, m, ldx, w, y, ldy, accumulate, pool);
+        else if (bf16 != null) PackedGemm.Run(new Bf16Panels(bf16), x, m, ldx, w, y, ldy, accumulate, pool);
+        else PackedGemm.Run(new Float32Panels(GemmKernel.Best), x, m, ldx, w, y, ldy, accumulate, pool);
+    }
+
+    /// <summary>The same product with a chosen fp32 microkernel for the packed path (tests and benchmarks compare them).</summary>
+    public static void Multiply(GemmKernel kernel, float* x, int m, int ldx, LinearWeight w, float* y, int ldy, bool accumulate, ComputePool pool)
     {
         if (!kernel.IsSupported) throw new PlatformNotSupportedException($"GEMM kernel {kernel.Name} needs instructions this processor lacks");
+        Check(m, ldx, w, ldy);
+        if (m == 0) return;
+        if (m <= SmallRowsGemm.MaxRows) SmallRowsGemm.Run(x, m, ldx, w, y, ldy, accumulate, pool);
+        else PackedGemm.Run(new Float32Panels(kernel), x, m, ldx, w, y, ldy, accumulate, pool);
+    }
+
+    /// <summary>The bf16 kernel on every row count, the small-row path included (tests compare it with its oracle).</summary>
+    internal static void MultiplyBf16(Bf16MicroKernel bf16, float* x, int m, int ldx, LinearWeight w, float* y, int ldy, bool accumulate, ComputePool pool)
+    {
+        Check(m, ldx, w, ldy);
+        if (m > 0) PackedGemm.Run(new Bf16Panels(bf16), x, m, ldx, w, y, ldy, accumulate, pool);
+    }
+
+    private static void Check(int m, int ldx, LinearWeight w, int ldy)
+    {
         if (m < 0 || ldx < w.InFeatures || ldy < w.OutFeatures)
             throw new ArgumentException($"{w.Name}: GEMM with m={m}, ldx={ldx}, ldy={ldy} does not fit W [{w.OutFeatures}, {w.InFeatures}]");
-        if (m == 0) return;
-        var pool = ComputePool.Shared;
-        if (m <= SmallRowsGemm.MaxRows) SmallRowsGemm.Run(x, m, ldx, w, y, ldy, accumulate, pool);
-        else PackedGemm.Run(kernel, x, m, ldx, w, y, ldy, accumulate, pool);
+        if (!w.IsHostAccessible) throw new ArgumentException($"{w.Name}: the weight lives in another device's memory");
     }
 }

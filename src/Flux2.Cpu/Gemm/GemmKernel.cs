@@ -4,8 +4,9 @@ using System.Runtime.Intrinsics.X86;
 namespace Flux2.Cpu.Gemm;
 
 /// <summary>
-/// A register-tile microkernel: C[Rows, Columns] (+)= Σp A[p, :]ᵀ · B[p, :] over packed panels, A as
-/// [kc][Rows] (one x value per row per step, broadcast) and B as [kc][Columns] (decoded weights, vector loads).
+/// A register-tile microkernel: C[Rows, Columns] (+)= Σp A[p, :]ᵀ · B[p, :], A as kc steps of Rows values (one x value
+/// per row per step, broadcast) lda floats apart and B as kc steps of Columns values (vector loads) ldb floats apart:
+/// packed panels have lda = Rows and ldb = Columns; attention reads some operands in place with longer strides.
 /// C is row-major with stride ldc; accumulate=false overwrites it.
 /// </summary>
 public sealed unsafe class GemmKernel
@@ -16,9 +17,9 @@ public sealed unsafe class GemmKernel
     /// <summary>NR: output columns (weight rows) per tile.</summary>
     public int Columns { get; }
     public bool IsSupported { get; }
-    internal delegate*<int, float*, float*, float*, nint, bool, void> Run { get; }
+    internal delegate*<int, float*, nint, float*, nint, float*, nint, bool, void> Run { get; }
 
-    private GemmKernel(string name, int rows, int columns, bool supported, delegate*<int, float*, float*, float*, nint, bool, void> run)
+    private GemmKernel(string name, int rows, int columns, bool supported, delegate*<int, float*, nint, float*, nint, float*, nint, bool, void> run)
     {
         Name = name;
         Rows = rows;

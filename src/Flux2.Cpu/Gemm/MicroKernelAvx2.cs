@@ -11,7 +11,7 @@ internal static unsafe class MicroKernelAvx2
     public const int Columns = 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    public static void Run(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulate)
     {
         Vector256<float> c00 = default; Vector256<float> c01 = default;
         Vector256<float> c10 = default; Vector256<float> c11 = default;
@@ -40,8 +40,8 @@ internal static unsafe class MicroKernelAvx2
             c40 = Vector256.FusedMultiplyAdd(a4, b0, c40); c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
             var a5 = Vector256.Create(a[5]);
             c50 = Vector256.FusedMultiplyAdd(a5, b0, c50); c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
-            a += Rows;
-            b += Columns;
+            a += lda;
+            b += ldb;
         }
         Store(c, c00, c01, accumulate);
         Store(c + ldc, c10, c11, accumulate);

@@ -11,7 +11,7 @@ internal static unsafe class MicroKernelAvx512
     public const int Columns = 32;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    public static void Run(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulate)
     {
         Vector512<float> c00 = default; Vector512<float> c01 = default;
         Vector512<float> c10 = default; Vector512<float> c11 = default;
@@ -59,8 +59,8 @@ internal static unsafe class MicroKernelAvx512
             c100 = Vector512.FusedMultiplyAdd(a10, b0, c100); c101 = Vector512.FusedMultiplyAdd(a10, b1, c101);
             var a11 = Vector512.Create(a[11]);
             c110 = Vector512.FusedMultiplyAdd(a11, b0, c110); c111 = Vector512.FusedMultiplyAdd(a11, b1, c111);
-            a += Rows;
-            b += Columns;
+            a += lda;
+            b += ldb;
         }
         Store(c, c00, c01, accumulate);
         Store(c + ldc, c10, c11, accumulate);

@@ -6,11 +6,11 @@ internal static unsafe class MicroKernelScalar
     public const int Rows = 4;
     public const int Columns = 8;
 
-    public static void Run(int kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    public static void Run(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulate)
     {
         float* acc = stackalloc float[Rows * Columns];
         new Span<float>(acc, Rows * Columns).Clear();
-        for (int p = 0; p < kc; p++, a += Rows, b += Columns)
+        for (int p = 0; p < kc; p++, a += lda, b += ldb)
         {
             for (int i = 0; i < Rows; i++)
             {

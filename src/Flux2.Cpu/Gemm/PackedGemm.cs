@@ -8,7 +8,8 @@ namespace Flux2.Cpu.Gemm;
 /// x once per kc slice, so wide ranges pay less), row ranges too when there are too few columns to give every
 /// thread two tasks; each task packs its own weight panels and x blocks in per-thread scratch, so tasks need no
 /// barrier between them. Inside a task: for each kc slice, a kc x nc weight panel is decoded once, then for each
-/// mc x kc block of x, every MR-row strip (L1-resident) sweeps the panel's NR-column strips.
+/// mc x kc block of x, every MR-row strip (L1-resident) sweeps the panel's NR-column strips. The operand layout and
+/// the register tile come from an <see cref="IPanelFormat"/> (fp32 or bf16 pairs).
 /// </summary>
 internal static unsafe class PackedGemm
 {
@@ -23,10 +24,11 @@ internal static unsafe class PackedGemm
     /// <summary>Narrowest column range worth a task of its own before rows are split instead.</summary>
     public const int MinTaskColumns = 512;
 
-    public static void Run(GemmKernel kernel, float* x, int m, int ldx, LinearWeight w, float* y, int ldy, bool accumulate, ComputePool pool)
+    public static void Run<TFormat>(TFormat format, float* x, int m, int ldx, LinearWeight w, float* y, int ldy, bool accumulate, ComputePool pool)
+        where TFormat : struct, IPanelFormat
     {
         int n = w.OutFeatures;
-        int nr = kernel.Columns, mr = kernel.Rows;
+        int nr = format.Columns, mr = format.Rows;
         int threads = pool.ThreadCount;
         int columnChunks = Math.Max(DivideUp(n, MaxTaskColumns), Math.Min(2 * threads, n / MinTaskColumns));
         // Whole rounds of tasks, so that no thread is left with one extra while the others idle.
@@ -36,17 +38,17 @@ internal static unsafe class PackedGemm
         int rowChunks = Math.Clamp(DivideUp(2 * threads, columnChunks), 1, DivideUp(m, mr));
         int chunkRows = DivideUp(DivideUp(m, rowChunks), mr) * mr;
         rowChunks = DivideUp(m, chunkRows);
-        var work = new Work
+        var work = new Work<TFormat>
         {
-            Kernel = kernel, X = x, M = m, Ldx = ldx, W = w, Y = y, Ldy = ldy, Accumulate = accumulate,
+            Format = format, X = x, M = m, Ldx = ldx, W = w, Y = y, Ldy = ldy, Accumulate = accumulate,
             ColumnChunks = columnChunks, ChunkColumns = chunkColumns, ChunkRows = chunkRows,
         };
         pool.For(rowChunks * columnChunks, work);
     }
 
-    private struct Work : IParallelWork
+    private struct Work<TFormat> : IParallelWork where TFormat : struct, IPanelFormat
     {
-        public GemmKernel Kernel;
+        public TFormat Format;
         public float* X, Y;
         public int M, Ldx, Ldy, ColumnChunks, ChunkColumns, ChunkRows;
         public LinearWeight W;
@@ -55,46 +57,46 @@ internal static unsafe class PackedGemm
         public readonly void Execute(int index)
         {
             int m0 = index / ColumnChunks * ChunkRows, n0 = index % ColumnChunks * ChunkColumns;
-            RunBlock(Kernel, X + (long)m0 * Ldx, Math.Min(ChunkRows, M - m0), Ldx, W, n0, Math.Min(ChunkColumns, W.OutFeatures - n0),
+            RunBlock(Format, X + (long)m0 * Ldx, Math.Min(ChunkRows, M - m0), Ldx, W, n0, Math.Min(ChunkColumns, W.OutFeatures - n0),
                 Y + (long)m0 * Ldy + n0, Ldy, Accumulate);
         }
     }
 
     /// <summary>y[0 .. m, 0 .. nc) (+)= x[0 .. m, :] · W[n0 .. n0+nc, :]ᵀ on the calling thread.</summary>
-    private static void RunBlock(GemmKernel kernel, float* x, int m, int ldx, LinearWeight w, int n0, int nc, float* y, int ldy, bool accumulate)
+    private static void RunBlock<TFormat>(TFormat format, float* x, int m, int ldx, LinearWeight w, int n0, int nc, float* y, int ldy, bool accumulate)
+        where TFormat : struct, IPanelFormat
     {
-        int k = w.InFeatures, mr = kernel.Rows, nr = kernel.Columns;
+        int k = w.InFeatures, mr = format.Rows, nr = format.Columns;
         var scratch = GemmScratch.Current;
         float* panel = scratch.Weights.Get((long)DivideUp(nc, nr) * nr * KC);
         float* block = scratch.Activations.Get((long)MC * KC);
         float* rowBuffers = scratch.DecodedRows.Get((long)nr * KC);
         float* edge = scratch.EdgeTile.Get(mr * nr);
-        var run = kernel.Run;
         for (int pc = 0; pc < k; pc += KC)
         {
-            int kc = Math.Min(KC, k - pc);
+            int kc = Math.Min(KC, k - pc), depth = format.Depth(kc);
             bool add = accumulate || pc > 0;
-            PanelPacker.PackWeights(w, n0, nc, pc, kc, nr, panel, rowBuffers);
+            format.PackWeights(w, n0, nc, pc, kc, panel, rowBuffers);
             for (int ic = 0; ic < m; ic += MC)
             {
                 int mc = Math.Min(MC, m - ic);
-                PanelPacker.PackActivations(x + (long)ic * ldx + pc, ldx, mc, kc, mr, block);
+                format.PackActivations(x + (long)ic * ldx + pc, ldx, mc, kc, block);
                 for (int ir = 0; ir < mc; ir += mr)
                 {
                     int rows = Math.Min(mr, mc - ir);
-                    float* a = block + (long)ir * kc;
+                    float* a = block + (long)ir * depth;
                     float* cRow = y + (long)(ic + ir) * ldy;
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int cols = Math.Min(nr, nc - jr);
-                        float* b = panel + (long)jr * kc;
+                        float* b = panel + (long)jr * depth;
                         if (rows == mr && cols == nr)
                         {
-                            run(kc, a, b, cRow + jr, ldy, add);
+                            format.Tile(kc, a, b, cRow + jr, ldy, add);
                         }
                         else
                         {
-                            run(kc, a, b, edge, nr, false);
+                            format.Tile(kc, a, b, edge, nr, false);
                             MergeEdge(edge, nr, cRow + jr, ldy, rows, cols, add);
                         }
                     }

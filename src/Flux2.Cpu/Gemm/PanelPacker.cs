@@ -43,8 +43,9 @@ internal static unsafe class PanelPacker
     }
 
     /// <summary>dst[p * width + i] = rows[i][p] for p &lt; kc, zero for rows count .. width: a transpose done in
-    /// 4x4 register blocks, so each 16 elements cost 4 loads, 8 shuffles and 4 stores.</summary>
-    private static void Interleave(float** rows, int count, int width, int kc, float* dst)
+    /// 4x4 register blocks, so each 16 elements cost 4 loads, 8 shuffles and 4 stores. Moves 4-byte words, so it packs
+    /// bf16 pairs as well as floats.</summary>
+    internal static void Interleave(float** rows, int count, int width, int kc, float* dst)
     {
         int i0 = 0;
         if (Sse.IsSupported)

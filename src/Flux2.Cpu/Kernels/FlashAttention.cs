@@ -19,7 +19,9 @@ public unsafe readonly struct AttentionOperand(float* data, int rows, int rowStr
 /// <summary>
 /// Softmax attention without a mask, O = softmax(scale·Q·Kᵀ)·V per (batch, head), for any head dim. Tiled with an
 /// online softmax (flash style): memory is O(query tile × (key tile + head dim)) per thread, never the score matrix.
-/// Work items are (batch, head, query tile) on the pool. Scalar twin: <see cref="FlashAttentionReference"/>.
+/// Work items are (batch, head, query tile) on the pool. Head dims the GEMM microkernel's width divides (128 in every
+/// FLUX.2 model) run on it through <see cref="TiledAttention"/>; others use the dot-product loops below.
+/// Scalar twin: <see cref="FlashAttentionReference"/>.
 /// </summary>
 public static unsafe class FlashAttention
 {
@@ -33,9 +35,37 @@ public static unsafe class FlashAttention
     {
         if (k.Rows != v.Rows || q.Rows != o.Rows) throw new ArgumentException("k/v and q/o row counts differ");
         if (q.Rows == 0) return;
+        if (TiledAttention.Supports(headDim))
+        {
+            // One item per (batch, head, chunk of rows); chunks only where there are too few heads to keep every thread busy.
+            int chunks = Math.Min((q.Rows + TiledAttention.QueryTile - 1) / TiledAttention.QueryTile,
+                Math.Max(1, (2 * pool.ThreadCount + batch * heads - 1) / (batch * heads)));
+            int chunkRows = (q.Rows + chunks - 1) / chunks;
+            pool.For(batch * heads * chunks, new TiledWork { Q = q, K = k, V = v, O = o, Heads = heads, HeadDim = headDim, Scale = scale, Chunks = chunks, ChunkRows = chunkRows });
+            return;
+        }
         int tiles = (q.Rows + QueryTile - 1) / QueryTile;
         var work = new Work { Q = q, K = k, V = v, O = o, Heads = heads, HeadDim = headDim, Scale = scale, Tiles = tiles };
         pool.For(batch * heads * tiles, work);
+    }
+
+    /// <summary>One (batch, head, chunk of query rows) on the GEMM microkernel.</summary>
+    private struct TiledWork : IParallelWork
+    {
+        public AttentionOperand Q, K, V, O;
+        public int Heads, HeadDim, Chunks, ChunkRows;
+        public float Scale;
+
+        public readonly void Execute(int index)
+        {
+            int chunk = index % Chunks, head = index / Chunks % Heads, b = index / Chunks / Heads;
+            int r0 = chunk * ChunkRows, r1 = Math.Min(Q.Rows, r0 + ChunkRows);
+            if (r0 >= r1) return;
+            long column = (long)head * HeadDim;
+            TiledAttention.Run(Q.Data + b * Q.BatchStride + column, Q.RowStride, r0, r1, K.Data + b * K.BatchStride + column, K.RowStride,
+                V.Data + b * V.BatchStride + column, V.RowStride, K.Rows, HeadDim, Scale, O.Data + b * O.BatchStride + column, O.RowStride,
+                new NoKeyMask(), noKeys: null);
+        }
     }
 
     private struct Work : IParallelWork

@@ -1,5 +1,6 @@
 using Flux2.Core;
 using Flux2.Cpu.Gemm;
+using Flux2.Cpu.Threading;
 using GemmOp = Flux2.Cpu.Gemm.Gemm;
 
 namespace Flux2.Cpu.Tests.Gemm;
@@ -63,7 +64,7 @@ public unsafe class GemmTests
         var expected = (float[])ops.Y.Clone();
         fixed (float* x = ops.X, y = ops.Y, e = expected)
         {
-            GemmOp.Multiply(x, ops.M, ops.Ldx, ops.W, y, ops.Ldy);
+            GemmOp.Multiply(x, ops.M, ops.Ldx, ops.W, y, ops.Ldy, false, ComputePool.Shared);
             GemmReference.Multiply(x, ops.M, ops.Ldx, ops.W, e, ops.Ldy, false);
         }
         AssertClose(expected, ops.Y, Tolerance(50), "default entry point");
@@ -74,7 +75,7 @@ public unsafe class GemmTests
     {
         var ops = new GemmOperands(3, 8, 8, WeightFormat.Float32);
         var before = (float[])ops.Y.Clone();
-        fixed (float* x = ops.X, y = ops.Y) GemmOp.Multiply(x, 0, ops.Ldx, ops.W, y, ops.Ldy);
+        fixed (float* x = ops.X, y = ops.Y) GemmOp.Multiply(x, 0, ops.Ldx, ops.W, y, ops.Ldy, false, ComputePool.Shared);
         Assert.Equal(before, ops.Y);
     }
 
@@ -85,8 +86,8 @@ public unsafe class GemmTests
         fixed (float* x = ops.X, y = ops.Y)
         {
             float* xp = x, yp = y;
-            Assert.Throws<ArgumentException>(() => GemmOp.Multiply(xp, 3, 7, ops.W, yp, 8));
-            Assert.Throws<ArgumentException>(() => GemmOp.Multiply(xp, 3, 8, ops.W, yp, 7));
+            Assert.Throws<ArgumentException>(() => GemmOp.Multiply(xp, 3, 7, ops.W, yp, 8, false, ComputePool.Shared));
+            Assert.Throws<ArgumentException>(() => GemmOp.Multiply(xp, 3, 8, ops.W, yp, 7, false, ComputePool.Shared));
         }
     }
 
@@ -96,7 +97,7 @@ public unsafe class GemmTests
         var expected = (float[])ops.Y.Clone();
         fixed (float* x = ops.X, y = ops.Y, e = expected)
         {
-            GemmOp.Multiply(kernel, x, m, ops.Ldx, ops.W, y, ops.Ldy, accumulate);
+            GemmOp.Multiply(kernel, x, m, ops.Ldx, ops.W, y, ops.Ldy, accumulate, ComputePool.Shared);
             GemmReference.Multiply(x, m, ops.Ldx, ops.W, e, ops.Ldy, accumulate);
         }
         AssertClose(expected, ops.Y, Tolerance(k), $"{kernel.Name} {format} M={m} N={n} K={k} accumulate={accumulate} ldx={ops.Ldx} ldy={ops.Ldy}");

@@ -17,6 +17,16 @@ public unsafe class FlashAttentionTests
     [InlineData(130, 5)]
     public void MatchesOracleForRaggedLengths(int lq, int lk) => Check(batch: 1, lq, lk, heads: 2, headDim: 16, fused: false);
 
+    /// <summary>Head dims the GEMM microkernel runs (multiples of its width), over several query and key tiles.</summary>
+    [Theory]
+    [InlineData(200, 300, 128)]
+    [InlineData(97, 129, 64)]
+    [InlineData(300, 1, 32)]
+    public void MatchesOracleOnTheMicrokernelPath(int lq, int lk, int headDim) => Check(batch: 2, lq, lk, heads: 2, headDim, fused: false);
+
+    [Fact]
+    public void FusedBuffersOnTheMicrokernelPath() => Check(batch: 1, lq: 230, lk: 230, heads: 3, headDim: 128, fused: true);
+
     [Fact]
     public void OneWideHeadAsInTheVaeMidBlock() => Check(batch: 1, lq: 40, lk: 40, heads: 1, headDim: 512, fused: false, scale: 1 / MathF.Sqrt(512));
 

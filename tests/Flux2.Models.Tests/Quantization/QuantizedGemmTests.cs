@@ -116,7 +116,7 @@ public unsafe class QuantizedGemmTests
                 fixed (float* px = x, py = y, pr = yRef, pw = reference)
                 {
                     var f32 = new LinearWeight("reference", w.OutFeatures, w.InFeatures, WeightFormat.Float32, (nint)pw);
-                    Gemm.Multiply(px, m, w.InFeatures, w, py, w.OutFeatures);
+                    Gemm.Multiply(px, m, w.InFeatures, w, py, w.OutFeatures, false, Flux2.Cpu.Threading.ComputePool.Shared);
                     GemmReference.Multiply(px, m, w.InFeatures, f32, pr, w.OutFeatures, false);
                 }
                 for (int i = 0; i < y.Length; i++)

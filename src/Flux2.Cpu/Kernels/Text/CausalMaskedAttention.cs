@@ -8,7 +8,8 @@ namespace Flux2.Cpu.Kernels.Text;
 /// Causal, key-padding-masked grouped-query attention for the LLM text encoders, flash style: one work item
 /// is a tile of <see cref="QueryTile"/> query rows of one head; keys stream through in tiles of
 /// <see cref="KeyTile"/> with an online softmax, so memory stays O(tile · head_dim) on the stack and nothing
-/// is allocated. Scalar twin: <see cref="CausalMaskedAttentionReference"/>.
+/// is allocated. Head dims the GEMM microkernel's width divides (Qwen3 and Mistral: 128) run their inner products on it
+/// through <see cref="TiledAttention"/>. Scalar twin: <see cref="CausalMaskedAttentionReference"/>.
 /// Layouts: q, o [B, L, Hq, D]; k, v [B, L, Hkv, D]; keyMask [B, L] (nonzero = real token).
 /// </summary>
 public static unsafe class CausalMaskedAttention
@@ -23,13 +24,79 @@ public static unsafe class CausalMaskedAttention
     {
         if (headDim < 1 || headDim > MaxHeadDim) throw new ArgumentOutOfRangeException(nameof(headDim), headDim, $"head dim must be in [1, {MaxHeadDim}]");
         if (kvHeads < 1 || qHeads % kvHeads != 0) throw new ArgumentException($"{qHeads} query heads cannot be grouped over {kvHeads} KV heads");
+        float scale = 1f / MathF.Sqrt(headDim);
+        if (TiledAttention.Supports(headDim))
+        {
+            int chunks = Math.Min((length + TiledAttention.QueryTile - 1) / TiledAttention.QueryTile,
+                Math.Max(1, (2 * pool.ThreadCount + batch * qHeads - 1) / (batch * qHeads)));
+            pool.For(batch * qHeads * chunks, new TiledWork
+            {
+                Q = q, K = k, V = v, Mask = keyMask, O = o, Length = length, QHeads = qHeads, KvHeads = kvHeads,
+                HeadDim = headDim, Chunks = chunks, ChunkRows = (length + chunks - 1) / chunks, Scale = scale, FullyMaskedRows = fullyMaskedRows,
+            });
+            return;
+        }
         int tiles = (length + QueryTile - 1) / QueryTile;
         var work = new Work
         {
             Q = q, K = k, V = v, Mask = keyMask, O = o, Length = length, QHeads = qHeads, KvHeads = kvHeads,
-            HeadDim = headDim, Tiles = tiles, Scale = 1f / MathF.Sqrt(headDim), FullyMaskedRows = fullyMaskedRows,
+            HeadDim = headDim, Tiles = tiles, Scale = scale, FullyMaskedRows = fullyMaskedRows,
         };
         pool.For(batch * qHeads * tiles, work);
+    }
+
+    /// <summary>Causal and key-padding visibility; padding before the first and after the last real key is never visited.</summary>
+    private readonly struct CausalKeyMask(long* keyMask, int firstReal, int lastReal) : IKeyMask
+    {
+        public bool Masks => true;
+        public (int Start, int End) KeyRange(int queryEnd, int keys) => (firstReal, Math.Min(Math.Min(keys, queryEnd), lastReal + 1));
+        public bool KeyOn(int key) => keyMask[key] != 0;
+        public int FirstQuery(int key) => key;
+
+        public static CausalKeyMask For(long* keyMask, int length)
+        {
+            int first = 0, last = length - 1;
+            while (first < length && keyMask[first] == 0) first++;
+            while (last >= 0 && keyMask[last] == 0) last--;
+            return new CausalKeyMask(keyMask, first, last);
+        }
+    }
+
+    /// <summary>One (batch, head, chunk of query rows) on the GEMM microkernel (<see cref="TiledAttention"/>).</summary>
+    private struct TiledWork : IParallelWork
+    {
+        public float* Q, K, V, O;
+        public long* Mask;
+        public int Length, QHeads, KvHeads, HeadDim, Chunks, ChunkRows;
+        public float Scale;
+        public FullyMaskedRows FullyMaskedRows;
+
+        public readonly void Execute(int index)
+        {
+            int chunk = index % Chunks, h = index / Chunks % QHeads, b = index / Chunks / QHeads;
+            int r0 = chunk * ChunkRows, r1 = Math.Min(Length, r0 + ChunkRows);
+            if (r0 >= r1) return;
+            int kvh = h / (QHeads / KvHeads), d = HeadDim;
+            long qStride = (long)QHeads * d, kvStride = (long)KvHeads * d;
+            float* vBase = V + ((long)b * Length * KvHeads + kvh) * d;
+            float* oBase = O + ((long)b * Length * QHeads + h) * d;
+            bool* noKeys = stackalloc bool[r1 - r0];
+            TiledAttention.Run(Q + ((long)b * Length * QHeads + h) * d, qStride, r0, r1, K + ((long)b * Length * KvHeads + kvh) * d, kvStride,
+                vBase, kvStride, Length, d, Scale, oBase, qStride, CausalKeyMask.For(Mask + (long)b * Length, Length), noKeys);
+            if (FullyMaskedRows == FullyMaskedRows.Zero) return; // such rows are already zero
+            float* uniform = stackalloc float[d];
+            bool uniformReady = false;
+            for (int r = r0; r < r1; r++)
+            {
+                if (!noKeys[r - r0]) continue;
+                if (!uniformReady)
+                {
+                    MeanOfRows(vBase, Length, kvStride, d, uniform);
+                    uniformReady = true;
+                }
+                new Span<float>(uniform, d).CopyTo(new Span<float>(oBase + r * qStride, d));
+            }
+        }
     }
 
     private struct Work : IParallelWork

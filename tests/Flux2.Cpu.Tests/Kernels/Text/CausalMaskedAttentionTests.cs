@@ -20,6 +20,10 @@ public sealed unsafe class CausalMaskedAttentionTests
         data.Add(70, 6, 3, 32, Padding.Holes);
         data.Add(70, 1, 1, 16, Padding.None);
         data.Add(20, 4, 4, 8, Padding.AllPad);
+        // Head dims the GEMM microkernel runs, over several query and key tiles.
+        data.Add(200, 4, 2, 128, Padding.Left);
+        data.Add(300, 8, 2, 32, Padding.Holes);
+        data.Add(130, 2, 1, 64, Padding.AllPad);
         return data;
     }
 

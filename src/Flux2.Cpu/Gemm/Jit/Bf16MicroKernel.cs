@@ -1,0 +1,81 @@
+using System.Runtime.Intrinsics.X86;
+
+namespace Flux2.Cpu.Gemm.Jit;
+
+/// <summary>
+/// The bf16 register-tile microkernel, 12 rows × 32 columns with fp32 accumulation, emitted as machine code at start-up
+/// because .NET has no intrinsic for AVX512_BF16's <c>vdpbf16ps</c> (32 multiply-adds per instruction, twice the fp32
+/// FMA's). A and B hold bf16 pairs along k (low half = the even k): A packed [k/2][12], B [k/2][32]; per pair step it
+/// loads B's two vectors and issues 24 <c>vdpbf16ps</c> with A's pair broadcast from memory. C is fp32, row-major.
+/// <see cref="Available"/> is null where the processor lacks AVX512_BF16 or the OS refuses executable memory; the
+/// caller then runs the fp32 kernels.
+/// </summary>
+internal sealed unsafe class Bf16MicroKernel
+{
+    public const int Rows = 12;
+    public const int Columns = 32;
+
+    private readonly delegate* unmanaged<long, uint*, uint*, float*, long, void> _overwrite;
+    private readonly delegate* unmanaged<long, uint*, uint*, float*, long, void> _accumulate;
+
+    private Bf16MicroKernel(nint overwrite, nint accumulate)
+    {
+        _overwrite = (delegate* unmanaged<long, uint*, uint*, float*, long, void>)overwrite;
+        _accumulate = (delegate* unmanaged<long, uint*, uint*, float*, long, void>)accumulate;
+    }
+
+    /// <summary>Whether the processor implements AVX512_BF16 (CPUID leaf 7, sub-leaf 1, EAX bit 5) with AVX-512 enabled.</summary>
+    public static bool ProcessorSupports { get; } = Avx512F.IsSupported && Avx512BW.IsSupported && (X86Base.CpuId(7, 1).Eax & (1 << 5)) != 0;
+
+    /// <summary>The emitted kernel, or null when it cannot run here.</summary>
+    public static Bf16MicroKernel? Available { get; } = Create();
+
+    private static Bf16MicroKernel? Create()
+    {
+        if (!ProcessorSupports) return null;
+        nint overwrite = ExecutableMemory.Create(Emit(accumulate: false));
+        nint accumulate = ExecutableMemory.Create(Emit(accumulate: true));
+        return overwrite == 0 || accumulate == 0 ? null : new Bf16MicroKernel(overwrite, accumulate);
+    }
+
+    /// <summary>C[12, 32] (+)= A·B over <paramref name="kPairs"/> ≥ 1 bf16 pairs; <paramref name="ldc"/> in floats.</summary>
+    public void Run(int kPairs, uint* a, uint* b, float* c, nint ldc, bool accumulate)
+    {
+        if (accumulate) _accumulate(kPairs, a, b, c, (long)ldc * sizeof(float));
+        else _overwrite(kPairs, a, b, c, (long)ldc * sizeof(float));
+    }
+
+    /// <summary>The kernel's machine code, System V calling convention: (rdi = pairs, rsi = A, rdx = B, rcx = C, r8 = C's row
+    /// stride in bytes). zmm0–23 accumulate (row r in zmm 2r, 2r+1), zmm24–25 hold B.</summary>
+    public static byte[] Emit(bool accumulate)
+    {
+        var asm = new EvexAssembler();
+        for (int z = 0; z < 2 * Rows; z++) asm.ZeroZmm(z);
+        int loop = asm.Position;
+        asm.LoadZmm(24, EvexAssembler.Gpr.Rdx, 0);
+        asm.LoadZmm(25, EvexAssembler.Gpr.Rdx, 64);
+        for (int r = 0; r < Rows; r++)
+        {
+            asm.DotBf16Broadcast(2 * r, 24, EvexAssembler.Gpr.Rsi, 4 * r);
+            asm.DotBf16Broadcast(2 * r + 1, 25, EvexAssembler.Gpr.Rsi, 4 * r);
+        }
+        asm.AddImmediate(EvexAssembler.Gpr.Rsi, 4 * Rows);
+        asm.AddImmediate(EvexAssembler.Gpr.Rdx, 4 * Columns);
+        asm.Decrement(EvexAssembler.Gpr.Rdi);
+        asm.JumpIfNotZero(loop);
+        for (int r = 0; r < Rows; r++)
+        {
+            if (accumulate)
+            {
+                asm.AddZmmMemory(2 * r, EvexAssembler.Gpr.Rcx, 0);
+                asm.AddZmmMemory(2 * r + 1, EvexAssembler.Gpr.Rcx, 64);
+            }
+            asm.StoreZmm(EvexAssembler.Gpr.Rcx, 0, 2 * r);
+            asm.StoreZmm(EvexAssembler.Gpr.Rcx, 64, 2 * r + 1);
+            asm.AddRegister(EvexAssembler.Gpr.Rcx, EvexAssembler.Gpr.R8);
+        }
+        asm.VZeroUpper();
+        asm.Return();
+        return asm.ToArray();
+    }
+}

@@ -1,0 +1,198 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Flux2.Cpu.Gemm;
+
+namespace Flux2.Cpu.Kernels;
+
+/// <summary>Which keys a query row may see; a struct so that the unmasked case costs nothing.</summary>
+internal interface IKeyMask
+{
+    /// <summary>False when every key is visible to every row (no per-key test needed).</summary>
+    bool Masks { get; }
+
+    /// <summary>The keys any query row below <paramref name="queryEnd"/> may see lie in [Start, End) (causal attention and key
+    /// padding at either end narrow it).</summary>
+    (int Start, int End) KeyRange(int queryEnd, int keys);
+
+    /// <summary>Whether key <paramref name="key"/> is a real token (key padding).</summary>
+    bool KeyOn(int key);
+
+    /// <summary>The first query row that may see key <paramref name="key"/> (causal attention: the key's own row).</summary>
+    int FirstQuery(int key);
+}
+
+/// <summary>Every key visible: the DiT's joint attention and the VAE's mid-block attention.</summary>
+internal readonly struct NoKeyMask : IKeyMask
+{
+    public bool Masks => false;
+    public (int Start, int End) KeyRange(int queryEnd, int keys) => (0, keys);
+    public bool KeyOn(int key) => true;
+    public int FirstQuery(int key) => 0;
+}
+
+/// <summary>
+/// Attention of a range of query rows of one head on the GEMM's register-tile microkernel (<see cref="GemmKernel.Best"/>),
+/// with both inner products read in place or packed once: K is packed once per call as the A operand of Sᵀ = K·Qᵀ, each
+/// query tile is packed once as its B operand, and O += P·V reads P (the probabilities, in Sᵀ's [key][query] layout)
+/// and V in place through the kernel's strides. The online softmax runs down Sᵀ's columns, one vector lane per query.
+/// Memory: the packed K of the call plus O(query tile · (key tile + head dim)); the score matrix never exists. Needs
+/// a head dim that is a multiple of the kernel's column count; <see cref="FlashAttention"/> keeps its own loops otherwise.
+/// </summary>
+internal static unsafe class TiledAttention
+{
+    /// <summary>Query rows per tile: a multiple of every kernel's rows (4, 6, 12) and columns (8, 16, 32).</summary>
+    public const int QueryTile = 192;
+    /// <summary>Keys per tile: a multiple of every kernel's rows.</summary>
+    public const int KeyTile = 144;
+
+    [ThreadStatic] private static float[]? t_tiles;
+    [ThreadStatic] private static float[]? t_keys;
+
+    /// <summary>The softmax runs on 16-lane vectors and the tiles assume the AVX-512 kernel's 12 × 32 (or a divisor of the tiles).</summary>
+    public static bool Supports(int headDim) =>
+        Vector512.IsHardwareAccelerated && headDim > 0 && headDim % GemmKernel.Best.Columns == 0
+        && QueryTile % GemmKernel.Best.Columns == 0 && QueryTile % GemmKernel.Best.Rows == 0 && KeyTile % GemmKernel.Best.Rows == 0;
+
+    /// <summary>o[r, :] = softmax(scale · q[r, :]·kᵀ over the visible keys) · v for query rows [rowStart, rowEnd) (pointers are
+    /// to row 0); rows that see no key get zeros and, when <paramref name="noKeys"/> is not null, are flagged in
+    /// noKeys[r − rowStart].</summary>
+    public static void Run<TMask>(float* q, long ldq, int rowStart, int rowEnd, float* k, long ldk, float* v, long ldv, int keys, int dh,
+        float scale, float* o, long ldo, in TMask mask, bool* noKeys) where TMask : struct, IKeyMask
+    {
+        var kernel = GemmKernel.Best;
+        int mr = kernel.Rows, nr = kernel.Columns;
+        var (keyStart, keyLimit) = mask.KeyRange(rowEnd, keys);
+        int keyCount = Math.Max(0, keyLimit - keyStart);
+        float* kPack = Scratch(ref t_keys, (long)RoundUp(keyCount, mr) * dh); // keys [keyStart, keyLimit) as [keys / mr][dh][mr]
+        float* tiles = Scratch(ref t_tiles, (long)dh * QueryTile + (long)KeyTile * QueryTile + (long)QueryTile * dh + 3L * QueryTile);
+        float* qPack = tiles;                                           // [QueryTile / nr][dh][nr]
+        float* st = qPack + (long)dh * QueryTile;                       // [KeyTile][QueryTile]: scores, then probabilities
+        float* acc = st + (long)KeyTile * QueryTile;                    // [QueryTile][dh]
+        float* rowMax = acc + (long)QueryTile * dh;
+        float* rowSum = rowMax + QueryTile;
+        float* correction = rowSum + QueryTile;
+        if (keyCount > 0) PanelPacker.PackActivations(k + keyStart * ldk, checked((int)ldk), keyCount, dh, mr, kPack);
+
+        for (int i0 = rowStart; i0 < rowEnd; i0 += QueryTile)
+        {
+            int rows = Math.Min(QueryTile, rowEnd - i0);
+            // Queries run in strips of mr for P·V and of nr for Sᵀ; both cover `columns`, whose padding queries are zero.
+            int strips = RoundUp(rows, mr), columns = RoundUp(strips, nr);
+            if (columns > RoundUp(rows, nr)) new Span<float>(qPack, columns * dh).Clear();
+            PanelPacker.PackActivations(q + i0 * ldq, checked((int)ldq), rows, dh, nr, qPack);
+            new Span<float>(acc, QueryTile * dh).Clear();
+            new Span<float>(rowMax, QueryTile).Fill(float.NegativeInfinity);
+            new Span<float>(rowSum, QueryTile).Clear();
+
+            int tileKeys = mask.KeyRange(i0 + rows, keys).End;
+            for (int j0 = keyStart; j0 < tileKeys; j0 += KeyTile)
+            {
+                int cols = Math.Min(KeyTile, tileKeys - j0);
+                // Sᵀ[key, query] = k·q: mr keys × nr queries per register tile.
+                for (int jr = 0; jr < cols; jr += mr)
+                    for (int ic = 0; ic < columns; ic += nr)
+                        kernel.Run(dh, kPack + (long)(j0 - keyStart + jr) * dh, mr, qPack + (long)ic * dh, nr, st + jr * QueryTile + ic, QueryTile, false);
+                Softmax(st, cols, columns, j0, i0, scale, in mask, rowMax, rowSum, correction);
+                for (int r = 0; r < rows; r++)
+                    if (correction[r] != 1f) Multiply(acc + (long)r * dh, dh, correction[r]);
+                // O[query, :] += Σ_key P[key, query] · v[key, :]: mr queries (strided down Sᵀ) × nr values (v rows in place).
+                for (int ir = 0; ir < strips; ir += mr)
+                    for (int jd = 0; jd < dh; jd += nr)
+                        kernel.Run(cols, st + ir, QueryTile, v + j0 * ldv + jd, (nint)ldv, acc + (long)ir * dh + jd, dh, true);
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                float* orow = o + (i0 + r) * ldo;
+                bool empty = rowSum[r] == 0;
+                if (noKeys != null) noKeys[i0 + r - rowStart] = empty;
+                if (empty)
+                {
+                    new Span<float>(orow, dh).Clear();
+                    continue;
+                }
+                float inv = 1f / rowSum[r];
+                float* arow = acc + (long)r * dh;
+                for (int d = 0; d < dh; d++) orow[d] = arow[d] * inv;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The online softmax of one key tile, down the columns of Sᵀ [cols][QueryTile] (one query per column): masked
+    /// scores become −∞, every column's running max grows to cover the tile, <paramref name="correction"/> receives
+    /// exp(old max − new max) for rescaling the column's output (1 when unchanged), and Sᵀ becomes exp(scale·s − max)
+    /// (0 where nothing is visible yet), summed into the running sums.
+    /// </summary>
+    private static void Softmax<TMask>(float* st, int cols, int columns, int firstKey, int firstQuery, float scale, in TMask mask,
+        float* rowMax, float* rowSum, float* correction) where TMask : struct, IKeyMask
+    {
+        const int Lanes = 16;
+        float* tileMax = correction; // reused: the tile's column max, before it turns into the correction
+        new Span<float>(tileMax, columns).Fill(float.NegativeInfinity);
+        var factor = Vector512.Create(scale);
+        for (int p = 0; p < cols; p++)
+        {
+            float* row = st + p * QueryTile;
+            int hidden = 0;
+            if (mask.Masks)
+            {
+                int key = firstKey + p;
+                hidden = mask.KeyOn(key) ? Math.Clamp(mask.FirstQuery(key) - firstQuery, 0, QueryTile) : QueryTile;
+            }
+            for (int c = 0; c < columns; c += Lanes)
+            {
+                var s = Vector512.Load(row + c) * factor;
+                if (c < hidden) s = Vector512.ConditionalSelect(Vector512.LessThan(ColumnIndices(c), Vector512.Create((float)hidden)),
+                    Vector512.Create(float.NegativeInfinity), s);
+                s.Store(row + c);
+                Vector512.Max(Vector512.Load(tileMax + c), s).Store(tileMax + c);
+            }
+        }
+        for (int c = 0; c < columns; c += Lanes)
+        {
+            var old = Vector512.Load(rowMax + c);
+            var max = Vector512.Max(old, Vector512.Load(tileMax + c));
+            max.Store(rowMax + c);
+            // exp(−∞ − −∞) would be NaN: an unchanged max (visible or not) needs no correction.
+            var same = Vector512.Equals(old, max);
+            var corr = Vector512.ConditionalSelect(same, Vector512<float>.One, Vector512.Exp(old - max));
+            corr.Store(correction + c);
+            (Vector512.Load(rowSum + c) * corr).Store(rowSum + c);
+        }
+        for (int c = 0; c < columns; c += Lanes)
+        {
+            var max = Vector512.Load(rowMax + c);
+            var nothingVisible = Vector512.Equals(max, Vector512.Create(float.NegativeInfinity));
+            var sum = Vector512<float>.Zero;
+            for (int p = 0; p < cols; p++)
+            {
+                float* at = st + p * QueryTile + c;
+                var e = Vector512.ConditionalSelect(nothingVisible, Vector512<float>.Zero, Vector512.Exp(Vector512.Load(at) - max));
+                e.Store(at);
+                sum += e;
+            }
+            (Vector512.Load(rowSum + c) + sum).Store(rowSum + c);
+        }
+    }
+
+    /// <summary>The column indices c .. c+15 as floats.</summary>
+    private static Vector512<float> ColumnIndices(int c) => Vector512.Create((float)c) + Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    private static void Multiply(float* x, int n, float factor)
+    {
+        int i = 0;
+        for (var f = Vector512.Create(factor); i + 16 <= n; i += 16) (Vector512.Load(x + i) * f).Store(x + i);
+        for (; i < n; i++) x[i] *= factor;
+    }
+
+    /// <summary>A 64-byte aligned per-thread buffer of at least <paramref name="floats"/>, grown only when too small.</summary>
+    private static float* Scratch(ref float[]? buffer, long floats)
+    {
+        if (buffer == null || buffer.Length < floats + 16) buffer = GC.AllocateUninitializedArray<float>(checked((int)(floats + 16)), pinned: true);
+        return (float*)(((nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer)) + 63) & ~(nint)63);
+    }
+}

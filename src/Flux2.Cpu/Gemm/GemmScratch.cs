@@ -17,6 +17,8 @@ internal sealed unsafe class GemmScratch
     public readonly Buffer Weights = new();
     /// <summary>Decoded weight rows before they are interleaved into the panel.</summary>
     public readonly Buffer DecodedRows = new();
+    /// <summary>x rows converted to bf16 pairs before they are interleaved (the bf16 panels).</summary>
+    public readonly Buffer ActivationRows = new();
     /// <summary>One MR x NR tile for ragged edges.</summary>
     public readonly Buffer EdgeTile = new();
 

@@ -16,7 +16,7 @@ public sealed class BackendFactory(BackendOptions? options = null) : IBackendFac
         switch (device.Kind)
         {
             case DeviceKind.Cpu when device.Id == 0:
-                var precision = _options.Precision ?? ComputePrecision.Float32;
+                var precision = _options.Precision ?? ComputePrecision.BFloat16;
                 if (_options.CpuThreads is not { } threads) return new CpuBackend(precision: precision);
                 if (threads < 1) throw new BackendUnavailableException($"the CPU backend needs at least one thread, got {threads}");
                 return new CpuBackend(new ComputePool(threads), ownsPool: true, precision);

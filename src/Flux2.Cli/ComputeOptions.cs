@@ -9,14 +9,15 @@ namespace Flux2.Cli;
 public sealed record ComputeOptions(DeviceRef Device, IBackendFactory Backends)
 {
     /// <param name="backends">makes the factory of this build's backends from the options the user gave</param>
-    public static ComputeOptions Parse(CommandArgs o, Func<BackendOptions, IBackendFactory> backends)
+    /// <param name="defaultPrecision">without --precision: null for the backends' fast default, or the one this command needs</param>
+    public static ComputeOptions Parse(CommandArgs o, Func<BackendOptions, IBackendFactory> backends, ComputePrecision? defaultPrecision = null)
     {
         var text = o.Optional("device") ?? "cpu";
         if (!DeviceRef.TryParse(text, out var device)) throw new CliException($"option --device: '{text}' is not one of {DeviceRef.Syntax}");
         int? threads = o.OptionalInt("threads", 1, 4096);
         var precision = o.Optional("precision") switch
         {
-            null => (ComputePrecision?)null,
+            null => defaultPrecision,
             "fp32" => ComputePrecision.Float32,
             "bf16" => ComputePrecision.BFloat16,
             var other => throw new CliException($"option --precision: '{other}' is not one of fp32, bf16"),

@@ -60,8 +60,8 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
                                    NAME.png becomes NAME-1.png, NAME-2.png, ...
               --force              overwrite existing output files (otherwise they are an error)
               --device DEVICE      where to compute: cpu (default) or cuda[:N]
-              --precision P        fp32 (exact; the CPU's default) or bf16 (operands rounded to bf16, fp32 sums:
-                                   about twice as fast where the processor has AVX512_BF16; slightly different images)
+              --precision P        bf16 (default where the processor has AVX512_BF16: operands rounded to bf16,
+                                   fp32 sums, about twice as fast; images within a few codes of fp32) or fp32 (exact)
               --threads N          CPU compute threads (default: all processors)
               --verbose            print the time of each phase
 

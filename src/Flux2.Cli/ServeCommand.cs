@@ -33,7 +33,7 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
                                    authentication, so bind other addresses only on trusted networks)
               --port N             TCP port (default 8080)
               --device DEVICE      where to compute: cpu (default) or cuda[:N]
-              --precision P        fp32 (exact; the CPU's default) or bf16 (faster where the processor has AVX512_BF16)
+              --precision P        bf16 (default where the processor has AVX512_BF16; about twice as fast) or fp32 (exact)
               --threads N          CPU compute threads (default: all processors)
               --cache MODE         none (default), fbcache or taylorseer, for every request; with
                                    --cache-threshold, --taylorseer-interval, --taylorseer-warmup and

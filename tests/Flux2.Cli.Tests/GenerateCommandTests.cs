@@ -197,7 +197,7 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
     {
         // generate end to end (prompt encoding, denoising, decoding, PNG) on memory the command cannot see into.
         using var dir = new TempDirectory();
-        string[] args = ["generate", "-m", _model.Folder, "-p", "a red fox", "-W", "32", "-H", "32", "--seed", "3"];
+        string[] args = ["generate", "-m", _model.Folder, "-p", "a red fox", "-W", "32", "-H", "32", "--seed", "3", "--precision", "fp32"];
         Assert.Equal(0, CliTestHost.Run([.. args, "-o", dir.File("cpu.png")]).ExitCode);
         var opaque = CliTestHost.RunOn(TestBackends.Opaque, [.. args, "-o", dir.File("opaque.png")]);
         Assert.True(opaque.ExitCode == 0, opaque.Error);

@@ -9,6 +9,8 @@ public static class TestBackends
 {
     public const string Cpu = "cpu";
     public const string Opaque = "opaque";
+    /// <summary>The CPU backend with bf16 products (where the processor has them): the reduced-precision path.</summary>
+    public const string CpuBf16 = "cpu-bf16";
 
     public static IReadOnlyList<string> Names { get; } = [Cpu, Opaque];
 
@@ -16,6 +18,7 @@ public static class TestBackends
     {
         Cpu => new CpuBackend(),
         Opaque => new OpaqueBackend(new CpuBackend()),
+        CpuBf16 => new CpuBackend(precision: ComputePrecision.BFloat16),
         _ => throw new ArgumentException($"unknown test backend '{name}'", nameof(name)),
     };
 

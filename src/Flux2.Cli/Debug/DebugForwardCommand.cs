@@ -24,7 +24,7 @@ public sealed class DebugForwardCommand(Func<BackendOptions, IBackendFactory>? b
             sw.WriteLine("Reads the component's inputs.* tensors (the layout of the golden io files) and writes its");
             sw.WriteLine("outputs.* tensors under the same names, for comparison with 'flux2 debug compare'.");
             sw.WriteLine("An existing output file is not overwritten unless --force is given. --device cpu|cuda[:N],");
-            sw.WriteLine("--precision fp32|bf16 and --threads N choose where and how to compute (default: the CPU, fp32,");
+            sw.WriteLine("--precision fp32|bf16 and --threads N choose where and how to compute (default: the CPU, exact fp32,");
             sw.WriteLine("all processors).");
             sw.WriteLine();
             sw.WriteLine("Components:");
@@ -44,7 +44,8 @@ public sealed class DebugForwardCommand(Func<BackendOptions, IBackendFactory>? b
         var inputsPath = options.Required("inputs");
         var outputPath = options.Required("output");
         bool force = options.Flag("force");
-        var compute = ComputeOptions.Parse(options, _backends);
+        // Outputs are compared with reference implementations: exact fp32 unless asked otherwise.
+        var compute = ComputeOptions.Parse(options, _backends, ComputePrecision.Float32);
         if (!File.Exists(inputsPath)) throw new CliException($"--inputs: file not found: {inputsPath}");
         var outDir = Path.GetDirectoryName(Path.GetFullPath(outputPath))!;
         if (!Directory.Exists(outDir)) throw new CliException($"--output: directory does not exist: {outDir}");

@@ -66,7 +66,16 @@ public sealed class CompositionTests(TinyDevModel model) : IClassFixture<TinyDev
         var e = Assert.Throws<BackendUnavailableException>(() => Flux2Pipeline.Load(
             new PipelineConfig { ModelPath = model.Folder, Devices = [DeviceRef.Gpu(0)] }, new BackendFactory()));
         Assert.Equal("gpu:0: no CUDA backend in this build", e.Message);
-        using var cpu = new BackendFactory(new BackendOptions { CpuThreads = 1 }).Create(DeviceRef.Cpu());
-        Assert.Equal("cpu (1 threads)", cpu.Name);
+        using var exact = new BackendFactory(new BackendOptions { CpuThreads = 1, Precision = ComputePrecision.Float32 }).Create(DeviceRef.Cpu());
+        Assert.Equal("cpu (1 threads)", exact.Name);
+        Assert.Equal(ComputePrecision.Float32, exact.Precision);
+    }
+
+    [Fact]
+    public void TheFactoryDefaultsToBf16ProductsWhereTheProcessorHasThem()
+    {
+        using var fast = new BackendFactory().Create(DeviceRef.Cpu());
+        using var probe = new Flux2.Cpu.CpuBackend(precision: ComputePrecision.BFloat16);
+        Assert.Equal(probe.Precision, fast.Precision);
     }
 }

@@ -1,21 +1,59 @@
+using System.Formats.Tar;
+using System.IO.Compression;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
 
 namespace Flux2.Tests;
 
-/// <summary>Locates the test fixtures committed under tests/fixtures (copies of the golden reference data).
-/// The path is taken from this source file's location at compile time, so it holds whatever the build's output folder.</summary>
+/// <summary>
+/// Locates the test fixtures. The golden reference data and the real Qwen3 tokenizer are committed as one Brotli-packed
+/// tar (tests/fixtures/fixtures.tar.br, made by tools/PackFixtures.cs), extracted on first use into a folder of the
+/// temporary directory named by the archive's hash, so every test process and later run reuses it; the published
+/// configs are plain files under tests/fixtures/configs. Paths come from this source file's location at compile time.
+/// </summary>
 public static class Fixtures
 {
-    public static string Root { get; } = FindRoot();
+    private static readonly string Source = FindSource();
+    private static readonly Lazy<string> Extracted = new(Extract);
 
-    public static string Golden(string fileName) => Path.Combine(Root, "golden", fileName);
+    public static string Golden(string fileName) => Path.Combine(Extracted.Value, "golden", fileName);
 
-    public static string File(params string[] parts) => Path.Combine([Root, .. parts]);
+    /// <summary>A fixture path: a plain file under tests/fixtures when there is one, else a file of the archive.</summary>
+    public static string File(params string[] parts)
+    {
+        var plain = Path.Combine([Source, .. parts]);
+        return System.IO.File.Exists(plain) || Directory.Exists(plain) ? plain : Path.Combine([Extracted.Value, .. parts]);
+    }
 
-    private static string FindRoot([CallerFilePath] string sourceFile = "")
+    private static string FindSource([CallerFilePath] string sourceFile = "")
     {
         var root = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(sourceFile)!, "..", "fixtures"));
-        if (!Directory.Exists(Path.Combine(root, "golden"))) throw new DirectoryNotFoundException("test fixtures not found at " + root);
+        if (!System.IO.File.Exists(Path.Combine(root, "fixtures.tar.br"))) throw new FileNotFoundException("test fixtures not found at " + root);
         return root;
+    }
+
+    /// <summary>Extracts the archive once per content: into a private folder first, then renamed into place, so test processes
+    /// running side by side never see a half-written tree (the loser of a race keeps the winner's copy).</summary>
+    private static string Extract()
+    {
+        var archive = Path.Combine(Source, "fixtures.tar.br");
+        string hash;
+        using (var stream = System.IO.File.OpenRead(archive)) hash = Convert.ToHexString(SHA256.HashData(stream))[..16];
+        var target = Path.Combine(Path.GetTempPath(), "flux2-test-fixtures", hash);
+        if (Directory.Exists(target)) return target;
+        var staging = $"{target}.{Environment.ProcessId}.{Guid.NewGuid():N}";
+        Directory.CreateDirectory(staging);
+        using (var compressed = System.IO.File.OpenRead(archive))
+        using (var tar = new BrotliStream(compressed, CompressionMode.Decompress))
+            TarFile.ExtractToDirectory(tar, staging, overwriteFiles: false);
+        try
+        {
+            Directory.Move(staging, target);
+        }
+        catch (IOException) when (Directory.Exists(target))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+        return target;
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flux2.Pipelines;
@@ -61,8 +62,9 @@ public sealed class ImageServer : IAsyncDisposable
         {
             await app.StartAsync();
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or SocketException)
         {
+            // A port in use is an IOException; an address this machine does not have is a bare SocketException.
             await app.DisposeAsync();
             throw new ServerStartException($"cannot listen on {options.Address}:{options.Port} ({e.Message})", e);
         }

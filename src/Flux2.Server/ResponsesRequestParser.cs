@@ -48,8 +48,11 @@ public static class ResponsesRequestParser
     private static ResponsesRequest ParseImageOptions(JsonElement o, ResponsesRequest request)
     {
         foreach (var property in o.EnumerateObject())
-            if (!Used.Contains(property.Name) && !Unused.Contains(property.Name))
-                throw RequestException.BadField($"{ImageOptions}.{property.Name}", "unknown option");
+        {
+            var name = Text(() => property.Name, ImageOptions);
+            if (!Used.Contains(name) && !Unused.Contains(name))
+                throw RequestException.BadField($"{ImageOptions}.{name}", "unknown option");
+        }
         var outputFormat = OptionalString(o, "output_format", $"{ImageOptions}.output_format") ?? "png";
         if (outputFormat != "png")
             throw RequestException.BadField($"{ImageOptions}.output_format", outputFormat is "jpeg" or "jpg"
@@ -72,14 +75,14 @@ public static class ResponsesRequestParser
 
     private static (string Prompt, IReadOnlyList<ReferenceImage> Images) ParseInput(JsonElement input)
     {
-        if (input.ValueKind == JsonValueKind.String) return (input.GetString()!, []);
+        if (input.ValueKind == JsonValueKind.String) return (Text(input, "input"), []);
         if (input.ValueKind != JsonValueKind.Array) throw RequestException.BadField("input", "expected a string (the prompt) or a message array");
         int messages = input.GetArrayLength();
         if (messages != 1) throw RequestException.BadField("input", $"expected one message, got {messages}");
         var message = input[0];
         if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("content", out var content))
             throw RequestException.BadField("input[0]", "expected a message object with a 'content' field");
-        if (content.ValueKind == JsonValueKind.String) return (content.GetString()!, []);
+        if (content.ValueKind == JsonValueKind.String) return (Text(content, "input[0].content"), []);
         if (content.ValueKind != JsonValueKind.Array)
             throw RequestException.BadField("input[0].content", "expected a string or an array of input_text / input_image items");
         var texts = new List<string>();
@@ -115,7 +118,7 @@ public static class ResponsesRequestParser
             url = url.TryGetProperty("url", out var inner) ? inner : throw RequestException.BadField(urlParam, "missing");
         }
         if (url.ValueKind != JsonValueKind.String) throw RequestException.BadField(urlParam, "expected a data: URI string");
-        var bytes = DataUri.DecodeBase64(url.GetString()!, urlParam);
+        var bytes = DataUri.DecodeBase64(Text(url, urlParam), urlParam);
         try
         {
             return new ReferenceImage(urlParam, ImageFileReader.Decode(bytes, urlParam));
@@ -129,7 +132,23 @@ public static class ResponsesRequestParser
     private static string? OptionalString(JsonElement o, string name, string param)
     {
         if (!o.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
-        return e.ValueKind == JsonValueKind.String ? e.GetString() : throw RequestException.BadField(param, $"expected a string, got {e.GetRawText()}");
+        return e.ValueKind == JsonValueKind.String ? Text(e, param) : throw RequestException.BadField(param, $"expected a string, got {e.GetRawText()}");
+    }
+
+    /// <summary>A JSON string as text; invalid UTF-8 or a lone surrogate escape (which <see cref="JsonElement.GetString"/> cannot
+    /// turn into a string) is the client's mistake, not the server's.</summary>
+    private static string Text(JsonElement e, string param) => Text(() => e.GetString()!, param);
+
+    private static string Text(Func<string> read, string param)
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidOperationException)
+        {
+            throw RequestException.BadField(param, "not valid text: the JSON string holds invalid UTF-8 or a lone surrogate escape");
+        }
     }
 
     private static int? OptionalInt(JsonElement o, string name, int min, int max)

@@ -131,6 +131,38 @@ public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixtu
         Assert.Equal("input", body.GetProperty("error").GetProperty("param").GetString());
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0xFF, 0x41 }, "input")]
+    [InlineData(new byte[] { 0xC3 }, "input")]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 }, "input")] // a surrogate encoded in UTF-8 (CESU), not valid UTF-8
+    [InlineData(new byte[] { 0x5C, 0x75, 0x64, 0x38, 0x30, 0x30 }, "input")] // \ud800: a lone surrogate escape
+    [InlineData(new byte[] { 0x5C, 0x75, 0x64, 0x63, 0x30, 0x30, 0x78 }, "input")] // \udc00x: a lone low surrogate
+    public async Task InvalidTextInAJsonStringIsA400NamingTheField(byte[] bad, string param)
+    {
+        byte[] body = [.. "{\"input\": \"a fox "u8, .. bad, .. "\"}"u8];
+        using var response = await Client.PostAsync("v1/responses", new ByteArrayContent(body) { Headers = { { "Content-Type", "application/json" } } });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal(param, error.GetProperty("param").GetString());
+    }
+
+    [Fact]
+    public async Task InvalidTextInNestedFieldsAndOptionNamesIsA400()
+    {
+        foreach (var (json, param) in new[]
+        {
+            ("{\"input\": \"x\", \"provider_options\": {\"image\": {\"negative_prompt\": \"\\udfff\"}}}", "provider_options.image.negative_prompt"),
+            ("{\"input\": \"x\", \"provider_options\": {\"image\": {\"\\ud800\": 1}}}", "provider_options.image"),
+            ("{\"input\": [{\"role\": \"user\", \"content\": [{\"type\": \"input_text\", \"text\": \"\\ud83d\"}]}]}", "input[0].content[0].text"),
+            ("{\"model\": \"\\ud800\", \"input\": \"x\"}", "model"),
+        })
+        {
+            var (status, body) = await PostAsync(Client, json);
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Equal(param, body.GetProperty("error").GetProperty("param").GetString());
+        }
+    }
+
     [Fact]
     public async Task HealthAndModelsDescribeTheLoadedModel()
     {

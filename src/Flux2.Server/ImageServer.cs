@@ -23,6 +23,7 @@ public sealed class ImageServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly GenerationService _service;
+    private readonly ImageServerOptions _options;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
 
     /// <summary>The bound address, e.g. <c>http://127.0.0.1:8080/</c> (the real port when 0 was asked for).</summary>
@@ -35,10 +36,11 @@ public sealed class ImageServer : IAsyncDisposable
         }
     }
 
-    private ImageServer(WebApplication app, GenerationService service)
+    private ImageServer(WebApplication app, GenerationService service, ImageServerOptions options)
     {
         _app = app;
         _service = service;
+        _options = options;
     }
 
     /// <summary>Binds and starts serving <paramref name="pipeline"/> (which the caller keeps and disposes after the server).</summary>
@@ -54,7 +56,7 @@ public sealed class ImageServer : IAsyncDisposable
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(10));
         var app = builder.Build();
         var service = new GenerationService(pipeline, options);
-        var server = new ImageServer(app, service);
+        var server = new ImageServer(app, service, options);
         app.MapGet("/health", server.Health);
         app.MapGet("/v1/models", server.Models);
         app.MapPost("/v1/responses", (Func<HttpContext, Task<IResult>>)server.ResponsesAsync);
@@ -116,7 +118,7 @@ public sealed class ImageServer : IAsyncDisposable
             try
             {
                 using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: cancellation.Token);
-                request = ResponsesRequestParser.Parse(body.RootElement);
+                request = ResponsesRequestParser.Parse(body.RootElement, _options.ImageLimits);
             }
             catch (JsonException e)
             {

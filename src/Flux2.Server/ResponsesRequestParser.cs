@@ -25,12 +25,13 @@ public static class ResponsesRequestParser
     private static readonly HashSet<string> Unused =
         ["strength", "cfg_normalization", "cfg_truncation", "flow_shift", "secondary_prompt", "secondary_negative_prompt"];
 
-    public static ResponsesRequest Parse(JsonElement root)
+    /// <param name="imageLimits">what a reference image may cost before it is decoded (default <see cref="ImageDecodeLimits.Default"/>)</param>
+    public static ResponsesRequest Parse(JsonElement root, ImageDecodeLimits? imageLimits = null)
     {
         if (root.ValueKind != JsonValueKind.Object) throw new RequestException(400, null, "the request body must be a JSON object");
         var model = OptionalString(root, "model", "model");
         var (prompt, images) = ParseInput(root.TryGetProperty("input", out var input) ? input
-            : throw RequestException.BadField("input", "missing; give the prompt or a message array"));
+            : throw RequestException.BadField("input", "missing; give the prompt or a message array"), imageLimits ?? ImageDecodeLimits.Default);
         if (string.IsNullOrWhiteSpace(prompt)) throw RequestException.BadField("input", "the prompt must not be empty");
         ulong? seed = null;
         if (root.TryGetProperty("seed", out var s) && s.ValueKind != JsonValueKind.Null)
@@ -73,7 +74,7 @@ public static class ResponsesRequestParser
         };
     }
 
-    private static (string Prompt, IReadOnlyList<ReferenceImage> Images) ParseInput(JsonElement input)
+    private static (string Prompt, IReadOnlyList<ReferenceImage> Images) ParseInput(JsonElement input, ImageDecodeLimits imageLimits)
     {
         if (input.ValueKind == JsonValueKind.String) return (Text(input, "input"), []);
         if (input.ValueKind != JsonValueKind.Array) throw RequestException.BadField("input", "expected a string (the prompt) or a message array");
@@ -98,7 +99,7 @@ public static class ResponsesRequestParser
                     texts.Add(OptionalString(item, "text", $"{param}.text") ?? throw RequestException.BadField($"{param}.text", "missing"));
                     break;
                 case "input_image":
-                    images.Add(ReadImage(item, param));
+                    images.Add(ReadImage(item, param, imageLimits));
                     break;
                 default:
                     throw RequestException.BadField($"{param}.type", $"expected 'input_text' or 'input_image', got {(type == null ? "none" : $"'{type}'")}");
@@ -108,7 +109,7 @@ public static class ResponsesRequestParser
     }
 
     /// <summary><c>image_url</c> is a string in OpenResponses; the Chat Completions form <c>{"url": ...}</c> is accepted too.</summary>
-    private static ReferenceImage ReadImage(JsonElement item, string param)
+    private static ReferenceImage ReadImage(JsonElement item, string param, ImageDecodeLimits limits)
     {
         if (!item.TryGetProperty("image_url", out var url)) throw RequestException.BadField($"{param}.image_url", "missing");
         var urlParam = $"{param}.image_url";
@@ -121,7 +122,7 @@ public static class ResponsesRequestParser
         var bytes = DataUri.DecodeBase64(Text(url, urlParam), urlParam);
         try
         {
-            return new ReferenceImage(urlParam, ImageFileReader.Decode(bytes, urlParam));
+            return new ReferenceImage(urlParam, ImageFileReader.Decode(bytes, urlParam, limits));
         }
         catch (ImageFileException e)
         {

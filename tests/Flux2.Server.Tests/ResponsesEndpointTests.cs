@@ -164,6 +164,21 @@ public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixtu
     }
 
     [Fact]
+    public async Task AReferenceImageDeclaringTwentyThousandSquaredIsA400BeforeDecoding()
+    {
+        var bomb = Flux2.Tests.TestImages.Png(20000, 20000, colorType: 0, bitDepth: 1, _ => new byte[2500]);
+        var json = JsonSerializer.Serialize(new
+        {
+            input = new object[] { new { role = "user", content = new object[] { new { type = "input_image", image_url = "data:image/png;base64," + Convert.ToBase64String(bomb) } } } },
+        });
+        var (status, body) = await PostAsync(Client, json);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var error = body.GetProperty("error");
+        Assert.Equal("input[0].content[0].image_url", error.GetProperty("param").GetString());
+        Assert.Contains("20000x20000 = 400000000 pixels, more than the 67108864-pixel limit", error.GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task HealthAndModelsDescribeTheLoadedModel()
     {
         var health = JsonDocument.Parse(await Client.GetStringAsync("health")).RootElement;

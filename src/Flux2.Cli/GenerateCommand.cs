@@ -11,9 +11,11 @@ namespace Flux2.Cli;
 /// <summary><c>flux2 generate</c>: text-to-image and reference-image editing with a diffusers FLUX.2 model folder,
 /// written as PNG files with the generation settings in their text metadata.</summary>
 /// <param name="backends">makes the backend factory from --threads (this build's backends by default)</param>
-public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backends = null) : ICommand
+/// <param name="memoryBytes">the memory a job must fit in (default: this machine's, as the runtime sees it)</param>
+public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backends = null, long? memoryBytes = null) : ICommand
 {
     private readonly Func<BackendOptions, IBackendFactory> _backends = backends ?? ComputeOptions.BuiltIn;
+    private readonly long _memoryBytes = memoryBytes ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
     public string Name => "generate";
     public string Summary => "generate (or edit) images from a prompt and write PNG files";
@@ -120,8 +122,10 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         {
             var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
             if (!Directory.Exists(dir)) throw new CliException($"option --output: directory does not exist: {dir}");
+            if (Directory.Exists(path)) throw new CliException($"option --output: {path} is a directory");
             if (File.Exists(path) && !force) throw new CliException($"option --output: {path} exists (use --force to overwrite)");
         }
+        foreach (var dir in paths.Select(p => Path.GetDirectoryName(Path.GetFullPath(p))!).Distinct()) ProbeWritable(dir);
         var references = imageFiles.Select(ReferenceImage.FromFile).ToArray();
 
         var clock = Stopwatch.StartNew();
@@ -155,7 +159,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         GenerationResult result;
         try
         {
-            result = pipeline.Generate(new GenerationRequest
+            var prepared = pipeline.Prepare(new GenerationRequest
             {
                 Prompt = prompt,
                 NegativePrompt = negativePrompt,
@@ -177,7 +181,9 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
                 },
                 OnNotice = notice => error.WriteLine($"flux2 generate: note: {notice}"),
                 OnImage = WriteImage,
-            }, cancellation.Token);
+            });
+            CheckMemory(pipeline, prepared);
+            result = pipeline.Generate(prepared, cancellation.Token);
         }
         catch (Exception e)
         {
@@ -202,6 +208,29 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
                 $"writing {Seconds(writeTime)}");
         }
         return CliApp.ExitOk;
+    }
+
+    /// <summary>The images are written only after minutes of work: a folder they cannot be written to is found out now.</summary>
+    private static void ProbeWritable(string dir)
+    {
+        try
+        {
+            using (File.Create(Path.Combine(dir, $".flux2-write-test-{Guid.NewGuid():N}"), 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"option --output: cannot write to {dir} ({e.Message})");
+        }
+    }
+
+    /// <summary>Refuses a job whose working memory (besides the memory-mapped weights) exceeds this machine's, before it starts.</summary>
+    private void CheckMemory(Flux2Pipeline pipeline, PreparedGeneration prepared)
+    {
+        long need = pipeline.EstimateWorkingBytes(prepared);
+        long have = _memoryBytes;
+        if (need > have)
+            throw new PipelineException($"a {prepared.Plan.Width}x{prepared.Plan.Height} image needs about {InfoReport.Bytes(need)} of working memory " +
+                $"besides the weights, more than the {InfoReport.Bytes(have)} this machine has; choose a smaller size");
     }
 
     private static ulong ParseSeed(string? text)

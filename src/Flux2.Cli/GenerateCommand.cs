@@ -66,8 +66,8 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
               --verbose            print the time of each phase
 
         Progress goes to stderr: a live bar on a terminal, one line per step otherwise. Each image is
-        written as soon as it is decoded, atomically; Ctrl-C stops cleanly, keeping the images already
-        written and never leaving a partial file.
+        written as soon as it is decoded, atomically; Ctrl-C or SIGTERM stops at the next step, keeping the
+        images already written and never leaving a partial file (exit 1); a second Ctrl-C exits at once.
 
         Example:
           flux2 generate -m ./FLUX.2-klein-4B -p "a red fox in the snow, golden hour" -W 768 -H 512 --seed 42 -o fox.png
@@ -84,7 +84,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
     public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error) => Run(args, output, error, CancellationToken.None);
 
     /// <summary>As <see cref="Run(IReadOnlyList{string}, TextWriter, TextWriter)"/>, also stopping when <paramref name="stop"/>
-    /// fires (Ctrl-C always stops it).</summary>
+    /// fires (Ctrl-C and SIGTERM always stop it, see <see cref="StopSignals"/>).</summary>
     public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken stop)
     {
         var o = new CommandArgs(args, Flags, Aliases);
@@ -137,13 +137,8 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
 
         var progress = new ProgressReporter(error, ProgressReporter.IsTerminal(error));
         DenoiseStep? lastStep = null;
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true; // stop at the next step instead of killing the process mid-write
-            cancellation.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
+        // Ctrl-C or SIGTERM stops at the next step instead of killing the process mid-write; a second Ctrl-C kills it.
+        using var signals = new StopSignals(stop);
         int written = 0;
         var writeTime = TimeSpan.Zero;
         void WriteImage(GeneratedImage image, GenerationPlan plan)
@@ -183,7 +178,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
                 OnImage = WriteImage,
             });
             CheckMemory(pipeline, prepared);
-            result = pipeline.Generate(prepared, cancellation.Token);
+            result = pipeline.Generate(prepared, signals.Token);
         }
         catch (Exception e)
         {
@@ -192,10 +187,6 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
             error.WriteLine(written == 0 ? "flux2 generate: cancelled; no image written"
                 : $"flux2 generate: cancelled; {written} of {count} images written");
             return CliApp.ExitFailure;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
         }
 
         if (verbose)

@@ -5,28 +5,12 @@ using Flux2.Tests;
 
 namespace Flux2.Pipelines.Tests;
 
-/// <summary>One tiny klein folder for the class; each test breaks one config value and puts it back.</summary>
-public sealed class TinyKleinFolder : IDisposable
-{
-    private readonly TempDirectory _dir = new();
-
-    public string Folder { get; }
-
-    public TinyKleinFolder()
-    {
-        Folder = _dir.File("klein");
-        TinyModelFolders.Klein(Folder);
-    }
-
-    public void Dispose() => _dir.Dispose();
-}
-
 /// <summary>
 /// A config value far beyond what the weights hold (<c>"num_layers": 1000000000</c>) is refused against the tensors present,
 /// before anything sized by it is built: loading and <c>flux2 info</c>'s inspection both fail (or report a problem) at once,
 /// having allocated little.
 /// </summary>
-public sealed class HugeConfigValueTests(TinyKleinFolder klein) : IClassFixture<TinyKleinFolder>
+public sealed class HugeConfigValueTests(TinyKleinModel klein) : IClassFixture<TinyKleinModel>
 {
     private const long AllocationBound = 256L << 20;
 

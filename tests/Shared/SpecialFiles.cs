@@ -35,7 +35,11 @@ public static class SpecialFiles
     public static void FinishesPromptly(string fifo, Action action)
     {
         var task = Task.Run(action);
-        if (task.Wait(TimeSpan.FromSeconds(10)) || task.IsFaulted) return;
+        if (Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(10))).Result == task)
+        {
+            task.GetAwaiter().GetResult(); // the action's own failure, as it is
+            return;
+        }
         using (new FileStream(fifo, FileMode.Open, FileAccess.ReadWrite)) { } // O_RDWR does not wait for a peer
         throw new TimeoutException($"reading {fifo} blocked for 10 s");
     }

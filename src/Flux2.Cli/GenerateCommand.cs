@@ -11,9 +11,11 @@ namespace Flux2.Cli;
 /// <summary><c>flux2 generate</c>: text-to-image and reference-image editing with a diffusers FLUX.2 model folder,
 /// written as PNG files with the generation settings in their text metadata.</summary>
 /// <param name="backends">makes the backend factory from --threads (this build's backends by default)</param>
-public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backends = null) : ICommand
+/// <param name="memoryBytes">the memory a job must fit in (default: this machine's, as the runtime sees it)</param>
+public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backends = null, long? memoryBytes = null) : ICommand
 {
     private readonly Func<BackendOptions, IBackendFactory> _backends = backends ?? ComputeOptions.BuiltIn;
+    private readonly long _memoryBytes = memoryBytes ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
     public string Name => "generate";
     public string Summary => "generate (or edit) images from a prompt and write PNG files";
@@ -66,8 +68,8 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
               --verbose            print the time of each phase
 
         Progress goes to stderr: a live bar on a terminal, one line per step otherwise. Each image is
-        written as soon as it is decoded, atomically; Ctrl-C stops cleanly, keeping the images already
-        written and never leaving a partial file.
+        written as soon as it is decoded, atomically; Ctrl-C or SIGTERM stops at the next step, keeping the
+        images already written and never leaving a partial file (exit 1); a second Ctrl-C exits at once.
 
         Example:
           flux2 generate -m ./FLUX.2-klein-4B -p "a red fox in the snow, golden hour" -W 768 -H 512 --seed 42 -o fox.png
@@ -84,7 +86,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
     public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error) => Run(args, output, error, CancellationToken.None);
 
     /// <summary>As <see cref="Run(IReadOnlyList{string}, TextWriter, TextWriter)"/>, also stopping when <paramref name="stop"/>
-    /// fires (Ctrl-C always stops it).</summary>
+    /// fires (Ctrl-C and SIGTERM always stop it, see <see cref="StopSignals"/>).</summary>
     public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken stop)
     {
         var o = new CommandArgs(args, Flags, Aliases);
@@ -122,8 +124,10 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         {
             var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
             if (!Directory.Exists(dir)) throw new CliException($"option --output: directory does not exist: {dir}");
+            if (Directory.Exists(path)) throw new CliException($"option --output: {path} is a directory");
             if (File.Exists(path) && !force) throw new CliException($"option --output: {path} exists (use --force to overwrite)");
         }
+        foreach (var dir in paths.Select(p => Path.GetDirectoryName(Path.GetFullPath(p))!).Distinct()) ProbeWritable(dir);
         var references = imageFiles.Select(ReferenceImage.FromFile).ToArray();
 
         var clock = Stopwatch.StartNew();
@@ -135,13 +139,8 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
 
         var progress = new ProgressReporter(error, ProgressReporter.IsTerminal(error));
         DenoiseStep? lastStep = null;
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true; // stop at the next step instead of killing the process mid-write
-            cancellation.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
+        // Ctrl-C or SIGTERM stops at the next step instead of killing the process mid-write; a second Ctrl-C kills it.
+        using var signals = new StopSignals(stop);
         int written = 0;
         var writeTime = TimeSpan.Zero;
         void WriteImage(GeneratedImage image, GenerationPlan plan)
@@ -157,7 +156,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         GenerationResult result;
         try
         {
-            result = pipeline.Generate(new GenerationRequest
+            var prepared = pipeline.Prepare(new GenerationRequest
             {
                 Prompt = prompt,
                 NegativePrompt = negativePrompt,
@@ -179,7 +178,9 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
                 },
                 OnNotice = notice => error.WriteLine($"flux2 generate: note: {notice}"),
                 OnImage = WriteImage,
-            }, cancellation.Token);
+            });
+            CheckMemory(pipeline, prepared);
+            result = pipeline.Generate(prepared, signals.Token);
         }
         catch (Exception e)
         {
@@ -188,10 +189,6 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
             error.WriteLine(written == 0 ? "flux2 generate: cancelled; no image written"
                 : $"flux2 generate: cancelled; {written} of {count} images written");
             return CliApp.ExitFailure;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
         }
 
         if (verbose)
@@ -204,6 +201,29 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
                 $"writing {Seconds(writeTime)}");
         }
         return CliApp.ExitOk;
+    }
+
+    /// <summary>The images are written only after minutes of work: a folder they cannot be written to is found out now.</summary>
+    private static void ProbeWritable(string dir)
+    {
+        try
+        {
+            using (File.Create(Path.Combine(dir, $".flux2-write-test-{Guid.NewGuid():N}"), 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"option --output: cannot write to {dir} ({e.Message})");
+        }
+    }
+
+    /// <summary>Refuses a job whose working memory (besides the memory-mapped weights) exceeds this machine's, before it starts.</summary>
+    private void CheckMemory(Flux2Pipeline pipeline, PreparedGeneration prepared)
+    {
+        long need = pipeline.EstimateWorkingBytes(prepared);
+        long have = _memoryBytes;
+        if (need > have)
+            throw new PipelineException($"a {prepared.Plan.Width}x{prepared.Plan.Height} image needs about {InfoReport.Bytes(need)} of working memory " +
+                $"besides the weights, more than the {InfoReport.Bytes(have)} this machine has; choose a smaller size");
     }
 
     private static ulong ParseSeed(string? text)

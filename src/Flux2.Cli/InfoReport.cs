@@ -4,6 +4,7 @@ using Flux2.Core;
 using Flux2.Models;
 using Flux2.Models.Checkpoints;
 using Flux2.Pipelines.Config;
+using Flux2.Text;
 
 namespace Flux2.Cli;
 
@@ -39,7 +40,28 @@ public sealed record InfoReport(CheckpointInspection Inspection, SupportedArchit
         {
             architecture = Flux2Architectures.For(model.Value);
         }
+        CheckTokenizers(inspection, architecture, problems);
         return new InfoReport(inspection, architecture, problems);
+    }
+
+    /// <summary>Loads each tokenizer as <c>flux2 generate</c> does (with its architecture's template when that is known),
+    /// so a garbage, empty or wrong-schema tokenizer.json, tekken.json or tokenizer_config.json is a problem here too.</summary>
+    private static void CheckTokenizers(CheckpointInspection inspection, SupportedArchitecture? architecture, List<string> problems)
+    {
+        var template = architecture == Flux2Architectures.Dev ? PromptTemplate.Dev
+            : architecture == Flux2Architectures.Klein ? PromptTemplate.Klein
+            : PromptTemplate.None;
+        foreach (var c in inspection.Components.Where(c => c.Kind == ComponentKind.Tokenizer && c.Files.DirectoryExists && c.Problems.Count == 0))
+        {
+            try
+            {
+                PromptTokenizer.Load(c.Files.Directory, template);
+            }
+            catch (TokenizerFormatException e)
+            {
+                problems.Add(e.Message);
+            }
+        }
     }
 
     /// <summary>The resolved configuration as (config.json key, JSON value) pairs, then the fields config.json does not hold.</summary>

@@ -20,7 +20,9 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
         """
         Usage: flux2 serve -m MODEL_DIR [options]
 
-        Loads a FLUX.2 diffusers model folder once and serves it over HTTP until Ctrl-C:
+        Loads a FLUX.2 diffusers model folder once and serves it over HTTP until Ctrl-C or SIGTERM, which
+        stop it cleanly: no new request is accepted, the generation in flight stops at its next step, every
+        open request is answered 503, and the process exits 0. A second Ctrl-C exits at once.
           POST /v1/responses   text-to-image, or editing with input_image items (base64 data: URIs)
           GET  /health         status and model variant
           GET  /v1/models      the served model
@@ -51,7 +53,7 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
     public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error) => Run(args, output, error, CancellationToken.None);
 
     /// <summary>As <see cref="Run(IReadOnlyList{string}, TextWriter, TextWriter)"/>, also stopping when <paramref name="stop"/>
-    /// fires (Ctrl-C and SIGTERM always stop it).</summary>
+    /// fires (Ctrl-C and SIGTERM always stop it, see <see cref="StopSignals"/>).</summary>
     public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken stop)
     {
         var o = new CommandArgs(args, new HashSet<string>(), Aliases);
@@ -65,20 +67,24 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
             : IPAddress.TryParse(host, out var parsed) ? parsed
             : throw new CliException($"option --host: '{host}' is not an IP address");
 
+        using var signals = new StopSignals(stop);
         // The text encoder stays loaded: a server encodes many prompts.
         using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = model, Devices = [compute.Device] }, compute.Backends);
         foreach (var warning in pipeline.LoadWarnings) error.WriteLine($"flux2 serve: warning: {warning}");
-        Serve(pipeline, new ImageServerOptions { Address = address, Port = port, Cache = cache, Log = error }, output, stop).GetAwaiter().GetResult();
+        Serve(pipeline, new ImageServerOptions { Address = address, Port = port, Cache = cache, Log = error }, output, signals.Token).GetAwaiter().GetResult();
         return CliApp.ExitOk;
     }
 
     private static async Task Serve(Flux2Pipeline pipeline, ImageServerOptions options, TextWriter output, CancellationToken stop)
     {
-        await using var server = await ImageServer.StartAsync(pipeline, options);
-        output.WriteLine($"listening on {server.BaseAddress} (Ctrl-C to stop)");
-        output.Flush();
-        var shutdown = server.WaitForShutdownAsync();
-        await Task.WhenAny(shutdown, Task.Delay(Timeout.Infinite, stop));
+        await using (var server = await ImageServer.StartAsync(pipeline, options))
+        {
+            output.WriteLine($"listening on {server.BaseAddress} (Ctrl-C to stop)");
+            output.Flush();
+            await Task.Delay(Timeout.Infinite, stop).ContinueWith(_ => { }, TaskScheduler.Default);
+            output.WriteLine("stopping");
+            output.Flush();
+        }
         output.WriteLine("stopped");
     }
 }

@@ -98,9 +98,9 @@ public sealed record Flux2Config
             };
         }
 
-        c = c.WithEncoding(encoding) with { Devices = devices.ToArray() };
+        // Validated before the encoding is applied: NVFP4's quantization config is sized by the block counts.
         c.Validate(source);
-        return c;
+        return c.WithEncoding(encoding) with { Devices = devices.ToArray() };
     }
 
     /// <summary>Steps 2–3 of <see cref="InitializeFromConfig"/>: "float4_e2m1fnx2" selects the NVFP4 quantization config and

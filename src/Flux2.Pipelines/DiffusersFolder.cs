@@ -38,19 +38,12 @@ public static class DiffusersFolder
     {
         var path = Path.Combine(modelFolder, "scheduler", "scheduler_config.json");
         if (!File.Exists(path)) return;
-        try
-        {
-            using var doc = JsonText.Parse(File.ReadAllBytes(path));
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw new PipelineException($"{path}: not a JSON object");
-            if (root.TryGetProperty("_class_name", out var cls) && cls.ValueKind == JsonValueKind.String && cls.GetString() != "FlowMatchEulerDiscreteScheduler")
-                throw new PipelineException($"{path}: scheduler '{cls.GetString()}' is not FlowMatchEulerDiscreteScheduler, the one FLUX.2 uses");
-            if (root.TryGetProperty("use_dynamic_shifting", out var dynamic) && dynamic.ValueKind == JsonValueKind.False)
-                throw new PipelineException($"{path}: use_dynamic_shifting is false; FLUX.2 shifts its schedule by the image size");
-        }
-        catch (JsonException e)
-        {
-            throw new PipelineException($"{path}: not valid JSON ({e.Message})");
-        }
+        using var doc = JsonText.ReadFile(path, (problem, _) => new PipelineException($"{path}: {problem}"));
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw new PipelineException($"{path}: not a JSON object");
+        if (root.TryGetProperty("_class_name", out var cls) && cls.ValueKind == JsonValueKind.String && cls.GetString() != "FlowMatchEulerDiscreteScheduler")
+            throw new PipelineException($"{path}: scheduler '{cls.GetString()}' is not FlowMatchEulerDiscreteScheduler, the one FLUX.2 uses");
+        if (root.TryGetProperty("use_dynamic_shifting", out var dynamic) && dynamic.ValueKind == JsonValueKind.False)
+            throw new PipelineException($"{path}: use_dynamic_shifting is false; FLUX.2 shifts its schedule by the image size");
     }
 }

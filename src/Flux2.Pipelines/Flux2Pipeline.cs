@@ -123,9 +123,15 @@ public sealed class Flux2Pipeline : IDisposable
     public PreparedGeneration Prepare(GenerationRequest request)
     {
         var references = ReferenceEncoder.Prepare(request.ReferenceImages, request.ReferenceCap);
-        var plan = GenerationPlan.Resolve(request, Variant, references.Count > 0 ? (references[0].Width, references[0].Height) : null);
+        var plan = GenerationPlan.Resolve(request, Variant, references.Count > 0 ? (references[0].Width, references[0].Height) : null,
+            _options.MaxPixelsPerRequest);
         return new PreparedGeneration(request, plan, references);
     }
+
+    /// <summary>About how much working memory <paramref name="prepared"/> needs besides the weights (see <see cref="GenerationMemory"/>).</summary>
+    public long EstimateWorkingBytes(PreparedGeneration prepared) =>
+        GenerationMemory.EstimateBytes(_model.Transformer.Config, _vae.Config, prepared.Plan,
+            prepared.References.Sum(r => r.Width / 16 * (r.Height / 16)), Backend.ActivationDType.SizeInBytes());
 
     /// <summary>Generates <see cref="GenerationRequest.NumImages"/> images per prompt, one after another (batch 1, as MAX does).</summary>
     /// <exception cref="OperationCanceledException">when <paramref name="cancellation"/> fires (checked before every step)</exception>

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Flux2.Text;
 
 namespace Flux2.Pipelines;
 
@@ -18,6 +19,9 @@ public sealed record GenerationPlan(
     public const int DefaultSize = 1024;
     public const int MaxSide = 8192;
     public const int MaxImages = 256;
+    /// <summary>Longest prompt read, in UTF-16 characters, checked before tokenizing: far more than the 512 tokens the text
+    /// encoder sees (the rest is cut off after tokenizing), far less than what would hold a generation slot for long.</summary>
+    public const int MaxPromptCharacters = 65_536;
 
     public int GridHeight => Height / 16;
     public int GridWidth => Width / 16;
@@ -28,7 +32,9 @@ public sealed record GenerationPlan(
 
     /// <summary>Checks <paramref name="request"/> against <paramref name="variant"/> and fills in the defaults.</summary>
     /// <param name="firstReferenceSize">processed size of the first reference image, the default output size</param>
-    public static GenerationPlan Resolve(GenerationRequest request, PipelineVariant variant, (int Width, int Height)? firstReferenceSize)
+    /// <param name="maxPixels">most output pixels (width × height × images) the request may ask for</param>
+    public static GenerationPlan Resolve(GenerationRequest request, PipelineVariant variant, (int Width, int Height)? firstReferenceSize,
+        long maxPixels = PipelineOptions.DefaultMaxPixelsPerRequest)
     {
         var notices = new List<string>();
         int prompts = CountPrompts(request);
@@ -41,6 +47,10 @@ public sealed record GenerationPlan(
 
         int width = Side("width", request.Width ?? firstReferenceSize?.Width ?? DefaultSize, request.FloorSizeToMultipleOf16);
         int height = Side("height", request.Height ?? firstReferenceSize?.Height ?? DefaultSize, request.FloorSizeToMultipleOf16);
+        long pixels = (long)width * height * prompts * request.NumImages;
+        if (pixels > maxPixels)
+            throw new PipelineException($"{prompts * request.NumImages} image(s) of {width}x{height} are {pixels} pixels, more than the " +
+                $"{maxPixels}-pixel budget of one request");
 
         int steps = request.Steps ?? variant.DefaultSteps();
         if (steps < 1) throw new PipelineException($"steps must be at least 1, got {steps}");
@@ -54,6 +64,7 @@ public sealed record GenerationPlan(
         bool useCfg = variant == PipelineVariant.KleinBase && guidance > 1;
         if (variant == PipelineVariant.KleinDistilled && request.Guidance != null)
             notices.Add("the distilled klein model has no guidance; --guidance is ignored");
+        CheckLength("the negative prompt", request.NegativePrompt);
         bool hasNegative = request.NegativePrompt != null || request.NegativePromptEmbedding != null;
         if (hasNegative && variant != PipelineVariant.KleinBase)
             throw new PipelineException($"a negative prompt is used only by klein-base (classifier-free guidance); this model is {variant.DisplayName()}");
@@ -83,9 +94,19 @@ public sealed record GenerationPlan(
         var prompts = request.Prompts ?? (request.Prompt != null ? [request.Prompt] : []);
         if (prompts.Count == 0) throw new PipelineException("the prompt must not be empty");
         for (int i = 0; i < prompts.Count; i++)
-            if (string.IsNullOrEmpty(prompts[i]))
-                throw new PipelineException(prompts.Count == 1 ? "the prompt must not be empty" : $"prompt {i + 1} of {prompts.Count} is empty");
+        {
+            string what = prompts.Count == 1 ? "the prompt" : $"prompt {i + 1} of {prompts.Count}";
+            if (string.IsNullOrEmpty(prompts[i])) throw new PipelineException(prompts.Count == 1 ? "the prompt must not be empty" : $"{what} is empty");
+            CheckLength(what, prompts[i]);
+        }
         return prompts.Count;
+    }
+
+    private static void CheckLength(string what, string? prompt)
+    {
+        if (prompt != null && prompt.Length > MaxPromptCharacters)
+            throw new PipelineException($"{what} is {prompt.Length} characters long, more than the {MaxPromptCharacters} read " +
+                $"(the text encoder sees its first {PromptTokenizer.DefaultMaxLength} tokens)");
     }
 
     /// <summary>A seed for a request that gives none: 64 random bits.</summary>

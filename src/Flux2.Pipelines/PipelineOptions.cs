@@ -5,4 +5,10 @@ public sealed record PipelineOptions
 {
     /// <summary>Free the text encoder after the first prompt is encoded (saves its memory during denoising for one-shot use).</summary>
     public bool ReleaseTextEncoderAfterUse { get; init; }
+
+    /// <summary>8192² pixels: one image of the largest size, or 64 of 1024².</summary>
+    public const long DefaultMaxPixelsPerRequest = 8192L * 8192;
+
+    /// <summary>Most output pixels one request may ask for, width × height × images (every prompt's included).</summary>
+    public long MaxPixelsPerRequest { get; init; } = DefaultMaxPixelsPerRequest;
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flux2.Pipelines;
@@ -16,12 +17,13 @@ namespace Flux2.Server;
 /// <summary>
 /// The HTTP server of spec §11 on Kestrel: <c>POST /v1/responses</c> (text-to-image and editing, OpenResponses format),
 /// <c>GET /health</c> and <c>GET /v1/models</c>. It serves one loaded pipeline, kept for its lifetime with its text encoder.
-/// A request whose client disconnects stops its denoising loop at the next step.
+/// A request whose client disconnects stops its denoising loop at the next step; stopping the server answers every open request 503.
 /// </summary>
 public sealed class ImageServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly GenerationService _service;
+    private readonly ImageServerOptions _options;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
 
     /// <summary>The bound address, e.g. <c>http://127.0.0.1:8080/</c> (the real port when 0 was asked for).</summary>
@@ -34,10 +36,11 @@ public sealed class ImageServer : IAsyncDisposable
         }
     }
 
-    private ImageServer(WebApplication app, GenerationService service)
+    private ImageServer(WebApplication app, GenerationService service, ImageServerOptions options)
     {
         _app = app;
         _service = service;
+        _options = options;
     }
 
     /// <summary>Binds and starts serving <paramref name="pipeline"/> (which the caller keeps and disposes after the server).</summary>
@@ -51,9 +54,10 @@ public sealed class ImageServer : IAsyncDisposable
             k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
         });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddSingleton<IHostLifetime, CallerStoppedLifetime>();
         var app = builder.Build();
         var service = new GenerationService(pipeline, options);
-        var server = new ImageServer(app, service);
+        var server = new ImageServer(app, service, options);
         app.MapGet("/health", server.Health);
         app.MapGet("/v1/models", server.Models);
         app.MapPost("/v1/responses", (Func<HttpContext, Task<IResult>>)server.ResponsesAsync);
@@ -61,8 +65,9 @@ public sealed class ImageServer : IAsyncDisposable
         {
             await app.StartAsync();
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or SocketException)
         {
+            // A port in use is an IOException; an address this machine does not have is a bare SocketException.
             await app.DisposeAsync();
             throw new ServerStartException($"cannot listen on {options.Address}:{options.Port} ({e.Message})", e);
         }
@@ -72,10 +77,9 @@ public sealed class ImageServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Completes when the server stops: Ctrl-C or SIGTERM for a console process.</summary>
-    public Task WaitForShutdownAsync() => _app.WaitForShutdownAsync();
-
-    /// <summary>Stops the server; returns once no generation uses the pipeline any more.</summary>
+    /// <summary>Stops the server: it accepts no new connection, the generation in flight is cancelled at its next step and
+    /// every request still open (running or waiting) is answered 503; returns once no generation uses the pipeline any more.
+    /// The server does not handle signals itself: its owner calls this (flux2 serve on Ctrl-C or SIGTERM).</summary>
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync(); // cancels a running generation (ApplicationStopping)
@@ -114,7 +118,7 @@ public sealed class ImageServer : IAsyncDisposable
             try
             {
                 using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: cancellation.Token);
-                request = ResponsesRequestParser.Parse(body.RootElement);
+                request = ResponsesRequestParser.Parse(body.RootElement, _options.ImageLimits);
             }
             catch (JsonException e)
             {
@@ -133,9 +137,16 @@ public sealed class ImageServer : IAsyncDisposable
             _service.Log(id, $"refused ({e.StatusCode}): {e.Message}");
             return Results.Json(ResponsesJson.Error(e.Message, null, e.StatusCode), statusCode: e.StatusCode);
         }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+        {
+            _service.Log(id, "refused (503): the server is shutting down");
+            context.Response.Headers.Connection = "close";
+            return Results.Json(ResponsesJson.Error("the server is shutting down; the request was not completed, retry on another server or later",
+                null, 503), statusCode: 503);
+        }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
-            return Results.StatusCode(499); // nobody reads it: the client is gone or the server is stopping
+            return Results.StatusCode(499); // nobody reads it: the client is gone
         }
         catch (Exception e)
         {

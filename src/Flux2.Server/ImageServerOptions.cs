@@ -1,5 +1,6 @@
 using System.Net;
 using Flux2.Pipelines.Caching;
+using Flux2.Pipelines.Images;
 
 namespace Flux2.Server;
 
@@ -23,6 +24,9 @@ public sealed record ImageServerOptions
 
     /// <summary>Largest request body (reference images are base64 inside it).</summary>
     public long MaxRequestBytes { get; init; } = 64L << 20;
+
+    /// <summary>What one reference image may cost before it is decoded (declared pixels, bytes).</summary>
+    public ImageDecodeLimits ImageLimits { get; init; } = ImageDecodeLimits.Default;
 
     /// <summary>Most reference images in one request.</summary>
     public int MaxReferenceImages { get; init; } = 10;

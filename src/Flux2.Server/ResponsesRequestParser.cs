@@ -25,12 +25,13 @@ public static class ResponsesRequestParser
     private static readonly HashSet<string> Unused =
         ["strength", "cfg_normalization", "cfg_truncation", "flow_shift", "secondary_prompt", "secondary_negative_prompt"];
 
-    public static ResponsesRequest Parse(JsonElement root)
+    /// <param name="imageLimits">what a reference image may cost before it is decoded (default <see cref="ImageDecodeLimits.Default"/>)</param>
+    public static ResponsesRequest Parse(JsonElement root, ImageDecodeLimits? imageLimits = null)
     {
         if (root.ValueKind != JsonValueKind.Object) throw new RequestException(400, null, "the request body must be a JSON object");
         var model = OptionalString(root, "model", "model");
         var (prompt, images) = ParseInput(root.TryGetProperty("input", out var input) ? input
-            : throw RequestException.BadField("input", "missing; give the prompt or a message array"));
+            : throw RequestException.BadField("input", "missing; give the prompt or a message array"), imageLimits ?? ImageDecodeLimits.Default);
         if (string.IsNullOrWhiteSpace(prompt)) throw RequestException.BadField("input", "the prompt must not be empty");
         ulong? seed = null;
         if (root.TryGetProperty("seed", out var s) && s.ValueKind != JsonValueKind.Null)
@@ -48,8 +49,11 @@ public static class ResponsesRequestParser
     private static ResponsesRequest ParseImageOptions(JsonElement o, ResponsesRequest request)
     {
         foreach (var property in o.EnumerateObject())
-            if (!Used.Contains(property.Name) && !Unused.Contains(property.Name))
-                throw RequestException.BadField($"{ImageOptions}.{property.Name}", "unknown option");
+        {
+            var name = Text(() => property.Name, ImageOptions);
+            if (!Used.Contains(name) && !Unused.Contains(name))
+                throw RequestException.BadField($"{ImageOptions}.{name}", "unknown option");
+        }
         var outputFormat = OptionalString(o, "output_format", $"{ImageOptions}.output_format") ?? "png";
         if (outputFormat != "png")
             throw RequestException.BadField($"{ImageOptions}.output_format", outputFormat is "jpeg" or "jpg"
@@ -70,16 +74,16 @@ public static class ResponsesRequestParser
         };
     }
 
-    private static (string Prompt, IReadOnlyList<ReferenceImage> Images) ParseInput(JsonElement input)
+    private static (string Prompt, IReadOnlyList<ReferenceImage> Images) ParseInput(JsonElement input, ImageDecodeLimits imageLimits)
     {
-        if (input.ValueKind == JsonValueKind.String) return (input.GetString()!, []);
+        if (input.ValueKind == JsonValueKind.String) return (Text(input, "input"), []);
         if (input.ValueKind != JsonValueKind.Array) throw RequestException.BadField("input", "expected a string (the prompt) or a message array");
         int messages = input.GetArrayLength();
         if (messages != 1) throw RequestException.BadField("input", $"expected one message, got {messages}");
         var message = input[0];
         if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("content", out var content))
             throw RequestException.BadField("input[0]", "expected a message object with a 'content' field");
-        if (content.ValueKind == JsonValueKind.String) return (content.GetString()!, []);
+        if (content.ValueKind == JsonValueKind.String) return (Text(content, "input[0].content"), []);
         if (content.ValueKind != JsonValueKind.Array)
             throw RequestException.BadField("input[0].content", "expected a string or an array of input_text / input_image items");
         var texts = new List<string>();
@@ -95,7 +99,7 @@ public static class ResponsesRequestParser
                     texts.Add(OptionalString(item, "text", $"{param}.text") ?? throw RequestException.BadField($"{param}.text", "missing"));
                     break;
                 case "input_image":
-                    images.Add(ReadImage(item, param));
+                    images.Add(ReadImage(item, param, imageLimits));
                     break;
                 default:
                     throw RequestException.BadField($"{param}.type", $"expected 'input_text' or 'input_image', got {(type == null ? "none" : $"'{type}'")}");
@@ -105,7 +109,7 @@ public static class ResponsesRequestParser
     }
 
     /// <summary><c>image_url</c> is a string in OpenResponses; the Chat Completions form <c>{"url": ...}</c> is accepted too.</summary>
-    private static ReferenceImage ReadImage(JsonElement item, string param)
+    private static ReferenceImage ReadImage(JsonElement item, string param, ImageDecodeLimits limits)
     {
         if (!item.TryGetProperty("image_url", out var url)) throw RequestException.BadField($"{param}.image_url", "missing");
         var urlParam = $"{param}.image_url";
@@ -115,10 +119,10 @@ public static class ResponsesRequestParser
             url = url.TryGetProperty("url", out var inner) ? inner : throw RequestException.BadField(urlParam, "missing");
         }
         if (url.ValueKind != JsonValueKind.String) throw RequestException.BadField(urlParam, "expected a data: URI string");
-        var bytes = DataUri.DecodeBase64(url.GetString()!, urlParam);
+        var bytes = DataUri.DecodeBase64(Text(url, urlParam), urlParam);
         try
         {
-            return new ReferenceImage(urlParam, ImageFileReader.Decode(bytes, urlParam));
+            return new ReferenceImage(urlParam, ImageFileReader.Decode(bytes, urlParam, limits));
         }
         catch (ImageFileException e)
         {
@@ -129,7 +133,23 @@ public static class ResponsesRequestParser
     private static string? OptionalString(JsonElement o, string name, string param)
     {
         if (!o.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
-        return e.ValueKind == JsonValueKind.String ? e.GetString() : throw RequestException.BadField(param, $"expected a string, got {e.GetRawText()}");
+        return e.ValueKind == JsonValueKind.String ? Text(e, param) : throw RequestException.BadField(param, $"expected a string, got {e.GetRawText()}");
+    }
+
+    /// <summary>A JSON string as text; invalid UTF-8 or a lone surrogate escape (which <see cref="JsonElement.GetString"/> cannot
+    /// turn into a string) is the client's mistake, not the server's.</summary>
+    private static string Text(JsonElement e, string param) => Text(() => e.GetString()!, param);
+
+    private static string Text(Func<string> read, string param)
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidOperationException)
+        {
+            throw RequestException.BadField(param, "not valid text: the JSON string holds invalid UTF-8 or a lone surrogate escape");
+        }
     }
 
     private static int? OptionalInt(JsonElement o, string name, int min, int max)

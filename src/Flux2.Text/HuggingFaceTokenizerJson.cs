@@ -8,7 +8,7 @@ namespace Flux2.Text;
 /// tokenizer; spec §8.1). Accepted components: normalizer null or NFC; pre_tokenizer Sequence[Split(Regex,
 /// Isolated), ByteLevel(add_prefix_space=false, use_regex=false)]; model BPE without dropout, byte fallback or
 /// subword affixes; merges as "a b" strings or ["a", "b"] pairs; added tokens without strip/single-word options.
-/// Anything else is rejected with <see cref="NotSupportedException"/> rather than tokenised wrongly.
+/// Anything else is rejected with <see cref="TokenizerFormatException"/> rather than tokenised wrongly.
 /// post_processor and decoder are not used: prompts are encoded without added BOS/EOS and never decoded.
 /// </summary>
 public static class HuggingFaceTokenizerJson
@@ -106,7 +106,7 @@ public static class HuggingFaceTokenizerJson
                 (left, right) = (merge[0].GetString()!, merge[1].GetString()!);
                 // The library reads merges as "a b" lines; a token with a space in it cannot be written that way.
                 if (left.Contains(' ') || right.Contains(' '))
-                    throw new NotSupportedException($"{path}: merge [\"{left}\", \"{right}\"] has a token containing a space, which this BPE implementation cannot represent");
+                    throw new TokenizerFormatException(path, $"merge [\"{left}\", \"{right}\"] has a token containing a space, which this BPE implementation cannot represent");
             }
             foreach (var token in new[] { left, right, left + right })
                 if (!vocabulary.ContainsKey(token)) throw new TokenizerFormatException(path, $"merge \"{left} {right}\" uses \"{token}\", which is not in model.vocab");
@@ -144,5 +144,5 @@ public static class HuggingFaceTokenizerJson
         parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.True;
 
     private static void Unsupported(string path, string component, string value) =>
-        throw new NotSupportedException($"{path}: unsupported tokenizer component {component} = {value}");
+        throw new TokenizerFormatException(path, $"unsupported tokenizer component {component} = {value}");
 }

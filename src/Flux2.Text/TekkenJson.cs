@@ -38,7 +38,7 @@ public static class TekkenJson
     private static Dictionary<string, int> ReadSpecialTokens(string path, JsonElement root, int numSpecial)
     {
         if (!root.TryGetProperty("special_tokens", out var list) || list.ValueKind != JsonValueKind.Array)
-            throw new NotSupportedException($"{path}: tekken.json without a \"special_tokens\" list (a pre-v7 file) is not supported");
+            throw new TokenizerFormatException(path, $"tekken.json without a \"special_tokens\" list (a pre-v7 file) is not supported");
         var names = new string?[numSpecial];
         foreach (var entry in list.EnumerateArray())
         {

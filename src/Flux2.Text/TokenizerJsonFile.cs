@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Flux2.Core.Checkpoints;
+using Flux2.Core.Files;
 
 namespace Flux2.Text;
 
@@ -7,10 +9,11 @@ internal static class TokenizerJsonFile
 {
     public static T Parse<T>(string path, Func<JsonElement, T> read)
     {
+        var bytes = RegularFile.ReadAllBytes(path, JsonText.MaxFileBytes, problem => new TokenizerFormatException(path, problem));
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            doc = JsonDocument.Parse(bytes);
         }
         catch (JsonException e)
         {

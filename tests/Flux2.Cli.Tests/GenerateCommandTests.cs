@@ -213,6 +213,48 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
     }
 
     [Fact]
+    public void AnUnwritableOutputFolderOrADirectoryFailsBeforeTheModelLoads()
+    {
+        // /proc takes no new files, not even from root.
+        var result = Generate("-p", "x", "-W", "32", "-H", "32", "-o", "/proc/flux2-out.png");
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("flux2 generate: error: option --output: cannot write to /proc (", Assert.Single(result.ErrorLines));
+        Assert.DoesNotContain("seed:", result.Output); // refused before loading
+
+        using var dir = new TempDirectory();
+        Directory.CreateDirectory(dir.File("out.png"));
+        result = Generate("-p", "x", "-o", dir.File("out.png"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("is a directory", Assert.Single(result.ErrorLines));
+    }
+
+    [Fact]
+    public void AJobThatDoesNotFitInMemoryIsRefusedBeforeItStarts()
+    {
+        using var dir = new TempDirectory();
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var e = Assert.Throws<Flux2.Pipelines.PipelineException>(() => new GenerateCommand(memoryBytes: 64L << 20).Run(
+            ["-m", _model.Folder, "-p", "x", "-W", "2048", "-H", "2048", "-o", dir.File("big.png")], output, error));
+        Assert.Matches(@"^a 2048x2048 image needs about [\d.]+ [GM]iB of working memory besides the weights, more than the 64 MiB this machine has", e.Message);
+        Assert.DoesNotContain("step", error.ToString());
+        Assert.Empty(Directory.GetFiles(dir.Path));
+    }
+
+    [Fact]
+    public void TheRequestBudgetAndThePromptLengthAreCheckedBeforeGenerating()
+    {
+        using var dir = new TempDirectory();
+        var result = Generate("-p", "x", "-W", "8192", "-H", "8192", "-n", "16", "-o", dir.File("a.png"));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("16 image(s) of 8192x8192 are 1073741824 pixels, more than the 67108864-pixel budget of one request", Assert.Single(result.ErrorLines));
+        result = Generate("-p", new string('a', 70_000), "-W", "32", "-H", "32", "-o", dir.File("a.png"));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("the prompt is 70000 characters long, more than the 65536 read", Assert.Single(result.ErrorLines));
+        Assert.Empty(Directory.GetFiles(dir.Path));
+    }
+
+    [Fact]
     public void ExistingOutputIsNotOverwrittenWithoutForce()
     {
         using var dir = new TempDirectory();

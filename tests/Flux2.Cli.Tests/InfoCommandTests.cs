@@ -206,6 +206,28 @@ public class InfoCommandTests
         Assert.False(doc.RootElement.GetProperty("complete").GetBoolean());
     }
 
+    [Theory]
+    [InlineData("tokenizer.json", "", "not valid JSON")]
+    [InlineData("tokenizer.json", "garbage", "not valid JSON")]
+    [InlineData("tokenizer.json", "{}", "tokenizer.json")]
+    [InlineData("tokenizer.json", "{\"model\": {\"type\": \"BPE\", \"vocab\": 5}}", "tokenizer.json")]
+    [InlineData("tokenizer_config.json", "", "not valid JSON")]
+    [InlineData("tokenizer_config.json", "[1, 2]", "tokenizer_config.json")]
+    [InlineData("tokenizer_config.json", "{\"padding_side\": \"middle\"}", "padding_side")]
+    [InlineData("tokenizer_config.json", "{\"pad_token\": \"<no such token>\"}", "pad token")]
+    public void UnusableTokenizerFilesAreAProblem(string file, string content, string expected)
+    {
+        using var dir = new TempDirectory();
+        GoldenRepository.WriteDev(dir.Path);
+        File.WriteAllText(Path.Combine(dir.Path, "tokenizer", file), content);
+        var r = CliTestHost.Run("info", dir.Path);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("is incomplete: 1 problem", Assert.Single(r.ErrorLines));
+        var problem = Assert.Single(r.Output.Split('\n'), l => l.StartsWith("problem:"));
+        Assert.Contains(Path.Combine(dir.Path, "tokenizer") + Path.DirectorySeparatorChar, problem);
+        Assert.Contains(expected, problem);
+    }
+
     [Fact]
     public void PipelineClassMustMatchTheTransformer()
     {

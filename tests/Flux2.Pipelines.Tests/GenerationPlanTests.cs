@@ -88,4 +88,40 @@ public class GenerationPlanTests
         Assert.Equal(20, Pipelines.LatentIds.ReferenceTime(1));
         Assert.Equal([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2], Pipelines.LatentIds.Text(3));
     }
+    [Fact]
+    public void WidthTimesHeightTimesImagesIsCheckedAgainstTheRequestBudget()
+    {
+        Assert.Equal(8192, Resolve(new GenerationRequest { Width = 8192, Height = 8192 }).Width);
+        var e = Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { Width = 8192, Height = 8192, NumImages = 16 }));
+        Assert.Equal("16 image(s) of 8192x8192 are 1073741824 pixels, more than the 67108864-pixel budget of one request", e.Message);
+        e = Assert.Throws<PipelineException>(() => GenerationPlan.Resolve(
+            new GenerationRequest { Prompts = ["a", "b"], Width = 64, Height = 64, NumImages = 2 }, PipelineVariant.Dev, null, maxPixels: 4 * 64 * 64 - 1));
+        Assert.StartsWith("4 image(s) of 64x64 are 16384 pixels", e.Message);
+    }
+
+    [Fact]
+    public void PromptsAreCappedInCharactersBeforeTokenizing()
+    {
+        var longest = new string('x', GenerationPlan.MaxPromptCharacters);
+        Assert.Equal(1, Resolve(new GenerationRequest { Prompt = longest }).PromptCount);
+        var tooLong = longest + "x";
+        Assert.StartsWith("the prompt is 65537 characters long, more than the 65536 read",
+            Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { Prompt = tooLong })).Message);
+        Assert.StartsWith("prompt 2 of 2 is 65537 characters long",
+            Assert.Throws<PipelineException>(() => GenerationPlan.Resolve(new GenerationRequest { Prompts = ["a", tooLong] }, PipelineVariant.Dev, null)).Message);
+        Assert.StartsWith("the negative prompt is 65537 characters long",
+            Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { NegativePrompt = tooLong }, PipelineVariant.KleinBase)).Message);
+    }
+
+    [Fact]
+    public void MemoryEstimateGrowsWithTheImageAndMatchesTheMeasuredScale()
+    {
+        var klein = Models.Flux2Config.Klein4B();
+        var vae = new Models.Vae.VaeConfig();
+        long At(int side) => GenerationMemory.EstimateBytes(klein, vae, Resolve(new GenerationRequest { Width = side, Height = side }), 0, 4);
+        // Measured (README): a 1024² decode peaks at 2.76 GB; a 512² klein-4B step at 0.7 GB above its weights.
+        Assert.InRange(At(1024), 2.0e9, 3.5e9);
+        Assert.InRange(At(512), 0.4e9, 1.2e9);
+        Assert.True(At(8192) > 100e9, $"{At(8192)}");
+    }
 }

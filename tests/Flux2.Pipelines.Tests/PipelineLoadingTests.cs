@@ -40,6 +40,30 @@ public class PipelineLoadingTests
     }
 
     [Fact]
+    public void SpecialFilesInsideTheModelFolderAreRefusedByNameWithoutBlocking()
+    {
+        using var dir = new TempDirectory();
+        var folder = dir.File("dev");
+        TinyModelFolders.Dev(folder);
+        var config = Path.Combine(folder, "transformer", "config.json");
+        var original = File.ReadAllText(config);
+        File.Delete(config);
+        SpecialFiles.Fifo(config);
+        SpecialFiles.FinishesPromptly(config, () =>
+        {
+            Assert.Contains($"{config}: is a FIFO (named pipe), not a regular file", Assert.ThrowsAny<Flux2Exception>(() => TestPipeline.Load(folder)).Message);
+            var inspection = Models.Checkpoints.CheckpointInspector.Inspect(folder);
+            Assert.Contains(inspection.Components.SelectMany(c => c.Problems), p => p.Contains($"{config}: is a FIFO (named pipe), not a regular file"));
+        });
+        File.Delete(config);
+        File.WriteAllText(config, original);
+        var weights = Path.Combine(folder, "vae", "diffusion_pytorch_model.safetensors");
+        File.Delete(weights);
+        SpecialFiles.LinkToDevZero(weights);
+        Assert.Contains("is a character device, not a regular file", Assert.ThrowsAny<Flux2Exception>(() => TestPipeline.Load(folder)).Message);
+    }
+
+    [Fact]
     public void FolderProblemsAreNamed()
     {
         using var dir = new TempDirectory();

@@ -131,6 +131,53 @@ public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixtu
         Assert.Equal("input", body.GetProperty("error").GetProperty("param").GetString());
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0xFF, 0x41 }, "input")]
+    [InlineData(new byte[] { 0xC3 }, "input")]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 }, "input")] // a surrogate encoded in UTF-8 (CESU), not valid UTF-8
+    [InlineData(new byte[] { 0x5C, 0x75, 0x64, 0x38, 0x30, 0x30 }, "input")] // \ud800: a lone surrogate escape
+    [InlineData(new byte[] { 0x5C, 0x75, 0x64, 0x63, 0x30, 0x30, 0x78 }, "input")] // \udc00x: a lone low surrogate
+    public async Task InvalidTextInAJsonStringIsA400NamingTheField(byte[] bad, string param)
+    {
+        byte[] body = [.. "{\"input\": \"a fox "u8, .. bad, .. "\"}"u8];
+        using var response = await Client.PostAsync("v1/responses", new ByteArrayContent(body) { Headers = { { "Content-Type", "application/json" } } });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal(param, error.GetProperty("param").GetString());
+    }
+
+    [Fact]
+    public async Task InvalidTextInNestedFieldsAndOptionNamesIsA400()
+    {
+        foreach (var (json, param) in new[]
+        {
+            ("{\"input\": \"x\", \"provider_options\": {\"image\": {\"negative_prompt\": \"\\udfff\"}}}", "provider_options.image.negative_prompt"),
+            ("{\"input\": \"x\", \"provider_options\": {\"image\": {\"\\ud800\": 1}}}", "provider_options.image"),
+            ("{\"input\": [{\"role\": \"user\", \"content\": [{\"type\": \"input_text\", \"text\": \"\\ud83d\"}]}]}", "input[0].content[0].text"),
+            ("{\"model\": \"\\ud800\", \"input\": \"x\"}", "model"),
+        })
+        {
+            var (status, body) = await PostAsync(Client, json);
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Equal(param, body.GetProperty("error").GetProperty("param").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task AReferenceImageDeclaringTwentyThousandSquaredIsA400BeforeDecoding()
+    {
+        var bomb = Flux2.Tests.TestImages.Png(20000, 20000, colorType: 0, bitDepth: 1, _ => new byte[2500]);
+        var json = JsonSerializer.Serialize(new
+        {
+            input = new object[] { new { role = "user", content = new object[] { new { type = "input_image", image_url = "data:image/png;base64," + Convert.ToBase64String(bomb) } } } },
+        });
+        var (status, body) = await PostAsync(Client, json);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var error = body.GetProperty("error");
+        Assert.Equal("input[0].content[0].image_url", error.GetProperty("param").GetString());
+        Assert.Contains("20000x20000 = 400000000 pixels, more than the 67108864-pixel limit", error.GetProperty("message").GetString());
+    }
+
     [Fact]
     public async Task HealthAndModelsDescribeTheLoadedModel()
     {

@@ -29,6 +29,19 @@ public sealed class ServeCommandTests(TinyKleinModel model) : IClassFixture<Tiny
         Assert.Contains("stopped", output.Lines);
     }
 
+    [Fact]
+    public void AnAddressThisMachineDoesNotHaveIsOneLineAndExitOne()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        // 192.0.2.1 (TEST-NET-1, RFC 5737) is on no interface: binding fails locally, nothing is sent.
+        Assert.Equal(CliApp.ExitFailure, CliApp.Run(["serve", "-m", model.Folder, "--host", "192.0.2.1", "--port", "0"], output, error));
+        var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var line = Assert.Single(lines, l => l.Contains("error"));
+        Assert.StartsWith("flux2 serve: error: cannot listen on 192.0.2.1:0", line);
+        Assert.DoesNotContain("   at ", error.ToString());
+    }
+
     [Theory]
     [InlineData("--host", "example.org", "option --host")]
     [InlineData("--port", "70000", "option --port")]

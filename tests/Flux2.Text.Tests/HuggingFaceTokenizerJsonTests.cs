@@ -91,7 +91,7 @@ public sealed class HuggingFaceTokenizerJsonTests : IDisposable
         if (where.StartsWith("model.")) root["model"]![where["model.".Length..]] = node;
         else root[where] = node;
         var file = _folder.WriteText("tokenizer.json", root.ToJsonString());
-        var e = Assert.Throws<NotSupportedException>(() => HuggingFaceTokenizerJson.Load(file));
+        var e = Assert.Throws<TokenizerFormatException>(() => HuggingFaceTokenizerJson.Load(file));
         Assert.Contains(file, e.Message);
         Assert.Contains(expectedInMessage, e.Message);
     }
@@ -101,7 +101,7 @@ public sealed class HuggingFaceTokenizerJsonTests : IDisposable
     {
         var root = Tokenizer(new JsonArray("a b"));
         root["added_tokens"]![0]!["lstrip"] = true;
-        var e = Assert.Throws<NotSupportedException>(() => Load(root));
+        var e = Assert.Throws<TokenizerFormatException>(() => Load(root));
         Assert.Contains("lstrip", e.Message);
     }
 
@@ -129,7 +129,7 @@ public sealed class HuggingFaceTokenizerJsonTests : IDisposable
         var e = Assert.Throws<TokenizerFormatException>(() => HuggingFaceTokenizerJson.Load(file));
         Assert.Contains(file, e.Message);
         var missing = _folder.WriteText("tokenizer.json", """{"model": {"type": "BPE", "vocab": {}}}""");
-        Assert.Throws<NotSupportedException>(() => HuggingFaceTokenizerJson.Load(missing)); // no pre_tokenizer
+        Assert.Throws<TokenizerFormatException>(() => HuggingFaceTokenizerJson.Load(missing)); // no pre_tokenizer
     }
 
     [Fact]

@@ -126,7 +126,7 @@ public sealed class TekkenTokenizerTests : IDisposable
     public void FilesWithoutSpecialTokensAreNotSupported()
     {
         var file = _folder.WriteText("tekken.json", TekkenJson(withSpecialTokens: false));
-        var e = Assert.Throws<NotSupportedException>(() => Text.TekkenJson.Load(file));
+        var e = Assert.Throws<TokenizerFormatException>(() => Text.TekkenJson.Load(file));
         Assert.Contains(file, e.Message);
         Assert.Contains("special_tokens", e.Message);
     }

@@ -36,7 +36,8 @@ public static class GoldenRepository
         Text(Path.Combine(root, "text_encoder", "config.json"), ConfigJson("te_mistral_dev"));
         Copy(Fixtures.Golden("te_mistral_dev.safetensors"), Path.Combine(root, "text_encoder", "model.safetensors"));
         Copy(Fixtures.File("tokenizers", "qwen3", "tokenizer.json"), Path.Combine(root, "tokenizer", "tokenizer.json"));
-        Text(Path.Combine(root, "tokenizer", "tokenizer_config.json"), "{\"tokenizer_class\":\"PixtralProcessor\"}");
+        // The Qwen3 tokenizer stands in for Mistral's, so its pad token is named (dev's default "<pad>" is not among its tokens).
+        Text(Path.Combine(root, "tokenizer", "tokenizer_config.json"), "{\"tokenizer_class\":\"PixtralProcessor\",\"pad_token\":\"<|endoftext|>\"}");
         Text(Path.Combine(root, "scheduler", "scheduler_config.json"),
             "{\"_class_name\":\"FlowMatchEulerDiscreteScheduler\",\"num_train_timesteps\":1000,\"shift\":3.0,\"use_dynamic_shifting\":true}");
     }

@@ -36,6 +36,15 @@ public static class MalformedSafeTensors
 
     public static byte[] Raw(string headerJson, int dataBytes) => Raw(Encoding.UTF8.GetBytes(headerJson), dataBytes);
 
+    /// <summary>A valid file (header padded with spaces, as every writer pads it) whose header-length field is one less:
+    /// the JSON still parses, and every tensor would be read one byte early.</summary>
+    private static byte[] HeaderLengthLowered()
+    {
+        var bytes = Raw("{\"a\":" + Entry(2, 0) + "}   ", 8);
+        BitConverter.GetBytes(BitConverter.ToUInt64(bytes) - 1).CopyTo(bytes, 0);
+        return bytes;
+    }
+
     private static MalformedCase Bytes(string name, byte[] content, string? tensor, string problem) =>
         new(name, dir => Write(dir, F, content), F, tensor, problem);
 
@@ -106,6 +115,11 @@ public static class MalformedSafeTensors
         Header("size does not match dtype", "{\"a\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[0,16]}}", 16, "a", "needs 8 bytes"),
         Header("overlapping ranges", $"{{\"a\":{Entry(4, 0)},\"b\":{Entry(4, 8)}}}", 24, "b", "overlap tensor 'a'"),
         Header("range inside another", $"{{\"a\":{Entry(8, 0)},\"b\":{Entry(2, 8)}}}", 32, "b", "overlap tensor 'a'"),
+        Header("zero-length range inside another", $"{{\"a\":{Entry(2, 0)},\"e\":{{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,4]}}}}", 8, "e", "overlap tensor 'a'"),
+        Header("gap before the first tensor", $"{{\"a\":{Entry(1, 4)}}}", 8, "a", "leave bytes [0, 4) of the data section unindexed"),
+        Header("gap between tensors", $"{{\"a\":{Entry(1, 0)},\"b\":{Entry(1, 8)}}}", 12, "b", "leave bytes [4, 8) of the data section unindexed"),
+        Header("bytes after the last tensor", $"{{\"a\":{Entry(1, 0)}}}", 5, null, "1 trailing bytes are not indexed"),
+        Bytes("header length lowered into its pad spaces", HeaderLengthLowered(), null, "1 trailing bytes are not indexed"),
         Header("duplicate tensor names", $"{{\"a\":{Entry(1, 0)},\"a\":{Entry(1, 4)}}}", 8, "a", "duplicate tensor name"),
         Header("duplicate field in an entry", "{\"a\":{\"dtype\":\"F32\",\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]}}", 16, "a", "duplicate field 'dtype'"),
         Header("duplicate __metadata__", "{\"__metadata__\":{},\"__metadata__\":{}}", 0, null, "duplicate __metadata__"),

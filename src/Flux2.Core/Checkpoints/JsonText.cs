@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Flux2.Core.Files;
 
 namespace Flux2.Core.Checkpoints;
 
@@ -6,6 +7,9 @@ namespace Flux2.Core.Checkpoints;
 /// save with a UTF-8 byte-order mark that <see cref="JsonDocument"/> would reject.</summary>
 public static class JsonText
 {
+    /// <summary>Largest JSON file read (a real tokenizer.json is about 11 MB, a shard index well under 1 MB).</summary>
+    public const long MaxFileBytes = 100_000_000;
+
     public static JsonDocument Parse(byte[] utf8)
     {
         ReadOnlyMemory<byte> json = utf8;
@@ -13,12 +17,13 @@ public static class JsonText
         return JsonDocument.Parse(json);
     }
 
-    /// <summary>Reads and parses <paramref name="path"/>; an unreadable file or invalid JSON becomes the caller's
-    /// exception, built by <paramref name="error"/> from the problem ("not valid JSON: …", "cannot read: …") and its cause.</summary>
-    public static JsonDocument ReadFile(string path, Func<string, Exception, Exception> error)
+    /// <summary>Reads and parses <paramref name="path"/> (a regular file of at most <see cref="MaxFileBytes"/>); an unreadable
+    /// file or invalid JSON becomes the caller's exception, built by <paramref name="error"/> from the problem
+    /// ("not valid JSON: …", "cannot read: …", "is a FIFO (named pipe), not a regular file") and its cause.</summary>
+    public static JsonDocument ReadFile(string path, Func<string, Exception?, Exception> error)
     {
-        try { return Parse(File.ReadAllBytes(path)); }
+        var bytes = RegularFile.ReadAllBytes(path, MaxFileBytes, problem => error(problem, null));
+        try { return Parse(bytes); }
         catch (JsonException e) { throw error("not valid JSON: " + e.Message, e); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw error("cannot read: " + e.Message, e); }
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Flux2.Core.Checkpoints;
+using Flux2.Core.Files;
 
 namespace Flux2.Core.SafeTensors;
 
@@ -65,11 +66,11 @@ public sealed class SafeTensorsCheckpoint : IDisposable
 
     private static SafeTensorsCheckpoint OpenIndex(string indexPath)
     {
-        if (!File.Exists(indexPath)) throw new SafeTensorsException(indexPath, null, "shard index not found");
+        var bytes = RegularFile.ReadAllBytes(indexPath, JsonText.MaxFileBytes, problem => new SafeTensorsException(indexPath, null, "shard index " + problem));
         Dictionary<string, string> weightMap;
         try
         {
-            using var doc = JsonText.Parse(File.ReadAllBytes(indexPath));
+            using var doc = JsonText.Parse(bytes);
             if (doc.RootElement.ValueKind != JsonValueKind.Object
                 || !doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
                 throw new SafeTensorsException(indexPath, null, "shard index must be an object with a 'weight_map' object");
@@ -89,10 +90,6 @@ public sealed class SafeTensorsCheckpoint : IDisposable
         catch (JsonException e)
         {
             throw new SafeTensorsException(indexPath, null, "shard index is not valid JSON: " + e.Message, e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new SafeTensorsException(indexPath, null, "cannot read the shard index: " + e.Message, e);
         }
         var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(indexPath))!;
         var shards = weightMap.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();

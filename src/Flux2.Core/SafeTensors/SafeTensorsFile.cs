@@ -1,6 +1,7 @@
 using System.IO.MemoryMappedFiles;
 using System.Text;
 using System.Text.Json;
+using Flux2.Core.Files;
 
 namespace Flux2.Core.SafeTensors;
 
@@ -50,7 +51,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
     public static SafeTensorsFile Open(string path)
     {
-        if (!File.Exists(path)) throw new SafeTensorsException(path, null, "file not found");
+        RegularFile.Require(path, problem => new SafeTensorsException(path, null, problem));
         long length;
         byte[] header;
         long dataStart;
@@ -168,7 +169,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
                 tensors.Add(prop.Name, info);
                 names.Add(prop.Name);
             }
-            CheckNoOverlap(path, tensors.Values);
+            CheckFullyIndexed(path, tensors.Values, dataLength);
             return (tensors, names, metadata);
         }
     }
@@ -235,15 +236,28 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         return new TensorInfo(name, dtype, shape, b, en);
     }
 
-    private static void CheckNoOverlap(string path, IEnumerable<TensorInfo> tensors)
+    /// <summary>
+    /// The data section must be the tensors' bytes back to back from 0 to its end, as the format's reference reader requires:
+    /// a gap or bytes after the last tensor mean the header and the data disagree (a header length lowered by a few bytes
+    /// hides in the header's trailing pad spaces and would shift every tensor), so such a file is refused, not read.
+    /// </summary>
+    private static void CheckFullyIndexed(string path, IEnumerable<TensorInfo> tensors, long dataLength)
     {
-        TensorInfo? prev = null;
-        foreach (var t in tensors.Where(t => t.ByteLength > 0).OrderBy(t => t.DataBegin))
+        long end = 0;
+        TensorInfo? last = null;
+        foreach (var t in tensors.OrderBy(t => t.DataBegin).ThenBy(t => t.DataEnd))
         {
-            if (prev != null && t.DataBegin < prev.DataEnd)
+            if (t.DataBegin < end)
                 throw new SafeTensorsException(path, t.Name,
-                    $"data_offsets [{t.DataBegin}, {t.DataEnd}) overlap tensor '{prev.Name}' at [{prev.DataBegin}, {prev.DataEnd})");
-            prev = t;
+                    $"data_offsets [{t.DataBegin}, {t.DataEnd}) overlap tensor '{last!.Name}' at [{last.DataBegin}, {last.DataEnd})");
+            if (t.DataBegin > end)
+                throw new SafeTensorsException(path, t.Name,
+                    $"data_offsets [{t.DataBegin}, {t.DataEnd}) leave bytes [{end}, {t.DataBegin}) of the data section unindexed (the data section must hold the tensors back to back)");
+            end = t.DataEnd;
+            last = t;
         }
+        if (end != dataLength)
+            throw new SafeTensorsException(path, null,
+                $"the tensors end at byte {end} of the {dataLength}-byte data section: {dataLength - end} trailing bytes are not indexed (wrong header length or data_offsets)");
     }
 }

@@ -124,6 +124,7 @@ public static class CheckpointInspector
     {
         var configPath = ModelConfigPath(files);
         var config = configPath != null ? VaeConfig.FromJsonFile(configPath) : VaeWeightMap.InferConfig(checkpoint);
+        config.CheckAgainst(checkpoint, naming, configPath ?? checkpoint.Path);
         details.Add(new("configuration", configPath ?? "inferred from tensor shapes"));
         details.Add(new("block_out_channels", "(" + string.Join(", ", config.BlockOutChannels) + ")"));
         details.Add(new("layers_per_block", Invariant(config.LayersPerBlock)));

@@ -62,8 +62,10 @@ public sealed record TransformerInspection(
         }
         catch (Flux2ConfigException) when (configPath != null)
         {
-            // The shapes disagree with config.json: keep the config and list every difference below.
+            // The shapes disagree with config.json: keep the config and list every difference below, unless it asks for
+            // more blocks than there are (then the list would be as long as the config says).
             structure = Flux2Config.FromJsonFile(configPath);
+            Flux2ConfigInference.CheckBlockCounts(structure, infos, naming, configPath);
         }
         catch (Flux2ConfigException) when (PublishedModelOf(byName, naming) is { } model)
         {

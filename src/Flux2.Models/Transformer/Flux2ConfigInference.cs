@@ -24,8 +24,11 @@ public static class Flux2ConfigInference
             if (encoding != null) inferred = inferred.WithEncoding(encoding);
             return devices != null ? inferred with { Devices = devices.ToArray() } : inferred;
         }
-        var config = Flux2Config.FromJsonFile(configJsonPath, encoding ?? "bfloat16", devices);
+        // The encoding is applied after the block counts are checked: NVFP4's quantization config is sized by them.
+        var config = Flux2Config.FromJsonFile(configJsonPath, "bfloat16", devices);
         var naming = RequireNaming(tensors, checkpoint.Path);
+        CheckBlockCounts(config, tensors, naming, $"{checkpoint.Path} (config {configJsonPath})");
+        if (encoding != null) config = config.WithEncoding(encoding);
         // MAX: a checkpoint without guidance-embedder tensors runs without guidance whatever config.json says.
         var byName = ByStrippedName(tensors);
         if (config.GuidanceEmbeds && !byName.ContainsKey(Flux2TensorNames.For(naming).GuidanceLinear1))
@@ -111,6 +114,7 @@ public static class Flux2ConfigInference
     /// </summary>
     public static void CheckShapes(Flux2Config config, IEnumerable<TensorInfo> tensors, TensorNaming naming, string source)
     {
+        CheckBlockCounts(config, tensors, naming, source);
         var byName = ByStrippedName(tensors);
         foreach (var e in Flux2WeightMap.ExpectedTensors(config, naming))
         {
@@ -123,6 +127,21 @@ public static class Flux2ConfigInference
                     $"for hidden {config.InnerDim}, heads {config.NumAttentionHeads} x {config.AttentionHeadDim}, " +
                     $"ctx {config.JointAttentionDim}, mlp {config.MlpRatio.ToString(CultureInfo.InvariantCulture)}");
         }
+    }
+
+    /// <summary>
+    /// Refuses a config that asks for more blocks than the checkpoint holds, before anything sized by its counts is built:
+    /// <c>"num_layers": 1000000000</c> must not make a loader or a report enumerate a billion blocks.
+    /// </summary>
+    public static void CheckBlockCounts(Flux2Config config, IEnumerable<TensorInfo> tensors, TensorNaming naming, string source)
+    {
+        var names = Flux2TensorNames.For(naming);
+        var present = ByStrippedName(tensors).Keys;
+        int doubles = BlockCount(present, names.DoublePrefix(0)[..^2]);
+        int singles = BlockCount(present, names.SinglePrefix(0)[..^2]);
+        if (config.NumLayers > doubles || config.NumSingleLayers > singles)
+            throw new Flux2ConfigException($"{source}: num_layers {config.NumLayers} and num_single_layers {config.NumSingleLayers}, " +
+                $"but the checkpoint holds {doubles} double and {singles} single blocks");
     }
 
     /// <summary>The naming of <paramref name="tensors"/>, or an error naming <paramref name="source"/>.</summary>

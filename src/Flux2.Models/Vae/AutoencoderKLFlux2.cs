@@ -94,6 +94,7 @@ public sealed class AutoencoderKLFlux2 : IDisposable
         Config = config;
         var map = new VaeWeightMap(checkpoint, config.Levels, backend);
         Naming = map.Names.Naming;
+        config.CheckAgainst(checkpoint, Naming, checkpoint.Path);
         try
         {
             var ch = config.BlockOutChannels;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Flux2.Core.Checkpoints;
+using Flux2.Core.SafeTensors;
 
 namespace Flux2.Models.Vae;
 
@@ -73,6 +74,19 @@ public sealed record VaeConfig
         }
         c.Validate(source);
         return c;
+    }
+
+    /// <summary>Refuses a config with more levels or resnets per level than the checkpoint's encoder holds, before anything
+    /// sized by them is built (<c>"layers_per_block": 1000000000</c> must fail at once, not allocate).</summary>
+    public void CheckAgainst(SafeTensorsCheckpoint checkpoint, VaeNaming naming, string source)
+    {
+        var names = new VaeTensorNames(naming, Levels);
+        int levels = 0, layers = 0;
+        while (checkpoint.Contains(names.EncoderResnet(levels, 0) + ".conv1.weight")) levels++;
+        while (checkpoint.Contains(names.EncoderResnet(0, layers) + ".conv1.weight")) layers++;
+        if (Levels > levels || LayersPerBlock > layers)
+            throw new VaeException($"{source}: {Levels} levels of layers_per_block {LayersPerBlock}, but the checkpoint's encoder holds " +
+                $"{levels} levels of {layers} resnets");
     }
 
     /// <summary>Checks the sizes are positive and every channel count splits into the norm groups.</summary>

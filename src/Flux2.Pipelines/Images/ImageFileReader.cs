@@ -1,44 +1,71 @@
+using Flux2.Core.Files;
 using StbImageSharp;
 
 namespace Flux2.Pipelines.Images;
 
-/// <summary>Reads PNG, JPEG, BMP, GIF (first frame), TGA, PSD and HDR files into RGB (alpha is dropped,
-/// grey is expanded), through StbImageSharp.</summary>
+/// <summary>Reads PNG, JPEG, BMP, GIF (first frame), TGA, PSD and HDR files into RGB (grey is expanded, alpha dropped as
+/// the reference pipelines drop it), through StbImageSharp, after checking what the file may cost (<see cref="ImageDecodeLimits"/>)
+/// and, for PNG, its chunk CRCs.</summary>
 public static class ImageFileReader
 {
-    public static RgbImage Read(string path)
+    public static RgbImage Read(string path, ImageDecodeLimits? limits = null)
     {
-        if (Directory.Exists(path)) throw new ImageFileException($"{path}: is a directory, not an image file");
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ImageFileException($"{path}: cannot read the image file ({e.Message})", e);
-        }
-        return Decode(bytes, path);
+        limits ??= ImageDecodeLimits.Default;
+        var bytes = RegularFile.ReadAllBytes(path, limits.MaxFileBytes, problem => new ImageFileException($"{path}: {problem}"));
+        return Decode(bytes, path, limits);
     }
 
     /// <param name="name">names the image in error messages</param>
-    public static RgbImage Decode(byte[] bytes, string name)
+    public static RgbImage Decode(byte[] bytes, string name, ImageDecodeLimits? limits = null)
     {
+        limits ??= ImageDecodeLimits.Default;
+        if (bytes.Length > limits.MaxFileBytes)
+            throw new ImageFileException($"{name}: the image is {bytes.Length} bytes, more than the {limits.MaxFileBytes}-byte limit for input images");
+        if (PngChunks.IsPng(bytes)) PngChunks.Verify(bytes, name);
+        var (width, height) = DeclaredSize(bytes, name);
+        if ((long)width * height > limits.MaxPixels)
+            throw new ImageFileException($"{name}: the image declares {width}x{height} = {(long)width * height} pixels, " +
+                $"more than the {limits.MaxPixels}-pixel limit for input images");
+
         ImageResult result;
         try
         {
+            // Alpha is dropped, not composited: the reference pipelines convert with PIL's Image.convert("RGB") (diffusers'
+            // VaeImageProcessor.convert_to_rgb, BFL's sampling.to_rgb), which keeps each pixel's stored colour and discards
+            // its alpha, transparent pixels included; stb's RGBA → RGB conversion does exactly that.
             result = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlue);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // stb reports every malformed or unsupported file through an exception of its own.
-            throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, BMP, GIF, TGA, PSD or HDR expected): {Printable(e.Message)}", e);
+            throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, BMP, GIF, TGA, PSD or HDR expected): {Reason(e.Message)}", e);
         }
         if (result == null || result.Width <= 0 || result.Height <= 0 || result.Data.Length != result.Width * result.Height * 3)
             throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, BMP, GIF, TGA, PSD or HDR expected)");
         return new RgbImage(result.Width, result.Height, result.Data);
     }
 
-    /// <summary>stb's messages can carry raw bytes of the file (NULs included); keep what a terminal can show.</summary>
-    private static string Printable(string message) => new string(message.Where(c => !char.IsControl(c)).ToArray()).Trim();
+    /// <summary>The size the header declares, read without decoding any pixel.</summary>
+    private static (int Width, int Height) DeclaredSize(byte[] bytes, string name)
+    {
+        ImageInfo? info;
+        try
+        {
+            info = ImageInfo.FromStream(new MemoryStream(bytes, writable: false));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, BMP, GIF, TGA, PSD or HDR expected): {Reason(e.Message)}", e);
+        }
+        if (info is not { Width: > 0, Height: > 0 } i)
+            throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, BMP, GIF, TGA, PSD or HDR expected): its header gives no size");
+        return (i.Width, i.Height);
+    }
+
+    /// <summary>stb's messages can carry raw bytes of the file (NULs included) or be empty; keep what a terminal can show.</summary>
+    private static string Reason(string message)
+    {
+        var printable = new string(message.Where(c => !char.IsControl(c)).ToArray()).Trim();
+        return printable.Length > 0 ? printable : "the decoder gave no reason";
+    }
 }

@@ -1,6 +1,7 @@
 using Flux2.Core;
 using Flux2.Core.Backend;
 using Flux2.Cpu.Threading;
+using Flux2.Tests;
 
 namespace Flux2.Cpu.Tests.Conv;
 
@@ -37,8 +38,6 @@ public sealed class ImageOpsAllocationTests : IDisposable
             _backend.TransposeLastTwo(rows, t);
         }
         RunAll();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        RunAll();
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        Assert.Equal(0, SteadyStateAllocation.OnCallingThread(RunAll));
     }
 }

@@ -1,4 +1,5 @@
 using Flux2.Core;
+using Flux2.Tests;
 
 namespace Flux2.Models.Tests.Transformer;
 
@@ -25,16 +26,7 @@ public class Flux2TransformerAllocationTests
         void Forward() => model.Forward(golden.Hidden, golden.Encoder, golden.Timestep, golden.Guidance, golden.ImgIds, golden.TxtIds, output);
         Forward();
 
-        // The counter covers every thread of the process, so a runtime thread (finalizer, tiered JIT) can add bytes that
-        // are not ours, and with more pool threads than cores a worker may take its first item of some kernel (and size
-        // its per-thread scratch, once) only in a later pass: the least of several passes is the steady state.
-        long least = long.MaxValue;
-        for (int attempt = 0; attempt < 10 && least > 0; attempt++)
-        {
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            Forward();
-            least = Math.Min(least, GC.GetTotalAllocatedBytes(precise: true) - before);
-        }
+        long least = SteadyStateAllocation.OnAnyThread(Forward);
         Assert.True(least == 0, $"a steady-state forward pass of {name} allocated {least} bytes across all threads");
     }
 }

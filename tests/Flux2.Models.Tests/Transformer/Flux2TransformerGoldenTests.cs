@@ -50,10 +50,9 @@ public class Flux2TransformerGoldenTests
         using var model = TransformerGolden.Load("tiny_klein", "bfl");
         using var first = golden.Run(model);
         using var output = Tensor.Zeros(first.Shape);
-        model.Forward(golden.Hidden, golden.Encoder, golden.Timestep, null, golden.ImgIds, golden.TxtIds, output);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        model.Forward(golden.Hidden, golden.Encoder, golden.Timestep, null, golden.ImgIds, golden.TxtIds, output);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        void Forward() => model.Forward(golden.Hidden, golden.Encoder, golden.Timestep, null, golden.ImgIds, golden.TxtIds, output);
+        Forward();
+        long allocated = SteadyStateAllocation.OnCallingThread(Forward);
         Assert.Equal(first.ToArray<float>(), output.ToArray<float>());
         Assert.True(allocated == 0, $"a steady-state forward pass allocated {allocated} bytes");
     }

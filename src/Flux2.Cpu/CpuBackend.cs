@@ -62,6 +62,9 @@ public sealed unsafe partial class CpuBackend : IBackend
     /// <summary>Every op has finished when it returns.</summary>
     public void Synchronize() { }
 
+    /// <summary>The compute pool stops handing out work items of a cancelled call; GEMM tasks also poll between blocks.</summary>
+    public IDisposable ObserveCancellation(CancellationToken cancellation) => ComputePool.ObserveCancellation(cancellation);
+
     public void Dispose()
     {
         if (_ownsPool) Pool.Dispose();

@@ -134,7 +134,8 @@ public sealed class Flux2Pipeline : IDisposable
             prepared.References.Sum(r => r.Width / 16 * (r.Height / 16)), Backend.ActivationDType.SizeInBytes());
 
     /// <summary>Generates <see cref="GenerationRequest.NumImages"/> images per prompt, one after another (batch 1, as MAX does).</summary>
-    /// <exception cref="OperationCanceledException">when <paramref name="cancellation"/> fires (checked before every step)</exception>
+    /// <exception cref="OperationCanceledException">when <paramref name="cancellation"/> fires (checked before every step and
+    /// inside the backend's ops, so even one long step stops within about a second)</exception>
     public GenerationResult Generate(GenerationRequest request, CancellationToken cancellation = default) =>
         Generate(Prepare(request), cancellation);
 
@@ -146,6 +147,7 @@ public sealed class Flux2Pipeline : IDisposable
 
         var clock = Stopwatch.StartNew();
         var created = new List<IDisposable>();
+        using var observing = Backend.ObserveCancellation(cancellation);
         try
         {
             var positive = request.PromptEmbedding ?? Own(created, EncodePrompts(request.Prompts ?? [request.Prompt!], request.OnNotice, request.StrictPromptLength));

@@ -16,6 +16,7 @@ public class DelegatingBackend(IBackend inner) : IBackend
     public virtual void Upload(ReadOnlySpan<byte> source, Tensor destination) => Inner.Upload(source, destination);
     public virtual void Download(Tensor source, Span<byte> destination) => Inner.Download(source, destination);
     public virtual void Synchronize() => Inner.Synchronize();
+    public virtual IDisposable ObserveCancellation(CancellationToken cancellation) => Inner.ObserveCancellation(cancellation);
     public virtual LinearWeight LoadLinear(LinearWeight stored) => Inner.LoadLinear(stored);
     public virtual void Dispose() => Inner.Dispose();
 

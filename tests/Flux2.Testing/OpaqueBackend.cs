@@ -61,6 +61,9 @@ public sealed unsafe class OpaqueBackend(CpuBackend cpu) : IBackend
         foreach (var op in work) op();
     }
 
+    /// <summary>Deferred ops run on the thread that downloads or synchronises, so the CPU kernels see the token there.</summary>
+    public IDisposable ObserveCancellation(CancellationToken cancellation) => cpu.ObserveCancellation(cancellation);
+
     public LinearWeight LoadLinear(LinearWeight stored)
     {
         if (!stored.IsHostAccessible) throw new ArgumentException($"{stored.Name}: a weight must be loaded from its stored host bytes", nameof(stored));

@@ -39,6 +39,11 @@ public partial interface IBackend : IDisposable
     /// <summary>Waits until every op called so far has finished.</summary>
     void Synchronize();
 
+    /// <summary>Until the returned scope is disposed, ops called from this thread stop soon after <paramref name="cancellation"/>
+    /// fires (within a block of work, not a whole op) by throwing <see cref="OperationCanceledException"/>; the outputs of a
+    /// cancelled op are unspecified.</summary>
+    IDisposable ObserveCancellation(CancellationToken cancellation);
+
     /// <summary>Makes a Linear weight, described in its stored format over host bytes (usually a mapped checkpoint),
     /// resident where this backend computes. The CPU returns it as it is (no copy); a device uploads it once. The caller
     /// disposes the returned weight when the model is released.</summary>

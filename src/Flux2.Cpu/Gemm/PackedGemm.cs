@@ -79,6 +79,7 @@ internal static unsafe class PackedGemm
             format.PackWeights(w, n0, nc, pc, kc, panel, rowBuffers);
             for (int ic = 0; ic < m; ic += MC)
             {
+                ComputePool.ThrowIfCancelled(); // a task can run for seconds at large sizes; a block is milliseconds
                 int mc = Math.Min(MC, m - ic);
                 format.PackActivations(x + (long)ic * ldx + pc, ldx, mc, kc, block);
                 for (int ir = 0; ir < mc; ir += mr)

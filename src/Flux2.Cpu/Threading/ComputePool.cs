@@ -10,6 +10,9 @@ public interface IParallelWork
 /// The one thread pool every kernel uses. <see cref="For{T}"/> runs indices [0, count) on the worker
 /// threads plus the calling thread and returns when all are done. One caller at a time is served; a call made
 /// from inside a work item runs its indices inline on that thread (no nested parallelism, no deadlock).
+/// <para>Cancellation: a thread that called <see cref="ObserveCancellation"/> has its calls stop handing out indices
+/// once the token fires, and long work items poll <see cref="ThrowIfCancelled"/>; the call then throws
+/// <see cref="OperationCanceledException"/> and its outputs are unspecified.</para>
 /// </summary>
 public sealed class ComputePool : IDisposable
 {
@@ -48,6 +51,9 @@ public sealed class ComputePool : IDisposable
     private volatile bool _disposed;
     private Exception? _error;
     [ThreadStatic] private static bool t_insideWork;
+    // The token of the thread that makes calls, and (calls being serialised) the one of the call being dispatched.
+    [ThreadStatic] private static CancellationToken t_cancellation;
+    private static CancellationToken s_callCancellation;
 
     public int ThreadCount { get; }
 
@@ -68,12 +74,19 @@ public sealed class ComputePool : IDisposable
         if (count == 1 || _workers.Length == 0 || t_insideWork)
         {
             var w = work;
-            for (int i = 0; i < count; i++) w.Execute(i);
+            for (int i = 0; i < count; i++)
+            {
+                ThrowIfCancelled();
+                w.Execute(i);
+            }
             return;
         }
         lock (s_callLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            var cancellation = t_cancellation;
+            cancellation.ThrowIfCancellationRequested();
+            s_callCancellation = cancellation;
             Dispatcher<T>.Work = work;
             _runChunk = Dispatcher<T>.Run;
             _count = count;
@@ -86,6 +99,8 @@ public sealed class ComputePool : IDisposable
             _done.Wait();
             Dispatcher<T>.Work = default;
             _runChunk = null;
+            s_callCancellation = default;
+            if (_error is OperationCanceledException) throw new OperationCanceledException(cancellation);
             if (_error != null) throw new AggregateException("a parallel kernel failed", _error);
         }
     }
@@ -96,8 +111,13 @@ public sealed class ComputePool : IDisposable
         t_insideWork = true;
         try
         {
+            var cancellation = s_callCancellation;
             int i;
-            while ((i = Interlocked.Increment(ref _next) - 1) < _count) run(i);
+            while ((i = Interlocked.Increment(ref _next) - 1) < _count)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                run(i);
+            }
         }
         catch (Exception e)
         {
@@ -119,6 +139,24 @@ public sealed class ComputePool : IDisposable
             Drain();
             if (Interlocked.Decrement(ref _pendingWorkers) == 0) _done.Set();
         }
+    }
+
+    /// <summary>Until the returned scope is disposed, calls made from this thread observe <paramref name="cancellation"/>.</summary>
+    public static CancellationScope ObserveCancellation(CancellationToken cancellation)
+    {
+        var scope = new CancellationScope(t_cancellation);
+        t_cancellation = cancellation;
+        return scope;
+    }
+
+    /// <summary>For work items that run long (a GEMM task, an attention tile sweep): throws once the current call's token
+    /// has fired, so a cancelled call ends within one block of work instead of one whole task.</summary>
+    public static void ThrowIfCancelled() => (t_insideWork ? s_callCancellation : t_cancellation).ThrowIfCancellationRequested();
+
+    /// <summary>Restores the token observed before <see cref="ObserveCancellation"/>.</summary>
+    public sealed class CancellationScope(CancellationToken previous) : IDisposable
+    {
+        public void Dispose() => t_cancellation = previous;
     }
 
     /// <summary>Stops the workers once any call in flight has finished (a worker that saw the flag mid-call would

@@ -30,7 +30,9 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
 
         Options:
           -m, --model DIR          diffusers model folder (required)
-          -p, --prompt TEXT        the prompt (required)
+          -p, --prompt TEXT        the prompt (this or --prompt-file is required)
+              --prompt-file FILE   several prompts, one per line (UTF-8, blank lines skipped): -n images each,
+                                   written prompt by prompt; image k (from 0) of the run uses seed + k
           -i, --image FILE         reference image (PNG, JPEG, BMP, GIF, TGA, PSD, HDR); repeat for several.
                                    Images above 1024x1024 pixels are downscaled, then center-cropped to
                                    multiples of 16; sides must be >= 64 px and the aspect ratio <= 8.
@@ -91,7 +93,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
     {
         var o = new CommandArgs(args, Flags, Aliases);
         var model = o.Required("model");
-        var prompt = o.Required("prompt");
+        var prompts = Prompts(o.Optional("prompt"), o.Optional("prompt-file"));
         var imageFiles = o.Many("image");
         var referenceCap = o.Optional("reference-cap") switch
         {
@@ -114,11 +116,12 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         var compute = ComputeOptions.Parse(o, _backends);
         bool verbose = o.Flag("verbose");
         o.EnsureAllUsed(0);
-        if (string.IsNullOrEmpty(prompt)) throw new CliException("option --prompt: the prompt must not be empty");
         foreach (var (name, value) in new[] { ("width", width), ("height", height) })
             if (value is int v && v % 16 != 0) throw new CliException($"option --{name}: {value} is not a multiple of 16");
 
-        var seeds = Enumerable.Range(0, count).Select(k => unchecked(seed + (ulong)k)).ToArray();
+        if (prompts.Count * count > GenerationPlan.MaxImages)
+            throw new CliException($"options --prompt-file and --num-images: {prompts.Count} prompts × {count} images exceed the {GenerationPlan.MaxImages} images one run may make");
+        var seeds = Enumerable.Range(0, prompts.Count * count).Select(k => unchecked(seed + (ulong)k)).ToArray();
         var paths = GenerateOutputPaths.Expand(pattern, seeds);
         foreach (var path in paths)
         {
@@ -134,7 +137,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = model, Devices = [compute.Device] }, compute.Backends,
             new PipelineOptions { ReleaseTextEncoderAfterUse = true });
         var loadTime = clock.Elapsed;
-        output.WriteLine(count == 1 ? $"seed: {seed}" : $"seeds: {seed} to {seeds[^1]} (one per image)");
+        output.WriteLine(seeds.Length == 1 ? $"seed: {seed}" : $"seeds: {seed} to {seeds[^1]} (one per image)");
         foreach (var warning in pipeline.LoadWarnings) error.WriteLine($"flux2 generate: warning: {warning}");
 
         var progress = new ProgressReporter(error, ProgressReporter.IsTerminal(error));
@@ -147,7 +150,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         {
             var writing = Stopwatch.StartNew();
             var path = paths[image.Index];
-            PngWriter.Write(path, image.Image, Metadata(pipeline, plan, prompt, negativePrompt, image.Seed, imageFiles), overwrite: force);
+            PngWriter.Write(path, image.Image, Metadata(pipeline, plan, prompts[image.PromptIndex], negativePrompt, image.Seed, imageFiles), overwrite: force);
             written++;
             writeTime += writing.Elapsed;
             output.WriteLine($"wrote {path} ({plan.Width}x{plan.Height}, seed {image.Seed})");
@@ -158,7 +161,8 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         {
             var prepared = pipeline.Prepare(new GenerationRequest
             {
-                Prompt = prompt,
+                Prompt = prompts.Count == 1 ? prompts[0] : null,
+                Prompts = prompts.Count == 1 ? null : prompts,
                 NegativePrompt = negativePrompt,
                 Width = width,
                 Height = height,
@@ -187,7 +191,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
             progress.Interrupt(lastStep);
             if (e is not OperationCanceledException) throw;
             error.WriteLine(written == 0 ? "flux2 generate: cancelled; no image written"
-                : $"flux2 generate: cancelled; {written} of {count} images written");
+                : $"flux2 generate: cancelled; {written} of {seeds.Length} images written");
             return CliApp.ExitFailure;
         }
 
@@ -224,6 +228,15 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         if (need > have)
             throw new PipelineException($"a {prepared.Plan.Width}x{prepared.Plan.Height} image needs about {InfoReport.Bytes(need)} of working memory " +
                 $"besides the weights, more than the {InfoReport.Bytes(have)} this machine has; choose a smaller size");
+    }
+
+    private static IReadOnlyList<string> Prompts(string? prompt, string? promptFile)
+    {
+        if (prompt != null && promptFile != null) throw new CliException("options --prompt and --prompt-file: give one of them, not both");
+        if (promptFile != null) return PromptFile.Read(promptFile);
+        if (prompt == null) throw new CliException("missing required option --prompt (or --prompt-file)");
+        if (prompt.Length == 0) throw new CliException("option --prompt: the prompt must not be empty");
+        return [prompt];
     }
 
     private static ulong ParseSeed(string? text)

@@ -59,6 +59,48 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
     }
 
     [Fact]
+    public void APromptFileGivesEachPromptItsImagesWithConsecutiveSeeds()
+    {
+        using var dir = new TempDirectory();
+        var prompts = dir.File("prompts.txt");
+        File.WriteAllText(prompts, "\uFEFFa red fox\r\n\n  \r\na lighthouse at dusk\n");
+        var result = Generate("--prompt-file", prompts, "-n", "2", "-W", "32", "-H", "32", "--seed", "7", "-o", dir.File("b.png"));
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("seeds: 7 to 10", result.Output);
+        var texts = Enumerable.Range(1, 4).Select(k => PngText(File.ReadAllBytes(dir.File($"b-{k}.png")))).ToArray();
+        Assert.Equal(["a red fox", "a red fox", "a lighthouse at dusk", "a lighthouse at dusk"], texts.Select(t => t["prompt"]));
+        Assert.Equal(["7", "8", "9", "10"], texts.Select(t => t["seed"]));
+
+        var alone = dir.File("alone.png");
+        Assert.Equal(0, Generate("-p", "a lighthouse at dusk", "-W", "32", "-H", "32", "--seed", "9", "-o", alone).ExitCode);
+        Assert.Equal(ImageFileReader.Read(alone).Pixels, ImageFileReader.Read(dir.File("b-3.png")).Pixels);
+    }
+
+    [Theory]
+    [InlineData("both", "not both")]
+    [InlineData("blank", "holds no prompt")]
+    [InlineData("latin1", "not UTF-8")]
+    [InlineData("missing", "file not found")]
+    [InlineData("too many", "300 prompts")]
+    [InlineData("too many images", "2 prompts × 200 images")]
+    public void BadPromptFilesAreOneLineErrors(string problem, string mentioned)
+    {
+        using var dir = new TempDirectory();
+        using var inputs = new TempDirectory();
+        var file = inputs.File("prompts.txt");
+        string[] extra = [];
+        switch (problem)
+        {
+            case "both": File.WriteAllText(file, "a\n"); extra = ["-p", "b"]; break;
+            case "blank": File.WriteAllText(file, "\n \r\n\t\n"); break;
+            case "latin1": File.WriteAllBytes(file, [0x63, 0x61, 0x66, 0xE9, 0x0A]); break;
+            case "too many": File.WriteAllLines(file, Enumerable.Range(0, 300).Select(i => $"prompt {i}")); break;
+            case "too many images": File.WriteAllLines(file, ["a", "b"]); extra = ["-n", "200"]; break;
+        }
+        AssertOneLineFailure(Generate(["--prompt-file", file, .. extra, "-o", dir.File("a.png")]), dir, mentioned);
+    }
+
+    [Fact]
     public void EachImageIsWrittenWhenDecodedAndCancellingKeepsTheFinishedOnes()
     {
         using var dir = new TempDirectory();

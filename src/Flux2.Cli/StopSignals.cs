@@ -4,7 +4,7 @@ namespace Flux2.Cli;
 
 /// <summary>
 /// Ctrl-C (SIGINT) and SIGTERM while a command works: the first of either asks it to stop (<see cref="Token"/> fires: a
-/// generation stops at its next step, a server refuses new requests, cancels the one in flight and exits); a second SIGINT
+/// generation stops inside its current op, a server refuses new requests, cancels the one in flight and exits); a second SIGINT
 /// ends the process at once, through the signal's default action.
 /// </summary>
 public sealed class StopSignals : IDisposable

@@ -34,11 +34,12 @@ internal static class LoraFileReader
         }
         if (skipped.Count > 0)
         {
+            var count = skipped.Count == 1 ? "1 tensor" : $"{skipped.Count} tensors";
             var listed = string.Join(", ", skipped.Take(ListedNames).Select(n => $"'{n}'")) + (skipped.Count > ListedNames ? $" and {skipped.Count - ListedNames} more" : "");
             if (!lenient)
-                throw new LoraException($"{path}: {skipped.Count} tensors adapt no layer of this transformer: {listed} (a LoRA for another model, " +
+                throw new LoraException($"{path}: {count} {(skipped.Count == 1 ? "adapts" : "adapt")} no layer of this transformer: {listed} (a LoRA for another model, " +
                     "blocks this transformer lacks or tensors that are no low-rank pair); lenient loading skips them");
-            warnings.Add($"{path}: skipped {skipped.Count} tensors that adapt no layer of this transformer: {listed}");
+            warnings.Add($"{path}: skipped {count} that {(skipped.Count == 1 ? "adapts" : "adapt")} no layer of this transformer: {listed}");
         }
         if (byModule.Count == 0) throw new LoraException($"{path}: no tensor adapts a layer of this transformer; is it a FLUX.2 LoRA?");
         return byModule.Values.Select(m => ReadModule(file, m.Target, m.Tensors, lora.Scale, alphas)).ToList();
@@ -64,10 +65,11 @@ internal static class LoraFileReader
         double alpha = rank;
         if (tensors.TryGetValue(LoraTensorRole.Alpha, out var alphaName))
         {
-            var values = file.Get(alphaName);
-            if (values.ElementCount != 1 || !float.IsFinite(values.ToFloat32Array()[0]))
-                throw new LoraException($"{path}: tensor '{alphaName}': alpha must be one finite number, found {values.Info.ShapeText} {values.DType.SafetensorsName()}");
-            alpha = values.ToFloat32Array()[0];
+            var view = file.Get(alphaName);
+            var values = view.ToFloat32Array();
+            if (values.Length != 1 || !float.IsFinite(values[0]))
+                throw new LoraException($"{path}: tensor '{alphaName}': alpha must be one finite number, found {view.Info.ShapeText} {view.DType.SafetensorsName()}");
+            alpha = values[0];
         }
         else if (peftAlphas.For(target.Module) is { } metadataAlpha)
         {

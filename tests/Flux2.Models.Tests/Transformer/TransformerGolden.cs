@@ -39,8 +39,8 @@ internal sealed class TransformerGolden : IDisposable
     }
 
     /// <summary>A golden model on the CPU backend.</summary>
-    public static Flux2Transformer Load(string name, string naming) =>
-        Flux2Transformer.Load(Fixtures.Golden($"{name}.{naming}.safetensors"), Cpu);
+    public static Flux2Transformer Load(string name, string naming, IReadOnlyList<LoraFile>? loras = null) =>
+        Flux2Transformer.Load(Fixtures.Golden($"{name}.{naming}.safetensors"), Cpu, loras: loras);
 
     /// <summary>The model of <paramref name="weightsFile"/> (a golden file name) on this case's backend, with <paramref name="loras"/>.</summary>
     public Flux2Transformer LoadOnBackend(string weightsFile, IReadOnlyList<LoraFile>? loras = null) =>

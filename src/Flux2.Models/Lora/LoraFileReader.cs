@@ -34,12 +34,12 @@ internal static class LoraFileReader
         }
         if (skipped.Count > 0)
         {
-            var count = skipped.Count == 1 ? "1 tensor" : $"{skipped.Count} tensors";
+            var (tensors, adapt) = skipped.Count == 1 ? ("1 tensor", "adapts") : ($"{skipped.Count} tensors", "adapt");
             var listed = string.Join(", ", skipped.Take(ListedNames).Select(n => $"'{n}'")) + (skipped.Count > ListedNames ? $" and {skipped.Count - ListedNames} more" : "");
             if (!lenient)
-                throw new LoraException($"{path}: {count} {(skipped.Count == 1 ? "adapts" : "adapt")} no layer of this transformer: {listed} (a LoRA for another model, " +
+                throw new LoraException($"{path}: {tensors} {adapt} no layer of this transformer: {listed} (a LoRA for another model, " +
                     "blocks this transformer lacks or tensors that are no low-rank pair); lenient loading skips them");
-            warnings.Add($"{path}: skipped {count} that {(skipped.Count == 1 ? "adapts" : "adapt")} no layer of this transformer: {listed}");
+            warnings.Add($"{path}: skipped {tensors} that {adapt} no layer of this transformer: {listed}");
         }
         if (byModule.Count == 0) throw new LoraException($"{path}: no tensor adapts a layer of this transformer; is it a FLUX.2 LoRA?");
         return byModule.Values.Select(m => ReadModule(file, m.Target, m.Tensors, lora.Scale, alphas)).ToList();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Flux2.Backends;
 using Flux2.Core.Backend;
+using Flux2.Models.Lora;
 using Flux2.Pipelines;
 using Flux2.Pipelines.Config;
 using Flux2.Pipelines.Images;
@@ -67,6 +68,10 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
               --precision P        bf16 (default where the processor has AVX512_BF16: operands rounded to bf16,
                                    fp32 sums, about twice as fast; images within a few codes of fp32) or fp32 (exact)
               --threads N          CPU compute threads (default: all processors)
+              --lora FILE[:SCALE]  apply a LoRA (diffusers/PEFT, kohya or BFL / ai-toolkit .safetensors) with strength
+                                   SCALE (default 1, which applies its alpha / rank as trained); repeat for several
+              --lora-lenient       skip LoRA tensors that adapt no layer of the transformer, with a warning
+                                   (default: refuse the file and list them)
               --verbose            print the time of each phase
 
         Progress goes to stderr: a live bar on a terminal, one line per step otherwise. Each image is
@@ -78,7 +83,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
 
         """;
 
-    private static readonly IReadOnlySet<string> Flags = new HashSet<string> { "force", "verbose", "allow-any-steps", "strict-prompt" };
+    private static readonly IReadOnlySet<string> Flags = new HashSet<string> { "force", "verbose", "allow-any-steps", "strict-prompt", GenerateLoraOptions.LenientFlag };
 
     private static readonly IReadOnlyDictionary<string, string> Aliases = new Dictionary<string, string>
     {
@@ -114,6 +119,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         var pattern = o.Optional("output") ?? GenerateOutputPaths.DefaultPattern;
         bool force = o.Flag("force");
         var compute = ComputeOptions.Parse(o, _backends);
+        var loras = GenerateLoraOptions.Parse(o);
         bool verbose = o.Flag("verbose");
         o.EnsureAllUsed(0);
         foreach (var (name, value) in new[] { ("width", width), ("height", height) })
@@ -135,7 +141,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
 
         var clock = Stopwatch.StartNew();
         using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = model, Devices = [compute.Device] }, compute.Backends,
-            new PipelineOptions { ReleaseTextEncoderAfterUse = true });
+            new PipelineOptions { ReleaseTextEncoderAfterUse = true, Loras = loras.Files, LenientLoraKeys = loras.Lenient });
         var loadTime = clock.Elapsed;
         output.WriteLine(seeds.Length == 1 ? $"seed: {seed}" : $"seeds: {seed} to {seeds[^1]} (one per image)");
         foreach (var warning in pipeline.LoadWarnings) error.WriteLine($"flux2 generate: warning: {warning}");
@@ -150,7 +156,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         {
             var writing = Stopwatch.StartNew();
             var path = paths[image.Index];
-            PngWriter.Write(path, image.Image, Metadata(pipeline, plan, prompts[image.PromptIndex], negativePrompt, image.Seed, imageFiles), overwrite: force);
+            PngWriter.Write(path, image.Image, Metadata(pipeline, plan, prompts[image.PromptIndex], negativePrompt, image.Seed, imageFiles, loras.Files), overwrite: force);
             written++;
             writeTime += writing.Elapsed;
             output.WriteLine($"wrote {path} ({plan.Width}x{plan.Height}, seed {image.Seed})");
@@ -248,7 +254,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
     }
 
     private static List<KeyValuePair<string, string>> Metadata(Flux2Pipeline pipeline, GenerationPlan plan, string prompt,
-        string? negativePrompt, ulong seed, IReadOnlyList<string> references)
+        string? negativePrompt, ulong seed, IReadOnlyList<string> references, IReadOnlyList<LoraFile> loras)
     {
         var text = new List<KeyValuePair<string, string>>
         {
@@ -262,6 +268,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         };
         if (negativePrompt != null) text.Add(new("negative_prompt", negativePrompt));
         if (references.Count > 0) text.Add(new("reference_images", string.Join(", ", references.Select(Path.GetFileName))));
+        if (loras.Count > 0) text.Add(new("loras", GenerateLoraOptions.Describe(loras)));
         return text;
     }
 

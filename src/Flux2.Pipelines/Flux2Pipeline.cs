@@ -85,7 +85,7 @@ public sealed class Flux2Pipeline : IDisposable
                     $"({string.Join(", ", modelConfig.Devices)})");
 
             backend = backends.Create(modelConfig.Devices[0]);
-            var model = new TransformerVelocityModel(Flux2Transformer.FromCheckpoint(checkpoint, modelConfig, backend));
+            var model = new TransformerVelocityModel(Flux2Transformer.FromCheckpoint(checkpoint, modelConfig, backend, options.Loras, options.LenientLoraKeys));
             owned.Add(model);
             var vae = AutoencoderKLFlux2.Load(components.Vae, backend);
             owned.Add(vae);

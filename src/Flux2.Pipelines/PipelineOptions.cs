@@ -1,3 +1,5 @@
+using Flux2.Models.Lora;
+
 namespace Flux2.Pipelines;
 
 /// <summary>How a pipeline runs.</summary>
@@ -11,4 +13,11 @@ public sealed record PipelineOptions
 
     /// <summary>Most output pixels one request may ask for, width × height × images (every prompt's included).</summary>
     public long MaxPixelsPerRequest { get; init; } = DefaultMaxPixelsPerRequest;
+
+    /// <summary>LoRAs applied to the transformer (file and strength each), as a side path of the layers they adapt; the stored
+    /// weights stay as they are.</summary>
+    public IReadOnlyList<LoraFile> Loras { get; init; } = [];
+
+    /// <summary>Skip LoRA tensors that adapt no layer of the transformer, with a load warning, instead of refusing the file.</summary>
+    public bool LenientLoraKeys { get; init; }
 }

@@ -3,6 +3,7 @@ using Flux2.Core.Backend;
 using Flux2.Core.Checkpoints;
 using Flux2.Core.Quantization;
 using Flux2.Core.SafeTensors;
+using Flux2.Models.Lora;
 
 namespace Flux2.Models.Transformer;
 
@@ -17,16 +18,20 @@ public sealed class Flux2Transformer : IDisposable
     /// <summary>The t and g inputs are σ-like values in [0, 1]; the model embeds 1000·t (spec §3.2).</summary>
     private const float TimestepMultiplier = 1000f;
 
-    private sealed record DoubleStream(LinearWeight[] Qkv, Tensor NormQ, Tensor NormK, LinearWeight Out, LinearWeight MlpIn, LinearWeight MlpOut);
+    /// <summary>A Linear layer: its weight as stored and, where LoRAs adapt it, their side path (resident Down and Up of a
+    /// <see cref="LowRankUpdate"/>).</summary>
+    private sealed record LinearLayer(LinearWeight Weight, LinearWeight? LoraDown, LinearWeight? LoraUp);
+    private sealed record DoubleStream(LinearLayer[] Qkv, Tensor NormQ, Tensor NormK, LinearLayer Out, LinearLayer MlpIn, LinearLayer MlpOut);
     private sealed record DoubleBlock(DoubleStream Img, DoubleStream Txt);
-    private sealed record SingleBlock(LinearWeight Linear1, LinearWeight Linear2, Tensor NormQ, Tensor NormK);
+    private sealed record SingleBlock(LinearLayer Linear1, LinearLayer Linear2, Tensor NormQ, Tensor NormK);
 
     private readonly IBackend _backend;
     private readonly IDisposable? _owner;
     private readonly List<LinearWeight> _weights = [];
     private readonly List<Tensor> _normWeights = [];
-    private readonly LinearWeight _imgIn, _txtIn, _time1, _time2, _modImg, _modTxt, _modSingle, _finalMod, _projOut;
-    private readonly LinearWeight? _guidance1, _guidance2;
+    private readonly LinearLayer _imgIn, _txtIn, _time1, _time2, _modImg, _modTxt, _modSingle, _finalMod, _projOut;
+    private readonly LinearLayer? _guidance1, _guidance2;
+    private readonly int _loraRank;
     private readonly DoubleBlock[] _doubleBlocks;
     private readonly SingleBlock[] _singleBlocks;
     private readonly int _finalShiftColumn, _finalScaleColumn;
@@ -49,13 +54,15 @@ public sealed class Flux2Transformer : IDisposable
 
     /// <summary>Loads a transformer from a BFL or diffusers single .safetensors file, a shard index, a diffusers
     /// transformer/ folder or a diffusers repository. The config comes from <paramref name="configPath"/>, else the
-    /// folder's config.json, else the tensor shapes (spec §4.7).</summary>
-    public static Flux2Transformer Load(string path, IBackend backend, string? configPath = null)
+    /// folder's config.json, else the tensor shapes (spec §4.7). <paramref name="loras"/> are applied as in
+    /// <see cref="FromCheckpoint"/>.</summary>
+    public static Flux2Transformer Load(string path, IBackend backend, string? configPath = null, IReadOnlyList<LoraFile>? loras = null,
+        bool lenientLoraKeys = false)
     {
         var checkpoint = OpenCheckpoint(path, out var folderConfig);
         try
         {
-            return FromCheckpoint(checkpoint, Flux2ConfigInference.Load(checkpoint, configPath ?? folderConfig), backend);
+            return FromCheckpoint(checkpoint, Flux2ConfigInference.Load(checkpoint, configPath ?? folderConfig), backend, loras, lenientLoraKeys);
         }
         catch
         {
@@ -79,34 +86,51 @@ public sealed class Flux2Transformer : IDisposable
     }
 
     /// <summary>Builds the model over an open checkpoint (which it then owns) whose shapes match <paramref name="config"/>.
-    /// Every Linear weight comes from <see cref="LinearWeightLoader"/>, so quantized checkpoints run unchanged.</summary>
-    public static Flux2Transformer FromCheckpoint(SafeTensorsCheckpoint checkpoint, Flux2Config config, IBackend backend)
+    /// Every Linear weight comes from <see cref="LinearWeightLoader"/>, so quantized checkpoints run unchanged.
+    /// <paramref name="loras"/> (any LoRA format, on either naming) run as a low-rank side path of the layers they adapt;
+    /// with <paramref name="lenientLoraKeys"/>, LoRA tensors that adapt no layer are skipped with a <see cref="LoadWarnings"/>
+    /// entry instead of refused.</summary>
+    /// <exception cref="LoraException">a LoRA file does not fit this transformer</exception>
+    public static Flux2Transformer FromCheckpoint(SafeTensorsCheckpoint checkpoint, Flux2Config config, IBackend backend,
+        IReadOnlyList<LoraFile>? loras = null, bool lenientLoraKeys = false)
     {
         var tensors = checkpoint.Names.Select(checkpoint.Info).ToList();
         var naming = Flux2ConfigInference.RequireNaming(tensors, checkpoint.Path);
         Flux2ConfigInference.CheckShapes(config, tensors, naming, checkpoint.Path);
         var plan = Flux2QuantizationPlan.Create(config, checkpoint);
+        var loraSet = loras is { Count: > 0 } ? LoraSet.Load(loras, plan.Config, naming, lenientLoraKeys) : null;
         var fullName = checkpoint.Names.ToDictionary(Flux2WeightMap.StripPrefix, n => n, StringComparer.Ordinal);
         return new Flux2Transformer(plan.Config, naming, name => LinearWeightLoader.Load(checkpoint, fullName[name]),
-            name => checkpoint.Get(fullName[name]).ToFloat32Array(), backend, checkpoint) { LoadWarnings = plan.Warnings };
+            name => checkpoint.Get(fullName[name]).ToFloat32Array(), backend, checkpoint, loraSet)
+        {
+            LoadWarnings = [.. plan.Warnings, .. loraSet?.Warnings ?? []],
+        };
     }
 
     /// <summary>Builds the model from weights looked up by their <paramref name="naming"/> names (without prefix):
     /// <paramref name="linear"/> gives Linear weights in their stored format, <paramref name="vector"/> the QK-norm weights.
     /// Both are made resident on <paramref name="backend"/>. <paramref name="owner"/> (the memory the stored weights live in)
-    /// is disposed with the model.</summary>
+    /// is disposed with the model. <paramref name="loras"/> (resolved for this config and naming) add their side paths.</summary>
     public Flux2Transformer(Flux2Config config, TensorNaming naming, Func<string, LinearWeight> linear, Func<string, float[]> vector,
-        IBackend backend, IDisposable? owner = null)
+        IBackend backend, IDisposable? owner = null, LoraSet? loras = null)
     {
         _owner = owner;
         _backend = backend;
         Config = config;
         Naming = naming;
-        LinearWeight Linear(string name)
+        _loraRank = loras?.MaxRank ?? 0;
+        LinearWeight Resident(LinearWeight stored)
         {
-            var w = backend.LoadLinear(linear(name));
+            var w = backend.LoadLinear(stored);
             _weights.Add(w);
             return w;
+        }
+        LinearLayer Linear(string name)
+        {
+            var weight = Resident(linear(name));
+            return loras != null && loras.Updates.TryGetValue(name, out var update)
+                ? new LinearLayer(weight, Resident(update.DownWeight()), Resident(update.UpWeight()))
+                : new LinearLayer(weight, null, null);
         }
         Tensor Norm(string name)
         {
@@ -196,7 +220,7 @@ public sealed class Flux2Transformer : IDisposable
         {
             _act?.Dispose();
             _act = null;
-            _act = new Flux2TransformerActivations(_backend, Config, batch, imageTokens, textTokens);
+            _act = new Flux2TransformerActivations(_backend, Config, batch, imageTokens, textTokens, _loraRank);
         }
         var a = _act;
         var be = _backend;
@@ -223,17 +247,17 @@ public sealed class Flux2Transformer : IDisposable
 
         // §3.3 shared modulation: (shift, scale, gate) chunks of width D.
         be.Silu(a.Temb, a.SiluTemb);
-        be.Linear(a.SiluTemb, _modImg, a.ModDoubleImg);
-        be.Linear(a.SiluTemb, _modTxt, a.ModDoubleTxt);
-        be.Linear(a.SiluTemb, _modSingle, a.ModSingle);
-        be.Linear(a.SiluTemb, _finalMod, a.ModFinal);
+        Linear(a.SiluTemb, _modImg, a.ModDoubleImg);
+        Linear(a.SiluTemb, _modTxt, a.ModDoubleTxt);
+        Linear(a.SiluTemb, _modSingle, a.ModSingle);
+        Linear(a.SiluTemb, _finalMod, a.ModFinal);
         Emit("mod_double_img", a.ModDoubleImg);
         Emit("mod_double_txt", a.ModDoubleTxt);
         Emit("mod_single", a.ModSingle);
 
         // §3.4 input embedders; §3.5 RoPE over ids = [txt_ids; img_ids] (text first).
-        be.Linear(hiddenStates, _imgIn, a.Img);
-        be.Linear(encoderHiddenStates, _txtIn, a.Txt);
+        Linear(hiddenStates, _imgIn, a.Img);
+        Linear(encoderHiddenStates, _txtIn, a.Txt);
         Emit("img_in", a.Img);
         Emit("txt_in", a.Txt);
         UpdateRope(a, imgIds, txtIds);
@@ -278,7 +302,7 @@ public sealed class Flux2Transformer : IDisposable
             Trace("final_scale", scale);
             Trace("final_norm", a.FinalNormed);
         }
-        be.Linear(a.FinalNormed, _projOut, output);
+        Linear(a.FinalNormed, _projOut, output);
         return true;
     }
 
@@ -305,8 +329,8 @@ public sealed class Flux2Transformer : IDisposable
         RopeAttention(a.JointQkv, a.JointAttention);
         for (int b = 0; b < a.Batch; b++)
         {
-            be.Linear(a.AttentionImgRows[b], block.Img.Out, a.ImgUpdateRows[b]);
-            be.Linear(a.AttentionTxtRows[b], block.Txt.Out, a.TxtUpdateRows[b]);
+            Linear(a.AttentionImgRows[b], block.Img.Out, a.ImgUpdateRows[b]);
+            Linear(a.AttentionTxtRows[b], block.Txt.Out, a.TxtUpdateRows[b]);
         }
         be.AddGated(a.Img, a.ImgUpdate, a.ModDoubleImg, 2 * d);
         be.AddGated(a.Txt, a.TxtUpdate, a.ModDoubleTxt, 2 * d);
@@ -320,9 +344,9 @@ public sealed class Flux2Transformer : IDisposable
     {
         int d = Config.InnerDim;
         _backend.ModulatedLayerNorm(x, normed, mod, 3 * d, 4 * d, eps);
-        _backend.Linear(normed, w.MlpIn, hidden);
+        Linear(normed, w.MlpIn, hidden);
         _backend.SwiGlu(hidden, 0, m, gated);
-        _backend.Linear(gated, w.MlpOut, update);
+        Linear(gated, w.MlpOut, update);
         _backend.AddGated(x, update, mod, 5 * d);
     }
 
@@ -332,8 +356,8 @@ public sealed class Flux2Transformer : IDisposable
         int column = 0;
         foreach (var part in w.Qkv)
         {
-            _backend.Linear(x, part, qkv, column);
-            column += part.OutFeatures;
+            Linear(x, part, qkv, column);
+            column += part.Weight.OutFeatures;
         }
     }
 
@@ -343,12 +367,12 @@ public sealed class Flux2Transformer : IDisposable
         var be = _backend;
         int d = Config.InnerDim, m = Config.MlpHidden;
         be.ModulatedLayerNorm(a.Hidden, a.HiddenNormed, a.ModSingle, 0 * d, 1 * d, (float)Config.Eps);
-        be.Linear(a.HiddenNormed, block.Linear1, a.Fused);
+        Linear(a.HiddenNormed, block.Linear1, a.Fused);
         be.RmsNorm(a.Fused, a.Fused, block.NormQ, (float)Config.Eps, 0, d);
         be.RmsNorm(a.Fused, a.Fused, block.NormK, (float)Config.Eps, d, d);
         RopeAttention(a.Fused, a.AttentionAndMlp);
         be.SwiGlu(a.Fused, 3 * d, m, a.AttentionAndMlp, d);
-        be.Linear(a.AttentionAndMlp, block.Linear2, a.HiddenUpdate);
+        Linear(a.AttentionAndMlp, block.Linear2, a.HiddenUpdate);
         be.AddGated(a.Hidden, a.HiddenUpdate, a.ModSingle, 2 * d);
     }
 
@@ -372,12 +396,23 @@ public sealed class Flux2Transformer : IDisposable
     }
 
     /// <summary>linear_2(SiLU(linear_1(x))) into y (or added to y).</summary>
-    private void Mlp(Tensor x, LinearWeight linear1, LinearWeight linear2, Tensor y, bool accumulate)
+    private void Mlp(Tensor x, LinearLayer linear1, LinearLayer linear2, Tensor y, bool accumulate)
     {
         var hidden = _act!.EmbedHidden;
-        _backend.Linear(x, linear1, hidden);
+        Linear(x, linear1, hidden);
         _backend.Silu(hidden, hidden);
-        _backend.Linear(hidden, linear2, y, 0, accumulate);
+        Linear(hidden, linear2, y, 0, accumulate);
+    }
+
+    /// <summary>y[:, column ..+N) = x·Wᵀ (or += with <paramref name="accumulate"/>), plus the LoRA side path (x·Downᵀ)·Upᵀ where
+    /// the layer has one: W is used as stored (quantized, memory-mapped) and never merged with the update.</summary>
+    private void Linear(Tensor x, LinearLayer layer, Tensor y, int column = 0, bool accumulate = false)
+    {
+        _backend.Linear(x, layer.Weight, y, column, accumulate);
+        if (layer.LoraDown == null || layer.LoraUp == null) return;
+        var projected = _act!.LoraProjection(checked((int)(x.Length / x.Shape[^1])), layer.LoraDown.OutFeatures);
+        _backend.Linear(x, layer.LoraDown, projected);
+        _backend.Linear(projected, layer.LoraUp, y, column, accumulate: true);
     }
 
     /// <summary>ids = [txt_ids; img_ids] of batch element 0 and their RoPE tables. The tables are rebuilt every pass: the

@@ -13,6 +13,8 @@ internal sealed class Flux2TransformerActivations : IDisposable
     private readonly IBackend _backend;
     private readonly List<Tensor> _owned = [];
     private readonly Dictionary<string, Tensor> _traceBuffers = [];
+    private readonly Tensor? _loraScratch;
+    private readonly Dictionary<(int Rows, int Rank), Tensor> _loraProjections = [];
     private readonly FirstBatchView _textIdsView = new(), _imageIdsView = new();
 
     public int Batch { get; }
@@ -83,7 +85,8 @@ internal sealed class Flux2TransformerActivations : IDisposable
     public Tensor[] FinalNormedRows { get; }
     public Tensor[] ModFinalRows { get; }
 
-    public Flux2TransformerActivations(IBackend backend, Flux2Config config, int batch, int imageTokens, int textTokens)
+    /// <param name="loraRank">the largest stacked LoRA rank of a layer (0: no LoRA side path)</param>
+    public Flux2TransformerActivations(IBackend backend, Flux2Config config, int batch, int imageTokens, int textTokens, int loraRank = 0)
     {
         _backend = backend;
         Batch = batch;
@@ -127,6 +130,8 @@ internal sealed class Flux2TransformerActivations : IDisposable
         AttentionAndMlp = New(batch, l, d + m);
 
         FinalNormed = New(batch, imageTokens, d);
+        // The largest input of a Linear has B·(Ltxt + Limg) rows (single blocks).
+        if (loraRank > 0) _loraScratch = New(checked(batch * l * loraRank));
 
         ImgNormedRows = PerBatch(ImgNormed);
         TxtNormedRows = PerBatch(TxtNormed);
@@ -152,6 +157,18 @@ internal sealed class Flux2TransformerActivations : IDisposable
 
     /// <summary>The image ids of batch element 0, as <see cref="FirstBatchTextIds"/>.</summary>
     public Tensor FirstBatchImageIds(Tensor ids) => _imageIdsView.Of(ids);
+
+    /// <summary>[rows, rank]: x·Downᵀ of a LoRA side path, a view of one scratch buffer (made once per shape, so steady
+    /// state allocates nothing).</summary>
+    public Tensor LoraProjection(int rows, int rank)
+    {
+        if (!_loraProjections.TryGetValue((rows, rank), out var t))
+        {
+            var scratch = _loraScratch ?? throw new InvalidOperationException("activations were sized without a LoRA side path");
+            _loraProjections[(rows, rank)] = t = scratch.Slice0(0, checked(rows * rank)).Reshape(rows, rank);
+        }
+        return t;
+    }
 
     /// <summary>A buffer only tracing needs, allocated on first use.</summary>
     public Tensor TraceBuffer(string name, params int[] shape)

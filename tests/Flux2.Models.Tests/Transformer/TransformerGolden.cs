@@ -2,6 +2,7 @@ using Flux2.Core;
 using Flux2.Core.Backend;
 using Flux2.Core.SafeTensors;
 using Flux2.Cpu;
+using Flux2.Models.Lora;
 using Flux2.Models.Transformer;
 using Flux2.Testing;
 using Flux2.Tests;
@@ -38,11 +39,12 @@ internal sealed class TransformerGolden : IDisposable
     }
 
     /// <summary>A golden model on the CPU backend.</summary>
-    public static Flux2Transformer Load(string name, string naming) =>
-        Flux2Transformer.Load(Fixtures.Golden($"{name}.{naming}.safetensors"), Cpu);
+    public static Flux2Transformer Load(string name, string naming, IReadOnlyList<LoraFile>? loras = null) =>
+        Flux2Transformer.Load(Fixtures.Golden($"{name}.{naming}.safetensors"), Cpu, loras: loras);
 
-    /// <summary>The model of <paramref name="weightsFile"/> (a golden file name) on this case's backend.</summary>
-    public Flux2Transformer LoadOnBackend(string weightsFile) => Flux2Transformer.Load(Fixtures.Golden(weightsFile), Backend);
+    /// <summary>The model of <paramref name="weightsFile"/> (a golden file name) on this case's backend, with <paramref name="loras"/>.</summary>
+    public Flux2Transformer LoadOnBackend(string weightsFile, IReadOnlyList<LoraFile>? loras = null) =>
+        Flux2Transformer.Load(Fixtures.Golden(weightsFile), Backend, loras: loras);
 
     public Tensor Run(Flux2Transformer model) => model.Forward(Hidden, Encoder, Timestep, Guidance, ImgIds, TxtIds);
 

@@ -1,0 +1,44 @@
+using Flux2.Models.Transformer;
+
+namespace Flux2.Models.Lora;
+
+/// <summary>LoRA files resolved against one transformer: for every Linear weight they adapt, the stacked low-rank update
+/// of all of them (see <see cref="LowRankUpdate"/>).</summary>
+public sealed class LoraSet
+{
+    /// <summary>The update of each adapted weight, by its tensor name without prefix (a <see cref="Flux2TensorNames"/> name).</summary>
+    public IReadOnlyDictionary<string, LowRankUpdate> Updates { get; }
+
+    /// <summary>What lenient loading skipped, one line per file.</summary>
+    public IReadOnlyList<string> Warnings { get; }
+
+    /// <summary>The largest stacked rank (sizes the side path's scratch buffer).</summary>
+    public int MaxRank => Updates.Values.Select(u => u.Rank).DefaultIfEmpty(0).Max();
+
+    private LoraSet(IReadOnlyDictionary<string, LowRankUpdate> updates, IReadOnlyList<string> warnings)
+    {
+        Updates = updates;
+        Warnings = warnings;
+    }
+
+    /// <summary>Reads <paramref name="files"/> for a transformer with <paramref name="config"/> whose checkpoint uses
+    /// <paramref name="naming"/>; any of the LoRA formats fits either naming.</summary>
+    /// <param name="lenient">skip tensors that adapt no layer, with a warning, instead of refusing the file</param>
+    /// <exception cref="LoraException">a file does not fit the transformer (see <see cref="LoraFileReader"/>)</exception>
+    public static LoraSet Load(IReadOnlyList<LoraFile> files, Flux2Config config, TensorNaming naming, bool lenient)
+    {
+        var targets = LoraTargets.For(config, naming);
+        var warnings = new List<string>();
+        var modules = files.SelectMany(f => LoraFileReader.Read(f, targets, lenient, warnings)).ToList();
+        var updates = modules
+            .SelectMany(m => m.Target.Ranges.Select(r => r.Weight).Distinct().Select(weight => (weight, m)))
+            .GroupBy(x => x.weight, x => x.m, StringComparer.Ordinal)
+            .Select(g =>
+            {
+                var (outFeatures, inFeatures) = targets.WeightShape(g.Key);
+                return LowRankUpdate.Stack(g.Key, outFeatures, inFeatures, g.ToList());
+            })
+            .ToDictionary(u => u.Weight, StringComparer.Ordinal);
+        return new LoraSet(updates, warnings);
+    }
+}

@@ -1,0 +1,122 @@
+using Flux2.Models.Lora;
+using Flux2.Models.Tests.Transformer;
+using Flux2.Models.Transformer;
+using Flux2.Testing;
+using Flux2.Tests;
+
+namespace Flux2.Models.Tests.Lora;
+
+/// <summary>LoRAs run as a side path against the same LoRA merged into the weights (W + s·B·A in an F32 copy): every format on
+/// both namings of the golden transformers and on the FP8 and NVFP4 checkpoints, through the CPU and the opaque backend.</summary>
+public class LoraTransformerTests
+{
+    private const float Tolerance = 1e-5f;
+    /// <summary>The LoRAs move the output by much more than the tolerance, so a side path that is skipped or misplaced fails.</summary>
+    private const float MinimumEffect = 0.1f;
+
+    public static IEnumerable<object[]> Formats =>
+        from format in Enum.GetValues<LoraFormat>()
+        from naming in new[] { "bfl", "diffusers" }
+        from backend in TestBackends.Names
+        select new object[] { format, naming, backend };
+
+    /// <summary>PEFT files name diffusers modules; kohya and ai-toolkit files name BFL modules.</summary>
+    private static string LoraNaming(LoraFormat format) => format == LoraFormat.Peft ? "diffusers" : "bfl";
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void EveryFormatOnEitherNamingMatchesTheMergedWeights(LoraFormat format, string naming, string backend)
+    {
+        foreach (var name in new[] { "tiny_dev", "tiny_klein" })
+        {
+            var reference = Fixtures.Golden($"{name}.{LoraNaming(format)}.safetensors");
+            var lora = TestLora.Random(reference, seed: 11, alpha: format == LoraFormat.Peft ? 8 : null);
+            AssertSidePathMatchesMerge(name, $"{name}.{naming}.safetensors", reference, format, backend, (lora, 0.75f));
+        }
+    }
+
+    public static IEnumerable<object[]> QuantizedCases =>
+        from golden in new[] { "fp8_klein", "nvfp4_dev" }
+        from format in Enum.GetValues<LoraFormat>()
+        from backend in TestBackends.Names
+        select new object[] { golden, format, backend };
+
+    /// <summary>The quantized weights stay as stored; the reference is their dequantized values plus the delta.</summary>
+    [Theory]
+    [MemberData(nameof(QuantizedCases))]
+    public void QuantizedBasesMatchTheDequantizedWeightsPlusTheDelta(string golden, LoraFormat format, string backend)
+    {
+        var reference = Fixtures.Golden(format == LoraFormat.Peft ? $"{golden}.dequant.diffusers.safetensors" : $"{golden}.bfl.safetensors");
+        var lora = TestLora.Random(reference, seed: 5, rank: 3, alpha: 1.5f);
+        AssertSidePathMatchesMerge(golden, $"{golden}.bfl.safetensors", reference, format, backend, (lora, 1f));
+    }
+
+    [Theory]
+    [InlineData("bfl")]
+    [InlineData("diffusers")]
+    public void SeveralLorasAddUp(string naming)
+    {
+        // Two files in different formats on overlapping layers, with different ranks, alphas and strengths (one negative).
+        var reference = Fixtures.Golden("tiny_klein.bfl.safetensors");
+        var first = TestLora.Random(reference, seed: 1, rank: 2,
+            select: m => m.StartsWith("double_blocks.0.", StringComparison.Ordinal) || m.StartsWith("single_blocks.", StringComparison.Ordinal));
+        var second = TestLora.Random(reference, seed: 2, rank: 5, alpha: 2, select: m => m.StartsWith("double_blocks.", StringComparison.Ordinal));
+        using var dir = new TempDirectory();
+        string firstFile = dir.File("first.safetensors"), secondFile = dir.File("second.safetensors"), merged = dir.File("merged.safetensors");
+        first.Write(firstFile, LoraFormat.AiToolkit);
+        second.Write(secondFile, LoraFormat.Kohya);
+        TestLora.Merge(reference, merged, (first, 1f), (second, -0.5f));
+
+        using var golden = new TransformerGolden("tiny_klein");
+        using var model = golden.LoadOnBackend($"tiny_klein.{naming}.safetensors", [new LoraFile(firstFile), new LoraFile(secondFile, -0.5f)]);
+        using var actual = golden.Run(model);
+        using var mergedModel = Flux2Transformer.Load(merged, golden.Backend);
+        using var expected = golden.Run(mergedModel);
+        float diff = FloatComparison.MaxAbsDiff(golden.Values(expected), golden.Values(actual));
+        Assert.True(diff <= Tolerance, $"max abs error {diff}");
+    }
+
+    [Fact]
+    public void ASteadyStateForwardPassWithLorasAllocatesNothing()
+    {
+        var reference = Fixtures.Golden("tiny_klein.diffusers.safetensors");
+        using var dir = new TempDirectory();
+        var loraFile = dir.File("lora.safetensors");
+        TestLora.Random(reference, seed: 3).Write(loraFile, LoraFormat.Peft);
+        using var golden = new TransformerGolden("tiny_klein");
+        using var model = golden.LoadOnBackend("tiny_klein.bfl.safetensors", [new LoraFile(loraFile)]);
+        using var first = golden.Run(model);
+        using var output = Flux2.Core.Tensor.Zeros(first.Shape);
+        model.Forward(golden.Hidden, golden.Encoder, golden.Timestep, null, golden.ImgIds, golden.TxtIds, output);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        model.Forward(golden.Hidden, golden.Encoder, golden.Timestep, null, golden.ImgIds, golden.TxtIds, output);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(first.ToArray<float>(), output.ToArray<float>());
+        Assert.True(allocated == 0, $"a steady-state forward pass with a LoRA allocated {allocated} bytes");
+    }
+
+    private static void AssertSidePathMatchesMerge(string io, string baseFile, string reference, LoraFormat format, string backend,
+        (TestLora Lora, float Strength) lora)
+    {
+        using var dir = new TempDirectory();
+        var loraFile = dir.File("lora.safetensors");
+        lora.Lora.Write(loraFile, format);
+        var merged = dir.File("merged.safetensors");
+        TestLora.Merge(reference, merged, lora);
+
+        using var golden = new TransformerGolden(io, backend);
+        using var model = golden.LoadOnBackend(baseFile, [new LoraFile(loraFile, lora.Strength)]);
+        Assert.Empty(model.LoadWarnings);
+        using var output = golden.Run(model);
+        using var mergedModel = Flux2Transformer.Load(merged, golden.Backend);
+        using var expected = golden.Run(mergedModel);
+        using var plainModel = golden.LoadOnBackend(baseFile);
+        using var plain = golden.Run(plainModel);
+
+        var actual = golden.Values(output);
+        float diff = FloatComparison.MaxAbsDiff(golden.Values(expected), actual);
+        Assert.True(diff <= Tolerance, $"{baseFile} with a {format} LoRA: max abs error {diff} against the merged weights");
+        float effect = FloatComparison.MaxAbsDiff(golden.Values(plain), actual);
+        Assert.True(effect >= MinimumEffect, $"{baseFile} with a {format} LoRA: the output moved only {effect}");
+    }
+}

@@ -1,0 +1,141 @@
+using System.Globalization;
+using Flux2.Core;
+using Flux2.Core.Numerics;
+using Flux2.Core.Quantization;
+using Flux2.Core.SafeTensors;
+using Flux2.Cpu.Gemm;
+
+namespace Flux2.Models.Tests.Lora;
+
+/// <summary>The key spellings of the LoRA file formats in use.</summary>
+public enum LoraFormat
+{
+    /// <summary>diffusers / PEFT: <c>transformer.{diffusers module}.lora_A.weight</c>, alpha in the adapter metadata.</summary>
+    Peft,
+    /// <summary>kohya: <c>lora_unet_{BFL module with underscores}.lora_down.weight</c>, BF16, <c>.alpha</c> tensors.</summary>
+    Kohya,
+    /// <summary>BFL / ai-toolkit: <c>diffusion_model.{BFL module}.lora_A.weight</c>, <c>.alpha</c> tensors when an alpha is set.</summary>
+    AiToolkit,
+}
+
+/// <summary>
+/// A random LoRA over every Linear of a checkpoint, named as that checkpoint names them, that can be written in a file
+/// format and merged into the checkpoint as the reference (W + s·B·A, written as F32 beside dequantized weights). The merge
+/// is this test's own, from the names it generated, independent of the loader's key mapping.
+/// </summary>
+public sealed class TestLora
+{
+    /// <param name="Module">the checkpoint's weight name without <c>.weight</c></param>
+    /// <param name="Down">A [Rank, In], bf16-representable so every file dtype holds it exactly</param>
+    /// <param name="Up">B [Out, Rank], likewise</param>
+    public sealed record Layer(string Module, int Rank, int Out, int In, float[] Down, float[] Up);
+
+    public IReadOnlyList<Layer> Layers { get; }
+    public float? Alpha { get; }
+
+    private TestLora(IReadOnlyList<Layer> layers, float? alpha)
+    {
+        Layers = layers;
+        Alpha = alpha;
+    }
+
+    /// <summary>A LoRA of <paramref name="rank"/> on every Linear of <paramref name="checkpoint"/> that <paramref name="select"/>
+    /// accepts (all by default), with entries of A and B uniform in ±<paramref name="amplitude"/>.</summary>
+    public static TestLora Random(string checkpoint, int seed, int rank = 4, float? alpha = null, Func<string, bool>? select = null,
+        float amplitude = 0.1f)
+    {
+        var random = new Random(seed);
+        float Next() => BFloat16Bits.ToFloat(BFloat16Bits.FromFloat((float)(random.NextDouble() * 2 - 1) * amplitude));
+        using var file = SafeTensorsCheckpoint.Open(checkpoint);
+        var layers = new List<Layer>();
+        foreach (var name in LinearNames(file))
+        {
+            var module = name[..^".weight".Length];
+            if (select != null && !select(module)) continue;
+            var w = LinearWeightLoader.Load(file, name);
+            layers.Add(new Layer(module, rank, w.OutFeatures, w.InFeatures,
+                Enumerable.Range(0, rank * w.InFeatures).Select(_ => Next()).ToArray(),
+                Enumerable.Range(0, w.OutFeatures * rank).Select(_ => Next()).ToArray()));
+        }
+        return new TestLora(layers, alpha);
+    }
+
+    /// <summary>s = alpha / rank · strength, as every format defines it.</summary>
+    public float Scale(Layer m, float strength) => (Alpha ?? m.Rank) / m.Rank * strength;
+
+    /// <summary>Writes the LoRA with <paramref name="format"/>'s key spellings.</summary>
+    public void Write(string path, LoraFormat format)
+    {
+        var w = new SafeTensorsWriter();
+        foreach (var m in Layers)
+        {
+            switch (format)
+            {
+                case LoraFormat.Peft:
+                    w.AddFloat32($"transformer.{m.Module}.lora_A.weight", [m.Rank, m.In], m.Down);
+                    w.AddFloat32($"transformer.{m.Module}.lora_B.weight", [m.Out, m.Rank], m.Up);
+                    break;
+                case LoraFormat.Kohya:
+                    var stem = "lora_unet_" + m.Module.Replace('.', '_');
+                    w.Add(stem + ".lora_down.weight", DType.BFloat16, [m.Rank, m.In], Bf16(m.Down));
+                    w.Add(stem + ".lora_up.weight", DType.BFloat16, [m.Out, m.Rank], Bf16(m.Up));
+                    w.AddFloat32(stem + ".alpha", [], [Alpha ?? m.Rank]);
+                    break;
+                case LoraFormat.AiToolkit:
+                    w.AddFloat32($"diffusion_model.{m.Module}.lora_A.weight", [m.Rank, m.In], m.Down);
+                    w.AddFloat32($"diffusion_model.{m.Module}.lora_B.weight", [m.Out, m.Rank], m.Up);
+                    if (Alpha is { } a) w.AddFloat32($"diffusion_model.{m.Module}.alpha", [], [a]);
+                    break;
+            }
+        }
+        if (format == LoraFormat.Peft && Alpha is { } alpha)
+            w.Metadata["lora_adapter_metadata"] = $"{{\"lora_alpha\": {alpha.ToString(CultureInfo.InvariantCulture)}, \"r\": {Layers[0].Rank}}}";
+        w.Write(path);
+    }
+
+    /// <summary>Writes <paramref name="checkpoint"/> with every Linear decoded to F32 (quantized ones as the GEMM decodes them),
+    /// W + Σ s·B·A added for the modules of <paramref name="loras"/>, quantization scales and metadata dropped.</summary>
+    public static unsafe void Merge(string checkpoint, string target, params (TestLora Lora, float Strength)[] loras)
+    {
+        using var file = SafeTensorsCheckpoint.Open(checkpoint);
+        var linears = LinearNames(file).ToHashSet();
+        var w = new SafeTensorsWriter();
+        foreach (var name in file.Names)
+        {
+            if (name.EndsWith("_scale", StringComparison.Ordinal) || name.EndsWith("_scale_2", StringComparison.Ordinal)) continue;
+            var view = file.Get(name);
+            if (!linears.Contains(name))
+            {
+                w.Add(name, view.DType, view.Shape, view.ToByteArray());
+                continue;
+            }
+            var weight = LinearWeightLoader.Load(file, name);
+            int n = weight.OutFeatures, k = weight.InFeatures;
+            var values = new float[(long)n * k];
+            fixed (float* p = values)
+                for (int row = 0; row < n; row++) WeightRowDecoder.Decode(weight, row, 0, k, p + (long)row * k);
+            foreach (var (lora, strength) in loras)
+                foreach (var m in lora.Layers.Where(m => m.Module + ".weight" == name))
+                    AddDelta(values, m, lora.Scale(m, strength));
+            w.AddFloat32(name, [n, k], values);
+        }
+        w.Write(target);
+    }
+
+    private static void AddDelta(float[] w, Layer m, float scale)
+    {
+        for (int i = 0; i < m.Out; i++)
+            for (int j = 0; j < m.In; j++)
+            {
+                double sum = 0;
+                for (int c = 0; c < m.Rank; c++) sum += (double)m.Up[i * m.Rank + c] * m.Down[c * m.In + j];
+                w[i * m.In + j] += (float)(scale * sum);
+            }
+    }
+
+    /// <summary>The 2-D <c>.weight</c> tensors of a transformer checkpoint: its Linear weights (norms are 1-D).</summary>
+    private static IEnumerable<string> LinearNames(SafeTensorsCheckpoint file) =>
+        file.Names.Where(n => n.EndsWith(".weight", StringComparison.Ordinal) && file.Info(n).Shape.Length == 2);
+
+    private static ushort[] Bf16(float[] values) => Array.ConvertAll(values, BFloat16Bits.FromFloat);
+}

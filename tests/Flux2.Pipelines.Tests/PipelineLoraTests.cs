@@ -1,0 +1,62 @@
+using Flux2.Core.SafeTensors;
+using Flux2.Models.Lora;
+using Flux2.Testing;
+using Flux2.Tests;
+
+namespace Flux2.Pipelines.Tests;
+
+/// <summary><see cref="PipelineOptions.Loras"/> reach the transformer the pipeline loads (the side path itself is checked
+/// against merged weights in the model tests).</summary>
+public sealed class PipelineLoraTests : IClassFixture<TinyDevModel>
+{
+    private readonly TinyDevModel _model;
+
+    public PipelineLoraTests(TinyDevModel model) => _model = model;
+
+    /// <summary>A BFL / ai-toolkit LoRA on tiny_dev's single block 0 output projection ([128, 512]), and one tensor of a text encoder.</summary>
+    private static string WriteLora(TempDirectory dir)
+    {
+        var random = new Random(9);
+        float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5) * 0.2f).ToArray();
+        var w = new SafeTensorsWriter();
+        w.AddFloat32("diffusion_model.single_blocks.0.linear2.lora_A.weight", [4, 512], Values(4 * 512));
+        w.AddFloat32("diffusion_model.single_blocks.0.linear2.lora_B.weight", [128, 4], Values(128 * 4));
+        w.AddFloat32("lora_te_text_model_encoder_layers_0_mlp_fc1.alpha", [], [4f]);
+        var path = dir.File("lora.safetensors");
+        w.Write(path);
+        return path;
+    }
+
+    private float[] Latents(string backend, PipelineOptions options)
+    {
+        using var pipeline = TestPipeline.Load(_model.Folder, backend, options);
+        using var io = SafeTensorsFile.Open(Fixtures.Golden("pipe_t2i.io.safetensors"));
+        using var inputs = new GoldenPipelineInputs(io, pipeline.Backend);
+        if (options.Loras.Count > 0) Assert.Contains("lora_te_text_model_encoder_layers_0_mlp_fc1.alpha", Assert.Single(pipeline.LoadWarnings));
+        return pipeline.Generate(inputs.Request()).Images[0].Latents;
+    }
+
+    public static TheoryData<string> Backends => new(TestBackends.Names);
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void ALoraChangesTheImageByItsStrength(string backend)
+    {
+        using var dir = new TempDirectory();
+        var lora = WriteLora(dir);
+        var plain = Latents(backend, new PipelineOptions());
+        var off = Latents(backend, new PipelineOptions { Loras = [new LoraFile(lora, 0f)], LenientLoraKeys = true });
+        var on = Latents(backend, new PipelineOptions { Loras = [new LoraFile(lora, 1f)], LenientLoraKeys = true });
+        Assert.Equal(plain, off);
+        Assert.True(FloatComparison.MaxAbsDiff(plain, on) > 1e-3f);
+    }
+
+    [Fact]
+    public void AStrictLoadNamesTheTensorsThatAdaptNoLayer()
+    {
+        using var dir = new TempDirectory();
+        var lora = WriteLora(dir);
+        var e = Assert.Throws<LoraException>(() => TestPipeline.Load(_model.Folder, options: new PipelineOptions { Loras = [new LoraFile(lora)] }));
+        Assert.Contains($"{lora}: 1 tensor adapts no layer of this transformer: 'lora_te_text_model_encoder_layers_0_mlp_fc1.alpha'", e.Message);
+    }
+}

@@ -45,9 +45,9 @@ public sealed class ImagesEndpoint(GenerationService service, ImageServerOptions
         var steps = Channel.CreateBounded<(int Image, int Images, int Step, int Total)>(
             new BoundedChannelOptions(ProgressBacklog) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true });
         var generation = service.GenerateAsync(id, r, cancellation, s => steps.Writer.TryWrite((s.Image, s.Images, s.Step, s.Steps)));
-        _ = generation.ContinueWith(done =>
+        _ = generation.ContinueWith(finished =>
         {
-            _ = done.Exception; // observed here; awaited below unless writing to the client failed first
+            _ = finished.Exception; // observed here: writing to a client that went away can end this method before it awaits
             steps.Writer.TryComplete();
         }, TaskScheduler.Default);
         bool started = false;
@@ -57,12 +57,12 @@ public sealed class ImagesEndpoint(GenerationService service, ImageServerOptions
             started = true;
             await ServerSentEvents.WriteAsync(context.Response, "progress", ImagesJson.Progress(image, images, step, total), cancellation);
         }
-        var done = await generation;
+        var generated = await generation;
         if (!started) await ServerSentEvents.StartAsync(context.Response, cancellation);
-        var encoded = service.Encode(done, r);
+        var encoded = service.Encode(generated, r);
         var created = DateTimeOffset.UtcNow;
         for (int i = 0; i < encoded.Count; i++)
             await ServerSentEvents.WriteAsync(context.Response, $"{eventPrefix}.completed",
-                ImagesJson.Completed($"{eventPrefix}.completed", created, done, i, encoded[i], r.Output), cancellation);
+                ImagesJson.Completed($"{eventPrefix}.completed", created, generated, i, encoded[i], r.Output), cancellation);
     }
 }

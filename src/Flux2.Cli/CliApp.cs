@@ -1,6 +1,6 @@
-using System.Reflection;
 using Flux2.Backends;
 using Flux2.Core.Backend;
+using Flux2.Pipelines;
 
 namespace Flux2.Cli;
 
@@ -11,8 +11,7 @@ public static class CliApp
     public const int ExitFailure = 1;
     public const int ExitUsage = 2;
 
-    public static string Version =>
-        typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+    public static string Version => GenerationMetadata.Version;
 
     /// <param name="backends">the backend factory of the computing commands; default this build's backends (tests pass others)</param>
     public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, Func<BackendOptions, IBackendFactory>? backends = null)

@@ -156,7 +156,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         {
             var writing = Stopwatch.StartNew();
             var path = paths[image.Index];
-            PngWriter.Write(path, image.Image, Metadata(pipeline, plan, prompts[image.PromptIndex], negativePrompt, image.Seed, imageFiles, loras.Files), overwrite: force);
+            PngWriter.Write(path, image.Image, GenerationMetadata.PngText(pipeline, plan, prompts[image.PromptIndex], negativePrompt, image.Seed, imageFiles), overwrite: force);
             written++;
             writeTime += writing.Elapsed;
             output.WriteLine($"wrote {path} ({plan.Width}x{plan.Height}, seed {image.Seed})");
@@ -251,25 +251,6 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         if (!ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seed))
             throw new CliException($"option --seed: '{text}' is not an integer in [0, {ulong.MaxValue}]");
         return seed;
-    }
-
-    private static List<KeyValuePair<string, string>> Metadata(Flux2Pipeline pipeline, GenerationPlan plan, string prompt,
-        string? negativePrompt, ulong seed, IReadOnlyList<string> references, IReadOnlyList<LoraFile> loras)
-    {
-        var text = new List<KeyValuePair<string, string>>
-        {
-            new("prompt", prompt),
-            new("seed", seed.ToString(CultureInfo.InvariantCulture)),
-            new("steps", plan.Steps.ToString(CultureInfo.InvariantCulture)),
-            new("guidance", plan.Guidance.ToString(CultureInfo.InvariantCulture)),
-            new("size", $"{plan.Width}x{plan.Height}"),
-            new("model", $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(pipeline.Source)))} ({pipeline.Variant.DisplayName()})"),
-            new("Software", $"flux2 {CliApp.Version}"),
-        };
-        if (negativePrompt != null) text.Add(new("negative_prompt", negativePrompt));
-        if (references.Count > 0) text.Add(new("reference_images", string.Join(", ", references.Select(Path.GetFileName))));
-        if (loras.Count > 0) text.Add(new("loras", GenerateLoraOptions.Describe(loras)));
-        return text;
     }
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture) + " s";

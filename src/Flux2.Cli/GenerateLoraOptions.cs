@@ -36,8 +36,4 @@ internal static class GenerateLoraOptions
         if (value.Length == 0) throw new CliException("option --lora: the file name is empty");
         return new LoraFile(value);
     }
-
-    /// <summary>The PNG metadata value: "name.safetensors:scale" per LoRA, comma-separated.</summary>
-    public static string Describe(IEnumerable<LoraFile> files) =>
-        string.Join(", ", files.Select(f => $"{Path.GetFileName(f.Path)}:{f.Scale.ToString(CultureInfo.InvariantCulture)}"));
 }

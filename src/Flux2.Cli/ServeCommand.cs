@@ -9,12 +9,16 @@ namespace Flux2.Cli;
 
 /// <summary><c>flux2 serve</c>: loads a model once and serves it over HTTP (spec §11, <see cref="ImageServer"/>).</summary>
 /// <param name="backends">makes the backend factory from --threads (this build's backends by default)</param>
-public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends = null) : ICommand
+/// <param name="environment">reads an environment variable (FLUX2_API_KEY); the process environment by default</param>
+public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends = null, Func<string, string?>? environment = null) : ICommand
 {
+    public const string ApiKeyVariable = "FLUX2_API_KEY";
+
     private readonly Func<BackendOptions, IBackendFactory> _backends = backends ?? ComputeOptions.BuiltIn;
+    private readonly Func<string, string?> _environment = environment ?? Environment.GetEnvironmentVariable;
 
     public string Name => "serve";
-    public string Summary => "serve a model over HTTP (POST /v1/responses, OpenResponses format)";
+    public string Summary => "serve a model over HTTP (OpenAI images API, OpenResponses /v1/responses)";
 
     public string Help =>
         """
@@ -23,17 +27,28 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
         Loads a FLUX.2 diffusers model folder once and serves it over HTTP until Ctrl-C or SIGTERM, which
         stop it cleanly: no new request is accepted, the generation in flight stops at its next step, every
         open request is answered 503, and the process exits 0. A second Ctrl-C exits at once.
-          POST /v1/responses   text-to-image, or editing with input_image items (base64 data: URIs)
-          GET  /health         status and model variant
-          GET  /v1/models      the served model
-        One image is generated at a time; further requests wait. A request whose client disconnects
-        stops at the next denoising step. Images come back as base64 PNG (output_format "png" only).
+          POST /v1/images/generations  text-to-image, OpenAI images API (JSON; stream: true for progress events)
+          POST /v1/images/edits        editing: the images as multipart file parts image or image[] (PNG, JPEG, WebP)
+          POST /v1/responses           text-to-image or editing, OpenResponses format as MAX serves it
+          GET  /v1/models              the served model
+          GET  /metrics                Prometheus metrics
+          GET  /health                 status and model variant (open even with an API key)
+        One image is generated at a time; further requests wait (16 at most, then 503 with Retry-After).
+        A request whose client disconnects stops at the next denoising step. Images come back as base64
+        PNG (with the generation settings as text chunks), JPEG or WebP (output_format).
 
         Options:
           -m, --model DIR          diffusers model folder (required)
-              --host ADDRESS       IP address to listen on (default 127.0.0.1; the server has no
-                                   authentication, so bind other addresses only on trusted networks)
+              --host ADDRESS       IP address to listen on (default 127.0.0.1); any other address needs an
+                                   API key, or --insecure-no-auth
               --port N             TCP port (default 8080)
+              --api-key KEY        require 'Authorization: Bearer KEY' (default: the FLUX2_API_KEY environment
+                                   variable; none on loopback when neither is set)
+              --insecure-no-auth   serve beyond loopback without an API key (trusted networks only)
+              --request-timeout S  stop a request S seconds after it arrives, queue time included, and answer
+                                   504 (default 600)
+              --cors-origin ORIGIN let a browser page from ORIGIN (scheme://host[:port]) call the server;
+                                   repeat for several
               --device DEVICE      where to compute: cpu (default) or cuda[:N]
               --precision P        bf16 (default where the processor has AVX512_BF16; about twice as fast) or fp32 (exact)
               --threads N          CPU compute threads (default: all processors)
@@ -43,10 +58,13 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
 
         Example:
           flux2 serve -m ./FLUX.2-klein-4B --port 8080
-          curl -s http://127.0.0.1:8080/v1/responses -H 'Content-Type: application/json' \
-            -d '{"input": "a red fox in the snow", "seed": 42, "provider_options": {"image": {"width": 768, "height": 512}}}'
+          curl -s http://127.0.0.1:8080/v1/images/generations -H 'Content-Type: application/json' \
+            -d '{"prompt": "a red fox in the snow", "size": "768x512", "seed": 42}'
 
         """;
+
+    /// <summary>A week: long enough for a large model on a small CPU.</summary>
+    private const int MaxRequestTimeoutSeconds = 7 * 24 * 3600;
 
     private static readonly IReadOnlyDictionary<string, string> Aliases = new Dictionary<string, string> { ["-m"] = "model" };
 
@@ -56,22 +74,38 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
     /// fires (Ctrl-C and SIGTERM always stop it, see <see cref="StopSignals"/>).</summary>
     public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken stop)
     {
-        var o = new CommandArgs(args, new HashSet<string>(), Aliases);
+        var o = new CommandArgs(args, new HashSet<string> { "insecure-no-auth" }, Aliases);
         var model = o.Required("model");
         var host = o.Optional("host") ?? "127.0.0.1";
         int port = o.OptionalInt("port", 0, 65535) ?? 8080;
+        var apiKey = o.Optional("api-key") ?? _environment(ApiKeyVariable);
+        bool noAuth = o.Flag("insecure-no-auth");
+        int timeout = o.OptionalInt("request-timeout", 1, MaxRequestTimeoutSeconds) ?? 600;
+        var corsOrigins = o.Many("cors-origin");
         var compute = ComputeOptions.Parse(o, _backends);
         var cache = GenerateCacheOptions.Parse(o);
         o.EnsureAllUsed(0);
         var address = host == "localhost" ? IPAddress.Loopback
             : IPAddress.TryParse(host, out var parsed) ? parsed
             : throw new CliException($"option --host: '{host}' is not an IP address");
+        var options = new ImageServerOptions
+        {
+            Address = address,
+            Port = port,
+            Cache = cache,
+            Log = error,
+            ApiKey = apiKey,
+            AllowNoAuthBeyondLoopback = noAuth,
+            RequestTimeout = TimeSpan.FromSeconds(timeout),
+            CorsOrigins = corsOrigins,
+        };
+        options.Check(); // before the model loads, which takes minutes
 
         using var signals = new StopSignals(stop);
         // The text encoder stays loaded: a server encodes many prompts.
         using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = model, Devices = [compute.Device] }, compute.Backends);
         foreach (var warning in pipeline.LoadWarnings) error.WriteLine($"flux2 serve: warning: {warning}");
-        Serve(pipeline, new ImageServerOptions { Address = address, Port = port, Cache = cache, Log = error }, output, signals.Token).GetAwaiter().GetResult();
+        Serve(pipeline, options, output, signals.Token).GetAwaiter().GetResult();
         return CliApp.ExitOk;
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Flux2.Core;
 using Flux2.Core.Backend;
 using Flux2.Models.Checkpoints;
+using Flux2.Models.Lora;
 using Flux2.Models.TextEncoders;
 using Flux2.Models.Transformer;
 using Flux2.Models.Vae;
@@ -42,6 +43,9 @@ public sealed class Flux2Pipeline : IDisposable
 
     /// <summary>Where the model came from (folder or transformer file), for reports and image metadata.</summary>
     public string Source => Config.PipelineConfig.ModelPath;
+
+    /// <summary>The LoRAs applied to the transformer (<see cref="PipelineOptions.Loras"/>).</summary>
+    public IReadOnlyList<LoraFile> Loras => _options.Loras;
 
     private Flux2Pipeline(Flux2ArchConfig config, IBackend backend, PipelineVariant variant, TransformerVelocityModel model, AutoencoderKLFlux2 vae,
         PromptEncoder? promptEncoder, string noPromptEncoderReason, PipelineOptions options)

@@ -11,20 +11,26 @@ namespace Flux2.Server;
 /// before they queue, so a bad one is refused at once.</summary>
 public sealed class GenerationService
 {
+    /// <summary>What Retry-After says to a refused client before any generation has shown how long one takes.</summary>
+    private const int DefaultRetryAfterSeconds = 10;
+
     private readonly Flux2Pipeline _pipeline;
     private readonly ImageServerOptions _options;
+    private readonly ServerMetrics _metrics;
     private readonly TextWriter _log;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private int _waiting;
+    private long _lastGenerationTicks;
 
     public string ModelName { get; }
     public PipelineVariant Variant => _pipeline.Variant;
     public bool Busy => _gate.CurrentCount == 0;
 
-    public GenerationService(Flux2Pipeline pipeline, ImageServerOptions options)
+    public GenerationService(Flux2Pipeline pipeline, ImageServerOptions options, ServerMetrics metrics)
     {
         _pipeline = pipeline;
         _options = options;
+        _metrics = metrics;
         _log = TextWriter.Synchronized(options.Log);
         ModelName = options.ModelName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(pipeline.Source)));
     }
@@ -36,17 +42,24 @@ public sealed class GenerationService
         string.Equals(model, ModelName, StringComparison.OrdinalIgnoreCase)
         || model.EndsWith("/" + ModelName, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Checks <paramref name="r"/>, queues it and generates on a pool thread (the caller's thread stays free, e.g.
+    /// to stream progress).</summary>
+    /// <param name="onStep">called on the generating thread after every denoising step</param>
     /// <exception cref="RequestException">the request is invalid (400), names another model (404) or the queue is full (503)</exception>
-    /// <exception cref="OperationCanceledException">the client went away or the server is stopping</exception>
-    public async Task<GenerationResult> GenerateAsync(string id, ResponsesRequest r, CancellationToken cancellation)
+    /// <exception cref="OperationCanceledException">the client went away, the time limit passed or the server is stopping</exception>
+    public async Task<GenerationResult> GenerateAsync(string id, ResponsesRequest r, CancellationToken cancellation, Action<DenoiseStep>? onStep = null)
     {
         var prepared = Check(id, r);
         var request = prepared.Request;
         if (Interlocked.Increment(ref _waiting) > _options.MaxWaitingRequests + 1)
         {
             Interlocked.Decrement(ref _waiting);
-            throw new RequestException(503, null, $"the server is busy ({_options.MaxWaitingRequests} requests are already waiting); retry later");
+            throw new RequestException(503, null, $"the server is busy ({_options.MaxWaitingRequests} requests are already waiting); retry later")
+            {
+                RetryAfterSeconds = RetryAfterSeconds(),
+            };
         }
+        _metrics.QueueChanged(1);
         try
         {
             await _gate.WaitAsync(cancellation);
@@ -56,19 +69,34 @@ public sealed class GenerationService
             Interlocked.Decrement(ref _waiting);
             throw;
         }
+        finally
+        {
+            _metrics.QueueChanged(-1);
+        }
+        _metrics.GenerationStarted();
+        TimeSpan? completed = null;
         int lastStep = 0;
+        var denoised = TimeSpan.Zero; // of the current image
         var clock = Stopwatch.StartNew();
         try
         {
             Log(id, $"generating {(r.ReferenceImages.Count > 0 ? $"with {r.ReferenceImages.Count} reference image(s), " : "")}seed {request.Seed}");
-            var result = _pipeline.Generate(prepared with
+            var result = await Task.Run(() => _pipeline.Generate(prepared with
             {
                 Request = request with
                 {
-                    OnStep = s => lastStep = s.Step,
+                    OnStep = s =>
+                    {
+                        lastStep = s.Step;
+                        _metrics.StepDone(s.Elapsed - (s.Step == 1 ? TimeSpan.Zero : denoised));
+                        denoised = s.Elapsed;
+                        onStep?.Invoke(s);
+                    },
                     OnNotice = notice => Log(id, $"note: {notice}"),
                 },
-            }, cancellation);
+            }, cancellation), CancellationToken.None);
+            completed = clock.Elapsed;
+            Interlocked.Exchange(ref _lastGenerationTicks, completed.Value.Ticks);
             var plan = result.Plan;
             Log(id, $"done: {result.Images.Count} image(s) {plan.Width}x{plan.Height}, {plan.Steps} steps, " +
                 $"{clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s");
@@ -86,9 +114,24 @@ public sealed class GenerationService
         }
         finally
         {
+            _metrics.GenerationEnded(completed);
             Interlocked.Decrement(ref _waiting);
             _gate.Release();
         }
+    }
+
+    /// <summary>The images of <paramref name="result"/> encoded as <paramref name="r"/> asked; PNGs carry the generation's
+    /// text metadata, as the files of <c>flux2 generate</c> do.</summary>
+    public IReadOnlyList<byte[]> Encode(GenerationResult result, ResponsesRequest r) =>
+        result.Images.Select(image => r.Output.Encode(image.Image, r.Output.Format == OutputFormat.Png
+            ? GenerationMetadata.PngText(_pipeline, result.Plan, r.Prompt, r.NegativePrompt, image.Seed, r.ReferenceImages.Select(i => i.Name).ToArray())
+            : [])).ToArray();
+
+    /// <summary>A refused client may retry once a queue place frees, that is after about one generation: the last one's time.</summary>
+    public int RetryAfterSeconds()
+    {
+        long ticks = Interlocked.Read(ref _lastGenerationTicks);
+        return ticks == 0 ? DefaultRetryAfterSeconds : (int)Math.Clamp(Math.Ceiling(TimeSpan.FromTicks(ticks).TotalSeconds), 1, 3600);
     }
 
     /// <summary>Validates <paramref name="r"/> against the model and prepares it (the seed filled in, so the images can be
@@ -98,7 +141,7 @@ public sealed class GenerationService
         if (r.Model != null && !Serves(r.Model))
             throw new RequestException(404, "model", $"model: '{r.Model}' is not served here; this server serves '{ModelName}'");
         if (Variant.TrainedSteps() is int trained && r.Steps is { } steps && steps != trained)
-            throw RequestException.BadField("provider_options.image.steps", $"the distilled klein model runs exactly {trained} steps, got {steps}");
+            throw RequestException.BadField($"{r.OptionsPath}steps", $"the distilled klein model runs exactly {trained} steps, got {steps}");
         if (r.Guidance < 1)
             Log(id, $"warning: guidance_scale {r.Guidance} < 1 {(Variant == PipelineVariant.Dev ? "is far below what dev was trained with" : "has no effect")}");
         if (r.TrueCfgScale is { } trueCfg && trueCfg != 1)
@@ -125,7 +168,7 @@ public sealed class GenerationService
         }
         catch (Flux2Exception e)
         {
-            throw new RequestException(400, e is ImageFileException ? "input" : null, e.Message);
+            throw new RequestException(400, e is ImageFileException ? r.ImagesParam : null, e.Message);
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flux2.Pipelines;
 using Microsoft.AspNetCore.Builder;
@@ -8,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,15 +15,18 @@ using Microsoft.Extensions.Logging;
 namespace Flux2.Server;
 
 /// <summary>
-/// The HTTP server of spec §11 on Kestrel: <c>POST /v1/responses</c> (text-to-image and editing, OpenResponses format),
-/// <c>GET /health</c> and <c>GET /v1/models</c>. It serves one loaded pipeline, kept for its lifetime with its text encoder.
-/// A request whose client disconnects stops its denoising loop at the next step; stopping the server answers every open request 503.
+/// The HTTP server of spec §11 on Kestrel: <c>POST /v1/responses</c> (OpenResponses format, as MAX), OpenAI's
+/// <c>POST /v1/images/generations</c> and <c>/v1/images/edits</c>, <c>GET /v1/models</c>, <c>GET /metrics</c> (Prometheus)
+/// and <c>GET /health</c>. It serves one loaded pipeline, kept for its lifetime with its text encoder. Optional: an API key
+/// (required beyond loopback) and CORS for listed browser origins. A request whose client disconnects, or that passes the
+/// time limit, stops its denoising loop at the next step; stopping the server answers every open request 503.
 /// </summary>
 public sealed class ImageServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly GenerationService _service;
-    private readonly ImageServerOptions _options;
+    private readonly ServerMetrics _metrics;
+    private readonly PrometheusExporter _exporter;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
 
     /// <summary>The bound address, e.g. <c>http://127.0.0.1:8080/</c> (the real port when 0 was asked for).</summary>
@@ -36,16 +39,19 @@ public sealed class ImageServer : IAsyncDisposable
         }
     }
 
-    private ImageServer(WebApplication app, GenerationService service, ImageServerOptions options)
+    private ImageServer(WebApplication app, GenerationService service, ServerMetrics metrics, PrometheusExporter exporter)
     {
         _app = app;
         _service = service;
-        _options = options;
+        _metrics = metrics;
+        _exporter = exporter;
     }
 
     /// <summary>Binds and starts serving <paramref name="pipeline"/> (which the caller keeps and disposes after the server).</summary>
+    /// <exception cref="ServerStartException">options the server must not run with (<see cref="ImageServerOptions.Check"/>), or the address cannot be bound</exception>
     public static async Task<ImageServer> StartAsync(Flux2Pipeline pipeline, ImageServerOptions options)
     {
+        options.Check();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders(); // requests are logged by GenerationService, one line each
         builder.WebHost.ConfigureKestrel(k =>
@@ -55,12 +61,32 @@ public sealed class ImageServer : IAsyncDisposable
         });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton<IHostLifetime, CallerStoppedLifetime>();
+        if (options.CorsOrigins.Count > 0)
+            builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
+                .WithOrigins([.. options.CorsOrigins])
+                .WithMethods("GET", "POST")
+                .AllowAnyHeader() // the OpenAI SDKs send headers of their own besides Authorization and Content-Type
+                .WithExposedHeaders("Retry-After")
+                .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
         var app = builder.Build();
-        var service = new GenerationService(pipeline, options);
-        var server = new ImageServer(app, service, options);
+        var metrics = new ServerMetrics();
+        var service = new GenerationService(pipeline, options, metrics);
+        var server = new ImageServer(app, service, metrics, new PrometheusExporter(metrics.Meter));
+        var requests = new RequestHandling(service, options, app.Lifetime.ApplicationStopping);
+        var images = new ImagesEndpoint(service, options, requests);
+
+        // Routing first, so that every later stage knows the endpoint; then counting (refusals counted too), CORS
+        // (preflights answered before authentication, which browsers do not send on them), the API key, the endpoints.
+        app.UseRouting();
+        app.Use(server.CountAsync);
+        if (options.CorsOrigins.Count > 0) app.UseCors();
+        if (options.ApiKey is { } key) app.Use(new ApiKeyAuthentication(key).InvokeAsync);
         app.MapGet("/health", server.Health);
         app.MapGet("/v1/models", server.Models);
-        app.MapPost("/v1/responses", (Func<HttpContext, Task<IResult>>)server.ResponsesAsync);
+        app.MapGet("/metrics", server.Metrics);
+        app.MapPost("/v1/responses", (RequestDelegate)new ResponsesEndpoint(service, options, requests).HandleAsync);
+        app.MapPost("/v1/images/generations", (RequestDelegate)images.GenerationsAsync);
+        app.MapPost("/v1/images/edits", (RequestDelegate)images.EditsAsync);
         try
         {
             await app.StartAsync();
@@ -68,12 +94,13 @@ public sealed class ImageServer : IAsyncDisposable
         catch (Exception e) when (e is IOException or SocketException)
         {
             // A port in use is an IOException; an address this machine does not have is a bare SocketException.
-            await app.DisposeAsync();
+            await server.DisposeAsync();
             throw new ServerStartException($"cannot listen on {options.Address}:{options.Port} ({e.Message})", e);
         }
-        if (!IPAddress.IsLoopback(options.Address))
-            service.Log("server", $"warning: listening on {options.Address}, not loopback; the server has no authentication");
-        service.Log("server", $"serving {service.ModelName} ({pipeline.Variant.DisplayName()}) on {server.BaseAddress}");
+        if (!IPAddress.IsLoopback(options.Address) && options.ApiKey == null)
+            service.Log("server", $"warning: listening on {options.Address}, not loopback, without an API key (--insecure-no-auth)");
+        service.Log("server", $"serving {service.ModelName} ({pipeline.Variant.DisplayName()}) on {server.BaseAddress}" +
+            (options.ApiKey != null ? " (API key required)" : ""));
         return server;
     }
 
@@ -85,6 +112,24 @@ public sealed class ImageServer : IAsyncDisposable
         await _app.StopAsync(); // cancels a running generation (ApplicationStopping)
         await _app.DisposeAsync();
         await _service.DrainAsync();
+        _exporter.Dispose();
+        _metrics.Dispose();
+    }
+
+    /// <summary>Counts every request by endpoint (its route; "other" for none) and status; 499 when the client went away.</summary>
+    private async Task CountAsync(HttpContext context, RequestDelegate next)
+    {
+        _metrics.RequestStarted();
+        int status = StatusCodes.Status500InternalServerError;
+        try
+        {
+            await next(context);
+            status = context.RequestAborted.IsCancellationRequested ? 499 : context.Response.StatusCode;
+        }
+        finally
+        {
+            _metrics.RequestFinished((context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "other", status);
+        }
     }
 
     private IResult Health() => Results.Json(new JsonObject
@@ -107,51 +152,5 @@ public sealed class ImageServer : IAsyncDisposable
         }),
     });
 
-    private async Task<IResult> ResponsesAsync(HttpContext context)
-    {
-        var id = "resp_" + Guid.NewGuid().ToString("N");
-        // The client going away or the server stopping cancels the generation.
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _app.Lifetime.ApplicationStopping);
-        try
-        {
-            ResponsesRequest request;
-            try
-            {
-                using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: cancellation.Token);
-                request = ResponsesRequestParser.Parse(body.RootElement, _options.ImageLimits);
-            }
-            catch (JsonException e)
-            {
-                throw new RequestException(400, null, $"the request body is not valid JSON ({e.Message})");
-            }
-            var result = await _service.GenerateAsync(id, request, cancellation.Token);
-            return Results.Json(ResponsesJson.Response(id, _service.ModelName, DateTimeOffset.UtcNow, result));
-        }
-        catch (RequestException e)
-        {
-            _service.Log(id, $"refused ({e.Status}): {e.Message}");
-            return Results.Json(ResponsesJson.Error(e.Message, e.Param, e.Status), statusCode: e.Status);
-        }
-        catch (BadHttpRequestException e)
-        {
-            _service.Log(id, $"refused ({e.StatusCode}): {e.Message}");
-            return Results.Json(ResponsesJson.Error(e.Message, null, e.StatusCode), statusCode: e.StatusCode);
-        }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
-        {
-            _service.Log(id, "refused (503): the server is shutting down");
-            context.Response.Headers.Connection = "close";
-            return Results.Json(ResponsesJson.Error("the server is shutting down; the request was not completed, retry on another server or later",
-                null, 503), statusCode: 503);
-        }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-        {
-            return Results.StatusCode(499); // nobody reads it: the client is gone
-        }
-        catch (Exception e)
-        {
-            _service.Log(id, $"error: {e}");
-            return Results.Json(ResponsesJson.Error($"internal error: {e.Message}", null, 500), statusCode: 500);
-        }
-    }
+    private IResult Metrics() => Results.Text(_exporter.Write(), PrometheusExporter.ContentType);
 }

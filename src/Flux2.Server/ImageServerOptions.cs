@@ -7,7 +7,8 @@ namespace Flux2.Server;
 /// <summary>Where and how <see cref="ImageServer"/> listens and generates.</summary>
 public sealed record ImageServerOptions
 {
-    /// <summary>The address to bind; loopback by default, since the server has no authentication.</summary>
+    /// <summary>The address to bind; loopback by default. Any other address needs <see cref="ApiKey"/> (or
+    /// <see cref="AllowNoAuthBeyondLoopback"/>), see <see cref="Check"/>.</summary>
     public IPAddress Address { get; init; } = IPAddress.Loopback;
 
     /// <summary>The TCP port; 0 picks a free one (read it back from <see cref="ImageServer.BaseAddress"/>).</summary>
@@ -22,7 +23,7 @@ public sealed record ImageServerOptions
     /// <summary>Requests allowed to wait while another one generates; more are refused with 503.</summary>
     public int MaxWaitingRequests { get; init; } = 16;
 
-    /// <summary>Largest request body (reference images are base64 inside it).</summary>
+    /// <summary>Largest request body (reference images are base64 inside it, or multipart parts).</summary>
     public long MaxRequestBytes { get; init; } = 64L << 20;
 
     /// <summary>What one reference image may cost before it is decoded (declared pixels, bytes).</summary>
@@ -31,6 +32,37 @@ public sealed record ImageServerOptions
     /// <summary>Most reference images in one request.</summary>
     public int MaxReferenceImages { get; init; } = 10;
 
+    /// <summary>The key clients must send as <c>Authorization: Bearer KEY</c> on every endpoint but <c>/health</c>; null: none.</summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>Serve without <see cref="ApiKey"/> on an address other than loopback (trusted networks only).</summary>
+    public bool AllowNoAuthBeyondLoopback { get; init; }
+
+    /// <summary>The longest a generating request may take from its arrival, waiting in the queue included; then it is
+    /// cancelled and answered 504.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(600);
+
+    /// <summary>Browser origins (<c>scheme://host[:port]</c>) allowed to call the server cross-origin (CORS); empty: none.</summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+
     /// <summary>Where request, warning and cancellation lines go.</summary>
     public TextWriter Log { get; init; } = Console.Error;
+
+    /// <summary>Refuses options the server must not start with: no API key beyond loopback (unless allowed), an empty key,
+    /// a CORS origin that is not one, a time limit that is not positive. Cheap: callers check before loading a model.</summary>
+    /// <exception cref="ServerStartException">naming the option at fault</exception>
+    public void Check()
+    {
+        if (ApiKey is { } key && string.IsNullOrWhiteSpace(key))
+            throw new ServerStartException("the API key must not be empty");
+        if (ApiKey == null && !AllowNoAuthBeyondLoopback && !IPAddress.IsLoopback(Address))
+            throw new ServerStartException($"listening on {Address} (not loopback) needs an API key (--api-key or FLUX2_API_KEY), " +
+                "or --insecure-no-auth to serve without one on a trusted network");
+        if (RequestTimeout <= TimeSpan.Zero)
+            throw new ServerStartException($"the request time limit must be positive, got {RequestTimeout}");
+        foreach (var origin in CorsOrigins)
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
+                || uri.GetLeftPart(UriPartial.Authority) != origin)
+                throw new ServerStartException($"CORS origin '{origin}' is not an origin: expected scheme://host[:port] with http or https and nothing after, e.g. https://app.example.com");
+    }
 }

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Flux2.Pipelines;
-using Flux2.Pipelines.Images;
 
 namespace Flux2.Server;
 
@@ -8,15 +7,16 @@ namespace Flux2.Server;
 /// message holds one <c>output_image</c> per image (as MAX: <c>output[0].content[k].image_data</c>), and OpenAI-style errors.</summary>
 public static class ResponsesJson
 {
-    public static JsonObject Response(string id, string model, DateTimeOffset created, GenerationResult result)
+    /// <param name="encoded">the images of <paramref name="result"/>, encoded as the request asked</param>
+    public static JsonObject Response(string id, string model, DateTimeOffset created, GenerationResult result, IReadOnlyList<byte[]> encoded)
     {
         var content = new JsonArray();
-        foreach (var image in result.Images)
+        for (int i = 0; i < encoded.Count; i++)
             content.Add(new JsonObject
             {
                 ["type"] = "output_image",
-                ["image_data"] = Convert.ToBase64String(PngWriter.Encode(image.Image, [])),
-                ["seed"] = image.Seed,
+                ["image_data"] = Convert.ToBase64String(encoded[i]),
+                ["seed"] = result.Images[i].Seed,
             });
         return new JsonObject
         {
@@ -41,7 +41,15 @@ public static class ResponsesJson
         ["error"] = new JsonObject
         {
             ["message"] = message,
-            ["type"] = status switch { 404 => "not_found_error", 503 => "server_busy", >= 500 => "server_error", _ => "invalid_request_error" },
+            ["type"] = status switch
+            {
+                401 => "authentication_error",
+                404 => "not_found_error",
+                503 => "server_busy",
+                504 => "timeout_error",
+                >= 500 => "server_error",
+                _ => "invalid_request_error",
+            },
             ["param"] = param,
         },
     };

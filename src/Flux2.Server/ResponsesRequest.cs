@@ -2,8 +2,8 @@ using Flux2.Pipelines.Images;
 
 namespace Flux2.Server;
 
-/// <summary>A parsed <c>POST /v1/responses</c> body: the prompt, its reference images and <c>provider_options.image</c>.
-/// Null values take the engine's defaults (see <see cref="ResponsesRequestParser"/>).</summary>
+/// <summary>A parsed generation request, from <c>POST /v1/responses</c> (see <see cref="ResponsesRequestParser"/>) or the
+/// images endpoints (see <see cref="ImagesRequestParser"/>). Null values take the engine's defaults.</summary>
 public sealed record ResponsesRequest
 {
     public string? Model { get; init; }
@@ -17,4 +17,12 @@ public sealed record ResponsesRequest
     public double? TrueCfgScale { get; init; }
     public string? NegativePrompt { get; init; }
     public int NumImages { get; init; } = 1;
+    public ImageEncoding Output { get; init; } = ImageEncoding.Png;
+
+    /// <summary>Where the generation options sit in the request, for errors the model finds: <c>provider_options.image.</c>
+    /// in a responses body, nothing in an images body.</summary>
+    public string OptionsPath { get; init; } = "provider_options.image.";
+
+    /// <summary>The field that holds the reference images, for errors about them.</summary>
+    public string ImagesParam { get; init; } = "input";
 }

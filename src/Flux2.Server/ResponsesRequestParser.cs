@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Flux2.Pipelines.Images;
+using static Flux2.Server.JsonFields;
 
 namespace Flux2.Server;
 
@@ -8,7 +9,7 @@ namespace Flux2.Server;
 /// first message holds <c>input_text</c> and <c>input_image</c> items (base64 <c>data:</c> URIs; several images are
 /// multi-reference editing). <c>provider_options.image</c> takes MAX's fields; where MAX's defaults disagree with this
 /// engine, spec §1.2 / §11.2 win: steps default per variant, guidance 4.0 (MAX's 3.5 is only a preset a client may send),
-/// output_format png (MAX: jpeg; there is no JPEG encoder here, so "jpeg" is refused).
+/// output_format png (MAX: jpeg), or jpeg or webp (quality 100).
 /// Unknown top-level fields are ignored (OpenResponses has many that do not apply to images); unknown image options are errors.
 /// </summary>
 public static class ResponsesRequestParser
@@ -33,10 +34,7 @@ public static class ResponsesRequestParser
         var (prompt, images) = ParseInput(root.TryGetProperty("input", out var input) ? input
             : throw RequestException.BadField("input", "missing; give the prompt or a message array"), imageLimits ?? ImageDecodeLimits.Default);
         if (string.IsNullOrWhiteSpace(prompt)) throw RequestException.BadField("input", "the prompt must not be empty");
-        ulong? seed = null;
-        if (root.TryGetProperty("seed", out var s) && s.ValueKind != JsonValueKind.Null)
-            seed = s.ValueKind == JsonValueKind.Number && s.TryGetUInt64(out var v) ? v
-                : throw RequestException.BadField("seed", $"expected an integer in [0, {ulong.MaxValue}], got {s.GetRawText()}");
+        var seed = OptionalUInt64(root, "seed", "seed");
 
         var request = new ResponsesRequest { Model = model, Prompt = prompt, ReferenceImages = images, Seed = seed };
         if (!root.TryGetProperty("provider_options", out var provider) || provider.ValueKind == JsonValueKind.Null) return request;
@@ -50,15 +48,11 @@ public static class ResponsesRequestParser
     {
         foreach (var property in o.EnumerateObject())
         {
-            var name = Text(() => property.Name, ImageOptions);
+            var name = JsonFields.Text(() => property.Name, ImageOptions);
             if (!Used.Contains(name) && !Unused.Contains(name))
                 throw RequestException.BadField($"{ImageOptions}.{name}", "unknown option");
         }
-        var outputFormat = OptionalString(o, "output_format", $"{ImageOptions}.output_format") ?? "png";
-        if (outputFormat != "png")
-            throw RequestException.BadField($"{ImageOptions}.output_format", outputFormat is "jpeg" or "jpg"
-                ? "'jpeg' is not supported by this server (it has no JPEG encoder); use 'png'"
-                : $"'{outputFormat}' is not supported; use 'png'");
+        var output = ImageEncoding.Parse(OptionalString(o, "output_format", $"{ImageOptions}.output_format"), null, $"{ImageOptions}.output_format");
         var responseFormat = OptionalString(o, "response_format", $"{ImageOptions}.response_format") ?? "b64_json";
         if (responseFormat != "b64_json")
             throw RequestException.BadField($"{ImageOptions}.response_format", $"'{responseFormat}' is not supported; use 'b64_json'");
@@ -71,19 +65,20 @@ public static class ResponsesRequestParser
             TrueCfgScale = OptionalNumber(o, "true_cfg_scale"),
             NegativePrompt = OptionalString(o, "negative_prompt", $"{ImageOptions}.negative_prompt"),
             NumImages = OptionalInt(o, "num_images", 1, MaxImagesPerRequest) ?? 1,
+            Output = output,
         };
     }
 
     private static (string Prompt, IReadOnlyList<ReferenceImage> Images) ParseInput(JsonElement input, ImageDecodeLimits imageLimits)
     {
-        if (input.ValueKind == JsonValueKind.String) return (Text(input, "input"), []);
+        if (input.ValueKind == JsonValueKind.String) return (JsonFields.Text(input, "input"), []);
         if (input.ValueKind != JsonValueKind.Array) throw RequestException.BadField("input", "expected a string (the prompt) or a message array");
         int messages = input.GetArrayLength();
         if (messages != 1) throw RequestException.BadField("input", $"expected one message, got {messages}");
         var message = input[0];
         if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("content", out var content))
             throw RequestException.BadField("input[0]", "expected a message object with a 'content' field");
-        if (content.ValueKind == JsonValueKind.String) return (Text(content, "input[0].content"), []);
+        if (content.ValueKind == JsonValueKind.String) return (JsonFields.Text(content, "input[0].content"), []);
         if (content.ValueKind != JsonValueKind.Array)
             throw RequestException.BadField("input[0].content", "expected a string or an array of input_text / input_image items");
         var texts = new List<string>();
@@ -119,7 +114,7 @@ public static class ResponsesRequestParser
             url = url.TryGetProperty("url", out var inner) ? inner : throw RequestException.BadField(urlParam, "missing");
         }
         if (url.ValueKind != JsonValueKind.String) throw RequestException.BadField(urlParam, "expected a data: URI string");
-        var bytes = DataUri.DecodeBase64(Text(url, urlParam), urlParam);
+        var bytes = DataUri.DecodeBase64(JsonFields.Text(url, urlParam), urlParam);
         try
         {
             return new ReferenceImage(urlParam, ImageFileReader.Decode(bytes, urlParam, limits));
@@ -130,41 +125,7 @@ public static class ResponsesRequestParser
         }
     }
 
-    private static string? OptionalString(JsonElement o, string name, string param)
-    {
-        if (!o.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
-        return e.ValueKind == JsonValueKind.String ? Text(e, param) : throw RequestException.BadField(param, $"expected a string, got {e.GetRawText()}");
-    }
+    private static int? OptionalInt(JsonElement o, string name, int min, int max) => JsonFields.OptionalInt(o, name, $"{ImageOptions}.{name}", min, max);
 
-    /// <summary>A JSON string as text; invalid UTF-8 or a lone surrogate escape (which <see cref="JsonElement.GetString"/> cannot
-    /// turn into a string) is the client's mistake, not the server's.</summary>
-    private static string Text(JsonElement e, string param) => Text(() => e.GetString()!, param);
-
-    private static string Text(Func<string> read, string param)
-    {
-        try
-        {
-            return read();
-        }
-        catch (InvalidOperationException)
-        {
-            throw RequestException.BadField(param, "not valid text: the JSON string holds invalid UTF-8 or a lone surrogate escape");
-        }
-    }
-
-    private static int? OptionalInt(JsonElement o, string name, int min, int max)
-    {
-        if (!o.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
-        if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out var v) || v < min || v > max)
-            throw RequestException.BadField($"{ImageOptions}.{name}", $"expected an integer in [{min}, {max}], got {e.GetRawText()}");
-        return v;
-    }
-
-    private static double? OptionalNumber(JsonElement o, string name)
-    {
-        if (!o.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
-        if (e.ValueKind != JsonValueKind.Number || !e.TryGetDouble(out var v) || !double.IsFinite(v) || v < 0)
-            throw RequestException.BadField($"{ImageOptions}.{name}", $"expected a finite number ≥ 0, got {e.GetRawText()}");
-        return v;
-    }
+    private static double? OptionalNumber(JsonElement o, string name) => JsonFields.OptionalNumber(o, name, $"{ImageOptions}.{name}");
 }

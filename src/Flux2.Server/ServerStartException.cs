@@ -2,5 +2,11 @@ using Flux2.Core;
 
 namespace Flux2.Server;
 
-/// <summary>The server cannot bind its address (port in use, address not on this machine, no permission).</summary>
-public sealed class ServerStartException(string message, Exception inner) : Flux2Exception(message, inner);
+/// <summary>The server cannot start: options it must not run with, or it cannot bind its address (port in use, address not
+/// on this machine, no permission).</summary>
+public sealed class ServerStartException : Flux2Exception
+{
+    public ServerStartException(string message) : base(message) { }
+
+    public ServerStartException(string message, Exception inner) : base(message, inner) { }
+}

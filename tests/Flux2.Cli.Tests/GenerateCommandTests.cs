@@ -1,8 +1,7 @@
-using System.Buffers.Binary;
-using System.Text;
 using Flux2.Pipelines.Images;
 using Flux2.Testing;
 using Flux2.Tests;
+using static Flux2.Tests.TestImages;
 
 namespace Flux2.Cli.Tests;
 
@@ -343,22 +342,5 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
         var pixels = new byte[width * height * 3];
         for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)(i * 31 % 251);
         return new RgbImage(width, height, pixels);
-    }
-
-    /// <summary>The tEXt / iTXt entries of a PNG file.</summary>
-    internal static Dictionary<string, string> PngText(byte[] png)
-    {
-        var text = new Dictionary<string, string>();
-        for (int pos = 8; pos < png.Length;)
-        {
-            int length = BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(pos));
-            var type = Encoding.ASCII.GetString(png, pos + 4, 4);
-            var data = png.AsSpan(pos + 8, length);
-            int nul = data.IndexOf((byte)0);
-            if (type == "tEXt") text[Encoding.Latin1.GetString(data[..nul])] = Encoding.Latin1.GetString(data[(nul + 1)..]);
-            if (type == "iTXt") text[Encoding.Latin1.GetString(data[..nul])] = Encoding.UTF8.GetString(data[(nul + 5)..]);
-            pos += 12 + length;
-        }
-        return text;
     }
 }

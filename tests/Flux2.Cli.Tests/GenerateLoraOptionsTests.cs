@@ -40,8 +40,8 @@ public sealed class GenerateLoraOptionsTests(TinyKleinModel model) : IClassFixtu
 
         Assert.Equal(ImageFileReader.Read(dir.File("plain.png")).Pixels, ImageFileReader.Read(dir.File("off.png")).Pixels);
         Assert.NotEqual(ImageFileReader.Read(dir.File("plain.png")).Pixels, ImageFileReader.Read(dir.File("on.png")).Pixels);
-        Assert.Equal("style.safetensors:0.75, style.safetensors:1", GenerateCommandTests.PngText(File.ReadAllBytes(dir.File("on.png")))["loras"]);
-        Assert.False(GenerateCommandTests.PngText(File.ReadAllBytes(dir.File("plain.png"))).ContainsKey("loras"));
+        Assert.Equal("style.safetensors:0.75, style.safetensors:1", TestImages.PngText(File.ReadAllBytes(dir.File("on.png")))["loras"]);
+        Assert.False(TestImages.PngText(File.ReadAllBytes(dir.File("plain.png"))).ContainsKey("loras"));
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed class GenerateLoraOptionsTests(TinyKleinModel model) : IClassFixtu
         var lenient = Generate("--lora", lora + ":0.5", "--lora-lenient", "-o", dir.File("a.png"));
         Assert.True(lenient.ExitCode == 0, lenient.Error);
         Assert.Contains(lenient.ErrorLines, l => l.StartsWith($"flux2 generate: warning: {lora}: skipped 1 tensor", StringComparison.Ordinal));
-        Assert.Equal("mixed.safetensors:0.5", GenerateCommandTests.PngText(File.ReadAllBytes(dir.File("a.png")))["loras"]);
+        Assert.Equal("mixed.safetensors:0.5", TestImages.PngText(File.ReadAllBytes(dir.File("a.png")))["loras"]);
     }
 
     [Fact]

@@ -13,11 +13,16 @@ public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixtu
 {
     private HttpClient Client => server.Client;
 
-    /// <summary>What the library gives for the same request, PNG-encoded as the server does.</summary>
-    private byte[] LibraryPng(GenerationRequest request)
+    /// <summary>What the library gives for the same request, PNG-encoded as the server does: with the metadata
+    /// <c>flux2 generate</c> writes, references named as the server names them.</summary>
+    private byte[] LibraryPng(GenerationRequest request, params string[] referenceNames) => LibraryPng(server.Folder, request, referenceNames);
+
+    public static byte[] LibraryPng(string modelFolder, GenerationRequest request, params string[] referenceNames)
     {
-        using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = server.Folder }, TestBackends.Factory(TestBackends.Cpu));
-        return PngWriter.Encode(pipeline.Generate(request).Images[0].Image, []);
+        using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = modelFolder }, TestBackends.Factory(TestBackends.Cpu));
+        var result = pipeline.Generate(request);
+        var image = result.Images[0];
+        return PngWriter.Encode(image.Image, GenerationMetadata.PngText(pipeline, result.Plan, request.Prompt!, request.NegativePrompt, image.Seed, referenceNames));
     }
 
     [Fact]
@@ -37,7 +42,26 @@ public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixtu
         Assert.Equal(42UL, seed);
         var image = ImageFileReader.Decode(png, "response");
         Assert.Equal((64, 48), (image.Width, image.Height));
-        Assert.Equal(LibraryPng(new GenerationRequest { Prompt = "a red fox", Width = 64, Height = 48, Seed = 42 }), png);
+        Assert.Equal(LibraryPng(new GenerationRequest { Prompt = "a red fox", Width = 64, Height = 48, Seed = 42, Guidance = 3.5 }), png);
+        var text = Flux2.Tests.TestImages.PngText(png);
+        Assert.Equal(("a red fox", "42", "64x48"), (text["prompt"], text["seed"], text["size"]));
+        Assert.StartsWith("flux2 ", text["Software"]);
+    }
+
+    [Theory]
+    [InlineData("jpeg")]
+    [InlineData("webp")]
+    public async Task JpegAndWebpOutputsAreTheSameImageLossilyEncoded(string format)
+    {
+        var (status, body) = await PostAsync(Client,
+            """{"input": "a red fox", "seed": 42, "provider_options": {"image": {"width": 64, "height": 48, "output_format": """ + "\"" + format + "\"}}}");
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        var (bytes, _) = Assert.Single(Images(body));
+        Assert.Equal(format, ImageFormats.Of(bytes));
+        var image = ImageFileReader.Decode(bytes, "response");
+        var png = ImageFileReader.Decode(LibraryPng(new GenerationRequest { Prompt = "a red fox", Width = 64, Height = 48, Seed = 42 }), "library");
+        Assert.Equal((64, 48), (image.Width, image.Height));
+        Assert.True(ImageFormats.BlockMeanDifference(png, image) < 3, $"{format}: mean difference {ImageFormats.BlockMeanDifference(png, image)}");
     }
 
     [Fact]
@@ -86,7 +110,7 @@ public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixtu
             Prompt = "make it blue",
             Seed = 3,
             ReferenceImages = [new ReferenceImage("a", first), new ReferenceImage("b", second)],
-        }), png);
+        }, "input[0].content[0].image_url", "input[0].content[1].image_url"), png);
     }
 
     [Theory]
@@ -96,7 +120,7 @@ public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixtu
     [InlineData("""{"input": "x", "provider_options": {"image": {"steps": 8}}}""", 400, "provider_options.image.steps")]
     [InlineData("""{"input": "x", "provider_options": {"image": {"num_images": 0}}}""", 400, "provider_options.image.num_images")]
     [InlineData("""{"input": "x", "provider_options": {"image": {"guidance_scale": -1}}}""", 400, "provider_options.image.guidance_scale")]
-    [InlineData("""{"input": "x", "provider_options": {"image": {"output_format": "jpeg"}}}""", 400, "provider_options.image.output_format")]
+    [InlineData("""{"input": "x", "provider_options": {"image": {"output_format": "gif"}}}""", 400, "provider_options.image.output_format")]
     [InlineData("""{"input": "x", "provider_options": {"image": {"response_format": "url"}}}""", 400, "provider_options.image.response_format")]
     [InlineData("""{"input": "x", "provider_options": {"image": {"sharpness": 2}}}""", 400, "provider_options.image.sharpness")]
     [InlineData("""{"input": "x", "seed": -1}""", 400, "seed")]

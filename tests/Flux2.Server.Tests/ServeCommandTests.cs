@@ -35,11 +35,68 @@ public sealed class ServeCommandTests(TinyKleinModel model) : IClassFixture<Tiny
         var output = new StringWriter();
         var error = new StringWriter();
         // 192.0.2.1 (TEST-NET-1, RFC 5737) is on no interface: binding fails locally, nothing is sent.
-        Assert.Equal(CliApp.ExitFailure, CliApp.Run(["serve", "-m", model.Folder, "--host", "192.0.2.1", "--port", "0"], output, error));
+        Assert.Equal(CliApp.ExitFailure, CliApp.Run(["serve", "-m", model.Folder, "--host", "192.0.2.1", "--port", "0", "--api-key", "k"], output, error));
         var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var line = Assert.Single(lines, l => l.Contains("error"));
         Assert.StartsWith("flux2 serve: error: cannot listen on 192.0.2.1:0", line);
         Assert.DoesNotContain("   at ", error.ToString());
+    }
+
+    [Fact]
+    public void ListeningBeyondLoopbackWithoutAKeyIsRefusedBeforeTheModelLoads()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        // The model folder does not exist: the refusal comes first, without the minutes a model takes to load.
+        Assert.Equal(CliApp.ExitFailure, CliApp.Run(["serve", "-m", "/nonexistent/model", "--host", "0.0.0.0"], output, error));
+        var line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("flux2 serve: error: listening on 0.0.0.0 (not loopback) needs an API key (--api-key or FLUX2_API_KEY), " +
+            "or --insecure-no-auth to serve without one on a trusted network", line);
+    }
+
+    [Theory]
+    [InlineData("--api-key", "k")]
+    [InlineData("--insecure-no-auth", null)]
+    [InlineData(null, null)] // FLUX2_API_KEY
+    public void AKeyOrInsecureNoAuthLetsItListenBeyondLoopback(string? option, string? value)
+    {
+        var error = new StringWriter();
+        string[] given = option == null ? [] : value == null ? [option] : [option, value];
+        string[] args = ["-m", model.Folder, "--host", "192.0.2.1", "--port", "0", .. given];
+        var serve = new ServeCommand(environment: name => name == ServeCommand.ApiKeyVariable ? "from-the-environment" : null);
+        // 192.0.2.1 (TEST-NET-1) is on no interface: getting as far as binding shows the start check passed.
+        var e = Assert.Throws<ServerStartException>(() => serve.Run(args, new StringWriter(), error));
+        Assert.StartsWith("cannot listen on 192.0.2.1:0", e.Message);
+    }
+
+    [Fact]
+    public async Task TheKeyFromTheEnvironmentIsRequired()
+    {
+        using var stop = new CancellationTokenSource();
+        var output = new ServerLog();
+        var serve = new ServeCommand(environment: name => name == ServeCommand.ApiKeyVariable ? "env-key" : null);
+        var run = Task.Run(() => serve.Run(["-m", model.Folder, "--port", "0"], output, new ServerLog(), stop.Token));
+        var listening = await output.WaitForAsync("listening on ", TimeSpan.FromSeconds(60));
+        Assert.NotNull(listening);
+        using var client = new HttpClient { BaseAddress = new Uri(Regex.Match(listening, @"http://127\.0\.0\.1:\d+/").Value), Timeout = TimeSpan.FromSeconds(30) };
+        using (var refused = await client.GetAsync("v1/models"))
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "env-key");
+        using (var accepted = await client.GetAsync("v1/models"))
+            Assert.Equal(System.Net.HttpStatusCode.OK, accepted.StatusCode);
+        stop.Cancel();
+        Assert.Equal(CliApp.ExitOk, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Theory]
+    [InlineData("--cors-origin", "app.example", 1, "CORS origin 'app.example' is not an origin")]
+    [InlineData("--api-key", "", 1, "the API key must not be empty")]
+    [InlineData("--request-timeout", "0", 2, "option --request-timeout: 0 is outside")]
+    public void BadServerOptionsAreOneLine(string option, string value, int exit, string expected)
+    {
+        var error = new StringWriter();
+        Assert.Equal(exit, CliApp.Run(["serve", "-m", "/nonexistent/model", option, value], new StringWriter(), error));
+        Assert.Contains(expected, Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)));
     }
 
     [Theory]

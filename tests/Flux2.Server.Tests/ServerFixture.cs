@@ -7,29 +7,24 @@ namespace Flux2.Server.Tests;
 
 /// <summary>A tiny klein model folder served in-process on 127.0.0.1 with a free port, for one test class;
 /// the log is captured so tests can see what the server did.</summary>
-public abstract class ServerFixture : IAsyncLifetime
+/// <param name="configure">changes the server's options (port 0 and the captured log are set before)</param>
+public abstract class ServerFixture(bool distilled, Func<ImageServerOptions, ImageServerOptions>? configure = null) : IAsyncLifetime
 {
-    private readonly bool _distilled;
     private readonly TempDirectory _dir = new();
     private Flux2Pipeline? _pipeline;
     private ImageServer? _server;
 
     public ServerLog Log { get; } = new();
-    public string Folder { get; }
+    public string Folder => _dir.File("FLUX.2-klein-tiny");
     public HttpClient Client { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
     public ImageServer Server => _server ?? throw new InvalidOperationException("the server has not started");
 
-    protected ServerFixture(bool distilled)
-    {
-        _distilled = distilled;
-        Folder = _dir.File("FLUX.2-klein-tiny");
-    }
-
     public async Task InitializeAsync()
     {
-        TinyModelFolders.Klein(Folder, _distilled);
+        TinyModelFolders.Klein(Folder, distilled);
         _pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = Folder }, TestBackends.Factory(TestBackends.Cpu));
-        _server = await ImageServer.StartAsync(_pipeline, new ImageServerOptions { Port = 0, Log = Log });
+        var options = new ImageServerOptions { Port = 0, Log = Log };
+        _server = await ImageServer.StartAsync(_pipeline, configure?.Invoke(options) ?? options);
         Client.BaseAddress = _server.BaseAddress;
     }
 
@@ -45,3 +40,25 @@ public abstract class ServerFixture : IAsyncLifetime
 public sealed class DistilledServer() : ServerFixture(distilled: true);
 
 public sealed class BaseServer() : ServerFixture(distilled: false);
+
+/// <summary>With an API key and one CORS origin.</summary>
+public sealed class SecuredServer() : ServerFixture(distilled: true, o => o with { ApiKey = SecuredServer.Key, CorsOrigins = [SecuredServer.Origin] })
+{
+    public const string Key = "test-key-8d1f";
+    public const string Origin = "https://app.example";
+}
+
+/// <summary>klein-base (any step count) with a three-second time limit per request.</summary>
+public sealed class ImpatientServer() : ServerFixture(distilled: false, o => o with { RequestTimeout = TimeSpan.FromSeconds(3) });
+
+/// <summary>klein-base with no room to wait: a request arriving while another generates is refused.</summary>
+public sealed class NoQueueServer() : ServerFixture(distilled: false, o => o with { MaxWaitingRequests = 0 });
+
+/// <summary>The distilled model, for tests that read the counters and so want no other class's requests on them.</summary>
+public sealed class MetricsServer() : ServerFixture(distilled: true);
+
+/// <summary>klein-base with room for 40 waiting requests, for the load test.</summary>
+public sealed class LoadServer() : ServerFixture(distilled: false, o => o with { MaxWaitingRequests = LoadServer.Queue })
+{
+    public const int Queue = 40;
+}

@@ -5,7 +5,7 @@ using System.Text;
 namespace Flux2.Tests;
 
 /// <summary>Hand-built image files for the reader tests: PNGs of any colour type (with their own CRC, independent of the
-/// code under test) and JPEG headers declaring any size.</summary>
+/// code under test), and JPEG and WebP files declaring any size.</summary>
 public static class TestImages
 {
     /// <summary>A PNG of <paramref name="width"/>×<paramref name="height"/> whose scanlines (each without its filter byte)
@@ -34,13 +34,45 @@ public static class TestImages
         return png.ToArray();
     }
 
-    /// <summary>A baseline JPEG header declaring <paramref name="width"/>×<paramref name="height"/> (one grey component), and no image data.</summary>
-    public static byte[] JpegHeader(int width, int height) =>
-    [
-        0xFF, 0xD8,                                                       // SOI
-        0xFF, 0xC0, 0, 11, 8, (byte)(height >> 8), (byte)height, (byte)(width >> 8), (byte)width, 1, 1, 0x11, 0, // SOF0
-        0xFF, 0xD9,                                                       // EOI
-    ];
+    /// <summary>The fixture JPEG (tests/fixtures/images) with its frame header (SOF0) changed to declare
+    /// <paramref name="width"/>×<paramref name="height"/>: a complete, small file whose header asks for a huge decode.</summary>
+    public static byte[] JpegDeclaring(int width, int height)
+    {
+        var jpeg = File.ReadAllBytes(Fixtures.File("images", "q75-422.jpg"));
+        int sof = jpeg.AsSpan().IndexOf((ReadOnlySpan<byte>)[0xFF, 0xC0]);
+        BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(sof + 5), checked((ushort)height));
+        BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(sof + 7), checked((ushort)width));
+        return jpeg;
+    }
+
+    /// <summary>The fixture lossy WebP (a RIFF header, then one 'VP8 ' chunk) with its key-frame header changed to declare
+    /// <paramref name="width"/>×<paramref name="height"/> (14 bits each, at most 16383).</summary>
+    public static byte[] WebpDeclaring(int width, int height)
+    {
+        var webp = File.ReadAllBytes(Fixtures.File("images", "q80.webp"));
+        if (Encoding.Latin1.GetString(webp, 12, 4) != "VP8 ") throw new InvalidDataException("the WebP fixture is not a simple lossy file");
+        // Chunk data at 20: a 3-byte frame tag, the start code 9D 01 2A, then width and height (little-endian, 14 bits).
+        BinaryPrimitives.WriteUInt16LittleEndian(webp.AsSpan(26), checked((ushort)width));
+        BinaryPrimitives.WriteUInt16LittleEndian(webp.AsSpan(28), checked((ushort)height));
+        return webp;
+    }
+
+    /// <summary>The tEXt / iTXt entries of a PNG file.</summary>
+    public static Dictionary<string, string> PngText(byte[] png)
+    {
+        var text = new Dictionary<string, string>();
+        for (int pos = 8; pos < png.Length;)
+        {
+            int length = BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(pos));
+            var type = Encoding.ASCII.GetString(png, pos + 4, 4);
+            var data = png.AsSpan(pos + 8, length);
+            int nul = data.IndexOf((byte)0);
+            if (type == "tEXt") text[Encoding.Latin1.GetString(data[..nul])] = Encoding.Latin1.GetString(data[(nul + 1)..]);
+            if (type == "iTXt") text[Encoding.Latin1.GetString(data[..nul])] = Encoding.UTF8.GetString(data[(nul + 5)..]);
+            pos += 12 + length;
+        }
+        return text;
+    }
 
     /// <summary>Byte offset of the first chunk of <paramref name="type"/> in <paramref name="png"/>.</summary>
     public static int ChunkOffset(byte[] png, string type)

@@ -14,4 +14,12 @@ public sealed record ImageDecodeLimits
     public long MaxPixels { get; init; } = DefaultMaxPixels;
 
     public long MaxFileBytes { get; init; } = DefaultMaxFileBytes;
+
+    /// <summary>Refuses an image whose header declares more than <see cref="MaxPixels"/>, naming it by <paramref name="name"/>.</summary>
+    internal void CheckDeclaredSize(int width, int height, string name)
+    {
+        if ((long)width * height > MaxPixels)
+            throw new ImageFileException($"{name}: the image declares {width}x{height} = {(long)width * height} pixels, " +
+                $"more than the {MaxPixels}-pixel limit for input images");
+    }
 }

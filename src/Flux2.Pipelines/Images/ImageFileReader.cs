@@ -3,9 +3,9 @@ using StbImageSharp;
 
 namespace Flux2.Pipelines.Images;
 
-/// <summary>Reads PNG, JPEG, BMP, GIF (first frame), TGA, PSD and HDR files into RGB (grey is expanded, alpha dropped as
-/// the reference pipelines drop it), through StbImageSharp, after checking what the file may cost (<see cref="ImageDecodeLimits"/>)
-/// and, for PNG, its chunk CRCs.</summary>
+/// <summary>Reads PNG, JPEG, WebP, BMP, GIF (first frame), TGA, PSD and HDR files into RGB (grey is expanded, alpha dropped as
+/// the reference pipelines drop it) after checking what the file may cost (<see cref="ImageDecodeLimits"/>) and, for PNG, its
+/// chunk CRCs: JPEG and WebP through <see cref="SkiaImageCodec"/> (the decoders Pillow uses), the others through StbImageSharp.</summary>
 public static class ImageFileReader
 {
     public static RgbImage Read(string path, ImageDecodeLimits? limits = null)
@@ -21,11 +21,10 @@ public static class ImageFileReader
         limits ??= ImageDecodeLimits.Default;
         if (bytes.Length > limits.MaxFileBytes)
             throw new ImageFileException($"{name}: the image is {bytes.Length} bytes, more than the {limits.MaxFileBytes}-byte limit for input images");
+        if (SkiaImageCodec.Reads(bytes)) return SkiaImageCodec.Decode(bytes, name, limits);
         if (PngChunks.IsPng(bytes)) PngChunks.Verify(bytes, name);
         var (width, height) = DeclaredSize(bytes, name);
-        if ((long)width * height > limits.MaxPixels)
-            throw new ImageFileException($"{name}: the image declares {width}x{height} = {(long)width * height} pixels, " +
-                $"more than the {limits.MaxPixels}-pixel limit for input images");
+        limits.CheckDeclaredSize(width, height, name);
 
         ImageResult result;
         try
@@ -38,10 +37,10 @@ public static class ImageFileReader
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // stb reports every malformed or unsupported file through an exception of its own.
-            throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, BMP, GIF, TGA, PSD or HDR expected): {Reason(e.Message)}", e);
+            throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, WebP, BMP, GIF, TGA, PSD or HDR expected): {Reason(e.Message)}", e);
         }
         if (result == null || result.Width <= 0 || result.Height <= 0 || result.Data.Length != result.Width * result.Height * 3)
-            throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, BMP, GIF, TGA, PSD or HDR expected)");
+            throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, WebP, BMP, GIF, TGA, PSD or HDR expected)");
         return new RgbImage(result.Width, result.Height, result.Data);
     }
 
@@ -55,10 +54,10 @@ public static class ImageFileReader
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, BMP, GIF, TGA, PSD or HDR expected): {Reason(e.Message)}", e);
+            throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, WebP, BMP, GIF, TGA, PSD or HDR expected): {Reason(e.Message)}", e);
         }
         if (info is not { Width: > 0, Height: > 0 } i)
-            throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, BMP, GIF, TGA, PSD or HDR expected): its header gives no size");
+            throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, WebP, BMP, GIF, TGA, PSD or HDR expected): its header gives no size");
         return (i.Width, i.Height);
     }
 

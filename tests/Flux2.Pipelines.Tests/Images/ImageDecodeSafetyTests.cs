@@ -21,11 +21,17 @@ public class ImageDecodeSafetyTests
         Assert.Equal("bomb.png: the image declares 20000x20000 = 400000000 pixels, more than the 67108864-pixel limit for input images", e.Message);
     }
 
-    [Fact]
-    public void JpegDeclaringAHugeSizeIsRefusedByTheCap()
+    [Theory]
+    [InlineData("huge.jpg", 60000, 50000)]
+    [InlineData("huge.webp", 16383, 16383)]
+    public void JpegAndWebpDeclaringAHugeSizeAreRefusedBeforeDecoding(string name, int width, int height)
     {
-        var e = Assert.Throws<ImageFileException>(() => ImageFileReader.Decode(TestImages.JpegHeader(60000, 50000), "huge.jpg"));
-        Assert.Contains("declares 60000x50000 = 3000000000 pixels, more than the 67108864-pixel limit", e.Message);
+        // Complete small files (a few hundred bytes) whose headers ask for gigabytes of pixels.
+        var bomb = name.EndsWith(".jpg") ? TestImages.JpegDeclaring(width, height) : TestImages.WebpDeclaring(width, height);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ImageFileException>(() => ImageFileReader.Decode(bomb, name));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20, "decoded before refusing");
+        Assert.Equal($"{name}: the image declares {width}x{height} = {(long)width * height} pixels, more than the 67108864-pixel limit for input images", e.Message);
     }
 
     [Fact]

@@ -1,0 +1,66 @@
+using System.Text.Json;
+
+namespace Flux2.Server;
+
+/// <summary>Reads the optional scalar fields of a JSON request object; a value of the wrong type or out of range is a 400
+/// naming the field (<c>param</c>, its path in the body). Absent and <c>null</c> fields read as null.</summary>
+public static class JsonFields
+{
+    public static string? OptionalString(JsonElement o, string name, string param)
+    {
+        if (!o.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
+        return e.ValueKind == JsonValueKind.String ? Text(e, param) : throw RequestException.BadField(param, $"expected a string, got {e.GetRawText()}");
+    }
+
+    public static int? OptionalInt(JsonElement o, string name, string param, int min, int max)
+    {
+        if (!o.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
+        if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out var v) || v < min || v > max)
+            throw RequestException.BadField(param, $"expected an integer in [{min}, {max}], got {e.GetRawText()}");
+        return v;
+    }
+
+    public static ulong? OptionalUInt64(JsonElement o, string name, string param)
+    {
+        if (!o.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
+        return e.ValueKind == JsonValueKind.Number && e.TryGetUInt64(out var v) ? v
+            : throw RequestException.BadField(param, $"expected an integer in [0, {ulong.MaxValue}], got {e.GetRawText()}");
+    }
+
+    /// <summary>A finite number ≥ 0.</summary>
+    public static double? OptionalNumber(JsonElement o, string name, string param)
+    {
+        if (!o.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
+        if (e.ValueKind != JsonValueKind.Number || !e.TryGetDouble(out var v) || !double.IsFinite(v) || v < 0)
+            throw RequestException.BadField(param, $"expected a finite number ≥ 0, got {e.GetRawText()}");
+        return v;
+    }
+
+    public static bool? OptionalBool(JsonElement o, string name, string param)
+    {
+        if (!o.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
+        return e.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw RequestException.BadField(param, $"expected true or false, got {e.GetRawText()}"),
+        };
+    }
+
+    /// <summary>A JSON string as text; invalid UTF-8 or a lone surrogate escape (which <see cref="JsonElement.GetString"/> cannot
+    /// turn into a string) is the client's mistake, not the server's.</summary>
+    public static string Text(JsonElement e, string param) => Text(() => e.GetString()!, param);
+
+    /// <summary>As <see cref="Text(JsonElement, string)"/> for any read of JSON text, such as a property name.</summary>
+    public static string Text(Func<string> read, string param)
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidOperationException)
+        {
+            throw RequestException.BadField(param, "not valid text: the JSON string holds invalid UTF-8 or a lone surrogate escape");
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace Flux2.Server;
+
+/// <summary>
+/// The life of a generating request, the same on every endpoint: an id, the time limit, cancellation when the client goes
+/// away, the limit passes or the server stops (the pipeline stops at its next step), and every failure answered as a JSON
+/// error — or, once an event stream has started, as its last event. Every 503 says when to retry.
+/// </summary>
+public sealed class RequestHandling(GenerationService service, ImageServerOptions options, CancellationToken stopping)
+{
+    /// <param name="idPrefix">starts the request's id, which the log lines carry</param>
+    /// <param name="handle">reads the request and answers it, given the id and the request's cancellation</param>
+    public async Task RunAsync(HttpContext context, string idPrefix, Func<string, CancellationToken, Task> handle)
+    {
+        var id = idPrefix + Guid.NewGuid().ToString("N");
+        using var timeout = new CancellationTokenSource(options.RequestTimeout);
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping, timeout.Token);
+        try
+        {
+            await handle(id, cancellation.Token);
+        }
+        catch (Exception) when (context.RequestAborted.IsCancellationRequested)
+        {
+            if (!context.Response.HasStarted) context.Response.StatusCode = 499; // nobody reads it: the client is gone
+        }
+        catch (RequestException e)
+        {
+            service.Log(id, $"refused ({e.Status}): {e.Message}");
+            await WriteErrorAsync(context, e.Status, e.Message, e.Param, e.RetryAfterSeconds);
+        }
+        catch (BadHttpRequestException e)
+        {
+            service.Log(id, $"refused ({e.StatusCode}): {e.Message}");
+            await WriteErrorAsync(context, e.StatusCode, e.Message, null, null);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            service.Log(id, "refused (503): the server is shutting down");
+            if (!context.Response.HasStarted) context.Response.Headers.Connection = "close";
+            await WriteErrorAsync(context, 503, "the server is shutting down; the request was not completed, retry on another server or later", null, null);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            var limit = options.RequestTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture);
+            service.Log(id, $"stopped (504): past the {limit}-second time limit");
+            await WriteErrorAsync(context, 504, $"the request did not finish within the server's {limit}-second time limit (flux2 serve --request-timeout) and was stopped", null, null);
+        }
+        catch (Exception e)
+        {
+            service.Log(id, $"error: {e}");
+            await WriteErrorAsync(context, 500, $"internal error: {e.Message}", null, null);
+        }
+    }
+
+    /// <summary>An OpenAI-style error: the status and a JSON body, or an <c>error</c> event when an event stream has started
+    /// (nothing else starts a response early). A 503 carries Retry-After: <paramref name="retryAfterSeconds"/>, or about one
+    /// generation's time.</summary>
+    public async Task WriteErrorAsync(HttpContext context, int status, string message, string? param, int? retryAfterSeconds)
+    {
+        var body = ResponsesJson.Error(message, param, status);
+        if (context.Response.HasStarted)
+        {
+            await ServerSentEvents.WriteAsync(context.Response, "error", body, CancellationToken.None);
+            return;
+        }
+        if (status == StatusCodes.Status503ServiceUnavailable)
+            context.Response.Headers.RetryAfter = (retryAfterSeconds ?? service.RetryAfterSeconds()).ToString(CultureInfo.InvariantCulture);
+        await WriteJsonAsync(context.Response, status, body, CancellationToken.None);
+    }
+
+    public static async Task WriteJsonAsync(HttpResponse response, int status, JsonNode body, CancellationToken cancellation)
+    {
+        response.StatusCode = status;
+        response.ContentType = "application/json; charset=utf-8";
+        await response.WriteAsync(body.ToJsonString(), cancellation);
+    }
+
+    /// <exception cref="RequestException">the body is not JSON</exception>
+    public static async Task<JsonDocument> ReadJsonAsync(HttpRequest request, CancellationToken cancellation)
+    {
+        try
+        {
+            return await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellation);
+        }
+        catch (JsonException e)
+        {
+            throw new RequestException(400, null, $"the request body is not valid JSON ({e.Message})");
+        }
+    }
+}

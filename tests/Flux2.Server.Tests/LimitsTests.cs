@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Net;
+using Flux2.Pipelines;
+using Flux2.Pipelines.Config;
+using Flux2.Testing;
+using static Flux2.Server.Tests.OpenAiWire;
+
+namespace Flux2.Server.Tests;
+
+/// <summary>The per-request time limit: the generation stops at its next step and the client gets a 504 (or, streaming, an
+/// error event).</summary>
+public sealed class TimeLimitTests(ImpatientServer server) : IClassFixture<ImpatientServer>
+{
+    // 10 000 steps would run for minutes; only the three-second limit ends them within the test's patience.
+    private const string Slow = """{"prompt": "a slow one", "size": "16x16", "steps": 10000, "seed": 1}""";
+
+    [Fact]
+    public async Task ARequestPastTheLimitIsStoppedAndAnswered504()
+    {
+        int from = server.Log.Lines.Count;
+        var clock = Stopwatch.StartNew();
+        var answer = await SendAsync(server.Client, Json("v1/images/generations", Slow));
+        Assert.Equal(HttpStatusCode.GatewayTimeout, answer.Status);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), clock.Elapsed.ToString());
+        var error = answer.Body.GetProperty("error");
+        Assert.Equal("timeout_error", error.GetProperty("type").GetString());
+        Assert.Contains("did not finish within the server's 3-second time limit", error.GetProperty("message").GetString());
+        var cancelled = await server.Log.WaitForAsync("cancelled after step", TimeSpan.FromSeconds(10), from);
+        Assert.NotNull(cancelled);
+        Assert.DoesNotContain("step 10000", cancelled);
+    }
+
+    [Fact]
+    public async Task AStreamPastTheLimitEndsWithAnErrorEvent()
+    {
+        // A first request warms the server up, so that the stream's steps start well within the limit.
+        var warm = await SendAsync(server.Client, Json("v1/images/generations", """{"prompt": "warm", "size": "16x16", "steps": 1}"""));
+        Assert.True(warm.Status is HttpStatusCode.OK or HttpStatusCode.GatewayTimeout, warm.Body.ToString());
+        var (status, _, events, text) = await EventStream.ReadAsync(server.Client, Json("v1/images/generations", Slow[..^1] + """, "stream": true}"""));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(events.Count >= 2, text);
+        Assert.All(events.SkipLast(1), e => Assert.Equal("progress", e.Name));
+        Assert.Equal("error", events[^1].Name);
+        Assert.Equal("timeout_error", events[^1].Data.GetProperty("error").GetProperty("type").GetString());
+    }
+}
+
+/// <summary>Every 503 says when to retry: a full queue, and a server shutting down.</summary>
+public sealed class RetryAfterTests(NoQueueServer server) : IClassFixture<NoQueueServer>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private const string Slow = """{"prompt": "a slow one", "size": "16x16", "steps": 10000, "seed": 1}""";
+
+    [Fact]
+    public async Task AFullQueueIsA503WithRetryAfter()
+    {
+        int from = server.Log.Lines.Count;
+        using var abandon = new CancellationTokenSource();
+        var slow = SendAsync(server.Client, Json("v1/images/generations", Slow), abandon.Token);
+        Assert.NotNull(await server.Log.WaitForAsync("generating", Patience, from));
+
+        foreach (var path in new[] { "v1/images/generations", "v1/responses" })
+        {
+            var json = path.EndsWith("responses") ? """{"input": "another"}""" : """{"prompt": "another", "size": "16x16"}""";
+            var answer = await SendAsync(server.Client, Json(path, json));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.Status);
+            Assert.True(answer.Headers.RetryAfter?.Delta is { TotalSeconds: >= 1 }, answer.Headers.ToString());
+            Assert.Equal("server_busy", answer.Body.GetProperty("error").GetProperty("type").GetString());
+        }
+        abandon.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow);
+        Assert.NotNull(await server.Log.WaitForAsync("cancelled after step", Patience, from));
+    }
+
+    [Fact]
+    public async Task StoppingTheServerAnswersOpenRequests503WithRetryAfter()
+    {
+        var log = new ServerLog();
+        using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = server.Folder }, TestBackends.Factory(TestBackends.Cpu));
+        var stopping = await ImageServer.StartAsync(pipeline, new ImageServerOptions { Port = 0, Log = log });
+        using var client = new HttpClient { BaseAddress = stopping.BaseAddress, Timeout = Patience };
+        var slow = SendAsync(client, Json("v1/images/generations", Slow));
+        Assert.NotNull(await log.WaitForAsync("generating", Patience));
+        await stopping.DisposeAsync();
+        var answer = await slow.WaitAsync(Patience);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.Status);
+        Assert.True(answer.Headers.RetryAfter?.Delta is { TotalSeconds: >= 1 }, answer.Headers.ToString());
+        Assert.Contains("shutting down", answer.Body.GetProperty("error").GetProperty("message").GetString());
+    }
+}

@@ -3,33 +3,37 @@ using System.Globalization;
 using Flux2.Backends;
 using Flux2.Core.Backend;
 using Flux2.Pipelines;
-using Flux2.Pipelines.Config;
 using Flux2.Pipelines.Images;
 
 namespace Flux2.Cli;
 
-/// <summary><c>flux2 generate</c>: text-to-image and reference-image editing with a diffusers FLUX.2 model folder,
-/// written as PNG files with the generation settings in their text metadata.</summary>
+/// <summary><c>flux2 generate</c>: text-to-image and reference-image editing with a FLUX.2 model (a diffusers folder or a
+/// Hugging Face model id), written as PNG files with the generation settings in their text metadata.</summary>
 /// <param name="backends">makes the backend factory from --threads (this build's backends by default)</param>
 /// <param name="memoryBytes">the memory a job must fit in (default: this machine's, as the runtime sees it)</param>
-public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backends = null, long? memoryBytes = null) : ICommand
+/// <param name="hub">finds Hugging Face model ids (default: the Hub and cache the environment names)</param>
+public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backends = null, long? memoryBytes = null, HubModels? hub = null) : ICommand
 {
     private readonly Func<BackendOptions, IBackendFactory> _backends = backends ?? ComputeOptions.BuiltIn;
     private readonly long _memoryBytes = memoryBytes ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+    private readonly HubModels _hub = hub ?? new HubModels();
 
     public string Name => "generate";
     public string Summary => "generate (or edit) images from a prompt and write PNG files";
 
     public string Help =>
         """
-        Usage: flux2 generate -m MODEL_DIR -p PROMPT [options]
+        Usage: flux2 generate -p PROMPT [-m MODEL] [options]
 
-        Generates images with a FLUX.2 model (dev, klein or klein-base) stored as a diffusers folder
-        (model_index.json, transformer/, vae/, text_encoder/, tokenizer/) and writes them as PNG files.
+        Generates images with a FLUX.2 model (dev, klein or klein-base) and writes them as PNG files.
+        The model is a diffusers folder (model_index.json, transformer/, vae/, text_encoder/, tokenizer/) or a
+        Hugging Face model id, looked up in the Hugging Face cache and downloaded there when missing (see
+        flux2 download for HF_TOKEN, HF_HUB_CACHE and HF_HUB_OFFLINE).
         Reference images (-i) condition the generation (editing, multi-reference composition).
 
         Options:
-          -m, --model DIR          diffusers model folder (required)
+          -m, --model MODEL        diffusers model folder, or Hugging Face model id org/name[@revision]
+                                   (default black-forest-labs/FLUX.2-klein-4B)
           -p, --prompt TEXT        the prompt (required)
           -i, --image FILE         reference image (PNG, JPEG, BMP, GIF, TGA, PSD, HDR); repeat for several.
                                    Images above 1024x1024 pixels are downscaled, then center-cropped to
@@ -71,8 +75,9 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         written as soon as it is decoded, atomically; Ctrl-C or SIGTERM stops at the next step, keeping the
         images already written and never leaving a partial file (exit 1); a second Ctrl-C exits at once.
 
-        Example:
-          flux2 generate -m ./FLUX.2-klein-4B -p "a red fox in the snow, golden hour" -W 768 -H 512 --seed 42 -o fox.png
+        Examples:
+          flux2 generate -p "a red fox in the snow, golden hour" -W 768 -H 512 --seed 42 -o fox.png
+          flux2 generate -m ./FLUX.2-klein-4B -p "the same fox, in watercolour" -i fox.png -o watercolour.png
 
         """;
 
@@ -90,7 +95,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
     public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken stop)
     {
         var o = new CommandArgs(args, Flags, Aliases);
-        var model = o.Required("model");
+        var model = ModelArguments.Parse(o, ModelArguments.DefaultModel);
         var prompt = o.Required("prompt");
         var imageFiles = o.Many("image");
         var referenceCap = o.Optional("reference-cap") switch
@@ -130,9 +135,9 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         foreach (var dir in paths.Select(p => Path.GetDirectoryName(Path.GetFullPath(p))!).Distinct()) ProbeWritable(dir);
         var references = imageFiles.Select(ReferenceImage.FromFile).ToArray();
 
+        var config = model.Resolve(_hub, Name, error, stop) with { Devices = [compute.Device] };
         var clock = Stopwatch.StartNew();
-        using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = model, Devices = [compute.Device] }, compute.Backends,
-            new PipelineOptions { ReleaseTextEncoderAfterUse = true });
+        using var pipeline = Flux2Pipeline.Load(config, compute.Backends, new PipelineOptions { ReleaseTextEncoderAfterUse = true });
         var loadTime = clock.Elapsed;
         output.WriteLine(count == 1 ? $"seed: {seed}" : $"seeds: {seed} to {seeds[^1]} (one per image)");
         foreach (var warning in pipeline.LoadWarnings) error.WriteLine($"flux2 generate: warning: {warning}");

@@ -2,25 +2,27 @@ using System.Net;
 using Flux2.Backends;
 using Flux2.Core.Backend;
 using Flux2.Pipelines;
-using Flux2.Pipelines.Config;
 using Flux2.Server;
 
 namespace Flux2.Cli;
 
 /// <summary><c>flux2 serve</c>: loads a model once and serves it over HTTP (spec §11, <see cref="ImageServer"/>).</summary>
 /// <param name="backends">makes the backend factory from --threads (this build's backends by default)</param>
-public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends = null) : ICommand
+/// <param name="hub">finds Hugging Face model ids (default: the Hub and cache the environment names)</param>
+public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends = null, HubModels? hub = null) : ICommand
 {
     private readonly Func<BackendOptions, IBackendFactory> _backends = backends ?? ComputeOptions.BuiltIn;
+    private readonly HubModels _hub = hub ?? new HubModels();
 
     public string Name => "serve";
     public string Summary => "serve a model over HTTP (POST /v1/responses, OpenResponses format)";
 
     public string Help =>
         """
-        Usage: flux2 serve -m MODEL_DIR [options]
+        Usage: flux2 serve -m MODEL [options]
 
-        Loads a FLUX.2 diffusers model folder once and serves it over HTTP until Ctrl-C or SIGTERM, which
+        Loads a FLUX.2 model (a diffusers folder, or a Hugging Face model id found in the Hugging Face cache and
+        downloaded there when missing) once and serves it over HTTP until Ctrl-C or SIGTERM, which
         stop it cleanly: no new request is accepted, the generation in flight stops at its next step, every
         open request is answered 503, and the process exits 0. A second Ctrl-C exits at once.
           POST /v1/responses   text-to-image, or editing with input_image items (base64 data: URIs)
@@ -30,7 +32,7 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
         stops at the next denoising step. Images come back as base64 PNG (output_format "png" only).
 
         Options:
-          -m, --model DIR          diffusers model folder (required)
+          -m, --model MODEL        diffusers model folder, or Hugging Face model id org/name[@revision] (required)
               --host ADDRESS       IP address to listen on (default 127.0.0.1; the server has no
                                    authentication, so bind other addresses only on trusted networks)
               --port N             TCP port (default 8080)
@@ -57,7 +59,7 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
     public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken stop)
     {
         var o = new CommandArgs(args, new HashSet<string>(), Aliases);
-        var model = o.Required("model");
+        var model = ModelArguments.Parse(o, defaultModel: null);
         var host = o.Optional("host") ?? "127.0.0.1";
         int port = o.OptionalInt("port", 0, 65535) ?? 8080;
         var compute = ComputeOptions.Parse(o, _backends);
@@ -67,9 +69,10 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
             : IPAddress.TryParse(host, out var parsed) ? parsed
             : throw new CliException($"option --host: '{host}' is not an IP address");
 
+        var config = model.Resolve(_hub, Name, error, stop) with { Devices = [compute.Device] };
         using var signals = new StopSignals(stop);
         // The text encoder stays loaded: a server encodes many prompts.
-        using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = model, Devices = [compute.Device] }, compute.Backends);
+        using var pipeline = Flux2Pipeline.Load(config, compute.Backends);
         foreach (var warning in pipeline.LoadWarnings) error.WriteLine($"flux2 serve: warning: {warning}");
         Serve(pipeline, new ImageServerOptions { Address = address, Port = port, Cache = cache, Log = error }, output, signals.Token).GetAwaiter().GetResult();
         return CliApp.ExitOk;

@@ -304,7 +304,7 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
     }
 
     /// <summary>The tEXt / iTXt entries of a PNG file.</summary>
-    private static Dictionary<string, string> PngText(byte[] png)
+    internal static Dictionary<string, string> PngText(byte[] png)
     {
         var text = new Dictionary<string, string>();
         for (int pos = 8; pos < png.Length;)

@@ -16,9 +16,6 @@ namespace Flux2.Models.Checkpoints;
 /// </summary>
 public static class CheckpointInspector
 {
-    /// <summary>The components a FLUX.2 pipeline needs (spec §4.3).</summary>
-    public static IReadOnlyList<string> PipelineComponents { get; } = ["transformer", "vae", "text_encoder", "tokenizer", "scheduler"];
-
     public static CheckpointInspection Inspect(string path)
     {
         var source = CheckpointSource.Discover(path);
@@ -30,7 +27,7 @@ public static class CheckpointInspector
         var warnings = new List<string>();
         if (index != null)
         {
-            foreach (var name in PipelineComponents.Where(n => index.Component(n)?.IsPresent != true))
+            foreach (var name in ModelIndex.Flux2Components.Where(n => index.Component(n)?.IsPresent != true))
                 problems.Add($"model_index.json declares no '{name}' component");
         }
 

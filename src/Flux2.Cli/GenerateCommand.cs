@@ -22,18 +22,17 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
     public string Summary => "generate (or edit) images from a prompt and write PNG files";
 
     public string Help =>
-        """
-        Usage: flux2 generate -p PROMPT [-m MODEL] [options]
+        $$"""
+        Usage: flux2 generate -p PROMPT [-m MODEL | --transformer FILE --vae FILE --text-encoder PATH] [options]
 
         Generates images with a FLUX.2 model (dev, klein or klein-base) and writes them as PNG files.
-        The model is a diffusers folder (model_index.json, transformer/, vae/, text_encoder/, tokenizer/) or a
+        The model is a diffusers folder (model_index.json, transformer/, vae/, text_encoder/, tokenizer/), a
         Hugging Face model id, looked up in the Hugging Face cache and downloaded there when missing (see
-        flux2 download for HF_TOKEN, HF_HUB_CACHE and HF_HUB_OFFLINE).
+        flux2 download for HF_TOKEN, HF_HUB_CACHE and HF_HUB_OFFLINE), or its components as single files.
         Reference images (-i) condition the generation (editing, multi-reference composition).
 
         Options:
-          -m, --model MODEL        diffusers model folder, or Hugging Face model id org/name[@revision]
-                                   (default black-forest-labs/FLUX.2-klein-4B)
+        {{ModelArguments.Help("(default black-forest-labs/FLUX.2-klein-4B)")}}
           -p, --prompt TEXT        the prompt (required)
           -i, --image FILE         reference image (PNG, JPEG, BMP, GIF, TGA, PSD, HDR); repeat for several.
                                    Images above 1024x1024 pixels are downscaled, then center-cropped to
@@ -78,6 +77,8 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         Examples:
           flux2 generate -p "a red fox in the snow, golden hour" -W 768 -H 512 --seed 42 -o fox.png
           flux2 generate -m ./FLUX.2-klein-4B -p "the same fox, in watercolour" -i fox.png -o watercolour.png
+          flux2 generate --transformer flux-2-klein-4b-fp8.safetensors --vae ae.safetensors \
+            --text-encoder qwen_3_4b.safetensors -p "a lighthouse at dusk" -o light.png
 
         """;
 

@@ -19,12 +19,12 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
 
     public string Help =>
         """
-        Usage: flux2 serve -m MODEL [options]
+        Usage: flux2 serve (-m MODEL | --transformer FILE --vae FILE --text-encoder PATH) [options]
 
-        Loads a FLUX.2 model (a diffusers folder, or a Hugging Face model id found in the Hugging Face cache and
-        downloaded there when missing) once and serves it over HTTP until Ctrl-C or SIGTERM, which
-        stop it cleanly: no new request is accepted, the generation in flight stops at its next step, every
-        open request is answered 503, and the process exits 0. A second Ctrl-C exits at once.
+        Loads a FLUX.2 model (a diffusers folder, a Hugging Face model id found in the Hugging Face cache and
+        downloaded there when missing, or its components as single files) once and serves it over HTTP until
+        Ctrl-C or SIGTERM, which stop it cleanly: no new request is accepted, the generation in flight stops at
+        its next step, every open request is answered 503, and the process exits 0. A second Ctrl-C exits at once.
           POST /v1/responses   text-to-image, or editing with input_image items (base64 data: URIs)
           GET  /health         status and model variant
           GET  /v1/models      the served model
@@ -32,7 +32,9 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
         stops at the next denoising step. Images come back as base64 PNG (output_format "png" only).
 
         Options:
-          -m, --model MODEL        diffusers model folder, or Hugging Face model id org/name[@revision] (required)
+
+        """ + ModelArguments.Help("(required, or the component files)") + """
+
               --host ADDRESS       IP address to listen on (default 127.0.0.1; the server has no
                                    authentication, so bind other addresses only on trusted networks)
               --port N             TCP port (default 8080)
@@ -44,7 +46,7 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
                                    --taylorseer-order as for flux2 generate
 
         Example:
-          flux2 serve -m ./FLUX.2-klein-4B --port 8080
+          flux2 serve -m black-forest-labs/FLUX.2-klein-4B --port 8080
           curl -s http://127.0.0.1:8080/v1/responses -H 'Content-Type: application/json' \
             -d '{"input": "a red fox in the snow", "seed": 42, "provider_options": {"image": {"width": 768, "height": 512}}}'
 

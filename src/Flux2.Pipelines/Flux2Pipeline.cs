@@ -259,7 +259,7 @@ public sealed class Flux2Pipeline : IDisposable
         if (components.Tokenizer != null) return PromptTokenizer.Load(components.Tokenizer, template);
         if (encoder.Architecture == TextEncoderArchitecture.Qwen3) return BuiltInTokenizer.Qwen3(template);
         throw new PipelineException($"the {encoder.PublishedName ?? "Mistral"} text encoder {textEncoder} needs its tokenizer folder (tokenizer.json or " +
-            "tekken.json, as in the tokenizer/ folder of black-forest-labs/FLUX.2-dev); only the Qwen3 tokenizer is built in");
+            "tekken.json, as in the tokenizer/ folder of black-forest-labs/FLUX.2-dev; flux2: --tokenizer DIR); only the Qwen3 tokenizer is built in");
     }
 
     private static PipelineVariant DetectVariant(string transformerPath, bool guidanceEmbeds)

@@ -71,6 +71,6 @@ public sealed class SingleFilePipelineTests(TinyKleinModel model) : IClassFixtur
             Transformer = transformer, Vae = Fixtures.Golden("vae_small.bfl.safetensors"), TextEncoder = encoder,
         }));
         Assert.Contains($"text encoder {encoder} needs its tokenizer folder", e.Message);
-        Assert.Contains("only the Qwen3 tokenizer is built in", e.Message);
+        Assert.Contains("--tokenizer DIR); only the Qwen3 tokenizer is built in", e.Message);
     }
 }

@@ -14,9 +14,11 @@ public static class CliApp
     public static string Version => GenerationMetadata.Version;
 
     /// <param name="backends">the backend factory of the computing commands; default this build's backends (tests pass others)</param>
-    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, Func<BackendOptions, IBackendFactory>? backends = null)
+    /// <param name="hub">finds Hugging Face model ids; default the Hub and cache the environment names (tests pass others)</param>
+    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, Func<BackendOptions, IBackendFactory>? backends = null,
+        HubModels? hub = null)
     {
-        var commands = CommandTable.Create(backends);
+        var commands = CommandTable.Create(backends, hub);
         if (args.Count == 0 || args[0] is "-h" or "--help" or "help")
         {
             output.Write(Usage(commands));

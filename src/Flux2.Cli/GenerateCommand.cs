@@ -4,33 +4,36 @@ using Flux2.Backends;
 using Flux2.Core.Backend;
 using Flux2.Models.Lora;
 using Flux2.Pipelines;
-using Flux2.Pipelines.Config;
 using Flux2.Pipelines.Images;
 
 namespace Flux2.Cli;
 
-/// <summary><c>flux2 generate</c>: text-to-image and reference-image editing with a diffusers FLUX.2 model folder,
-/// written as PNG files with the generation settings in their text metadata.</summary>
+/// <summary><c>flux2 generate</c>: text-to-image and reference-image editing with a FLUX.2 model (a diffusers folder or a
+/// Hugging Face model id), written as PNG files with the generation settings in their text metadata.</summary>
 /// <param name="backends">makes the backend factory from --threads (this build's backends by default)</param>
 /// <param name="memoryBytes">the memory a job must fit in (default: this machine's, as the runtime sees it)</param>
-public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backends = null, long? memoryBytes = null) : ICommand
+/// <param name="hub">finds Hugging Face model ids (default: the Hub and cache the environment names)</param>
+public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backends = null, long? memoryBytes = null, HubModels? hub = null) : ICommand
 {
     private readonly Func<BackendOptions, IBackendFactory> _backends = backends ?? ComputeOptions.BuiltIn;
     private readonly long _memoryBytes = memoryBytes ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+    private readonly HubModels _hub = hub ?? new HubModels();
 
     public string Name => "generate";
     public string Summary => "generate (or edit) images from a prompt and write PNG files";
 
     public string Help =>
-        """
-        Usage: flux2 generate -m MODEL_DIR -p PROMPT [options]
+        $$"""
+        Usage: flux2 generate -p PROMPT [-m MODEL | --transformer FILE --vae FILE --text-encoder PATH] [options]
 
-        Generates images with a FLUX.2 model (dev, klein or klein-base) stored as a diffusers folder
-        (model_index.json, transformer/, vae/, text_encoder/, tokenizer/) and writes them as PNG files.
+        Generates images with a FLUX.2 model (dev, klein or klein-base) and writes them as PNG files.
+        The model is a diffusers folder (model_index.json, transformer/, vae/, text_encoder/, tokenizer/), a
+        Hugging Face model id, looked up in the Hugging Face cache and downloaded there when missing (see
+        flux2 download for HF_TOKEN, HF_HUB_CACHE and HF_HUB_OFFLINE), or its components as single files.
         Reference images (-i) condition the generation (editing, multi-reference composition).
 
         Options:
-          -m, --model DIR          diffusers model folder (required)
+        {{ModelArguments.Help("(default black-forest-labs/FLUX.2-klein-4B)")}}
           -p, --prompt TEXT        the prompt (this or --prompt-file is required)
               --prompt-file FILE   several prompts, one per line (UTF-8, blank lines skipped): -n images each,
                                    written prompt by prompt; image k (from 0) of the run uses seed + k
@@ -78,8 +81,11 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         written as soon as it is decoded, atomically; Ctrl-C or SIGTERM stops at the next step, keeping the
         images already written and never leaving a partial file (exit 1); a second Ctrl-C exits at once.
 
-        Example:
-          flux2 generate -m ./FLUX.2-klein-4B -p "a red fox in the snow, golden hour" -W 768 -H 512 --seed 42 -o fox.png
+        Examples:
+          flux2 generate -p "a red fox in the snow, golden hour" -W 768 -H 512 --seed 42 -o fox.png
+          flux2 generate -m ./FLUX.2-klein-4B -p "the same fox, in watercolour" -i fox.png -o watercolour.png
+          flux2 generate --transformer flux-2-klein-4b-fp8.safetensors --vae ae.safetensors \
+            --text-encoder qwen_3_4b.safetensors -p "a lighthouse at dusk" -o light.png
 
         """;
 
@@ -97,7 +103,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
     public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken stop)
     {
         var o = new CommandArgs(args, Flags, Aliases);
-        var model = o.Required("model");
+        var model = ModelArguments.Parse(o, ModelArguments.DefaultModel);
         var prompts = Prompts(o.Optional("prompt"), o.Optional("prompt-file"));
         var imageFiles = o.Many("image");
         var referenceCap = o.Optional("reference-cap") switch
@@ -139,8 +145,9 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         foreach (var dir in paths.Select(p => Path.GetDirectoryName(Path.GetFullPath(p))!).Distinct()) ProbeWritable(dir);
         var references = imageFiles.Select(ReferenceImage.FromFile).ToArray();
 
+        var config = model.Resolve(_hub, Name, error, stop) with { Devices = [compute.Device] };
         var clock = Stopwatch.StartNew();
-        using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = model, Devices = [compute.Device] }, compute.Backends,
+        using var pipeline = Flux2Pipeline.Load(config, compute.Backends,
             new PipelineOptions { ReleaseTextEncoderAfterUse = true, Loras = loras.Files, LenientLoraKeys = loras.Lenient });
         var loadTime = clock.Elapsed;
         output.WriteLine(seeds.Length == 1 ? $"seed: {seed}" : $"seeds: {seed} to {seeds[^1]} (one per image)");

@@ -1,18 +1,30 @@
+using Flux2.Models.Checkpoints;
+
 namespace Flux2.Cli;
 
 /// <summary><c>flux2 info PATH [--json]</c>: what a downloaded checkpoint is and whether it is complete.</summary>
-public sealed class InfoCommand : ICommand
+public sealed class InfoCommand(HubModels? hub = null) : ICommand
 {
+    private readonly HubModels _hub = hub ?? new HubModels();
+
     public string Name => "info";
     public string Summary => "inspect a checkpoint: layout, variant, config, dtypes, quantization, completeness";
 
     public string Help =>
         """
         Usage: flux2 info PATH [--json]
+               flux2 info [--transformer FILE] [--vae FILE] [--text-encoder PATH] [--tokenizer DIR] [--json]
 
         Inspects a FLUX.2 checkpoint without loading it: a diffusers repository (the folder with
         model_index.json), one component folder (config.json + weights), a single .safetensors file
-        (e.g. a BFL flux2-dev.safetensors) or a .safetensors.index.json shard index.
+        (e.g. a BFL flux2-dev.safetensors) or a .safetensors.index.json shard index. PATH may also be a
+        Hugging Face model id (org/name[@revision]): its snapshot in the Hugging Face cache is inspected,
+        after downloading what is missing (see flux2 download).
+
+        The second form inspects the components generate and serve take as separate files: each must hold
+        what its option says, a text encoder without config.json is validated against the configuration its
+        shapes imply, and a text encoder that does not fit the transformer (joint_attention_dim must be
+        3 x its hidden size) is reported.
 
         Reports the layout, the variant (dev, klein-4B, klein-9B; distilled or base), the resolved
         Flux2Config, the tensors by dtype, the quantized Linears and the NVFP4 plan of every double
@@ -29,14 +41,21 @@ public sealed class InfoCommand : ICommand
     {
         var options = new CommandArgs(args, new HashSet<string> { "json" });
         bool json = options.Flag("json");
-        options.EnsureAllUsed(maxPositionals: 1);
-        if (options.Positionals.Count == 0) throw new CliException("missing PATH (a checkpoint folder, .safetensors file or .safetensors.index.json)");
+        string? transformer = options.Optional("transformer"), vae = options.Optional("vae"), textEncoder = options.Optional("text-encoder"),
+            tokenizer = options.Optional("tokenizer");
+        bool separate = transformer != null || vae != null || textEncoder != null || tokenizer != null;
+        options.EnsureAllUsed(maxPositionals: separate ? 0 : 1);
+        if (!separate && options.Positionals.Count == 0)
+            throw new CliException("missing PATH (a checkpoint folder, .safetensors file, .safetensors.index.json or Hugging Face model id)");
 
-        var report = InfoReport.Create(options.Positionals[0]);
+        string what = separate ? "the given components" : options.Positionals[0];
+        var inspection = separate ? CheckpointInspector.InspectFiles(transformer, vae, textEncoder, tokenizer)
+            : CheckpointInspector.Inspect(HubModels.IdOf(what) is { } id ? _hub.Resolve(id, Name, error).Folder : what);
+        var report = InfoReport.Create(inspection);
         if (json) InfoJsonWriter.Write(report, output);
         else InfoTextWriter.Write(report, output);
         if (report.IsComplete) return CliApp.ExitOk;
-        error.WriteLine($"flux2 info: {options.Positionals[0]} is incomplete: {report.ProblemCount} problem{(report.ProblemCount == 1 ? "" : "s")} (see the report)");
+        error.WriteLine($"flux2 info: {what} {(separate ? "are" : "is")} incomplete: {report.ProblemCount} problem{(report.ProblemCount == 1 ? "" : "s")} (see the report)");
         return CliApp.ExitFailure;
     }
 }

@@ -21,9 +21,8 @@ public sealed record InfoReport(CheckpointInspection Inspection, SupportedArchit
         Problems.Count + Inspection.Problems.Count
         + Inspection.Components.Sum(c => c.Problems.Count + (c.Transformer?.Problems.Count ?? 0) + (c.Validation?.Issues.Count ?? 0));
 
-    public static InfoReport Create(string path)
+    public static InfoReport Create(CheckpointInspection inspection)
     {
-        var inspection = CheckpointInspector.Inspect(path);
         var problems = new List<string>();
         SupportedArchitecture? architecture = null;
         var model = inspection.Variant?.Model;

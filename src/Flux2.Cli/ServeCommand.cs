@@ -2,7 +2,6 @@ using System.Net;
 using Flux2.Backends;
 using Flux2.Core.Backend;
 using Flux2.Pipelines;
-using Flux2.Pipelines.Config;
 using Flux2.Server;
 
 namespace Flux2.Cli;
@@ -10,23 +9,27 @@ namespace Flux2.Cli;
 /// <summary><c>flux2 serve</c>: loads a model once and serves it over HTTP (spec §11, <see cref="ImageServer"/>).</summary>
 /// <param name="backends">makes the backend factory from --threads (this build's backends by default)</param>
 /// <param name="environment">reads an environment variable (FLUX2_API_KEY); the process environment by default</param>
-public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends = null, Func<string, string?>? environment = null) : ICommand
+/// <param name="hub">finds Hugging Face model ids (default: the Hub and cache the environment names)</param>
+public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends = null, Func<string, string?>? environment = null,
+    HubModels? hub = null) : ICommand
 {
     public const string ApiKeyVariable = "FLUX2_API_KEY";
 
     private readonly Func<BackendOptions, IBackendFactory> _backends = backends ?? ComputeOptions.BuiltIn;
     private readonly Func<string, string?> _environment = environment ?? Environment.GetEnvironmentVariable;
+    private readonly HubModels _hub = hub ?? new HubModels();
 
     public string Name => "serve";
     public string Summary => "serve a model over HTTP (OpenAI images API, OpenResponses /v1/responses)";
 
     public string Help =>
         """
-        Usage: flux2 serve -m MODEL_DIR [options]
+        Usage: flux2 serve (-m MODEL | --transformer FILE --vae FILE --text-encoder PATH) [options]
 
-        Loads a FLUX.2 diffusers model folder once and serves it over HTTP until Ctrl-C or SIGTERM, which
-        stop it cleanly: no new request is accepted, the generation in flight stops at its next step, every
-        open request is answered 503, and the process exits 0. A second Ctrl-C exits at once.
+        Loads a FLUX.2 model (a diffusers folder, a Hugging Face model id found in the Hugging Face cache and
+        downloaded there when missing, or its components as single files) once and serves it over HTTP until
+        Ctrl-C or SIGTERM, which stop it cleanly: no new request is accepted, the generation in flight stops at
+        once, every open request is answered 503, and the process exits 0. A second Ctrl-C exits at once.
           POST /v1/images/generations  text-to-image, OpenAI images API (JSON; stream: true for progress events)
           POST /v1/images/edits        editing: the images as multipart file parts image or image[] (PNG, JPEG, WebP)
           POST /v1/responses           text-to-image or editing, OpenResponses format as MAX serves it
@@ -34,11 +37,13 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
           GET  /metrics                Prometheus metrics
           GET  /health                 status and model variant (open even with an API key)
         One image is generated at a time; further requests wait (16 at most, then 503 with Retry-After).
-        A request whose client disconnects stops at the next denoising step. Images come back as base64
-        PNG (with the generation settings as text chunks), JPEG or WebP (output_format).
+        A request whose client disconnects stops within moments. Images come back as base64 PNG (with the
+        generation settings as text chunks), JPEG or WebP (output_format).
 
         Options:
-          -m, --model DIR          diffusers model folder (required)
+
+        """ + ModelArguments.Help("(required, or the component files)") + """
+
               --host ADDRESS       IP address to listen on (default 127.0.0.1); any other address needs an
                                    API key, or --insecure-no-auth
               --port N             TCP port (default 8080)
@@ -55,9 +60,12 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
               --cache MODE         none (default), fbcache or taylorseer, for every request; with
                                    --cache-threshold, --taylorseer-interval, --taylorseer-warmup and
                                    --taylorseer-order as for flux2 generate
+              --lora FILE[:SCALE]  apply a LoRA to every request (repeatable; as for flux2 generate; recorded in
+                                   PNG answers)
+              --lora-lenient       skip LoRA tensors that adapt no layer of the transformer, with a warning
 
         Example:
-          flux2 serve -m ./FLUX.2-klein-4B --port 8080
+          flux2 serve -m black-forest-labs/FLUX.2-klein-4B --port 8080
           curl -s http://127.0.0.1:8080/v1/images/generations -H 'Content-Type: application/json' \
             -d '{"prompt": "a red fox in the snow", "size": "768x512", "seed": 42}'
 
@@ -74,8 +82,8 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
     /// fires (Ctrl-C and SIGTERM always stop it, see <see cref="StopSignals"/>).</summary>
     public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken stop)
     {
-        var o = new CommandArgs(args, new HashSet<string> { "insecure-no-auth" }, Aliases);
-        var model = o.Required("model");
+        var o = new CommandArgs(args, new HashSet<string> { "insecure-no-auth", GenerateLoraOptions.LenientFlag }, Aliases);
+        var model = ModelArguments.Parse(o, defaultModel: null);
         var host = o.Optional("host") ?? "127.0.0.1";
         int port = o.OptionalInt("port", 0, 65535) ?? 8080;
         var apiKey = o.Optional("api-key") ?? _environment(ApiKeyVariable);
@@ -84,6 +92,7 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
         var corsOrigins = o.Many("cors-origin");
         var compute = ComputeOptions.Parse(o, _backends);
         var cache = GenerateCacheOptions.Parse(o);
+        var loras = GenerateLoraOptions.Parse(o);
         o.EnsureAllUsed(0);
         var address = host == "localhost" ? IPAddress.Loopback
             : IPAddress.TryParse(host, out var parsed) ? parsed
@@ -101,9 +110,10 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
         };
         options.Check(); // before the model loads, which takes minutes
 
+        var config = model.Resolve(_hub, Name, error, stop) with { Devices = [compute.Device] };
         using var signals = new StopSignals(stop);
         // The text encoder stays loaded: a server encodes many prompts.
-        using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = model, Devices = [compute.Device] }, compute.Backends);
+        using var pipeline = Flux2Pipeline.Load(config, compute.Backends, new PipelineOptions { Loras = loras.Files, LenientLoraKeys = loras.Lenient });
         foreach (var warning in pipeline.LoadWarnings) error.WriteLine($"flux2 serve: warning: {warning}");
         Serve(pipeline, options, output, signals.Token).GetAwaiter().GetResult();
         return CliApp.ExitOk;

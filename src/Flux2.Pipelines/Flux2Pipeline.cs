@@ -63,15 +63,16 @@ public sealed class Flux2Pipeline : IDisposable
     /// <summary>
     /// Loads the model <paramref name="config"/> describes: a diffusers folder (model_index.json, transformer/, vae/ and, for
     /// prompts, text_encoder/ and tokenizer/; without those two only precomputed prompt embeddings can be used) or the
-    /// separately given <see cref="PipelineConfig.Components"/>. The backend comes from <paramref name="backends"/> for the
-    /// model config's first device.
+    /// separately given <see cref="PipelineConfig.Components"/> (a Qwen3 text encoder without a tokenizer uses the built-in
+    /// Qwen3 tokenizer). A text encoder that does not fit the transformer is refused before any weights are loaded. The
+    /// backend comes from <paramref name="backends"/> for the model config's first device.
     /// </summary>
     public static Flux2Pipeline Load(PipelineConfig config, IBackendFactory backends, PipelineOptions? options = null)
     {
         options ??= new PipelineOptions();
         var components = config.Components ?? DiffusersFolder.Components(config.ModelPath);
-        if ((components.TextEncoder == null) != (components.Tokenizer == null))
-            throw new PipelineException("a text encoder needs a tokenizer and vice versa; give both or neither");
+        if (components.Tokenizer != null && components.TextEncoder == null)
+            throw new PipelineException($"a tokenizer ({components.Tokenizer}) without a text encoder is of no use; give the text encoder too");
 
         var checkpoint = Flux2Transformer.OpenCheckpoint(components.Transformer, out var transformerConfig);
         var owned = new List<IDisposable>();
@@ -79,6 +80,9 @@ public sealed class Flux2Pipeline : IDisposable
         try
         {
             var modelConfig = Flux2ConfigInference.Load(checkpoint, transformerConfig, config.QuantizationEncoding, config.Devices);
+            if (components.Variant is { } given && (given == PipelineVariant.Dev) != modelConfig.GuidanceEmbeds)
+                throw new PipelineException($"{components.Transformer}: a {(modelConfig.GuidanceEmbeds ? "dev" : "klein")} transformer " +
+                    $"(it {(modelConfig.GuidanceEmbeds ? "has" : "has no")} guidance embedder) cannot run as {given.DisplayName()}");
             var variant = components.Variant ?? DetectVariant(components.Transformer, modelConfig.GuidanceEmbeds);
             var architecture = variant == PipelineVariant.Dev ? Flux2Architectures.Dev : Flux2Architectures.Klein;
             if (config.Architecture != null && config.Architecture != architecture.Name)
@@ -87,6 +91,8 @@ public sealed class Flux2Pipeline : IDisposable
             if (modelConfig.Devices.Count != 1)
                 throw new PipelineConfigException($"{architecture.Name}: this engine runs a pipeline on one device; {modelConfig.Devices.Count} were given " +
                     $"({string.Join(", ", modelConfig.Devices)})");
+
+            var tokenizer = components.TextEncoder == null ? null : TokenizerFor(components, components.TextEncoder, modelConfig, variant);
 
             backend = backends.Create(modelConfig.Devices[0]);
             var model = new TransformerVelocityModel(Flux2Transformer.FromCheckpoint(checkpoint, modelConfig, backend, options.Loras, options.LenientLoraKeys));
@@ -97,17 +103,11 @@ public sealed class Flux2Pipeline : IDisposable
                 throw new PipelineException($"the VAE ({components.Vae}) makes {vae.Config.PatchedChannels}-channel latent tokens, " +
                     $"but the transformer ({components.Transformer}) takes {modelConfig.InChannels}");
             PromptEncoder? prompts = null;
-            string noPrompts = $"{config.ModelPath} has no text encoder and tokenizer; only precomputed prompt embeddings can be used";
-            if (components.TextEncoder != null && components.Tokenizer != null)
+            string noPrompts = $"{config.ModelPath} has no text encoder; only precomputed prompt embeddings can be used";
+            if (components.TextEncoder != null && tokenizer != null)
             {
-                var template = variant == PipelineVariant.Dev ? PromptTemplate.Dev : PromptTemplate.Klein;
-                var tokenizer = PromptTokenizer.Load(components.Tokenizer, template);
                 prompts = new PromptEncoder(tokenizer, TextEncoder.Open(backend, components.TextEncoder));
                 owned.Add(prompts);
-                if (prompts.Features != modelConfig.JointAttentionDim)
-                    throw new PipelineException($"the text encoder ({components.TextEncoder}) gives {prompts.Features} features per token " +
-                        $"({prompts.Encoder.HiddenStateLayers.Count} layers × {prompts.Encoder.Config.HiddenSize}), but the transformer " +
-                        $"({components.Transformer}) expects joint_attention_dim {modelConfig.JointAttentionDim}");
             }
             return new Flux2Pipeline(archConfig, backend, variant, model, vae, prompts, noPrompts, options);
         }
@@ -254,6 +254,20 @@ public sealed class Flux2Pipeline : IDisposable
         return item;
     }
 
+    /// <summary>The tokenizer of the prompts for <paramref name="textEncoder"/>, once the encoder is known to fit the transformer
+    /// (checked from its configuration, before any weights are loaded): the given folder, else the built-in Qwen3 tokenizer.</summary>
+    private static PromptTokenizer TokenizerFor(PipelineComponents components, string textEncoder, Flux2Config transformer, PipelineVariant variant)
+    {
+        var encoder = TextEncoderFiles.ReadConfig(textEncoder).Config;
+        var expected = variant == PipelineVariant.Dev ? TextEncoderArchitecture.Mistral : TextEncoderArchitecture.Qwen3;
+        if (TextEncoderFit.Problem(transformer, expected, components.Transformer, encoder, textEncoder) is { } misfit) throw new PipelineException(misfit);
+        var template = variant == PipelineVariant.Dev ? PromptTemplate.Dev : PromptTemplate.Klein;
+        if (components.Tokenizer != null) return PromptTokenizer.Load(components.Tokenizer, template);
+        if (encoder.Architecture == TextEncoderArchitecture.Qwen3) return BuiltInTokenizer.Qwen3(template);
+        throw new PipelineException($"the {encoder.PublishedName ?? "Mistral"} text encoder {textEncoder} needs its tokenizer folder (tokenizer.json or " +
+            "tekken.json, as in the tokenizer/ folder of black-forest-labs/FLUX.2-dev; flux2: --tokenizer DIR); only the Qwen3 tokenizer is built in");
+    }
+
     private static PipelineVariant DetectVariant(string transformerPath, bool guidanceEmbeds)
     {
         if (guidanceEmbeds) return PipelineVariant.Dev;
@@ -262,7 +276,7 @@ public sealed class Flux2Pipeline : IDisposable
             true => PipelineVariant.KleinDistilled,
             false => PipelineVariant.KleinBase,
             null => throw new PipelineException(
-                $"{transformerPath}: a klein transformer, but the files do not say whether it is distilled or base; give the variant explicitly"),
+                $"{transformerPath}: a klein transformer, but the files do not say whether it is distilled or base; give the variant explicitly (flux2: --variant klein or klein-base)"),
         };
     }
 }

@@ -10,10 +10,12 @@ public sealed record PipelineComponents
     /// <summary>VAE weights: ae.safetensors or a diffusers vae/ folder.</summary>
     public required string Vae { get; init; }
 
-    /// <summary>Text-encoder folder (config.json + weights); without it, only precomputed prompt embeddings work.</summary>
+    /// <summary>Text-encoder folder (config.json + weights) or single .safetensors file (configuration from a config.json
+    /// beside it, else inferred from its shapes); without it, only precomputed prompt embeddings work.</summary>
     public string? TextEncoder { get; init; }
 
-    /// <summary>Tokenizer folder (tokenizer.json or tekken.json); required with <see cref="TextEncoder"/>.</summary>
+    /// <summary>Tokenizer folder (tokenizer.json or tekken.json); null with a Qwen3 <see cref="TextEncoder"/> takes the
+    /// built-in Qwen3 tokenizer (a Mistral encoder needs its folder).</summary>
     public string? Tokenizer { get; init; }
 
     /// <summary>The sampling variant; default: dev when the transformer has a guidance embedder, else klein distilled or

@@ -15,6 +15,9 @@ public static class HuggingFaceTokenizerJson
 {
     public static TextTokenizer Load(string path) => TokenizerJsonFile.Parse(path, root => Parse(path, root));
 
+    /// <summary>The tokenizer.json in <paramref name="json"/>; <paramref name="source"/> names it in messages.</summary>
+    public static TextTokenizer Load(string source, byte[] json) => TokenizerJsonFile.Parse(source, json, root => Parse(source, root));
+
     private static TextTokenizer Parse(string path, JsonElement root)
     {
         var model = Required(path, root, "model");

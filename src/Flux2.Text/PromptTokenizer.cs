@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Flux2.Core.Checkpoints;
+using Flux2.Core.Files;
 
 namespace Flux2.Text;
 
@@ -40,11 +42,21 @@ public sealed class PromptTokenizer
         TextTokenizer tokenizer = File.Exists(hfFile) ? HuggingFaceTokenizerJson.Load(hfFile)
             : File.Exists(tekkenFile) ? TekkenJson.Load(tekkenFile)
             : throw new TokenizerFormatException(directory, "no tokenizer.json or tekken.json in this folder");
-        if (template == PromptTemplate.None) return new PromptTokenizer(tokenizer, template, PaddingSide.Right, padTokenId: -1);
-
-        var (side, padToken) = template == PromptTemplate.Klein ? (PaddingSide.Right, "<|endoftext|>") : (PaddingSide.Left, "<pad>");
         string configFile = Path.Combine(directory, "tokenizer_config.json");
-        if (File.Exists(configFile)) (side, padToken) = ReadPadding(configFile, side, padToken);
+        byte[]? config = template != PromptTemplate.None && File.Exists(configFile)
+            ? RegularFile.ReadAllBytes(configFile, JsonText.MaxFileBytes, problem => new TokenizerFormatException(configFile, problem))
+            : null;
+        return Create(tokenizer, template, configFile, config);
+    }
+
+    /// <summary>The prompt tokenizer of <paramref name="tokenizer"/>, padded as <paramref name="config"/> (the contents of a
+    /// tokenizer_config.json, named <paramref name="configSource"/> in messages; null: none) says, else as the template's
+    /// reference pipeline pads.</summary>
+    public static PromptTokenizer Create(TextTokenizer tokenizer, PromptTemplate template, string configSource, byte[]? config)
+    {
+        if (template == PromptTemplate.None) return new PromptTokenizer(tokenizer, template, PaddingSide.Right, padTokenId: -1);
+        var (side, padToken) = template == PromptTemplate.Klein ? (PaddingSide.Right, "<|endoftext|>") : (PaddingSide.Left, "<pad>");
+        if (config != null) (side, padToken) = ReadPadding(configSource, config, side, padToken);
         if (!tokenizer.SpecialTokens.TryGetValue(padToken, out int padId))
             throw new TokenizerFormatException(tokenizer.Source, $"the pad token \"{padToken}\" is not one of its special tokens");
         return new PromptTokenizer(tokenizer, template, side, padId);
@@ -76,8 +88,8 @@ public sealed class PromptTokenizer
         return new TokenizedPrompt(inputIds, mask, ids.Count);
     }
 
-    private static (PaddingSide, string) ReadPadding(string file, PaddingSide side, string padToken) =>
-        TokenizerJsonFile.Parse(file, root =>
+    private static (PaddingSide, string) ReadPadding(string file, byte[] json, PaddingSide side, string padToken) =>
+        TokenizerJsonFile.Parse(file, json, root =>
         {
             if (root.TryGetProperty("padding_side", out var s) && s.ValueKind == JsonValueKind.String)
             {

@@ -7,9 +7,12 @@ namespace Flux2.Text;
 /// <summary>Reads a tokenizer JSON file, turning malformed JSON and wrong structure into <see cref="TokenizerFormatException"/>.</summary>
 internal static class TokenizerJsonFile
 {
-    public static T Parse<T>(string path, Func<JsonElement, T> read)
+    public static T Parse<T>(string path, Func<JsonElement, T> read) =>
+        Parse(path, RegularFile.ReadAllBytes(path, JsonText.MaxFileBytes, problem => new TokenizerFormatException(path, problem)), read);
+
+    /// <param name="path">where <paramref name="bytes"/> came from (for messages)</param>
+    public static T Parse<T>(string path, byte[] bytes, Func<JsonElement, T> read)
     {
-        var bytes = RegularFile.ReadAllBytes(path, JsonText.MaxFileBytes, problem => new TokenizerFormatException(path, problem));
         JsonDocument doc;
         try
         {

@@ -1,5 +1,6 @@
 using Flux2.Backends;
 using Flux2.Core.Backend;
+using Flux2.Hub;
 using Flux2.Testing;
 
 namespace Flux2.Cli.Tests;
@@ -21,11 +22,14 @@ public static class CliTestHost
     /// <summary>With the named <see cref="TestBackends"/> backend for every computing command.</summary>
     public static CliResult RunOn(string backend, params string[] args) => Run(args, _ => TestBackends.Factory(backend));
 
-    private static CliResult Run(string[] args, Func<BackendOptions, IBackendFactory>? backends)
+    /// <summary>With Hugging Face model ids found through <paramref name="hub"/> instead of the environment's Hub and cache.</summary>
+    public static CliResult RunWithHub(HubSettings hub, params string[] args) => Run(args, backends: null, new HubModels(() => hub));
+
+    private static CliResult Run(string[] args, Func<BackendOptions, IBackendFactory>? backends, HubModels? hub = null)
     {
         var output = new StringWriter { NewLine = "\n" };
         var error = new StringWriter { NewLine = "\n" };
-        int code = CliApp.Run(args, output, error, backends);
+        int code = CliApp.Run(args, output, error, backends, hub);
         return new CliResult(code, output.ToString(), error.ToString());
     }
 }

@@ -7,7 +7,7 @@ namespace Flux2.Tests;
 
 /// <summary>
 /// Locates the test fixtures. The golden reference data and the real Qwen3 tokenizer are committed as one Brotli-packed
-/// tar (tests/fixtures/fixtures.tar.br, made by tools/PackFixtures.cs), extracted on first use into a folder of the
+/// tar (tests/fixtures/fixtures.tar.br, made by tools/PackBrotliTar.cs), extracted on first use into a folder of the
 /// temporary directory named by the archive's hash, so every test process and later run reuses it; the published
 /// configs are plain files under tests/fixtures/configs. Paths come from this source file's location at compile time.
 /// </summary>

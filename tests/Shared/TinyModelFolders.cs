@@ -59,6 +59,25 @@ public static class TinyModelFolders
             File.Copy(file, Path.Combine(tokenizer, Path.GetFileName(file)));
     }
 
+    /// <summary>The tiny klein model of <paramref name="kleinFolder"/> (written by <see cref="Klein"/>) as the single files
+    /// BFL and ComfyUI distribute, in <paramref name="target"/>: flux-2-klein-4b.safetensors (BFL names, the folder's
+    /// context embedder as txt_in), ae.safetensors (BFL VAE names) and qwen_3_4b.safetensors (the text encoder without its
+    /// config.json). Loaded together they are the folder's model.</summary>
+    public static (string Transformer, string Vae, string TextEncoder) KleinSingleFiles(string kleinFolder, string target)
+    {
+        Directory.CreateDirectory(target);
+        var files = (Path.Combine(target, "flux-2-klein-4b.safetensors"), Path.Combine(target, "ae.safetensors"), Path.Combine(target, "qwen_3_4b.safetensors"));
+        using (var diffusers = SafeTensorsFile.Open(Path.Combine(kleinFolder, "transformer", "diffusion_pytorch_model.safetensors")))
+        {
+            var context = diffusers.Get("context_embedder.weight");
+            SafeTensorsRewrite.Rewrite(Fixtures.Golden("tiny_klein.bfl.safetensors"), files.Item1,
+                v => v.Name == "txt_in.weight" ? (v.Name, context.DType, context.Shape, context.ToByteArray()) : SafeTensorsRewrite.Keep(v));
+        }
+        File.Copy(Fixtures.Golden("vae_small.bfl.safetensors"), files.Item2);
+        File.Copy(Path.Combine(kleinFolder, "text_encoder", "model.safetensors"), files.Item3);
+        return files;
+    }
+
     private static void Vae(string folder) =>
         Component(folder, "vae", ConfigOf("vae_small"), Fixtures.Golden("vae_small.diffusers.safetensors"), "diffusion_pytorch_model.safetensors");
 

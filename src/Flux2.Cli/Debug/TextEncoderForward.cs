@@ -27,8 +27,7 @@ public sealed class TextEncoderForward : IForwardComponent
             _ => throw new CliException($"option --fully-masked-rows: '{rowsText}' is not one of zero, uniform"),
         };
 
-        var (configFile, weightsFile) = TextEncoderFiles.Resolve(weightsPath, configPath);
-        var config = TextEncoderConfig.FromJsonFile(configFile);
+        var (config, configFile, weightsFile) = TextEncoderFiles.ReadConfig(weightsPath, configPath);
         var stackedLayers = layersText == null ? config.FluxHiddenStateLayers : ParseLayers(layersText);
         // Hidden states 0 and 1 come almost for free and locate a divergence at the embedding or the first layer.
         var allLayers = new[] { 0, 1 }.Where(k => k < config.NumLayers).Concat(stackedLayers).Distinct().Order().ToArray();

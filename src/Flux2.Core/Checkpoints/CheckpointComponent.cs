@@ -39,20 +39,22 @@ public sealed record CheckpointComponent(
         var files = System.IO.Directory.EnumerateFiles(directory).Select(f => System.IO.Path.GetFileName(f)!).Order(StringComparer.Ordinal).ToList();
         var config = ConfigNames.FirstOrDefault(files.Contains);
         return new CheckpointComponent(name, directory, true, config == null ? null : System.IO.Path.Combine(directory, config),
-            FindWeights(directory, files), files);
+            ChooseWeights(files, directory) is { } weights ? System.IO.Path.Combine(directory, weights) : null, files);
     }
 
-    private static string? FindWeights(string directory, List<string> files)
+    /// <summary>The weights file (or shard index) among a component folder's <paramref name="fileNames"/> that loading reads;
+    /// null when there is none. Also decides what a download of the folder fetches. <paramref name="folder"/> names it in errors.</summary>
+    public static string? ChooseWeights(IReadOnlyCollection<string> fileNames, string folder)
     {
-        var standard = StandardWeightNames.FirstOrDefault(files.Contains);
-        if (standard != null) return System.IO.Path.Combine(directory, standard);
+        var standard = StandardWeightNames.FirstOrDefault(fileNames.Contains);
+        if (standard != null) return standard;
         // Otherwise one index, or one file: anything more is ambiguous (e.g. an fp16 variant beside the full weights).
-        var indexes = files.Where(f => f.EndsWith(".safetensors.index.json", StringComparison.Ordinal)).ToList();
-        if (indexes.Count == 1) return System.IO.Path.Combine(directory, indexes[0]);
-        var singles = files.Where(f => f.EndsWith(".safetensors", StringComparison.Ordinal)).ToList();
-        if (indexes.Count == 0 && singles.Count == 1) return System.IO.Path.Combine(directory, singles[0]);
+        var indexes = fileNames.Where(f => f.EndsWith(".safetensors.index.json", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        if (indexes.Count == 1) return indexes[0];
+        var singles = fileNames.Where(f => f.EndsWith(".safetensors", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        if (indexes.Count == 0 && singles.Count == 1) return singles[0];
         if (indexes.Count + singles.Count == 0) return null;
-        throw new CheckpointException(directory,
+        throw new CheckpointException(folder,
             $"cannot tell which weights to use among {string.Join(", ", indexes.Concat(singles))}; point at one file (or its .safetensors.index.json) instead");
     }
 }

@@ -11,6 +11,8 @@ public enum CheckpointLayout
     SingleFile,
     /// <summary>A *.safetensors.index.json naming the shards beside it.</summary>
     ShardIndex,
+    /// <summary>Components given one by one (a transformer file, a VAE file, a text encoder, a tokenizer folder).</summary>
+    SeparateFiles,
 }
 
 public static class CheckpointLayoutNames
@@ -21,6 +23,7 @@ public static class CheckpointLayoutNames
         CheckpointLayout.ComponentFolder => "component folder",
         CheckpointLayout.SingleFile => "single safetensors file",
         CheckpointLayout.ShardIndex => "sharded safetensors (index)",
+        CheckpointLayout.SeparateFiles => "separate component files",
         _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, null),
     };
 }

@@ -19,6 +19,9 @@ public sealed record ModelIndex(
 {
     public const string FileName = "model_index.json";
 
+    /// <summary>The components a FLUX.2 pipeline loads (spec §4.3).</summary>
+    public static IReadOnlyList<string> Flux2Components { get; } = ["transformer", "vae", "text_encoder", "tokenizer", "scheduler"];
+
     public ModelIndexComponent? Component(string name) => Components.FirstOrDefault(c => c.Name == name);
 
     public static ModelIndex Read(string path)

@@ -64,17 +64,17 @@ public sealed class SafeTensorsCheckpoint : IDisposable
         }
     }
 
-    private static SafeTensorsCheckpoint OpenIndex(string indexPath)
+    /// <summary>The <c>weight_map</c> of a <c>*.safetensors.index.json</c>: tensor name → shard file name (a plain name beside the index).</summary>
+    public static IReadOnlyDictionary<string, string> ReadShardIndex(string indexPath)
     {
         var bytes = RegularFile.ReadAllBytes(indexPath, JsonText.MaxFileBytes, problem => new SafeTensorsException(indexPath, null, "shard index " + problem));
-        Dictionary<string, string> weightMap;
         try
         {
             using var doc = JsonText.Parse(bytes);
             if (doc.RootElement.ValueKind != JsonValueKind.Object
                 || !doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
                 throw new SafeTensorsException(indexPath, null, "shard index must be an object with a 'weight_map' object");
-            weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
+            var weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var e in map.EnumerateObject())
             {
                 if (e.Value.ValueKind != JsonValueKind.String)
@@ -86,11 +86,17 @@ public sealed class SafeTensorsCheckpoint : IDisposable
                     throw new SafeTensorsException(indexPath, e.Name, "duplicate entry in weight_map");
             }
             if (weightMap.Count == 0) throw new SafeTensorsException(indexPath, null, "shard index lists no tensors in 'weight_map'");
+            return weightMap;
         }
         catch (JsonException e)
         {
             throw new SafeTensorsException(indexPath, null, "shard index is not valid JSON: " + e.Message, e);
         }
+    }
+
+    private static SafeTensorsCheckpoint OpenIndex(string indexPath)
+    {
+        var weightMap = ReadShardIndex(indexPath);
         var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(indexPath))!;
         var shards = weightMap.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         foreach (var s in shards)

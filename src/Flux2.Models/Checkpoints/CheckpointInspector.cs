@@ -16,9 +16,6 @@ namespace Flux2.Models.Checkpoints;
 /// </summary>
 public static class CheckpointInspector
 {
-    /// <summary>The components a FLUX.2 pipeline needs (spec §4.3).</summary>
-    public static IReadOnlyList<string> PipelineComponents { get; } = ["transformer", "vae", "text_encoder", "tokenizer", "scheduler"];
-
     public static CheckpointInspection Inspect(string path)
     {
         var source = CheckpointSource.Discover(path);
@@ -27,29 +24,66 @@ public static class CheckpointInspector
         bool namedFolders = source.Layout is CheckpointLayout.DiffusersRepository or CheckpointLayout.ComponentFolder;
         var components = source.Components.Select(c => InspectComponent(c, index?.Component(c.Name)?.ClassName, namedFolders)).ToList();
         var problems = new List<string>();
-        var warnings = new List<string>();
         if (index != null)
         {
-            foreach (var name in PipelineComponents.Where(n => index.Component(n)?.IsPresent != true))
+            foreach (var name in ModelIndex.Flux2Components.Where(n => index.Component(n)?.IsPresent != true))
                 problems.Add($"model_index.json declares no '{name}' component");
         }
 
+        return Complete(source, components, problems,
+            index != null ? index.IsDistilled : Flux2Variant.DistilledFromFileName(System.IO.Path.GetFileName(source.Path)));
+    }
+
+    /// <summary>
+    /// Components given one by one, by role, as generate's --transformer, --vae, --text-encoder and --tokenizer name them
+    /// (each may be absent): a file or a component folder each, the text encoder's configuration read as loading reads it
+    /// (config.json in its folder or beside its file, else inferred from its shapes). Each is checked to hold what its role
+    /// says, and the text encoder against the transformer.
+    /// </summary>
+    public static CheckpointInspection InspectFiles(string? transformer, string? vae, string? textEncoder, string? tokenizer)
+    {
+        var files = new List<CheckpointComponent>();
+        if (transformer != null) files.Add(Given("transformer", transformer));
+        if (vae != null) files.Add(Given("vae", vae));
+        if (textEncoder != null)
+        {
+            var (config, weights) = TextEncoderFiles.Resolve(textEncoder, null);
+            var full = System.IO.Path.GetFullPath(weights);
+            files.Add(new CheckpointComponent("text_encoder", System.IO.Path.GetDirectoryName(full)!, true, config, weights, [System.IO.Path.GetFileName(full)]));
+        }
+        if (tokenizer != null) files.Add(CheckpointComponent.InFolder("tokenizer", tokenizer));
+        if (files.Count == 0) throw new ArgumentException("no component given");
+        var source = new CheckpointSource(transformer ?? vae ?? textEncoder ?? tokenizer!, CheckpointLayout.SeparateFiles, null, files);
+        // The role names what each is, as a diffusers folder name does.
+        var components = files.Select(c => InspectComponent(c, null, namedFolder: true)).ToList();
+        return Complete(source, components, [], transformer == null ? null : Flux2Variant.DistilledFromFileName(System.IO.Path.GetFileName(transformer)));
+    }
+
+    private static CheckpointComponent Given(string role, string path) =>
+        Directory.Exists(path) ? CheckpointComponent.InFolder(role, path)
+        : File.Exists(path) ? CheckpointComponent.ForWeights(role, path)
+        : throw new CheckpointException(path, "no such file or directory");
+
+    /// <param name="distilled">whether a klein transformer is distilled, as model_index.json or a BFL file name says</param>
+    private static CheckpointInspection Complete(CheckpointSource source, List<ComponentInspection> components, List<string> problems, bool? distilled)
+    {
+        var warnings = new List<string>();
         var transformer = components.Select(c => c.Transformer).FirstOrDefault(t => t != null);
         Flux2Variant? variant = null;
         if (transformer != null)
         {
             bool klein = transformer.Model is Flux2Model.Klein4B or Flux2Model.Klein9B;
-            bool? distilled = !klein ? null
-                : index != null ? index.IsDistilled
-                : Flux2Variant.DistilledFromFileName(System.IO.Path.GetFileName(source.Path));
-            variant = new Flux2Variant(transformer.Model, distilled);
+            variant = new Flux2Variant(transformer.Model, klein ? distilled : null);
         }
 
-        // The transformer reads three stacked hidden states of the encoder (spec §2.2).
-        var textEncoder = components.Select(c => c.TextEncoder).FirstOrDefault(t => t != null);
-        if (transformer != null && textEncoder != null && transformer.Config.JointAttentionDim != 3 * textEncoder.HiddenSize)
-            warnings.Add($"the transformer's joint_attention_dim {transformer.Config.JointAttentionDim} is not 3 x the text encoder's hidden size {textEncoder.HiddenSize}");
-        return new CheckpointInspection(source, index?.ClassName, variant, components, problems, warnings);
+        // The transformer reads three stacked hidden states of the encoder (spec §2.2); loading refuses a mismatch.
+        var transformerFiles = components.FirstOrDefault(c => c.Transformer != null);
+        var encoderFiles = components.FirstOrDefault(c => c.TextEncoder != null);
+        if (transformer != null && encoderFiles != null
+            && TextEncoderFit.Problem(transformer.Config, transformer.Config.GuidanceEmbeds ? TextEncoderArchitecture.Mistral : TextEncoderArchitecture.Qwen3,
+                transformerFiles!.Files.WeightsPath!, encoderFiles.TextEncoder!, encoderFiles.Files.WeightsPath!) is { } misfit)
+            warnings.Add(misfit);
+        return new CheckpointInspection(source, source.ModelIndex?.ClassName, variant, components, problems, warnings);
     }
 
     private static ComponentInspection InspectComponent(CheckpointComponent files, string? declaredClass, bool namedFolder)
@@ -82,7 +116,7 @@ public static class CheckpointInspector
         if (content.Kind == ComponentKind.Unknown)
             problems.Add("the tensors are not a FLUX.2 transformer, VAE or text encoder (none of the key tensors of spec §4.7 is present)");
         else if (content.Kind != kind)
-            problems.Add($"declared a {kind.Describe()} ({className}) but the weights hold a {content.Kind.Describe()}");
+            problems.Add($"declared a {kind.Describe()}{(className != null ? $" ({className})" : $" ('{files.Name}')")} but the weights hold a {content.Kind.Describe()}");
 
         TransformerInspection? transformer = null;
         VaeConfig? vae = null;
@@ -140,17 +174,14 @@ public static class CheckpointInspector
 
     /// <summary>Validates the embedding and the layers up to the last stacked hidden state, the only tensors the
     /// encoder reads; later layers, the final norm and whatever lies outside <paramref name="prefix"/> (lm_head, a
-    /// vision tower) may be there.</summary>
-    private static (TextEncoderConfig?, ValidationReport?) DescribeTextEncoder(CheckpointComponent files, SafeTensorsCheckpoint checkpoint,
+    /// vision tower) may be there. Without a config.json (a single file) the configuration is the one the shapes imply,
+    /// as loading infers it, and every other tensor is checked against it.</summary>
+    private static (TextEncoderConfig, ValidationReport) DescribeTextEncoder(CheckpointComponent files, SafeTensorsCheckpoint checkpoint,
         string prefix, List<KeyValuePair<string, string>> details, List<string> problems)
     {
         var configPath = ModelConfigPath(files);
-        if (configPath == null)
-        {
-            details.Add(new("configuration", "none beside the weights (needed to run it)"));
-            return (null, null);
-        }
-        var config = TextEncoderConfig.FromJsonFile(configPath);
+        var config = configPath != null ? TextEncoderConfig.FromJsonFile(configPath) : TextEncoderConfigInference.Infer(checkpoint);
+        details.Add(new("configuration", (configPath ?? "inferred from tensor shapes") + (config.PublishedName is { } name ? $" ({name})" : "")));
         details.Add(new("architecture", config.Architecture.ToString()));
         details.Add(new("hidden size", Invariant(config.HiddenSize)));
         details.Add(new("layers", Invariant(config.NumLayers)));
@@ -158,7 +189,7 @@ public static class CheckpointInspector
         details.Add(new("stacked hidden states", string.Join(", ", config.FluxHiddenStateLayers)));
         int needed = config.FluxHiddenStateLayers[^1];
         if (config.NumLayers < needed)
-            problems.Add($"{configPath}: {config.NumLayers} layers, but FLUX.2 needs hidden state {needed}");
+            problems.Add($"{configPath ?? checkpoint.Path}: {config.NumLayers} layers, but FLUX.2 needs hidden state {needed}");
 
         var tensors = checkpoint.Names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
             .ToDictionary(n => n, checkpoint.Info, StringComparer.Ordinal);

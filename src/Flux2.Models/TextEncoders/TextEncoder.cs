@@ -37,11 +37,11 @@ public sealed class TextEncoder : IDisposable
     }
 
     /// <summary>Opens a text_encoder/ folder or a weights file (config.json beside it unless <paramref name="configPath"/>
-    /// is given), memory-maps it and loads only the embedding table and the layers the hidden states need.</summary>
+    /// is given; without one, the configuration inferred from the shapes), memory-maps it and loads only the embedding
+    /// table and the layers the hidden states need.</summary>
     public static TextEncoder Open(IBackend backend, string weightsPath, string? configPath = null, TextEncoderOptions? options = null)
     {
-        var (configFile, weightsFile) = TextEncoderFiles.Resolve(weightsPath, configPath);
-        var config = TextEncoderConfig.FromJsonFile(configFile);
+        var (config, _, weightsFile) = TextEncoderFiles.ReadConfig(weightsPath, configPath);
         var layers = CheckLayers((options ?? new TextEncoderOptions()).HiddenStateLayers ?? config.FluxHiddenStateLayers, config);
         var checkpoint = SafeTensorsCheckpoint.Open(weightsFile);
         TextEncoderWeights weights;

@@ -24,6 +24,18 @@ public sealed record TextEncoderConfig
     /// <summary>Qwen3 normalizes each head of q and k (over head_dim) before RoPE; Mistral does not.</summary>
     public bool HasQkNorm => Architecture == TextEncoderArchitecture.Qwen3;
 
+    /// <summary>The published encoder this is, told by architecture and hidden size ("Qwen3-4B" for klein 4B, "Qwen3-8B" for
+    /// klein 9B, "Mistral-Small-3.x" for dev); null for another size.</summary>
+    public string? PublishedName => PublishedNameOf(Architecture, HiddenSize);
+
+    public static string? PublishedNameOf(TextEncoderArchitecture architecture, int hiddenSize) => (architecture, hiddenSize) switch
+    {
+        (TextEncoderArchitecture.Qwen3, 2560) => "Qwen3-4B",
+        (TextEncoderArchitecture.Qwen3, 4096) => "Qwen3-8B",
+        (TextEncoderArchitecture.Mistral, 5120) => "Mistral-Small-3.x",
+        _ => null,
+    };
+
     /// <summary>The hidden states FLUX.2 stacks (HF indexing: 0 = embeddings, k = output of decoder layer k):
     /// Qwen3 9/18/27 (klein), Mistral 10/20/30 (dev), spec §7.4.</summary>
     public IReadOnlyList<int> FluxHiddenStateLayers => Architecture == TextEncoderArchitecture.Qwen3 ? [9, 18, 27] : [10, 20, 30];

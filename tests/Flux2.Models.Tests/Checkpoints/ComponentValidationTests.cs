@@ -150,10 +150,27 @@ public class ComponentValidationTests
     }
 
     [Fact]
-    public void TextEncoderFileWithoutConfigIsNotValidated()
+    public void TextEncoderFileWithoutConfigIsValidatedAgainstTheConfigurationItsShapesImply()
     {
         var c = CheckpointInspector.Inspect(Fixtures.Golden("te_qwen3_klein.safetensors")).Components.Single();
-        Assert.Null(c.Validation);
-        Assert.True(c.IsComplete);
+        Assert.Equal("inferred from tensor shapes", c.Details.Single(d => d.Key == "configuration").Value);
+        Assert.Equal(24, c.TextEncoder!.HeadDim);
+        Assert.True(c.IsComplete, Issues(c));
+        Assert.Equal(298, c.Validation!.Required);
+
+        // Layer 0 tells the sizes; every later layer is checked against them.
+        using var dir = new TempDirectory();
+        var broken = dir.File("qwen.safetensors");
+        SafeTensorsRewrite.Rewrite(Fixtures.Golden("te_qwen3_klein.safetensors"), broken, v => v.Name switch
+        {
+            "model.layers.5.self_attn.v_proj.weight" => null,
+            "model.layers.7.mlp.up_proj.weight" => (v.Name, v.DType, [v.Shape[0] * 2, v.Shape[1]], new byte[v.Info.ByteLength * 2]),
+            _ => SafeTensorsRewrite.Keep(v),
+        });
+        var b = CheckpointInspector.Inspect(broken).Components.Single();
+        Assert.False(b.IsComplete);
+        Assert.Equal(
+            [(TensorIssueKind.Missing, "model.layers.5.self_attn.v_proj.weight"), (TensorIssueKind.WrongShape, "model.layers.7.mlp.up_proj.weight")],
+            b.Validation!.Issues.Select(i => (i.Kind, i.Name)).Order());
     }
 }

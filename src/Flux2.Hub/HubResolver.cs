@@ -1,0 +1,100 @@
+using Flux2.Core.Checkpoints;
+
+namespace Flux2.Hub;
+
+/// <summary>
+/// Turns a Hub model id into a local diffusers folder: the snapshot of the revision's commit in the Hugging Face cache,
+/// with every file the pipeline reads (<see cref="PipelineFiles"/>) downloaded into it when missing. Online, one listing
+/// request resolves the revision to a commit and names the repository's files; every file then comes from that commit,
+/// and refs/{revision} is written once all are there. With <see cref="HubSettings.Offline"/>, or when the Hub cannot be
+/// reached, only the cache is read (refs/{revision} → snapshots/{commit}), as the Python tools do.
+/// </summary>
+public sealed class HubResolver(HubSettings settings)
+{
+    /// <summary>Called as each file's bytes arrive.</summary>
+    public Action<HubTransfer>? Progress { get; init; }
+
+    /// <summary>Called with what the user should know but is no error (the Hub was unreachable and the cache was used).</summary>
+    public Action<string>? Notice { get; init; }
+
+    /// <exception cref="HubException">the model is neither cached nor downloadable (the message says why and what to do)</exception>
+    public async Task<HubSnapshot> ResolveAsync(HubModelId id, CancellationToken cancellation = default)
+    {
+        var cache = new HubRepoCache(settings.CacheDirectory, id.Repo);
+        if (settings.Offline) return await CachedAsync(id, cache, "HF_HUB_OFFLINE is set");
+
+        using var client = new HubClient(settings);
+        HubRevision revision;
+        try
+        {
+            revision = await client.GetRevisionAsync(id, cancellation);
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutException)
+        {
+            var reason = $"cannot reach {settings.Endpoint} ({e.Message})";
+            var cached = await CachedAsync(id, cache, reason);
+            Notice?.Invoke($"{reason}; using the cached snapshot {cached.Commit} of {id}");
+            return cached;
+        }
+
+        var commit = revision.Commit;
+        var where = $"{id} (commit {commit})";
+        int downloaded = 0;
+        async Task<string> Download(string path)
+        {
+            var local = cache.SnapshotFile(commit, path);
+            if (HubRepoCache.HasContents(local)) return local;
+            if (!revision.Files.Contains(path))
+                throw new HubException($"{where}: {path} is needed (its shard index names it) but the repository does not have it");
+            var file = await client.GetFileAsync(id, commit, path, cancellation);
+            if (!HubRepoCache.HasContents(cache.BlobPath(file.Etag)))
+                await HubBlobDownload.DownloadAsync(client, cache, id, file, done => Progress?.Invoke(new HubTransfer(path, done, file.Size)), cancellation);
+            cache.Link(commit, path, file.Etag);
+            downloaded++;
+            return local;
+        }
+        try
+        {
+            await CompleteAsync(revision.Files, where, Download);
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutException)
+        {
+            throw new HubException($"{id}: lost the connection to {settings.Endpoint} ({e.Message}); run the command again to resume", e);
+        }
+        if (!id.RevisionIsCommit) cache.WriteRef(id.Revision, commit);
+        return new HubSnapshot(id, commit, cache.SnapshotFolder(commit), downloaded);
+    }
+
+    /// <summary>The cached snapshot of <paramref name="id"/>, which must hold every file the pipeline reads;
+    /// <paramref name="why"/> says why the network is not used.</summary>
+    private async Task<HubSnapshot> CachedAsync(HubModelId id, HubRepoCache cache, string why)
+    {
+        var commit = id.RevisionIsCommit ? id.Revision : cache.ReadRef(id.Revision);
+        var files = commit == null ? [] : cache.SnapshotFiles(commit);
+        if (commit == null || files.Count == 0)
+            throw new HubException($"{why}, and {id} is not in the Hugging Face cache (no {(commit == null ? $"refs/{id.Revision}" : $"snapshots/{commit}")} " +
+                $"in {cache.Folder}); download it while online (flux2 download {id})");
+        Task<string> Present(string path)
+        {
+            var local = cache.SnapshotFile(commit, path);
+            return HubRepoCache.HasContents(local) ? Task.FromResult(local)
+                : throw new HubException($"{why}, and the cached snapshot {commit} of {id} lacks {path}; complete it while online (flux2 download {id})");
+        }
+        await CompleteAsync(files, $"{id} (cached commit {commit})", Present);
+        return new HubSnapshot(id, commit, cache.SnapshotFolder(commit), 0);
+    }
+
+    /// <summary>Makes sure every file the pipeline reads is there, <paramref name="ensure"/> giving each one's local path.</summary>
+    private static async Task CompleteAsync(IReadOnlyList<string> files, string where, Func<string, Task<string>> ensure)
+    {
+        if (!files.Contains(ModelIndex.FileName))
+            throw new HubException($"{where}: there is no {ModelIndex.FileName}, so it is not a diffusers repository");
+        var index = ModelIndex.Read(await ensure(ModelIndex.FileName));
+        foreach (var path in PipelineFiles.OfComponents(files, index, where))
+        {
+            var local = await ensure(path);
+            if (path.EndsWith(".safetensors.index.json", StringComparison.Ordinal))
+                foreach (var shard in PipelineFiles.Shards(path, local)) await ensure(shard);
+        }
+    }
+}

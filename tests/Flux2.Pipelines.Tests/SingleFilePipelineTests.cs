@@ -1,0 +1,76 @@
+using Flux2.Core;
+using Flux2.Tests;
+
+namespace Flux2.Pipelines.Tests;
+
+/// <summary>The tiny klein model as single files (a BFL transformer, ae.safetensors, a text encoder without config.json or
+/// tokenizer) runs as the diffusers folder does; wrong pairs are refused before any weights are loaded.</summary>
+public sealed class SingleFilePipelineTests(TinyKleinModel model) : IClassFixture<TinyKleinModel>
+{
+    private static GenerationRequest Request => new() { Prompt = "a red fox", Width = 32, Height = 32, Seed = 3 };
+
+    [Fact]
+    public void BflFilesAndAnEncoderWithoutConfigOrTokenizerGiveTheFoldersImage()
+    {
+        using var dir = new TempDirectory();
+        var (transformer, vae, textEncoder) = TinyModelFolders.KleinSingleFiles(model.Folder, dir.Path);
+        using var files = TestPipeline.Assemble(new PipelineComponents { Transformer = transformer, Vae = vae, TextEncoder = textEncoder });
+        Assert.Equal(PipelineVariant.KleinDistilled, files.Variant); // from the BFL file name
+        using var folder = TestPipeline.Load(model.Folder);
+        Assert.Equal(folder.Generate(Request).Images[0].Image.Pixels, files.Generate(Request).Images[0].Image.Pixels);
+    }
+
+    [Fact]
+    public void AnEncoderThatDoesNotFitIsRefusedBeforeLoading()
+    {
+        using var dir = new TempDirectory();
+        var (transformer, _, _) = TinyModelFolders.KleinSingleFiles(model.Folder, dir.Path);
+        // The golden tiny Qwen3 (hidden 64: 192 features) for the tiny klein transformer (48). The VAE path leads nowhere:
+        // the encoder is refused before the VAE (or any other weights) would be loaded.
+        var e = Assert.Throws<PipelineException>(() => TestPipeline.Assemble(new PipelineComponents
+        {
+            Transformer = transformer,
+            Vae = dir.File("no-such-vae.safetensors"),
+            TextEncoder = Fixtures.Golden("te_qwen3_klein.safetensors"),
+        }));
+        Assert.Contains("(Qwen3, hidden size 64) gives 3 x 64 = 192 features per token", e.Message);
+        Assert.Contains("reads joint_attention_dim 48: it needs an encoder of hidden size 16", e.Message);
+    }
+
+    [Fact]
+    public void AVariantThatContradictsTheTransformerIsRefused()
+    {
+        using var dir = new TempDirectory();
+        var (transformer, vae, textEncoder) = TinyModelFolders.KleinSingleFiles(model.Folder, dir.Path);
+        var e = Assert.Throws<PipelineException>(() => TestPipeline.Assemble(new PipelineComponents
+        {
+            Transformer = transformer, Vae = vae, TextEncoder = textEncoder, Variant = PipelineVariant.Dev,
+        }));
+        Assert.Contains("a klein transformer (it has no guidance embedder) cannot run as dev", e.Message);
+        using var pipeline = TestPipeline.Assemble(new PipelineComponents
+        {
+            Transformer = transformer, Vae = vae, TextEncoder = textEncoder, Variant = PipelineVariant.KleinBase,
+        });
+        Assert.Equal(PipelineVariant.KleinBase, pipeline.Variant);
+    }
+
+    [Fact]
+    public void AMistralEncoderWithoutItsTokenizerIsOneClearError()
+    {
+        using var dir = new TempDirectory();
+        // A dev transformer reading the golden tiny Mistral (hidden 64): tiny_dev with a 192-wide txt_in.
+        var transformer = dir.File("flux2-dev.safetensors");
+        SafeTensorsRewrite.Rewrite(Fixtures.Golden("tiny_dev.bfl.safetensors"), transformer,
+            v => v.Name == "txt_in.weight" ? (v.Name, v.DType, [v.Shape[0], 192], new byte[v.Shape[0] * 192 * v.DType.SizeInBytes()]) : SafeTensorsRewrite.Keep(v));
+        var encoder = Path.Combine(dir.Path, "mistral");
+        Directory.CreateDirectory(encoder);
+        File.WriteAllText(Path.Combine(encoder, "config.json"), GoldenRepository.ConfigJson("te_mistral_dev"));
+        File.Copy(Fixtures.Golden("te_mistral_dev.safetensors"), Path.Combine(encoder, "model.safetensors"));
+        var e = Assert.Throws<PipelineException>(() => TestPipeline.Assemble(new PipelineComponents
+        {
+            Transformer = transformer, Vae = Fixtures.Golden("vae_small.bfl.safetensors"), TextEncoder = encoder,
+        }));
+        Assert.Contains($"text encoder {encoder} needs its tokenizer folder", e.Message);
+        Assert.Contains("--tokenizer DIR); only the Qwen3 tokenizer is built in", e.Message);
+    }
+}

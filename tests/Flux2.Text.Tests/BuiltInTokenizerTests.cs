@@ -1,0 +1,31 @@
+using Flux2.Tests;
+
+namespace Flux2.Text.Tests;
+
+/// <summary>The Qwen3 tokenizer built into the tool is the real one: the golden ids of every reference prompt, and the
+/// same padding and special tokens as the files it was packed from.</summary>
+public class BuiltInTokenizerTests
+{
+    private static readonly Lazy<PromptTokenizer> Klein = new(() => BuiltInTokenizer.Qwen3(PromptTemplate.Klein));
+
+    [Theory]
+    [MemberData(nameof(QwenTokenizerGoldenTests.Entries), MemberType = typeof(QwenTokenizerGoldenTests))]
+    public void GivesTheReferenceIds(int index)
+    {
+        var entry = QwenTokenizerGoldenTests.Entry(index);
+        var encoded = Klein.Value.Tokenize(entry.GetProperty("prompt").GetString()!);
+        Assert.Equal(QwenTokenizerGoldenTests.Ints(entry, "input_ids"), encoded.InputIds);
+        Assert.Equal(QwenTokenizerGoldenTests.Ints(entry, "attention_mask"), encoded.AttentionMask);
+    }
+
+    [Fact]
+    public void IsTheTokenizerItWasPackedFrom()
+    {
+        var files = QwenTokenizerGoldenTests.Klein.Value;
+        var builtIn = Klein.Value;
+        Assert.Equal((files.PaddingSide, files.PadTokenId), (builtIn.PaddingSide, builtIn.PadTokenId));
+        Assert.Equal(files.Tokenizer.SpecialTokens.OrderBy(t => t.Key, StringComparer.Ordinal),
+            builtIn.Tokenizer.SpecialTokens.OrderBy(t => t.Key, StringComparer.Ordinal));
+        Assert.Equal(BuiltInTokenizer.Qwen3Source + " (tokenizer.json)", builtIn.Tokenizer.Source);
+    }
+}

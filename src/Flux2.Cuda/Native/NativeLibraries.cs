@@ -4,7 +4,8 @@ using Flux2.Core.Backend;
 
 namespace Flux2.Cuda.Native;
 
-/// <summary>A CUDA library loaded for this process: where it was found and its handle.</summary>
+/// <summary>A CUDA library loaded for this process: the file the loader opened, the place of the search that found it,
+/// and its handle.</summary>
 internal sealed record LoadedLibrary(CudaLibrary Library, string Path, string Where, nint Handle);
 
 /// <summary>
@@ -47,7 +48,7 @@ internal static partial class NativeLibraries
             {
                 if (step.Kind == SearchKind.Files) LoadCompanion(library, Path.GetDirectoryName(candidate)!);
                 var handle = Open(candidate, step.Kind == SearchKind.AlreadyLoaded ? RtldNow | RtldNoLoad : RtldNow);
-                if (handle != 0) return new(library, candidate, step.Description, handle);
+                if (handle != 0) return new(library, FileOf(handle) ?? candidate, step.Description, handle);
                 // A file that exists but does not load is worth naming; a name the loader does not know is the usual miss.
                 if (step.Kind == SearchKind.Files) failures.Add($"{candidate} did not load: {LastError()}");
             }
@@ -73,10 +74,23 @@ internal static partial class NativeLibraries
 
     private static string LastError() => Marshal.PtrToStringUTF8(dlerror()) ?? "unknown reason";
 
+    /// <summary>The path the loader opened for a handle: l_name of its link_map (after the load address on every ABI).</summary>
+    private static unsafe string? FileOf(nint handle)
+    {
+        if (dlinfo(handle, RtldDiLinkMap, out nint linkMap) != 0 || linkMap == 0) return null;
+        var name = Marshal.PtrToStringUTF8(*(nint*)(linkMap + sizeof(nint)));
+        return string.IsNullOrEmpty(name) ? null : name;
+    }
+
+    private const int RtldDiLinkMap = 2;
+
     // libdl.so.2 exists on every glibc: the library itself before 2.34, a link to libc's symbols since.
     [LibraryImport("libdl.so.2", StringMarshalling = StringMarshalling.Utf8)]
     private static partial nint dlopen(string file, int flags);
 
     [LibraryImport("libdl.so.2")]
     private static partial nint dlerror();
+
+    [LibraryImport("libdl.so.2")]
+    private static partial int dlinfo(nint handle, int request, out nint linkMap);
 }

@@ -41,16 +41,17 @@ internal sealed class CubinCache(string? folder)
         var path = Path.Combine(Folder, FileName(family, compilerVersion, options));
         if (File.Exists(path)) return File.ReadAllBytes(path);
         var cubin = compile();
+        var temporary = path + "." + Environment.ProcessId + ".tmp";
         try
         {
             Directory.CreateDirectory(Folder);
-            var temporary = path + "." + Environment.ProcessId + ".tmp";
             File.WriteAllBytes(temporary, cubin);
             File.Move(temporary, path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Not cached: the next run compiles again.
+            // Not cached: the next run compiles again. A temporary file written before the failure goes.
+            if (File.Exists(temporary)) File.Delete(temporary);
         }
         return cubin;
     }

@@ -10,9 +10,8 @@ namespace Flux2.Cuda;
 
 public sealed unsafe partial class CudaBackend
 {
-    // Operands a Linear converts before cuBLASLt (see Linear); used by one op at a time.
+    // Operands a Linear converts before cuBLASLt (see Linear); reused by every Linear, in stream order.
     private readonly ScratchBuffer _scratchX, _scratchW, _scratchY;
-    private readonly object _linearGate = new();
 
     /// <summary>bf16 weights with <see cref="ComputePrecision.BFloat16"/>: one tensor-core GEMM on bf16 operands (x rounded to
     /// bf16 first when it is fp32), written as y's type. Otherwise an exact fp32 GEMM: bf16/f16 weights and bf16 x are
@@ -27,30 +26,27 @@ public sealed unsafe partial class CudaBackend
         Columns(y, yColumn, n, nameof(y));
         ulong w = WeightPointer(weight), xp = Pointer(x, nameof(x)), yp = Pointer(y, yColumn, nameof(y));
         if (rows == 0) return;
-        lock (_linearGate)
+        if (Precision == ComputePrecision.BFloat16 && weight.Format == WeightFormat.BFloat16)
         {
-            if (Precision == ComputePrecision.BFloat16 && weight.Format == WeightFormat.BFloat16)
-            {
-                if (x.DType == DType.Float32) xp = Convert("convert_f32_bf16", xp, k, _scratchX.Get(2L * rows * k), k, rows, k);
-                _gemm.Multiply(new CublasLtGemm.Operands(xp, CublasLt.DataBFloat16, k, w, CublasLt.DataBFloat16, yp, DataType(y.DType), Width(y)),
-                    rows, n, k, accumulate);
-                return;
-            }
-            if (weight.Format != WeightFormat.Float32)
-                w = Convert(weight.Format == WeightFormat.BFloat16 ? "convert_bf16_f32" : "convert_f16_f32", w, k, _scratchW.Get(4L * n * k), k, n, k);
-            if (x.DType == DType.BFloat16) xp = Convert("convert_bf16_f32", xp, k, _scratchX.Get(4L * rows * k), k, rows, k);
-            if (y.DType == DType.Float32)
-            {
-                _gemm.Multiply(new CublasLtGemm.Operands(xp, CublasLt.DataFloat32, k, w, CublasLt.DataFloat32, yp, CublasLt.DataFloat32, Width(y)),
-                    rows, n, k, accumulate);
-                return;
-            }
-            ulong wide = _scratchY.Get(4L * rows * n);
-            if (accumulate) Convert("convert_bf16_f32", yp, Width(y), wide, n, rows, n);
-            _gemm.Multiply(new CublasLtGemm.Operands(xp, CublasLt.DataFloat32, k, w, CublasLt.DataFloat32, wide, CublasLt.DataFloat32, n),
+            if (x.DType == DType.Float32) xp = Convert("convert_f32_bf16", xp, k, _scratchX.Get(2L * rows * k), k, rows, k);
+            _gemm.Multiply(new CublasLtGemm.Operands(xp, CublasLt.DataBFloat16, k, w, CublasLt.DataBFloat16, yp, DataType(y.DType), Width(y)),
                 rows, n, k, accumulate);
-            Convert("convert_f32_bf16", wide, n, yp, Width(y), rows, n);
+            return;
         }
+        if (weight.Format != WeightFormat.Float32)
+            w = Convert(weight.Format == WeightFormat.BFloat16 ? "convert_bf16_f32" : "convert_f16_f32", w, k, _scratchW.Get(4L * n * k), k, n, k);
+        if (x.DType == DType.BFloat16) xp = Convert("convert_bf16_f32", xp, k, _scratchX.Get(4L * rows * k), k, rows, k);
+        if (y.DType == DType.Float32)
+        {
+            _gemm.Multiply(new CublasLtGemm.Operands(xp, CublasLt.DataFloat32, k, w, CublasLt.DataFloat32, yp, CublasLt.DataFloat32, Width(y)),
+                rows, n, k, accumulate);
+            return;
+        }
+        ulong wide = _scratchY.Get(4L * rows * n);
+        if (accumulate) Convert("convert_bf16_f32", yp, Width(y), wide, n, rows, n);
+        _gemm.Multiply(new CublasLtGemm.Operands(xp, CublasLt.DataFloat32, k, w, CublasLt.DataFloat32, wide, CublasLt.DataFloat32, n),
+            rows, n, k, accumulate);
+        Convert("convert_f32_bf16", wide, n, yp, Width(y), rows, n);
     }
 
     public void ModulatedLayerNorm(Tensor x, Tensor y, Tensor modulation, int shiftColumn, int scaleColumn, float eps)

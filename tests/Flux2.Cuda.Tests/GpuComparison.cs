@@ -30,12 +30,12 @@ public sealed class GpuComparison : IDisposable
 
     /// <summary>Runs <paramref name="scenario"/> on the CPU and on the GPU of <paramref name="precision"/> and compares what it
     /// returns.</summary>
-    public void Compare(string op, ComputePrecision precision, Func<GpuSession, float[]> scenario, double? tolerance = null)
+    public void Compare(string op, ComputePrecision precision, Func<ComparisonSide, float[]> scenario, double? tolerance = null)
     {
         var gpu = Gpu(precision);
         float[] expected, actual;
-        using (var cpu = new GpuSession(_cpu, DType.Float32, roundInputsToBf16: gpu.ActivationDType == DType.BFloat16)) expected = scenario(cpu);
-        using (var session = new GpuSession(gpu, gpu.ActivationDType, roundInputsToBf16: false)) actual = scenario(session);
+        using (var cpu = new ComparisonSide(_cpu, DType.Float32, roundInputsToBf16: gpu.ActivationDType == DType.BFloat16)) expected = scenario(cpu);
+        using (var side = new ComparisonSide(gpu, gpu.ActivationDType, roundInputsToBf16: false)) actual = scenario(side);
         AssertClose(op, precision, expected, actual, tolerance ?? Tolerance(precision));
     }
 

@@ -107,5 +107,5 @@ public sealed class GpuSamplerAndLatentOpTests(GpuComparison comparison) : IClas
     }
 
     /// <summary>The CPU backend takes Float32 pixels only; the GPU also bf16. Both sides see the same values.</summary>
-    private static Tensor Widened(GpuSession s, Tensor pixels) => s.InFloat32(s.Read(pixels), pixels.Shape);
+    private static Tensor Widened(ComparisonSide s, Tensor pixels) => s.InFloat32(s.Read(pixels), pixels.Shape);
 }

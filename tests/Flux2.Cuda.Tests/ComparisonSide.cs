@@ -9,7 +9,7 @@ namespace Flux2.Cuda.Tests;
 /// The CPU side (the oracle) computes in fp32 on inputs already rounded to bf16 when the GPU side's activations are bf16,
 /// so both see the same values. Outputs are filled with NaN before the op, so an element the op fails to write shows.
 /// </summary>
-public sealed class GpuSession(IBackend backend, DType activation, bool roundInputsToBf16) : IDisposable
+public sealed class ComparisonSide(IBackend backend, DType activation, bool roundInputsToBf16) : IDisposable
 {
     private readonly List<Tensor> _tensors = [];
 
@@ -51,7 +51,7 @@ public sealed class GpuSession(IBackend backend, DType activation, bool roundInp
         foreach (var t in _tensors) t.Dispose();
     }
 
-    /// <summary>Disposes <paramref name="t"/> with the session.</summary>
+    /// <summary>Disposes <paramref name="t"/> with this side.</summary>
     public Tensor Keep(Tensor t)
     {
         _tensors.Add(t);

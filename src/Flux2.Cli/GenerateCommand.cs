@@ -78,7 +78,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
               --verbose            print the time of each phase
 
         Progress goes to stderr: a live bar on a terminal, one line per step otherwise. Each image is
-        written as soon as it is decoded, atomically; Ctrl-C or SIGTERM stops at the next step, keeping the
+        written as soon as it is decoded, atomically; Ctrl-C or SIGTERM stops within moments, keeping the
         images already written and never leaving a partial file (exit 1); a second Ctrl-C exits at once.
 
         Examples:
@@ -155,7 +155,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
 
         var progress = new ProgressReporter(error, ProgressReporter.IsTerminal(error));
         DenoiseStep? lastStep = null;
-        // Ctrl-C or SIGTERM stops at the next step instead of killing the process mid-write; a second Ctrl-C kills it.
+        // Ctrl-C or SIGTERM stops the generation (inside its current op) instead of killing the process mid-write; a second Ctrl-C kills it.
         using var signals = new StopSignals(stop);
         int written = 0;
         var writeTime = TimeSpan.Zero;

@@ -1,3 +1,5 @@
+using Flux2.Backends;
+using Flux2.Core;
 using Flux2.Models.Checkpoints;
 
 namespace Flux2.Cli;
@@ -14,6 +16,7 @@ public sealed class InfoCommand(HubModels? hub = null) : ICommand
         """
         Usage: flux2 info PATH [--json]
                flux2 info [--transformer FILE] [--vae FILE] [--text-encoder PATH] [--tokenizer DIR] [--json]
+               flux2 info --device cuda[:N]
 
         Inspects a FLUX.2 checkpoint without loading it: a diffusers repository (the folder with
         model_index.json), one component folder (config.json + weights), a single .safetensors file
@@ -31,10 +34,12 @@ public sealed class InfoCommand(HubModels? hub = null) : ICommand
         block, and a validation of the transformer against the tensors its configuration requires
         (missing, unexpected, wrong shape or dtype). Every component of a repository is reported.
 
-          --json   machine-readable output
+          --json     machine-readable output
+          --device   instead of a checkpoint, report a GPU: its name, memory and driver, and where
+                     the CUDA libraries the backend needs were found (or the one-line reason not)
 
-        Exit code: 0 when the checkpoint is complete, 1 when it is not (the report says why) or
-        cannot be read, 2 for a command-line mistake.
+        Exit code: 0 when the checkpoint is complete (or the GPU can run the CUDA backend), 1 when
+        it is not (the report says why) or cannot be read, 2 for a command-line mistake.
         """;
 
     public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
@@ -44,7 +49,9 @@ public sealed class InfoCommand(HubModels? hub = null) : ICommand
         string? transformer = options.Optional("transformer"), vae = options.Optional("vae"), textEncoder = options.Optional("text-encoder"),
             tokenizer = options.Optional("tokenizer");
         bool separate = transformer != null || vae != null || textEncoder != null || tokenizer != null;
+        var deviceText = options.Optional("device");
         options.EnsureAllUsed(maxPositionals: separate ? 0 : 1);
+        if (deviceText != null) return DescribeDevice(deviceText, separate || options.Positionals.Count > 0 || json, output, error);
         if (!separate && options.Positionals.Count == 0)
             throw new CliException("missing PATH (a checkpoint folder, .safetensors file, .safetensors.index.json or Hugging Face model id)");
 
@@ -56,6 +63,18 @@ public sealed class InfoCommand(HubModels? hub = null) : ICommand
         else InfoTextWriter.Write(report, output);
         if (report.IsComplete) return CliApp.ExitOk;
         error.WriteLine($"flux2 info: {what} {(separate ? "are" : "is")} incomplete: {report.ProblemCount} problem{(report.ProblemCount == 1 ? "" : "s")} (see the report)");
+        return CliApp.ExitFailure;
+    }
+
+    private static int DescribeDevice(string text, bool withCheckpointOptions, TextWriter output, TextWriter error)
+    {
+        if (withCheckpointOptions) throw new CliException("--device reports a GPU and takes neither PATH nor --json");
+        if (!DeviceRef.TryParse(text, out var device) || device.Kind != DeviceKind.Gpu)
+            throw new CliException($"option --device: '{text}' is not cuda or cuda:N");
+        var diagnostics = BackendFactory.DescribeGpu(device);
+        foreach (var line in diagnostics.Lines) output.WriteLine(line);
+        if (diagnostics.Problem == null) return CliApp.ExitOk;
+        error.WriteLine($"flux2 info: {device} cannot run the CUDA backend: {diagnostics.Problem}");
         return CliApp.ExitFailure;
     }
 }

@@ -172,7 +172,7 @@ public sealed class GenerationService
         }
     }
 
-    /// <summary>Waits for the running generation, if any, to end (a stopping server cancels it at its next step) and
+    /// <summary>Waits for the running generation, if any, to end (a stopping server cancels it inside its current op) and
     /// admits no other, so the pipeline can then be disposed safely.</summary>
     public Task DrainAsync() => _gate.WaitAsync();
 }

@@ -19,7 +19,7 @@ namespace Flux2.Server;
 /// <c>POST /v1/images/generations</c> and <c>/v1/images/edits</c>, <c>GET /v1/models</c>, <c>GET /metrics</c> (Prometheus)
 /// and <c>GET /health</c>. It serves one loaded pipeline, kept for its lifetime with its text encoder. Optional: an API key
 /// (required beyond loopback) and CORS for listed browser origins. A request whose client disconnects, or that passes the
-/// time limit, stops its denoising loop at the next step; stopping the server answers every open request 503.
+/// time limit, stops its generation inside the op it is in; stopping the server answers every open request 503.
 /// </summary>
 public sealed class ImageServer : IAsyncDisposable
 {
@@ -104,7 +104,7 @@ public sealed class ImageServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Stops the server: it accepts no new connection, the generation in flight is cancelled at its next step and
+    /// <summary>Stops the server: it accepts no new connection, the generation in flight is cancelled inside its current op and
     /// every request still open (running or waiting) is answered 503; returns once no generation uses the pipeline any more.
     /// The server does not handle signals itself: its owner calls this (flux2 serve on Ctrl-C or SIGTERM).</summary>
     public async ValueTask DisposeAsync()

@@ -7,7 +7,7 @@ namespace Flux2.Server;
 
 /// <summary>
 /// The life of a generating request, the same on every endpoint: an id, the time limit, cancellation when the client goes
-/// away, the limit passes or the server stops (the pipeline stops at its next step), and every failure answered as a JSON
+/// away, the limit passes or the server stops (the pipeline stops inside its current op), and every failure answered as a JSON
 /// error — or, once an event stream has started, as its last event. Every 503 says when to retry.
 /// </summary>
 public sealed class RequestHandling(GenerationService service, ImageServerOptions options, CancellationToken stopping)

@@ -61,11 +61,11 @@ public sealed class CompositionTests(TinyDevModel model) : IClassFixture<TinyDev
     }
 
     [Fact]
-    public void TheBuiltInFactoryHasNoCudaBackendYet()
+    public void TheBuiltInFactoryNamesTheGpuItCannotUse()
     {
         var e = Assert.Throws<BackendUnavailableException>(() => Flux2Pipeline.Load(
-            new PipelineConfig { ModelPath = model.Folder, Devices = [DeviceRef.Gpu(0)] }, new BackendFactory()));
-        Assert.Equal("gpu:0: no CUDA backend in this build", e.Message);
+            new PipelineConfig { ModelPath = model.Folder, Devices = [DeviceRef.Gpu(99)] }, new BackendFactory()));
+        Assert.StartsWith("gpu:99: ", e.Message);
         using var exact = new BackendFactory(new BackendOptions { CpuThreads = 1, Precision = ComputePrecision.Float32 }).Create(DeviceRef.Cpu());
         Assert.Equal("cpu (1 threads)", exact.Name);
         Assert.Equal(ComputePrecision.Float32, exact.Precision);

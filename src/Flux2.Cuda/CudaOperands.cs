@@ -1,0 +1,99 @@
+using Flux2.Core;
+
+namespace Flux2.Cuda;
+
+/// <summary>
+/// The shape and type rules of the backend's ops, on tensor metadata only (so they are tested without a GPU). They are
+/// the CPU backend's rules, with one widening: activations may be Float32 or BFloat16 (the types the kernels exist for),
+/// and the operands of one op share one of them. Tensors are read as matrices: rows = Length / last dim.
+/// </summary>
+internal static class CudaOperands
+{
+    /// <summary>Elements of the last dimension: the row width and stride.</summary>
+    public static int Width(Tensor t) => t.Rank == 0 ? 1 : t.Shape[^1];
+
+    public static int Rows(Tensor t)
+    {
+        int w = Width(t);
+        return w == 0 ? 0 : checked((int)(t.Length / w));
+    }
+
+    /// <summary>Requires an activation type (Float32 or BFloat16).</summary>
+    public static void Activation(Tensor t, string name)
+    {
+        if (t.DType is not (DType.Float32 or DType.BFloat16))
+            throw new ArgumentException($"{name} is {t.DType}; the CUDA kernels take Float32 or BFloat16 activations", name);
+    }
+
+    /// <summary>Requires <paramref name="t"/> to have <paramref name="like"/>'s element type.</summary>
+    public static void SameType(Tensor like, Tensor t, string name)
+    {
+        if (t.DType != like.DType) throw new ArgumentException($"{name} is {t.DType}, the other operands {like.DType}", name);
+    }
+
+    public static void Type(Tensor t, DType dtype, string name)
+    {
+        if (t.DType != dtype) throw new ArgumentException($"{name} must be {dtype}, found {t.DType}", name);
+    }
+
+    public static void RowCount(Tensor t, int rows, string name)
+    {
+        if (Rows(t) != rows) throw new ArgumentException($"{name} {t.ShapeText} does not have {rows} rows", name);
+    }
+
+    public static void Columns(Tensor t, int column, int width, string name)
+    {
+        if (column < 0 || width < 0 || column + width > Width(t))
+            throw new ArgumentException($"columns [{column}, {column + width}) outside {t.ShapeText}", name);
+    }
+
+    public static void SameShape(Tensor a, Tensor b, string name)
+    {
+        if (a.DType != b.DType || !a.Shape.AsSpan().SequenceEqual(b.Shape))
+            throw new ArgumentException($"{name} {b.DType} {b.ShapeText} must match {a.DType} {a.ShapeText}", name);
+    }
+
+    /// <summary>A Float32 operand with as many elements as <paramref name="like"/> (the sampler's state).</summary>
+    public static void SameLengthFloat32(Tensor like, Tensor t, string name)
+    {
+        Type(t, DType.Float32, name);
+        if (t.Length != like.Length) throw new ArgumentException($"{name} {t.ShapeText} must have the {like.Length} elements of {like.ShapeText}", name);
+    }
+
+    /// <summary>Batch, length and width of x [B, L, D] (or [L, D] with B = 1) against a modulation [B, k·D] of x's type.</summary>
+    public static (int Batch, int Length, int Width) Modulated(Tensor x, Tensor modulation, string name)
+    {
+        Activation(x, name);
+        SameType(x, modulation, nameof(modulation));
+        int rows = Rows(x), batch = Rows(modulation);
+        if ((x.Rank >= 3 ? x.Shape[0] : 1) != batch || batch == 0 || rows % batch != 0)
+            throw new ArgumentException($"{name} {x.ShapeText} does not match the modulation's batch {modulation.ShapeText}", name);
+        return (batch, rows / batch, Width(x));
+    }
+
+    /// <summary>Rows per batch element of one attention operand: a column range of heads·headDim values of [B, L, C] (or [L, C]).</summary>
+    public static int AttentionRows(Tensor t, int column, int width, int batch, string name)
+    {
+        int rows = Rows(t);
+        if ((t.Rank >= 3 ? t.Shape[0] : 1) != batch || rows % batch != 0)
+            throw new ArgumentException($"{name} {t.ShapeText} does not have batch {batch}", name);
+        Columns(t, column, width, name);
+        return rows / batch;
+    }
+
+    /// <summary>Batch, height and width of planar pixels [B, 3, H, W] and their interleaved image [B, H, W, 3].</summary>
+    public static (int Batch, int Height, int Width) ImagePair(Tensor pixels, Tensor image)
+    {
+        if (pixels.Rank != 4 || pixels.Shape[1] != 3 || image.Rank != 4 || image.Shape[0] != pixels.Shape[0]
+            || image.Shape[1] != pixels.Shape[2] || image.Shape[2] != pixels.Shape[3] || image.Shape[3] != 3)
+            throw new ArgumentException($"pixels {pixels.ShapeText} and image {image.ShapeText} must be [B, 3, H, W] and [B, H, W, 3]");
+        return (pixels.Shape[0], pixels.Shape[2], pixels.Shape[3]);
+    }
+
+    /// <summary>Requires a rank-<paramref name="rank"/> Float32 tensor (latents and their statistics).</summary>
+    public static void Float32Rank(Tensor t, int rank, string name)
+    {
+        if (t.DType != DType.Float32 || t.Rank != rank)
+            throw new ArgumentException($"{name} must be a rank-{rank} Float32 tensor, found {t.DType} {t.ShapeText}", name);
+    }
+}

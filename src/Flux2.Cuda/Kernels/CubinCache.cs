@@ -1,0 +1,58 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Flux2.Cuda.Kernels;
+
+/// <summary>
+/// Compiled cubins on disk, so NVRTC runs once per kernel source, compiler version and options (the architecture is
+/// one of the options): the file name carries a SHA-256 of all four. Files are written to a temporary name and moved
+/// into place, so a reader never sees half a cubin. The cache only saves time: a folder that cannot be written is
+/// skipped and the kernels are compiled again next time.
+/// </summary>
+internal sealed class CubinCache(string? folder)
+{
+    /// <summary>The cache folder; empty disables the cache. Default: $XDG_CACHE_HOME/flux2/cubin or ~/.cache/flux2/cubin.</summary>
+    public const string FolderVariable = "FLUX2_CUDA_CACHE";
+
+    public string? Folder { get; } = string.IsNullOrEmpty(folder) ? null : folder;
+
+    public static CubinCache ForProcess() => new(DefaultFolder(Environment.GetEnvironmentVariable));
+
+    public static string? DefaultFolder(Func<string, string?> environment)
+    {
+        if (environment(FolderVariable) is { } explicitFolder) return explicitFolder;
+        if (environment("XDG_CACHE_HOME") is { Length: > 0 } xdg) return Path.Combine(xdg, "flux2", "cubin");
+        if (environment("HOME") is { Length: > 0 } home) return Path.Combine(home, ".cache", "flux2", "cubin");
+        return null;
+    }
+
+    /// <summary>The file a compilation is kept in.</summary>
+    public static string FileName(KernelFamily family, string compilerVersion, IReadOnlyList<string> options)
+    {
+        var key = string.Join("\n", [family.Source, compilerVersion, .. options]);
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+        return $"{family.Name}-{hash[..32]}.cubin";
+    }
+
+    /// <summary>The cubin of <paramref name="family"/>: read from the cache, or compiled by <paramref name="compile"/> and stored.</summary>
+    public byte[] GetOrCompile(KernelFamily family, string compilerVersion, IReadOnlyList<string> options, Func<byte[]> compile)
+    {
+        if (Folder == null) return compile();
+        var path = Path.Combine(Folder, FileName(family, compilerVersion, options));
+        if (File.Exists(path)) return File.ReadAllBytes(path);
+        var cubin = compile();
+        var temporary = path + "." + Environment.ProcessId + ".tmp";
+        try
+        {
+            Directory.CreateDirectory(Folder);
+            File.WriteAllBytes(temporary, cubin);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not cached: the next run compiles again. A temporary file written before the failure goes.
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+        return cubin;
+    }
+}

@@ -1,0 +1,83 @@
+using Flux2.Core;
+using Flux2.Core.Backend;
+using Flux2.Cpu;
+using static Flux2.Cuda.Tests.GpuComparison;
+
+namespace Flux2.Cuda.Tests;
+
+/// <summary>The backend contract on a GPU: memory, transfers, ownership checks, refusals by name, cancellation, and the
+/// facts of the device (printed for the device check). Skipped without a GPU.</summary>
+public sealed class GpuBackendContractTests(GpuComparison comparison) : IClassFixture<GpuComparison>
+{
+    [Fact]
+    public void TheDeviceAndItsLibrariesAreFound()
+    {
+        CudaAvailability.RequireGpu();
+        var diagnostics = CudaDiagnostics.Describe(0);
+        foreach (var line in diagnostics.Lines) TestContext.Current.TestOutputHelper?.WriteLine($"FACT {line}");
+        Assert.Null(diagnostics.Problem);
+    }
+
+    [Theory]
+    [InlineData(ComputePrecision.Float32, DType.Float32)]
+    [InlineData(ComputePrecision.BFloat16, DType.BFloat16)]
+    public void AllocationsAreZeroAndTransfersRoundTrip(ComputePrecision precision, DType activation)
+    {
+        var gpu = comparison.Gpu(precision);
+        Assert.Equal(activation, gpu.ActivationDType);
+        Assert.Equal(DeviceRef.Gpu(0), gpu.Device);
+        using var zeros = gpu.Allocate(DType.Float32, 3, 1000);
+        Assert.All(gpu.Download<float>(zeros), v => Assert.Equal(0f, v));
+        var values = Random(3000, 50);
+        using var t = gpu.Upload<float>(values, 3, 1000);
+        Assert.Equal(values, gpu.Download<float>(t));
+        Assert.Equal(values.AsSpan(1000, 1000).ToArray(), gpu.Download<float>(t.Slice0(1, 1)));
+        Assert.Throws<InvalidOperationException>(() => t.Data);
+    }
+
+    [Fact]
+    public void TensorsAndWeightsOfAnotherBackendAreRefused()
+    {
+        var gpu = comparison.Gpu(ComputePrecision.Float32);
+        using var host = Tensor.Zeros(4, 4);
+        using var device = gpu.Allocate(DType.Float32, 4, 4);
+        Assert.Contains("lives on cpu:0", Assert.Throws<ArgumentException>(() => gpu.Silu(host, device)).Message);
+        using var stored = new HostWeight(WeightFormat.Float32, Random(16, 51), 4, 4);
+        Assert.Contains("was not loaded by this backend", Assert.Throws<ArgumentException>(() => gpu.Linear(device, stored.Weight, device)).Message);
+    }
+
+    [Fact]
+    public void OpsNotOnTheGpuYetSaySoByName()
+    {
+        var gpu = comparison.Gpu(ComputePrecision.Float32);
+        using var x = gpu.Allocate(DType.Float32, 1, 4, 8, 8);
+        Assert.Equal("UpsampleNearest2x", Assert.Throws<CudaUnsupportedOpException>(() => gpu.UpsampleNearest2x(x, x)).Op);
+        var fp8 = new LinearWeight("fp8", 4, 4, WeightFormat.Fp8E4M3, 1, tensorScale: 0.5f);
+        Assert.Equal("Linear with Fp8E4M3 weights (fp8)", Assert.Throws<CudaUnsupportedOpException>(() => gpu.LoadLinear(fp8)).Op);
+    }
+
+    [Fact]
+    public void ACancelledCallerStopsAtItsNextOp()
+    {
+        var gpu = comparison.Gpu(ComputePrecision.Float32);
+        using var x = gpu.Allocate(DType.Float32, 64, 64);
+        using var source = new CancellationTokenSource();
+        using (gpu.ObserveCancellation(source.Token))
+        {
+            gpu.Silu(x, x);
+            source.Cancel();
+            Assert.Throws<OperationCanceledException>(() => gpu.Silu(x, x));
+        }
+        gpu.Silu(x, x);
+        gpu.Synchronize();
+    }
+
+    [Fact]
+    public void TheCpuBackendRefusesGpuMemory()
+    {
+        var gpu = comparison.Gpu(ComputePrecision.Float32);
+        using var device = gpu.Allocate(DType.Float32, 4, 4);
+        using var cpu = new CpuBackend();
+        Assert.Throws<InvalidOperationException>(() => cpu.Silu(device, device));
+    }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The CUDA backend's check on a GPU machine, which needs no .NET: prints the machine's facts, runs the CUDA tests (every
+# kernel compiled by the machine's NVRTC, every GPU op against the CPU backend, the backend contract) and ends with a
+# short table. First, on a machine with the .NET SDK: tools/build-device-check.sh. Then, from the repository root with
+# artifacts/device-check carried: tools/device-check.sh. The full log goes to $OUT when set (else the temp folder).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+pack=artifacts/device-check/flux2-cuda-tests.tar.xz
+[ -f "$pack" ] || { echo "device-check: $pack is missing; run tools/build-device-check.sh first"; exit 2; }
+work=$(mktemp -d)
+tar -C "$work" -xJf "$pack" || { echo "device-check: cannot unpack $pack (xz needed)"; exit 2; }
+log=${OUT:-$work}/device-check.log
+
+echo "== machine"
+if command -v nvidia-smi >/dev/null; then
+  nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total,memory.used --format=csv,noheader
+else
+  echo "nvidia-smi not found"
+fi
+ldd --version 2>&1 | head -1
+uname -srm
+# NVIDIA's pip wheels of the Python on PATH (torch's venv): the backend's search looks under $VIRTUAL_ENV.
+if [ -z "${VIRTUAL_ENV:-}" ] && command -v python3 >/dev/null; then
+  prefix=$(python3 -c 'import sys; print(sys.prefix)')
+  if compgen -G "$prefix/lib/python3*/site-packages/nvidia" >/dev/null; then export VIRTUAL_ENV=$prefix; fi
+fi
+echo "VIRTUAL_ENV=${VIRTUAL_ENV:-} FLUX2_CUDA_LIBRARY_PATH=${FLUX2_CUDA_LIBRARY_PATH:-}"
+# Compile every kernel here, with this machine's NVRTC, rather than reuse a cache.
+export FLUX2_CUDA_CACHE=$work/cubin
+
+echo "== tests (log: $log)"
+# On a GPU machine nothing may skip: a skip means a library or the device was not found (the reason is in the log).
+"$work/tests/Flux2.Cuda.Tests" -showLiveOutput -noColor -failSkips >"$log" 2>&1
+status=$?
+grep -o 'FACT .*' "$log" | sed 's/^FACT /  /'
+if grep -qE '\[(FAIL|SKIP)\]' "$log"; then
+  echo "== failures"
+  grep -A8 -E '\[(FAIL|SKIP)\]' "$log" | head -120
+fi
+echo "== GPU against CPU: op, precision, elements, relative L2 error, verdict"
+grep -o 'TABLE .*' "$log" | sed 's/^TABLE /  /' | sort
+grep -A1 'TEST EXECUTION SUMMARY' "$log" | tail -1
+exit $status

@@ -4,7 +4,15 @@ using Flux2.Tests;
 
 namespace Flux2.Core.Tests.SafeTensors;
 
+/// <summary>Runs alone: the process's resident set must not grow with other tests' work while it is measured.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ResidentMemoryMeasurementCollection
+{
+    public const string Name = "resident memory measurement";
+}
+
 /// <summary>Opening a checkpoint maps it; nothing is read until a tensor is touched (spec §4.1).</summary>
+[Collection(ResidentMemoryMeasurementCollection.Name)]
 public class SparseCheckpointMemoryTests
 {
     private const long GiB = 1L << 30;

@@ -9,11 +9,13 @@ internal static class GenerateLoraOptions
     public const string LenientFlag = "lora-lenient";
 
     /// <summary>The LoRA files in the order given, and whether tensors that adapt no layer are skipped with a warning.</summary>
-    public static (IReadOnlyList<LoraFile> Files, bool Lenient) Parse(CommandArgs o)
+    /// <param name="alternative">another option of the command that gives LoRAs (serve's lora-dir)</param>
+    public static (IReadOnlyList<LoraFile> Files, bool Lenient) Parse(CommandArgs o, string? alternative = null)
     {
         var files = o.Many("lora").Select(ParseOne).ToList();
         bool lenient = o.Flag(LenientFlag);
-        if (lenient && files.Count == 0) throw new CliException($"option --{LenientFlag} needs a --lora");
+        if (lenient && files.Count == 0 && (alternative == null || o.Optional(alternative) == null))
+            throw new CliException($"option --{LenientFlag} needs a --lora{(alternative == null ? "" : $" or a --{alternative}")}");
         return (files, lenient);
     }
 

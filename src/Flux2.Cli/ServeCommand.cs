@@ -62,6 +62,8 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
                                    --taylorseer-order as for flux2 generate
               --lora FILE[:SCALE]  apply a LoRA to every request (repeatable; as for flux2 generate; recorded in
                                    PNG answers)
+              --lora-dir FOLDER    let requests add LoRAs of FOLDER by name: "loras": ["NAME[:SCALE]", ...] names
+                                   FOLDER/NAME.safetensors (in /v1/responses: provider_options.image.loras)
               --lora-lenient       skip LoRA tensors that adapt no layer of the transformer, with a warning
 
         Example:
@@ -92,7 +94,8 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
         var corsOrigins = o.Many("cors-origin");
         var compute = ComputeOptions.Parse(o, _backends);
         var cache = GenerateCacheOptions.Parse(o);
-        var loras = GenerateLoraOptions.Parse(o);
+        var loraDir = o.Optional("lora-dir");
+        var loras = GenerateLoraOptions.Parse(o, alternative: "lora-dir");
         o.EnsureAllUsed(0);
         var address = host == "localhost" ? IPAddress.Loopback
             : IPAddress.TryParse(host, out var parsed) ? parsed
@@ -107,6 +110,7 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
             AllowNoAuthBeyondLoopback = noAuth,
             RequestTimeout = TimeSpan.FromSeconds(timeout),
             CorsOrigins = corsOrigins,
+            LoraFolder = loraDir == null ? null : new LoraFolder(loraDir),
         };
         options.Check(); // before the model loads, which takes minutes
 

@@ -44,8 +44,9 @@ public sealed class Flux2Pipeline : IDisposable
     /// <summary>Where the model came from (folder or transformer file), for reports and image metadata.</summary>
     public string Source => Config.PipelineConfig.ModelPath;
 
-    /// <summary>The LoRAs applied to the transformer (<see cref="PipelineOptions.Loras"/>).</summary>
-    public IReadOnlyList<LoraFile> Loras => _options.Loras;
+    /// <summary>The LoRAs the transformer runs with now: <see cref="PipelineOptions.Loras"/>, or the last generation's
+    /// <see cref="GenerationRequest.Loras"/>.</summary>
+    public IReadOnlyList<LoraFile> Loras => _model.Transformer.Loras;
 
     private Flux2Pipeline(Flux2ArchConfig config, IBackend backend, PipelineVariant variant, TransformerVelocityModel model, AutoencoderKLFlux2 vae,
         PromptEncoder? promptEncoder, string noPromptEncoderReason, PipelineOptions options)
@@ -128,7 +129,7 @@ public sealed class Flux2Pipeline : IDisposable
     {
         var references = ReferenceEncoder.Prepare(request.ReferenceImages, request.ReferenceCap);
         var plan = GenerationPlan.Resolve(request, Variant, references.Count > 0 ? (references[0].Width, references[0].Height) : null,
-            _options.MaxPixelsPerRequest);
+            _options.MaxPixelsPerRequest) with { Loras = request.Loras ?? _options.Loras };
         return new PreparedGeneration(request, plan, references);
     }
 
@@ -148,6 +149,7 @@ public sealed class Flux2Pipeline : IDisposable
     {
         var (request, plan) = (prepared.Request, prepared.Plan);
         foreach (var notice in plan.Notices) request.OnNotice?.Invoke(notice);
+        UseLoras(plan.Loras, request.OnNotice);
 
         var clock = Stopwatch.StartNew();
         var created = new List<IDisposable>();
@@ -201,6 +203,17 @@ public sealed class Flux2Pipeline : IDisposable
         {
             foreach (var d in created) d.Dispose();
         }
+    }
+
+    /// <summary>Makes the transformer run <paramref name="loras"/>; the LoRAs it runs already cost nothing.</summary>
+    /// <exception cref="LoraException">a file does not fit the transformer (the transformer is then left as it was)</exception>
+    private void UseLoras(IReadOnlyList<LoraFile> loras, Action<string>? onNotice)
+    {
+        var transformer = _model.Transformer;
+        if (transformer.Loras.SequenceEqual(loras)) return;
+        var set = loras.Count == 0 ? null : LoraSet.Load(loras, transformer.Config, transformer.Naming, _options.LenientLoraKeys);
+        transformer.UseLoras(set);
+        foreach (var warning in set?.Warnings ?? []) onNotice?.Invoke(warning);
     }
 
     /// <summary>Runs the text encoder on one prompt; <paramref name="strict"/> rejects an over-long prompt instead of truncating it.</summary>

@@ -27,8 +27,8 @@ public static class GenerationMetadata
         };
         if (negativePrompt != null) text.Add(new("negative_prompt", negativePrompt));
         if (references.Count > 0) text.Add(new("reference_images", string.Join(", ", references.Select(Path.GetFileName))));
-        if (pipeline.Loras.Count > 0)
-            text.Add(new("loras", string.Join(", ", pipeline.Loras.Select(f => $"{Path.GetFileName(f.Path)}:{f.Scale.ToString(CultureInfo.InvariantCulture)}"))));
+        if (plan.Loras.Count > 0)
+            text.Add(new("loras", string.Join(", ", plan.Loras.Select(f => $"{Path.GetFileName(f.Path)}:{f.Scale.ToString(CultureInfo.InvariantCulture)}"))));
         return text;
     }
 }

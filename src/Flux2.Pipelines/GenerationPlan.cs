@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Flux2.Models.Lora;
 using Flux2.Text;
 
 namespace Flux2.Pipelines;
@@ -22,6 +23,9 @@ public sealed record GenerationPlan(
     /// <summary>Longest prompt read, in UTF-16 characters, checked before tokenizing: far more than the 512 tokens the text
     /// encoder sees (the rest is cut off after tokenizing), far less than what would hold a generation slot for long.</summary>
     public const int MaxPromptCharacters = 65_536;
+
+    /// <summary>The LoRAs the transformer runs with (see <see cref="GenerationRequest.Loras"/>).</summary>
+    public IReadOnlyList<LoraFile> Loras { get; init; } = [];
 
     public int GridHeight => Height / 16;
     public int GridWidth => Width / 16;

@@ -1,3 +1,4 @@
+using Flux2.Models.Lora;
 using Flux2.Pipelines.Caching;
 using Flux2.Pipelines.Images;
 
@@ -60,6 +61,11 @@ public sealed record GenerationRequest
 
     /// <summary>Most reference images accepted; null: no limit.</summary>
     public int? MaxReferenceImages { get; init; }
+
+    /// <summary>The LoRAs of this generation, in place of the pipeline's (<see cref="PipelineOptions.Loras"/>); null: those.
+    /// LoRAs other than the previous generation's are read and swapped into the transformer's side paths before denoising
+    /// (the stored weights stay as they are).</summary>
+    public IReadOnlyList<LoraFile>? Loras { get; init; }
 
     /// <summary>Caching acceleration of the denoising loop: <see cref="FirstBlockCacheOptions"/> or <see cref="TaylorSeerOptions"/>
     /// (spec §10); null (the default) runs the full model at every step.</summary>

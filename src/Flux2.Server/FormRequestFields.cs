@@ -10,6 +10,8 @@ public sealed class FormRequestFields(IReadOnlyDictionary<string, string> fields
 
     public string? String(string name) => fields.GetValueOrDefault(name);
 
+    public IReadOnlyList<string>? Strings(string name, int maxCount) => fields.TryGetValue(name, out var text) ? [text] : null;
+
     public int? Int(string name, int min, int max) => Read<int>(name, text =>
         int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max ? v : null,
         $"an integer in [{min}, {max}]");

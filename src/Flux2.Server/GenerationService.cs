@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Flux2.Core;
+using Flux2.Models.Lora;
 using Flux2.Pipelines;
 using Flux2.Pipelines.Images;
 
@@ -18,6 +19,8 @@ public sealed class GenerationService
     private readonly ImageServerOptions _options;
     private readonly ServerMetrics _metrics;
     private readonly TextWriter _log;
+    /// <summary>The LoRAs the pipeline was loaded with: every request runs them, before any it names.</summary>
+    private readonly IReadOnlyList<LoraFile> _serverLoras;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private int _waiting;
     private long _lastGenerationTicks;
@@ -32,6 +35,7 @@ public sealed class GenerationService
         _options = options;
         _metrics = metrics;
         _log = TextWriter.Synchronized(options.Log);
+        _serverLoras = pipeline.Loras;
         ModelName = options.ModelName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(pipeline.Source)));
     }
 
@@ -80,7 +84,9 @@ public sealed class GenerationService
         var clock = Stopwatch.StartNew();
         try
         {
-            Log(id, $"generating {(r.ReferenceImages.Count > 0 ? $"with {r.ReferenceImages.Count} reference image(s), " : "")}seed {request.Seed}");
+            Log(id, $"generating {(r.ReferenceImages.Count > 0 ? $"with {r.ReferenceImages.Count} reference image(s), " : "")}" +
+                $"{(r.Loras.Count > 0 ? $"with LoRAs {string.Join(", ", r.Loras.Select(l => $"{l.Name}:{l.Scale.ToString(CultureInfo.InvariantCulture)}"))}, " : "")}" +
+                $"seed {request.Seed}");
             var result = await Task.Run(() => _pipeline.Generate(prepared with
             {
                 Request = request with
@@ -107,6 +113,10 @@ public sealed class GenerationService
             Log(id, $"cancelled after step {lastStep} ({clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s)");
             throw;
         }
+        catch (LoraException e)
+        {
+            throw new RequestException(400, $"{r.OptionsPath}loras", e.Message);
+        }
         catch (Flux2Exception e)
         {
             // The model loaded and worked at start-up: what fails now is what this request asked for.
@@ -124,7 +134,7 @@ public sealed class GenerationService
     /// text metadata, as the files of <c>flux2 generate</c> do.</summary>
     public IReadOnlyList<byte[]> Encode(GenerationResult result, ResponsesRequest r) =>
         result.Images.Select(image => r.Output.Encode(image.Image, r.Output.Format == OutputFormat.Png
-            ? GenerationMetadata.PngText(_pipeline, result.Plan, r.Prompt, r.NegativePrompt, image.Seed, r.ReferenceImages.Select(i => i.Name).ToArray())
+            ? GenerationMetadata.PngText(_pipeline, result.Plan, r.Prompts[image.PromptIndex], r.NegativePrompt, image.Seed, r.ReferenceImages.Select(i => i.Name).ToArray())
             : [])).ToArray();
 
     /// <summary>A refused client may retry once a queue place frees, that is after about one generation: the last one's time.</summary>
@@ -149,7 +159,9 @@ public sealed class GenerationService
 
         var request = new GenerationRequest
         {
-            Prompt = r.Prompt,
+            Prompt = r.Prompts.Count == 1 ? r.Prompts[0] : null,
+            Prompts = r.Prompts.Count == 1 ? null : r.Prompts,
+            Loras = Loras(r),
             NegativePrompt = r.NegativePrompt,
             Width = r.Width,
             Height = r.Height,
@@ -170,6 +182,16 @@ public sealed class GenerationService
         {
             throw new RequestException(400, e is ImageFileException ? r.ImagesParam : null, e.Message);
         }
+    }
+
+    /// <summary>The LoRAs of <paramref name="r"/>: the server's, then those it names; null when it names none (the
+    /// pipeline's own).</summary>
+    private IReadOnlyList<LoraFile>? Loras(ResponsesRequest r)
+    {
+        if (r.Loras.Count == 0) return null;
+        var folder = _options.LoraFolder ?? throw RequestException.BadField($"{r.OptionsPath}loras",
+            "this server takes no LoRAs by request (its operator can start it with --lora-dir FOLDER)");
+        return [.. _serverLoras, .. folder.Resolve(r.Loras, $"{r.OptionsPath}loras")];
     }
 
     /// <summary>Waits for the running generation, if any, to end (a stopping server cancels it inside its current op) and

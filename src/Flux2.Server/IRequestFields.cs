@@ -8,6 +8,9 @@ public interface IRequestFields
 
     string? String(string name);
 
+    /// <summary>A string, or in a JSON body an array of at most <paramref name="maxCount"/> strings (a form field is one string).</summary>
+    IReadOnlyList<string>? Strings(string name, int maxCount);
+
     int? Int(string name, int min, int max);
 
     ulong? UInt64(string name);

@@ -17,6 +17,9 @@ public sealed record ImageServerOptions
     /// <summary>The name clients give as <c>model</c>; default: the model folder's name.</summary>
     public string? ModelName { get; init; }
 
+    /// <summary>The LoRAs requests may name (<c>loras</c>); null: requests name none.</summary>
+    public LoraFolder? LoraFolder { get; init; }
+
     /// <summary>Caching acceleration applied to every generation (spec §10); null runs the full model at every step.</summary>
     public CacheOptions? Cache { get; init; }
 

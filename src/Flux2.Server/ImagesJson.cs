@@ -5,7 +5,8 @@ namespace Flux2.Server;
 
 /// <summary>The bodies of OpenAI's images API: the response (<c>created</c>, <c>data[k].b64_json</c>, <c>output_format</c>,
 /// <c>size</c>, ...) and, when streaming, the per-step <c>progress</c> events (ours) and one <c>*.completed</c> event per
-/// image as OpenAI sends it. Each image also carries its <c>seed</c>, which OpenAI clients ignore.</summary>
+/// image as OpenAI sends it. Each image also carries its <c>seed</c> and the <c>prompt_index</c> of its prompt in a list of
+/// prompts (0 for a single prompt), which OpenAI clients ignore.</summary>
 public static class ImagesJson
 {
     /// <param name="encoded">the images of <paramref name="result"/>, encoded as <paramref name="output"/> says</param>
@@ -13,7 +14,12 @@ public static class ImagesJson
     {
         var data = new JsonArray();
         for (int i = 0; i < encoded.Count; i++)
-            data.Add(new JsonObject { ["b64_json"] = Convert.ToBase64String(encoded[i]), ["seed"] = result.Images[i].Seed });
+            data.Add(new JsonObject
+            {
+                ["b64_json"] = Convert.ToBase64String(encoded[i]),
+                ["seed"] = result.Images[i].Seed,
+                ["prompt_index"] = result.Images[i].PromptIndex,
+            });
         return new JsonObject
         {
             ["created"] = created.ToUnixTimeSeconds(),
@@ -45,6 +51,7 @@ public static class ImagesJson
         ["output_format"] = output.Name,
         ["size"] = Size(result.Plan),
         ["seed"] = result.Images[index].Seed,
+        ["prompt_index"] = result.Images[index].PromptIndex,
     };
 
     private static string Size(GenerationPlan plan) => $"{plan.Width}x{plan.Height}";

@@ -7,9 +7,10 @@ namespace Flux2.Server;
 
 /// <summary>
 /// Reads the fields of OpenAI's image requests, the JSON body of <c>/v1/images/generations</c> or the form fields of
-/// <c>/v1/images/edits</c>: prompt, n, size (WIDTHxHEIGHT or auto), response_format (b64_json only: the server keeps no
-/// files to link to), output_format and output_compression, plus this engine's seed, steps, guidance_scale and
-/// negative_prompt as on <c>/v1/responses</c>, and stream. OpenAI options that change nothing here (quality, style, user,
+/// <c>/v1/images/edits</c>: prompt (in JSON also a list of prompts, as diffusers takes them: n images each), n, size
+/// (WIDTHxHEIGHT or auto), response_format (b64_json only: the server keeps no files to link to), output_format and
+/// output_compression, plus this engine's seed, steps, guidance_scale, negative_prompt and loras as on
+/// <c>/v1/responses</c>, and stream. OpenAI options that change nothing here (quality, style, user,
 /// moderation, background other than transparent, partial_images, input_fidelity) are accepted; unknown fields are errors.
 /// </summary>
 public static partial class ImagesRequestParser
@@ -17,7 +18,7 @@ public static partial class ImagesRequestParser
     private static readonly HashSet<string> Used =
     [
         "model", "prompt", "n", "size", "response_format", "output_format", "output_compression",
-        "seed", "steps", "guidance_scale", "negative_prompt", "stream",
+        "seed", "steps", "guidance_scale", "negative_prompt", "stream", "loras",
     ];
 
     private static readonly HashSet<string> Unused = ["quality", "style", "user", "moderation", "background", "partial_images", "input_fidelity"];
@@ -27,8 +28,14 @@ public static partial class ImagesRequestParser
     {
         foreach (var name in fields.Names)
             if (!Used.Contains(name) && !Unused.Contains(name)) throw RequestException.BadField(name, "unknown field");
-        var prompt = fields.String("prompt") ?? throw RequestException.BadField("prompt", "missing");
-        if (string.IsNullOrWhiteSpace(prompt)) throw RequestException.BadField("prompt", "must not be empty");
+        var prompts = fields.Strings("prompt", ResponsesRequestParser.MaxImagesPerRequest) ?? throw RequestException.BadField("prompt", "missing");
+        if (prompts.Count == 0) throw RequestException.BadField("prompt", "the list of prompts must not be empty");
+        for (int i = 0; i < prompts.Count; i++)
+            if (string.IsNullOrWhiteSpace(prompts[i])) throw RequestException.BadField(prompts.Count == 1 ? "prompt" : $"prompt[{i}]", "must not be empty");
+        int perPrompt = fields.Int("n", 1, ResponsesRequestParser.MaxImagesPerRequest) ?? 1;
+        if (perPrompt * prompts.Count > ResponsesRequestParser.MaxImagesPerRequest)
+            throw RequestException.BadField("n", $"{perPrompt} images for each of {prompts.Count} prompts is more than the " +
+                $"{ResponsesRequestParser.MaxImagesPerRequest} images one request may ask for");
         if (fields.String("response_format") is { } responseFormat && responseFormat != "b64_json")
             throw RequestException.BadField("response_format", responseFormat == "url"
                 ? "'url' is not supported: the server keeps no files to link to; use 'b64_json' (the default)"
@@ -43,7 +50,7 @@ public static partial class ImagesRequestParser
         return new ImagesRequest(new ResponsesRequest
         {
             Model = fields.String("model"),
-            Prompt = prompt,
+            Prompts = prompts,
             ReferenceImages = references,
             Seed = fields.UInt64("seed"),
             Width = width,
@@ -51,7 +58,8 @@ public static partial class ImagesRequestParser
             Steps = fields.Int("steps", 1, ResponsesRequestParser.MaxStepsPerRequest),
             Guidance = fields.Number("guidance_scale"),
             NegativePrompt = fields.String("negative_prompt"),
-            NumImages = fields.Int("n", 1, ResponsesRequestParser.MaxImagesPerRequest) ?? 1,
+            NumImages = perPrompt,
+            Loras = RequestedLora.Parse(fields.Strings("loras", RequestedLora.MaxPerRequest), "loras"),
             Output = ImageEncoding.Parse(fields.String("output_format"), fields.Int("output_compression", 0, 100), "output_format"),
             OptionsPath = "",
             ImagesParam = "image",

@@ -12,6 +12,24 @@ public static class JsonFields
         return e.ValueKind == JsonValueKind.String ? Text(e, param) : throw RequestException.BadField(param, $"expected a string, got {e.GetRawText()}");
     }
 
+    /// <summary>A string, or an array of strings (<c>param[i]</c> in errors) of at most <paramref name="maxCount"/>.</summary>
+    public static IReadOnlyList<string>? OptionalStrings(JsonElement o, string name, string param, int maxCount)
+    {
+        if (!o.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
+        if (e.ValueKind == JsonValueKind.String) return [Text(e, param)];
+        if (e.ValueKind != JsonValueKind.Array) throw RequestException.BadField(param, $"expected a string or an array of strings, got {e.GetRawText()}");
+        int count = e.GetArrayLength();
+        if (count > maxCount) throw RequestException.BadField(param, $"at most {maxCount} items, got {count}");
+        var items = new List<string>(count);
+        foreach (var item in e.EnumerateArray())
+        {
+            var itemParam = $"{param}[{items.Count}]";
+            items.Add(item.ValueKind == JsonValueKind.String ? Text(item, itemParam)
+                : throw RequestException.BadField(itemParam, $"expected a string, got {item.GetRawText()}"));
+        }
+        return items;
+    }
+
     public static int? OptionalInt(JsonElement o, string name, string param, int min, int max)
     {
         if (!o.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;

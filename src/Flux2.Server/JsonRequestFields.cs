@@ -19,6 +19,8 @@ public sealed class JsonRequestFields : IRequestFields
 
     public string? String(string name) => JsonFields.OptionalString(_object, name, name);
 
+    public IReadOnlyList<string>? Strings(string name, int maxCount) => JsonFields.OptionalStrings(_object, name, name, maxCount);
+
     public int? Int(string name, int min, int max) => JsonFields.OptionalInt(_object, name, name, min, max);
 
     public ulong? UInt64(string name) => JsonFields.OptionalUInt64(_object, name, name);

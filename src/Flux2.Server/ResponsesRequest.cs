@@ -7,7 +7,10 @@ namespace Flux2.Server;
 public sealed record ResponsesRequest
 {
     public string? Model { get; init; }
-    public required string Prompt { get; init; }
+    /// <summary>One prompt, or several (images endpoint): <see cref="NumImages"/> images each, prompt after prompt.</summary>
+    public required IReadOnlyList<string> Prompts { get; init; }
+    /// <summary>LoRAs of the server's LoRA folder to add to those it always applies, for this request.</summary>
+    public IReadOnlyList<RequestedLora> Loras { get; init; } = [];
     public IReadOnlyList<ReferenceImage> ReferenceImages { get; init; } = [];
     public ulong? Seed { get; init; }
     public int? Width { get; init; }

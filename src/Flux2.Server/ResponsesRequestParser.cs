@@ -9,7 +9,7 @@ namespace Flux2.Server;
 /// first message holds <c>input_text</c> and <c>input_image</c> items (base64 <c>data:</c> URIs; several images are
 /// multi-reference editing). <c>provider_options.image</c> takes MAX's fields; where MAX's defaults disagree with this
 /// engine, spec §1.2 / §11.2 win: steps default per variant, guidance 4.0 (MAX's 3.5 is only a preset a client may send),
-/// output_format png (MAX: jpeg), or jpeg or webp (quality 100).
+/// output_format png (MAX: jpeg), or jpeg or webp (quality 100). <c>loras</c> (ours) names LoRAs of the server's LoRA folder.
 /// Unknown top-level fields are ignored (OpenResponses has many that do not apply to images); unknown image options are errors.
 /// </summary>
 public static class ResponsesRequestParser
@@ -20,7 +20,7 @@ public static class ResponsesRequestParser
     private const string ImageOptions = "provider_options.image";
 
     private static readonly HashSet<string> Used =
-        ["width", "height", "steps", "guidance_scale", "true_cfg_scale", "negative_prompt", "num_images", "output_format", "response_format"];
+        ["width", "height", "steps", "guidance_scale", "true_cfg_scale", "negative_prompt", "num_images", "output_format", "response_format", "loras"];
 
     /// <summary>MAX accepts these and FLUX.2 does not use them.</summary>
     private static readonly HashSet<string> Unused =
@@ -36,7 +36,7 @@ public static class ResponsesRequestParser
         if (string.IsNullOrWhiteSpace(prompt)) throw RequestException.BadField("input", "the prompt must not be empty");
         var seed = OptionalUInt64(root, "seed", "seed");
 
-        var request = new ResponsesRequest { Model = model, Prompt = prompt, ReferenceImages = images, Seed = seed };
+        var request = new ResponsesRequest { Model = model, Prompts = [prompt], ReferenceImages = images, Seed = seed };
         if (!root.TryGetProperty("provider_options", out var provider) || provider.ValueKind == JsonValueKind.Null) return request;
         if (provider.ValueKind != JsonValueKind.Object) throw RequestException.BadField("provider_options", "expected an object");
         if (!provider.TryGetProperty("image", out var o) || o.ValueKind == JsonValueKind.Null) return request;
@@ -66,6 +66,8 @@ public static class ResponsesRequestParser
             NegativePrompt = OptionalString(o, "negative_prompt", $"{ImageOptions}.negative_prompt"),
             NumImages = OptionalInt(o, "num_images", 1, MaxImagesPerRequest) ?? 1,
             Output = output,
+            Loras = RequestedLora.Parse(JsonFields.OptionalStrings(o, "loras", $"{ImageOptions}.loras", RequestedLora.MaxPerRequest),
+                $"{ImageOptions}.loras"),
         };
     }
 

@@ -51,6 +51,40 @@ public sealed class PipelineLoraTests : IClassFixture<TinyDevModel>
         Assert.True(FloatComparison.MaxAbsDiff(plain, on) > 1e-3f);
     }
 
+    /// <summary>A request's LoRAs replace the pipeline's for its generation; a file that does not fit is refused and leaves
+    /// the pipeline as it was; the next request without LoRAs runs the pipeline's own again.</summary>
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void ARequestsLorasReplaceThePipelinesForItsGeneration(string backend)
+    {
+        using var dir = new TempDirectory();
+        var lora = WriteLora(dir);
+        var bad = dir.File("bad.safetensors");
+        var w = new SafeTensorsWriter();
+        w.AddFloat32("diffusion_model.single_blocks.0.linear2.lora_A.weight", [4, 100], new float[400]);
+        w.AddFloat32("diffusion_model.single_blocks.0.linear2.lora_B.weight", [128, 4], new float[512]);
+        w.Write(bad);
+        var plain = Latents(backend, new PipelineOptions());
+        var withLora = Latents(backend, new PipelineOptions { Loras = [new LoraFile(lora)], LenientLoraKeys = true });
+
+        using var pipeline = TestPipeline.Load(_model.Folder, backend, new PipelineOptions { LenientLoraKeys = true });
+        using var io = SafeTensorsFile.Open(Fixtures.Golden("pipe_t2i.io.safetensors"));
+        using var inputs = new GoldenPipelineInputs(io, pipeline.Backend);
+        var notices = new List<string>();
+        var result = pipeline.Generate(inputs.Request() with { Loras = [new LoraFile(lora)], OnNotice = notices.Add });
+        Assert.Equal(withLora, result.Images[0].Latents);
+        Assert.Equal([new LoraFile(lora)], result.Plan.Loras);
+        Assert.Equal([new LoraFile(lora)], pipeline.Loras);
+        Assert.Contains(notices, n => n.Contains("lora_te_text_model_encoder_layers_0_mlp_fc1.alpha"));
+
+        var e = Assert.Throws<LoraException>(() => pipeline.Generate(inputs.Request() with { Loras = [new LoraFile(bad)] }));
+        Assert.Contains("bad.safetensors: tensor 'diffusion_model.single_blocks.0.linear2.lora_A.weight'", e.Message);
+        Assert.Equal([new LoraFile(lora)], pipeline.Loras);
+
+        Assert.Equal(plain, pipeline.Generate(inputs.Request()).Images[0].Latents);
+        Assert.Empty(pipeline.Loras);
+    }
+
     [Fact]
     public void AStrictLoadNamesTheTensorsThatAdaptNoLayer()
     {

@@ -121,6 +121,15 @@ public sealed class ImagesEndpointTests(DistilledServer server) : IClassFixture<
     [InlineData("""{"prompt": "x", "seed": -1}""", "seed", "expected an integer")]
     [InlineData("""{"prompt": "x", "quality": 3}""", "quality", "expected a string")]
     [InlineData("""{"prompt": "x", "model": "dall-e-3"}""", "model", "not served here")]
+    [InlineData("""{"prompt": []}""", "prompt", "must not be empty")]
+    [InlineData("""{"prompt": ["a", " "]}""", "prompt[1]", "must not be empty")]
+    [InlineData("""{"prompt": ["a", 2]}""", "prompt[1]", "expected a string, got 2")]
+    [InlineData("""{"prompt": {"text": "a"}}""", "prompt", "expected a string or an array of strings")]
+    [InlineData("""{"prompt": ["a", "b", "c", "d", "e", "f", "g", "h", "i"], "n": 2}""", "n", "2 images for each of 9 prompts")]
+    [InlineData("""{"prompt": "x", "loras": ["style"]}""", "loras", "this server takes no LoRAs by request")]
+    [InlineData("""{"prompt": "x", "loras": ["../secret"]}""", "loras", "is not NAME or NAME:SCALE")]
+    [InlineData("""{"prompt": "x", "loras": "style:strong"}""", "loras", "scale 'strong' is not a finite number")]
+    [InlineData("""{"prompt": "x", "loras": "a,b,c,d,e,f,g,h,i"}""", "loras", "at most 8 LoRAs")]
     public async Task BadGenerationsAreRefusedNamingTheField(string json, string param, string problem)
     {
         var answer = await SendAsync(Client, Json("v1/images/generations", json));

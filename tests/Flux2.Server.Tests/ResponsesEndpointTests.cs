@@ -17,12 +17,16 @@ public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixtu
     /// <c>flux2 generate</c> writes, references named as the server names them.</summary>
     private byte[] LibraryPng(GenerationRequest request, params string[] referenceNames) => LibraryPng(server.Folder, request, referenceNames);
 
-    public static byte[] LibraryPng(string modelFolder, GenerationRequest request, params string[] referenceNames)
+    public static byte[] LibraryPng(string modelFolder, GenerationRequest request, params string[] referenceNames) =>
+        LibraryPngs(modelFolder, request, referenceNames)[0];
+
+    /// <summary>Every image of <paramref name="request"/>, as <see cref="LibraryPng(string, GenerationRequest, string[])"/>.</summary>
+    public static byte[][] LibraryPngs(string modelFolder, GenerationRequest request, params string[] referenceNames)
     {
         using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = modelFolder }, TestBackends.Factory(TestBackends.Cpu));
         var result = pipeline.Generate(request);
-        var image = result.Images[0];
-        return PngWriter.Encode(image.Image, GenerationMetadata.PngText(pipeline, result.Plan, request.Prompt!, request.NegativePrompt, image.Seed, referenceNames));
+        return result.Images.Select(image => PngWriter.Encode(image.Image, GenerationMetadata.PngText(pipeline, result.Plan,
+            request.Prompts?[image.PromptIndex] ?? request.Prompt!, request.NegativePrompt, image.Seed, referenceNames))).ToArray();
     }
 
     [Fact]

@@ -92,11 +92,26 @@ public sealed class ServeCommandTests(TinyKleinModel model) : IClassFixture<Tiny
     [InlineData("--cors-origin", "app.example", 1, "CORS origin 'app.example' is not an origin")]
     [InlineData("--api-key", "", 1, "the API key must not be empty")]
     [InlineData("--request-timeout", "0", 2, "option --request-timeout: 0 is outside")]
+    [InlineData("--lora-dir", "/nonexistent/loras", 1, "LoRA folder /nonexistent/loras: not found (or not a folder)")]
     public void BadServerOptionsAreOneLine(string option, string value, int exit, string expected)
     {
         var error = new StringWriter();
         Assert.Equal(exit, CliApp.Run(["serve", "-m", "/nonexistent/model", option, value], new StringWriter(), error));
         Assert.Contains(expected, Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
+
+    [Fact]
+    public void LoraLenientNeedsLorasFromAFileOrTheFolder()
+    {
+        var error = new StringWriter();
+        Assert.Equal(CliApp.ExitUsage, CliApp.Run(["serve", "-m", "/nonexistent/model", "--lora-lenient"], new StringWriter(), error));
+        Assert.Contains("option --lora-lenient needs a --lora or a --lora-dir", error.ToString());
+
+        using var loras = new TempDirectory();
+        error = new StringWriter();
+        // Accepted with a LoRA folder: what fails then is the model that is not there.
+        Assert.Equal(CliApp.ExitFailure, CliApp.Run(["serve", "-m", "/nonexistent/model", "--lora-lenient", "--lora-dir", loras.Path], new StringWriter(), error));
+        Assert.Contains("/nonexistent/model", error.ToString());
     }
 
     [Theory]

@@ -28,7 +28,7 @@ public abstract class ServerFixture(bool distilled, Func<ImageServerOptions, Ima
         Client.BaseAddress = _server.BaseAddress;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Client.Dispose();
         if (_server != null) await _server.DisposeAsync();

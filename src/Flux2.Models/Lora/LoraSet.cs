@@ -9,14 +9,18 @@ public sealed class LoraSet
     /// <summary>The update of each adapted weight, by its tensor name without prefix (a <see cref="Flux2TensorNames"/> name).</summary>
     public IReadOnlyDictionary<string, LowRankUpdate> Updates { get; }
 
+    /// <summary>The files, in the order given.</summary>
+    public IReadOnlyList<LoraFile> Files { get; }
+
     /// <summary>What lenient loading skipped, one line per file.</summary>
     public IReadOnlyList<string> Warnings { get; }
 
     /// <summary>The largest stacked rank (sizes the side path's scratch buffer).</summary>
     public int MaxRank => Updates.Values.Select(u => u.Rank).DefaultIfEmpty(0).Max();
 
-    private LoraSet(IReadOnlyDictionary<string, LowRankUpdate> updates, IReadOnlyList<string> warnings)
+    private LoraSet(IReadOnlyList<LoraFile> files, IReadOnlyDictionary<string, LowRankUpdate> updates, IReadOnlyList<string> warnings)
     {
+        Files = files;
         Updates = updates;
         Warnings = warnings;
     }
@@ -39,6 +43,6 @@ public sealed class LoraSet
                 return LowRankUpdate.Stack(g.Key, outFeatures, inFeatures, g.ToList());
             })
             .ToDictionary(u => u.Weight, StringComparer.Ordinal);
-        return new LoraSet(updates, warnings);
+        return new LoraSet([.. files], updates, warnings);
     }
 }

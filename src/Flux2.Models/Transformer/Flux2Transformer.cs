@@ -18,9 +18,16 @@ public sealed class Flux2Transformer : IDisposable
     /// <summary>The t and g inputs are σ-like values in [0, 1]; the model embeds 1000·t (spec §3.2).</summary>
     private const float TimestepMultiplier = 1000f;
 
-    /// <summary>A Linear layer: its weight as stored and, where LoRAs adapt it, their side path (resident Down and Up of a
-    /// <see cref="LowRankUpdate"/>).</summary>
-    private sealed record LinearLayer(LinearWeight Weight, LinearWeight? LoraDown, LinearWeight? LoraUp);
+    /// <summary>A Linear layer: its weight as stored and, where LoRAs adapt it, their side path (see <see cref="UseLoras"/>).</summary>
+    private sealed class LinearLayer(string name, LinearWeight weight)
+    {
+        public string Name { get; } = name;
+        public LinearWeight Weight { get; } = weight;
+        public LoraPath? Lora { get; set; }
+    }
+
+    /// <summary>The resident Down and Up of a <see cref="LowRankUpdate"/>.</summary>
+    private sealed record LoraPath(LinearWeight Down, LinearWeight Up);
     private sealed record DoubleStream(LinearLayer[] Qkv, Tensor NormQ, Tensor NormK, LinearLayer Out, LinearLayer MlpIn, LinearLayer MlpOut);
     private sealed record DoubleBlock(DoubleStream Img, DoubleStream Txt);
     private sealed record SingleBlock(LinearLayer Linear1, LinearLayer Linear2, Tensor NormQ, Tensor NormK);
@@ -28,10 +35,11 @@ public sealed class Flux2Transformer : IDisposable
     private readonly IBackend _backend;
     private readonly IDisposable? _owner;
     private readonly List<LinearWeight> _weights = [];
+    private readonly List<LinearLayer> _layers = [];
     private readonly List<Tensor> _normWeights = [];
     private readonly LinearLayer _imgIn, _txtIn, _time1, _time2, _modImg, _modTxt, _modSingle, _finalMod, _projOut;
     private readonly LinearLayer? _guidance1, _guidance2;
-    private readonly int _loraRank;
+    private int _loraRank;
     private readonly DoubleBlock[] _doubleBlocks;
     private readonly SingleBlock[] _singleBlocks;
     private readonly int _finalShiftColumn, _finalScaleColumn;
@@ -46,6 +54,9 @@ public sealed class Flux2Transformer : IDisposable
     /// <summary>What loading found questionable but used anyway (e.g. a single-block Linear whose stored format disagrees
     /// with <c>_quantization_metadata</c>, see <see cref="Flux2QuantizationPlan.Warnings"/>); empty when all is as expected.</summary>
     public IReadOnlyList<string> LoadWarnings { get; private init; } = [];
+
+    /// <summary>The LoRAs the side paths run now (empty: none).</summary>
+    public IReadOnlyList<LoraFile> Loras { get; private set; } = [];
 
     /// <summary>Optional sink for intermediate tensors, named as the golden <c>trace.*</c> tensors (without the prefix):
     /// timestep_proj, temb, mod_double_img, img_in, rope_cos ([L, head_dim/2], one value per pair), double_blocks.N.img,
@@ -118,19 +129,13 @@ public sealed class Flux2Transformer : IDisposable
         _backend = backend;
         Config = config;
         Naming = naming;
-        _loraRank = loras?.MaxRank ?? 0;
-        LinearWeight Resident(LinearWeight stored)
-        {
-            var w = backend.LoadLinear(stored);
-            _weights.Add(w);
-            return w;
-        }
         LinearLayer Linear(string name)
         {
-            var weight = Resident(linear(name));
-            return loras != null && loras.Updates.TryGetValue(name, out var update)
-                ? new LinearLayer(weight, Resident(update.DownWeight()), Resident(update.UpWeight()))
-                : new LinearLayer(weight, null, null);
+            var weight = backend.LoadLinear(linear(name));
+            _weights.Add(weight);
+            var layer = new LinearLayer(name, weight);
+            _layers.Add(layer);
+            return layer;
         }
         Tensor Norm(string name)
         {
@@ -169,11 +174,54 @@ public sealed class Flux2Transformer : IDisposable
             // BFL keeps the final modulation rows as [shift | scale]; diffusers swapped them to [scale | shift] (spec §3.9).
             int d = config.InnerDim;
             (_finalShiftColumn, _finalScaleColumn) = names.FinalModulationShiftFirst ? (0, d) : (d, 0);
+            if (loras != null) UseLoras(loras);
         }
         catch
         {
             ReleaseWeights();
             throw;
+        }
+    }
+
+    /// <summary>Replaces the LoRA side paths with those of <paramref name="loras"/> (resolved for this config and naming; null
+    /// removes them all). The new factors are made resident before the old ones are released, so a failure leaves the model
+    /// as it was; the stored weights are never touched.</summary>
+    public void UseLoras(LoraSet? loras)
+    {
+        var paths = new Dictionary<LinearLayer, LoraPath>();
+        try
+        {
+            foreach (var layer in _layers)
+                if (loras != null && loras.Updates.TryGetValue(layer.Name, out var update))
+                {
+                    var down = _backend.LoadLinear(update.DownWeight());
+                    try
+                    {
+                        paths[layer] = new LoraPath(down, _backend.LoadLinear(update.UpWeight()));
+                    }
+                    catch
+                    {
+                        down.Dispose();
+                        throw;
+                    }
+                }
+        }
+        catch
+        {
+            ReleaseLoraPaths(paths.Values);
+            throw;
+        }
+        var old = _layers.Select(l => l.Lora).OfType<LoraPath>().ToList();
+        foreach (var layer in _layers) layer.Lora = paths.GetValueOrDefault(layer);
+        ReleaseLoraPaths(old);
+        Loras = loras?.Files ?? [];
+        int rank = loras?.MaxRank ?? 0;
+        if (rank != _loraRank)
+        {
+            // The activations' side-path scratch is sized by the rank: the next pass allocates them anew.
+            _act?.Dispose();
+            _act = null;
+            _loraRank = rank;
         }
     }
 
@@ -409,10 +457,10 @@ public sealed class Flux2Transformer : IDisposable
     private void Linear(Tensor x, LinearLayer layer, Tensor y, int column = 0, bool accumulate = false)
     {
         _backend.Linear(x, layer.Weight, y, column, accumulate);
-        if (layer.LoraDown == null || layer.LoraUp == null) return;
-        var projected = _act!.LoraProjection(checked((int)(x.Length / x.Shape[^1])), layer.LoraDown.OutFeatures);
-        _backend.Linear(x, layer.LoraDown, projected);
-        _backend.Linear(projected, layer.LoraUp, y, column, accumulate: true);
+        if (layer.Lora is not { } lora) return;
+        var projected = _act!.LoraProjection(checked((int)(x.Length / x.Shape[^1])), lora.Down.OutFeatures);
+        _backend.Linear(x, lora.Down, projected);
+        _backend.Linear(projected, lora.Up, y, column, accumulate: true);
     }
 
     /// <summary>ids = [txt_ids; img_ids] of batch element 0 and their RoPE tables. The tables are rebuilt every pass: the
@@ -465,9 +513,20 @@ public sealed class Flux2Transformer : IDisposable
 
     private void ReleaseWeights()
     {
+        ReleaseLoraPaths(_layers.Select(l => l.Lora).OfType<LoraPath>());
+        foreach (var layer in _layers) layer.Lora = null;
         foreach (var t in _normWeights) t.Dispose();
         _normWeights.Clear();
         foreach (var w in _weights) w.Dispose();
         _weights.Clear();
+    }
+
+    private static void ReleaseLoraPaths(IEnumerable<LoraPath> paths)
+    {
+        foreach (var path in paths)
+        {
+            path.Down.Dispose();
+            path.Up.Dispose();
+        }
     }
 }

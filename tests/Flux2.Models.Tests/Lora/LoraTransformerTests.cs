@@ -76,6 +76,43 @@ public class LoraTransformerTests
         Assert.True(diff <= Tolerance, $"max abs error {diff}");
     }
 
+    public static TheoryData<string> Backends => new(TestBackends.Names);
+
+    /// <summary>One loaded model runs one LoRA, then another of a larger rank, then none: each pass equals a model loaded
+    /// with those LoRAs from the start, bit for bit.</summary>
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void LorasSwapOnALoadedModel(string backend)
+    {
+        var reference = Fixtures.Golden("tiny_klein.bfl.safetensors");
+        using var dir = new TempDirectory();
+        string small = dir.File("small.safetensors"), large = dir.File("large.safetensors");
+        TestLora.Random(reference, seed: 4, rank: 2).Write(small, LoraFormat.Kohya);
+        TestLora.Random(reference, seed: 6, rank: 7, select: m => m.StartsWith("double_blocks.", StringComparison.Ordinal)).Write(large, LoraFormat.Peft);
+        LoraFile[] first = [new LoraFile(small, 0.5f)], second = [new LoraFile(small), new LoraFile(large, -1f)];
+
+        using var golden = new TransformerGolden("tiny_klein", backend);
+        float[] Fresh(IReadOnlyList<LoraFile>? loras)
+        {
+            using var model = golden.LoadOnBackend("tiny_klein.diffusers.safetensors", loras);
+            using var output = golden.Run(model);
+            return golden.Values(output);
+        }
+        using var swapped = golden.LoadOnBackend("tiny_klein.diffusers.safetensors");
+        float[] Swapped(IReadOnlyList<LoraFile> loras)
+        {
+            swapped.UseLoras(loras.Count == 0 ? null : LoraSet.Load(loras, swapped.Config, swapped.Naming, lenient: false));
+            Assert.Equal(loras, swapped.Loras);
+            using var output = golden.Run(swapped);
+            return golden.Values(output);
+        }
+        var plain = Fresh(null);
+        Assert.Equal(Fresh(first), Swapped(first));
+        Assert.Equal(Fresh(second), Swapped(second));
+        Assert.Equal(plain, Swapped([]));
+        Assert.NotEqual(plain, Fresh(first));
+    }
+
     [Fact]
     public void ASteadyStateForwardPassWithLorasAllocatesNothing()
     {

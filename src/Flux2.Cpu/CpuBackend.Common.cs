@@ -151,7 +151,7 @@ public sealed unsafe partial class CpuBackend
         var oo = Operand(output, outputColumn, width, batch, nameof(output));
         if (ko.Rows != vo.Rows) throw new ArgumentException($"k {k.ShapeText} and v {v.ShapeText} have different lengths", nameof(v));
         if (qo.Rows != oo.Rows) throw new ArgumentException($"q {q.ShapeText} and output {output.ShapeText} have different lengths", nameof(output));
-        FlashAttention.Run(Pool, qo, ko, vo, oo, batch, heads, headDim, scale);
+        FlashAttention.Run(Pool, qo, ko, vo, oo, batch, heads, headDim, scale, _bf16);
     }
 
     private static AttentionOperand Operand(Tensor t, int column, int width, int batch, string name)

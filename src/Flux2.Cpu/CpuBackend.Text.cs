@@ -38,7 +38,7 @@ public sealed unsafe partial class CpuBackend
         if (keyMask.Rank != 2 || keyMask.Shape[0] != batch || keyMask.Shape[1] != length)
             throw new ArgumentException($"keyMask must be [{batch}, {length}], found {keyMask.ShapeText}", nameof(keyMask));
         Kernels.Text.CausalMaskedAttention.Run(Pool, q.Float32Pointer, k.Float32Pointer, v.Float32Pointer, (long*)keyMask.Data,
-            output.Float32Pointer, batch, length, qHeads, kvHeads, headDim, fullyMaskedRows);
+            output.Float32Pointer, batch, length, qHeads, kvHeads, headDim, fullyMaskedRows, _bf16);
     }
 
     // Shape checks of the text ops (programming errors: the encoder validates user input before calling).

@@ -16,21 +16,37 @@ internal readonly unsafe struct Bf16Panels(Bf16MicroKernel kernel) : IPanelForma
     public int Columns => Bf16MicroKernel.Columns;
     public int Depth(int kc) => (kc + 1) / 2;
 
-    public void PackActivations(float* x, int ldx, int mc, int kc, float* dst)
+    public void PackActivations(float* x, int ldx, int mc, int kc, float* dst) => PackRows(x, ldx, mc, kc, Rows, dst);
+
+    /// <summary>x[0 .. count, 0 .. kc) rounded to bf16 pairs along k, in strips of <paramref name="width"/> rows each laid out
+    /// [⌈kc/2⌉][width]; rows past count are zero.</summary>
+    internal static void PackRows(float* x, long ldx, int count, int kc, int width, float* dst)
     {
-        int pairs = Depth(kc);
+        int pairs = (kc + 1) / 2;
         // Each row is converted to bf16 pairs in its own buffer, then the rows are interleaved 4 bytes at a time.
-        float* buffer = GemmScratch.Current.ActivationRows.Get((long)Rows * pairs);
-        float** rows = stackalloc float*[Rows];
-        for (int i0 = 0; i0 < mc; i0 += Rows, dst += (long)Rows * pairs)
+        float* buffer = GemmScratch.Current.ActivationRows.Get((long)width * pairs);
+        float** rows = stackalloc float*[width];
+        for (int i0 = 0; i0 < count; i0 += width, dst += (long)width * pairs)
         {
-            int count = Math.Min(Rows, mc - i0);
-            for (int i = 0; i < count; i++)
+            int strip = Math.Min(width, count - i0);
+            for (int i = 0; i < strip; i++)
             {
                 rows[i] = buffer + (long)i * pairs;
-                ToPairs(x + (long)(i0 + i) * ldx, kc, (uint*)rows[i]);
+                ToPairs(x + (i0 + i) * ldx, kc, (uint*)rows[i]);
             }
-            PanelPacker.Interleave(rows, count, Rows, pairs, dst);
+            PanelPacker.Interleave(rows, strip, width, pairs, dst);
+        }
+    }
+
+    /// <summary>dst[c] = bf16(first[c]) | bf16(second[c]) &lt;&lt; 16 for c &lt; count (a multiple of 16): pairs across two rows,
+    /// each column's pair along the rows' dimension; a null <paramref name="second"/> reads as zeros.</summary>
+    internal static void PairRows(float* first, float* second, int count, uint* dst)
+    {
+        for (int c = 0; c < count; c += 16)
+        {
+            var low = Round(Vector512.Load(first + c)) >> 16;
+            var high = second == null ? Vector512<uint>.Zero : Round(Vector512.Load(second + c));
+            (low | high).Store(dst + c);
         }
     }
 
@@ -61,7 +77,7 @@ internal readonly unsafe struct Bf16Panels(Bf16MicroKernel kernel) : IPanelForma
     }
 
     public void Tile(int kc, float* a, float* b, float* c, nint ldc, bool accumulate) =>
-        kernel.Run(Depth(kc), (uint*)a, (uint*)b, c, ldc, accumulate);
+        kernel.Run(Depth(kc), (uint*)a, Rows, (uint*)b, c, ldc, accumulate);
 
     /// <summary>values[0 .. count) rounded to bf16 (nearest even, NaN kept) as pairs, the even element in the low half (the order
     /// vdpbf16ps pairs them in); an odd count gets a zero high half. <paramref name="pairs"/> may overlap values from its start.</summary>

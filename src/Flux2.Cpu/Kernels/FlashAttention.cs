@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Flux2.Cpu.Gemm;
+using Flux2.Cpu.Gemm.Jit;
 using Flux2.Cpu.Threading;
 
 namespace Flux2.Cpu.Kernels;
@@ -31,7 +33,13 @@ public static unsafe class FlashAttention
     [ThreadStatic] private static float[]? t_scratch;
 
     public static void Run(ComputePool pool, AttentionOperand q, AttentionOperand k, AttentionOperand v, AttentionOperand o,
-        int batch, int heads, int headDim, float scale)
+        int batch, int heads, int headDim, float scale) =>
+        Run(pool, q, k, v, o, batch, heads, headDim, scale, bf16: null);
+
+    /// <param name="bf16">with a bf16 kernel, the microkernel path's products round q, k, the probabilities and v to bf16
+    /// (<see cref="Bf16AttentionProducts"/>); the other head dims stay fp32</param>
+    internal static void Run(ComputePool pool, AttentionOperand q, AttentionOperand k, AttentionOperand v, AttentionOperand o,
+        int batch, int heads, int headDim, float scale, Bf16MicroKernel? bf16)
     {
         if (k.Rows != v.Rows || q.Rows != o.Rows) throw new ArgumentException("k/v and q/o row counts differ");
         if (q.Rows == 0) return;
@@ -41,7 +49,8 @@ public static unsafe class FlashAttention
             int chunks = Math.Min((q.Rows + TiledAttention.QueryTile - 1) / TiledAttention.QueryTile,
                 Math.Max(1, (2 * pool.ThreadCount + batch * heads - 1) / (batch * heads)));
             int chunkRows = (q.Rows + chunks - 1) / chunks;
-            pool.For(batch * heads * chunks, new TiledWork { Q = q, K = k, V = v, O = o, Heads = heads, HeadDim = headDim, Scale = scale, Chunks = chunks, ChunkRows = chunkRows });
+            if (bf16 != null) RunTiled(pool, new Bf16AttentionProducts(bf16), q, k, v, o, batch, heads, headDim, scale, chunks, chunkRows);
+            else RunTiled(pool, new Float32AttentionProducts(GemmKernel.Best), q, k, v, o, batch, heads, headDim, scale, chunks, chunkRows);
             return;
         }
         int tiles = (q.Rows + QueryTile - 1) / QueryTile;
@@ -49,9 +58,17 @@ public static unsafe class FlashAttention
         pool.For(batch * heads * tiles, work);
     }
 
-    /// <summary>One (batch, head, chunk of query rows) on the GEMM microkernel.</summary>
-    private struct TiledWork : IParallelWork
+    private static void RunTiled<TProducts>(ComputePool pool, TProducts products, AttentionOperand q, AttentionOperand k, AttentionOperand v,
+        AttentionOperand o, int batch, int heads, int headDim, float scale, int chunks, int chunkRows) where TProducts : struct, IAttentionProducts =>
+        pool.For(batch * heads * chunks, new TiledWork<TProducts>
+        {
+            Products = products, Q = q, K = k, V = v, O = o, Heads = heads, HeadDim = headDim, Scale = scale, Chunks = chunks, ChunkRows = chunkRows,
+        });
+
+    /// <summary>One (batch, head, chunk of query rows) on a microkernel.</summary>
+    private struct TiledWork<TProducts> : IParallelWork where TProducts : struct, IAttentionProducts
     {
+        public TProducts Products;
         public AttentionOperand Q, K, V, O;
         public int Heads, HeadDim, Chunks, ChunkRows;
         public float Scale;
@@ -62,7 +79,7 @@ public static unsafe class FlashAttention
             int r0 = chunk * ChunkRows, r1 = Math.Min(Q.Rows, r0 + ChunkRows);
             if (r0 >= r1) return;
             long column = (long)head * HeadDim;
-            TiledAttention.Run(Q.Data + b * Q.BatchStride + column, Q.RowStride, r0, r1, K.Data + b * K.BatchStride + column, K.RowStride,
+            TiledAttention.Run(Products, Q.Data + b * Q.BatchStride + column, Q.RowStride, r0, r1, K.Data + b * K.BatchStride + column, K.RowStride,
                 V.Data + b * V.BatchStride + column, V.RowStride, K.Rows, HeadDim, Scale, O.Data + b * O.BatchStride + column, O.RowStride,
                 new NoKeyMask(), noKeys: null);
         }

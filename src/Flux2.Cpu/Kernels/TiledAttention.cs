@@ -32,22 +32,24 @@ internal readonly struct NoKeyMask : IKeyMask
 }
 
 /// <summary>
-/// Attention of a range of query rows of one head on the GEMM's register-tile microkernel (<see cref="GemmKernel.Best"/>),
-/// with both inner products read in place or packed once: K is packed once per call as the A operand of Sᵀ = K·Qᵀ, each
-/// query tile is packed once as its B operand, and O += P·V reads P (the probabilities, in Sᵀ's [key][query] layout)
-/// and V in place through the kernel's strides. The online softmax runs down Sᵀ's columns, one vector lane per query.
-/// Memory: the packed K of the call plus O(query tile · (key tile + head dim)); the score matrix never exists. Needs
-/// a head dim that is a multiple of the kernel's column count; <see cref="FlashAttention"/> keeps its own loops otherwise.
+/// Attention of a range of query rows of one head on a register-tile microkernel (the GEMM's, or the bf16 one through
+/// <see cref="IAttentionProducts"/>), with both inner products reading packed or in-place operands: K is packed once per
+/// call as the A operand of Sᵀ = K·Qᵀ, each query tile once as its B operand, and O += P·V reads P (the probabilities,
+/// in Sᵀ's [key][query] layout) and V as the products want them. The online softmax runs down Sᵀ's columns, one vector
+/// lane per query. Memory: the packed K (and V) of the call plus O(query tile · (key tile + head dim)); the score matrix
+/// never exists. Needs a head dim that is a multiple of the kernel's column count; <see cref="FlashAttention"/> keeps its
+/// own loops otherwise.
 /// </summary>
 internal static unsafe class TiledAttention
 {
     /// <summary>Query rows per tile: a multiple of every kernel's rows (4, 6, 12) and columns (8, 16, 32).</summary>
     public const int QueryTile = 192;
-    /// <summary>Keys per tile: a multiple of every kernel's rows.</summary>
+    /// <summary>Keys per tile: a multiple of every kernel's rows, and even (the bf16 products pair keys).</summary>
     public const int KeyTile = 144;
 
     [ThreadStatic] private static float[]? t_tiles;
     [ThreadStatic] private static float[]? t_keys;
+    [ThreadStatic] private static float[]? t_values;
 
     /// <summary>The softmax runs on 16-lane vectors and the tiles assume the AVX-512 kernel's 12 × 32 (or a divisor of the tiles).</summary>
     public static bool Supports(int headDim) =>
@@ -57,30 +59,36 @@ internal static unsafe class TiledAttention
     /// <summary>o[r, :] = softmax(scale · q[r, :]·kᵀ over the visible keys) · v for query rows [rowStart, rowEnd) (pointers are
     /// to row 0); rows that see no key get zeros and, when <paramref name="noKeys"/> is not null, are flagged in
     /// noKeys[r − rowStart].</summary>
-    public static void Run<TMask>(float* q, long ldq, int rowStart, int rowEnd, float* k, long ldk, float* v, long ldv, int keys, int dh,
-        float scale, float* o, long ldo, in TMask mask, bool* noKeys) where TMask : struct, IKeyMask
+    public static void Run<TProducts, TMask>(TProducts products, float* q, long ldq, int rowStart, int rowEnd, float* k, long ldk, float* v,
+        long ldv, int keys, int dh, float scale, float* o, long ldo, in TMask mask, bool* noKeys)
+        where TProducts : struct, IAttentionProducts where TMask : struct, IKeyMask
     {
-        var kernel = GemmKernel.Best;
-        int mr = kernel.Rows, nr = kernel.Columns;
+        int mr = products.Rows, nr = products.Columns;
         var (keyStart, keyLimit) = mask.KeyRange(rowEnd, keys);
         int keyCount = Math.Max(0, keyLimit - keyStart);
-        float* kPack = Scratch(ref t_keys, (long)RoundUp(keyCount, mr) * dh); // keys [keyStart, keyLimit) as [keys / mr][dh][mr]
-        float* tiles = Scratch(ref t_tiles, (long)dh * QueryTile + (long)KeyTile * QueryTile + (long)QueryTile * dh + 3L * QueryTile);
-        float* qPack = tiles;                                           // [QueryTile / nr][dh][nr]
-        float* st = qPack + (long)dh * QueryTile;                       // [KeyTile][QueryTile]: scores, then probabilities
-        float* acc = st + (long)KeyTile * QueryTile;                    // [QueryTile][dh]
+        float* kPack = Scratch(ref t_keys, products.KeyFloats(keyCount, dh));
+        float* vPack = products.ValueFloats(keyCount, dh) is > 0 and var valueFloats ? Scratch(ref t_values, valueFloats) : null;
+        long queryFloats = products.QueryFloats(dh);
+        float* tiles = Scratch(ref t_tiles, queryFloats + (long)KeyTile * QueryTile + products.ProbabilityFloats + (long)QueryTile * dh + 3L * QueryTile);
+        float* qPack = tiles;
+        float* st = qPack + queryFloats;                                // [KeyTile][QueryTile]: scores, then probabilities
+        float* pPack = st + (long)KeyTile * QueryTile;
+        float* acc = pPack + products.ProbabilityFloats;                // [QueryTile][dh]
         float* rowMax = acc + (long)QueryTile * dh;
         float* rowSum = rowMax + QueryTile;
         float* correction = rowSum + QueryTile;
-        if (keyCount > 0) PanelPacker.PackActivations(k + keyStart * ldk, checked((int)ldk), keyCount, dh, mr, kPack);
+        if (keyCount > 0)
+        {
+            products.PackKeys(k + keyStart * ldk, ldk, keyCount, dh, kPack);
+            products.PackValues(v + keyStart * ldv, ldv, keyCount, dh, vPack);
+        }
 
         for (int i0 = rowStart; i0 < rowEnd; i0 += QueryTile)
         {
             int rows = Math.Min(QueryTile, rowEnd - i0);
             // Queries run in strips of mr for P·V and of nr for Sᵀ; both cover `columns`, whose padding queries are zero.
             int strips = RoundUp(rows, mr), columns = RoundUp(strips, nr);
-            if (columns > RoundUp(rows, nr)) new Span<float>(qPack, columns * dh).Clear();
-            PanelPacker.PackActivations(q + i0 * ldq, checked((int)ldq), rows, dh, nr, qPack);
+            products.PackQueries(q + i0 * ldq, ldq, rows, columns, dh, qPack);
             new Span<float>(acc, QueryTile * dh).Clear();
             new Span<float>(rowMax, QueryTile).Fill(float.NegativeInfinity);
             new Span<float>(rowSum, QueryTile).Clear();
@@ -89,17 +97,11 @@ internal static unsafe class TiledAttention
             for (int j0 = keyStart; j0 < tileKeys; j0 += KeyTile)
             {
                 int cols = Math.Min(KeyTile, tileKeys - j0);
-                // Sᵀ[key, query] = k·q: mr keys × nr queries per register tile.
-                for (int jr = 0; jr < cols; jr += mr)
-                    for (int ic = 0; ic < columns; ic += nr)
-                        kernel.Run(dh, kPack + (long)(j0 - keyStart + jr) * dh, mr, qPack + (long)ic * dh, nr, st + jr * QueryTile + ic, QueryTile, false);
+                products.Scores(kPack, j0 - keyStart, cols, qPack, columns, dh, st);
                 Softmax(st, cols, columns, j0, i0, scale, in mask, rowMax, rowSum, correction);
                 for (int r = 0; r < rows; r++)
                     if (correction[r] != 1f) Multiply(acc + (long)r * dh, dh, correction[r]);
-                // O[query, :] += Σ_key P[key, query] · v[key, :]: mr queries (strided down Sᵀ) × nr values (v rows in place).
-                for (int ir = 0; ir < strips; ir += mr)
-                    for (int jd = 0; jd < dh; jd += nr)
-                        kernel.Run(cols, st + ir, QueryTile, v + j0 * ldv + jd, (nint)ldv, acc + (long)ir * dh + jd, dh, true);
+                products.AccumulateValues(st, cols, strips, v + j0 * ldv, ldv, vPack, j0 - keyStart, keyCount, dh, pPack, acc);
             }
 
             for (int r = 0; r < rows; r++)

@@ -105,6 +105,7 @@ public unsafe class Bf16GemmTests
         ("62 F1 7C 48 11 79 01", a => a.StoreZmm(EvexAssembler.Gpr.Rcx, 64, 7)),           // vmovups [rcx+0x40],zmm7
         ("48 81 C2 80 00 00 00", a => a.AddImmediate(EvexAssembler.Gpr.Rdx, 128)),         // add rdx,0x80
         ("4C 01 C1", a => a.AddRegister(EvexAssembler.Gpr.Rcx, EvexAssembler.Gpr.R8)),     // add rcx,r8
+        ("4C 01 CE", a => a.AddRegister(EvexAssembler.Gpr.Rsi, EvexAssembler.Gpr.R9)),     // add rsi,r9
         ("48 FF CF", a => a.Decrement(EvexAssembler.Gpr.Rdi)),                             // dec rdi
         ("C5 F8 77", a => a.VZeroUpper()),
     ];

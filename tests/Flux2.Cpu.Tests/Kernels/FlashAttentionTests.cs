@@ -1,3 +1,4 @@
+using Flux2.Cpu.Gemm.Jit;
 using Flux2.Cpu.Kernels;
 using Flux2.Cpu.Threading;
 using static Flux2.Cpu.Tests.Kernels.KernelTestData;
@@ -33,7 +34,31 @@ public unsafe class FlashAttentionTests
     [Fact]
     public void LargeScoresStayFinite() => Check(batch: 1, lq: 20, lk: 300, heads: 1, headDim: 32, fused: false, valueScale: 30f);
 
-    private static void Check(int batch, int lq, int lk, int heads, int headDim, bool fused, float? scale = null, float valueScale = 1f)
+    /// <summary>The bf16 products (q, k, probabilities and v rounded to bf16, sums and softmax in fp32) against the fp32 oracle:
+    /// odd key counts (a zero-padded last key pair), one key, several tiles, fused buffers.</summary>
+    [Theory]
+    [InlineData(200, 300, 128, false)]
+    [InlineData(97, 129, 64, false)]
+    [InlineData(300, 1, 32, false)]
+    [InlineData(230, 230, 128, true)]
+    [InlineData(5, 433, 128, false)]
+    public void Bf16ProductsStayWithinTheirBound(int lq, int lk, int headDim, bool fused)
+    {
+        var kernel = Bf16MicroKernel.Available;
+        if (kernel == null)
+        {
+            Assert.False(Bf16MicroKernel.ProcessorSupports && OperatingSystem.IsLinux(), "AVX512_BF16 is present but the kernel was not emitted");
+            return;
+        }
+        Check(batch: 2, lq, lk, heads: 3, headDim, fused, atol: Bf16Tolerance, bf16: kernel);
+    }
+
+    /// <summary>bf16 keeps 8 significant bits: a value |v| ≤ 1 moves by up to 2⁻⁹ (one key: the output is v rounded, 1.9e-3
+    /// off here), and the scores and weights by about as much relatively; twice the largest error seen.</summary>
+    private const float Bf16Tolerance = 4e-3f;
+
+    private static void Check(int batch, int lq, int lk, int heads, int headDim, bool fused, float? scale = null, float valueScale = 1f,
+        float atol = 2e-5f, Bf16MicroKernel? bf16 = null)
     {
         float s = scale ?? 1 / MathF.Sqrt(headDim);
         int width = heads * headDim;
@@ -50,10 +75,10 @@ public unsafe class FlashAttentionTests
             var q = new AttentionOperand(pq, lq, ldq);
             var k = new AttentionOperand(fused ? pk + width : pk, lk, ldk);
             var v = new AttentionOperand(fused ? pv + 2 * width : pv, lk, ldk);
-            FlashAttention.Run(ComputePool.Shared, q, k, v, new AttentionOperand(pg + 1, lq, ldo), batch, heads, headDim, s);
+            FlashAttention.Run(ComputePool.Shared, q, k, v, new AttentionOperand(pg + 1, lq, ldo), batch, heads, headDim, s, bf16);
             FlashAttentionReference.Run(q, k, v, new AttentionOperand(pw + 1, lq, ldo), batch, heads, headDim, s);
         }
-        AssertClose(want, got, 2e-5f, 1e-4f);
+        AssertClose(want, got, atol, bf16 == null ? 1e-4f : 0);
         Assert.All(got, x => Assert.True(float.IsFinite(x)));
     }
 }

@@ -5,8 +5,9 @@ namespace Flux2.Cpu.Gemm.Jit;
 /// <summary>
 /// The bf16 register-tile microkernel, 12 rows × 32 columns with fp32 accumulation, emitted as machine code at start-up
 /// because .NET has no intrinsic for AVX512_BF16's <c>vdpbf16ps</c> (32 multiply-adds per instruction, twice the fp32
-/// FMA's). A and B hold bf16 pairs along k (low half = the even k): A packed [k/2][12], B [k/2][32]; per pair step it
-/// loads B's two vectors and issues 24 <c>vdpbf16ps</c> with A's pair broadcast from memory. C is fp32, row-major.
+/// FMA's). A and B hold bf16 pairs along k (low half = the even k): A [k/2][12] with a stride between pair steps (12 words
+/// when packed; attention reads its probabilities in place with a wider one), B packed [k/2][32]; per pair step it loads
+/// B's two vectors and issues 24 <c>vdpbf16ps</c> with A's pair broadcast from memory. C is fp32, row-major.
 /// <see cref="Available"/> is null where the processor lacks AVX512_BF16 or the OS refuses executable memory; the
 /// caller then runs the fp32 kernels.
 /// </summary>
@@ -15,13 +16,13 @@ internal sealed unsafe class Bf16MicroKernel
     public const int Rows = 12;
     public const int Columns = 32;
 
-    private readonly delegate* unmanaged<long, uint*, uint*, float*, long, void> _overwrite;
-    private readonly delegate* unmanaged<long, uint*, uint*, float*, long, void> _accumulate;
+    private readonly delegate* unmanaged<long, uint*, uint*, float*, long, long, void> _overwrite;
+    private readonly delegate* unmanaged<long, uint*, uint*, float*, long, long, void> _accumulate;
 
     private Bf16MicroKernel(nint overwrite, nint accumulate)
     {
-        _overwrite = (delegate* unmanaged<long, uint*, uint*, float*, long, void>)overwrite;
-        _accumulate = (delegate* unmanaged<long, uint*, uint*, float*, long, void>)accumulate;
+        _overwrite = (delegate* unmanaged<long, uint*, uint*, float*, long, long, void>)overwrite;
+        _accumulate = (delegate* unmanaged<long, uint*, uint*, float*, long, long, void>)accumulate;
     }
 
     /// <summary>Whether the processor implements AVX512_BF16 (CPUID leaf 7, sub-leaf 1, EAX bit 5) with AVX-512 enabled.</summary>
@@ -38,15 +39,16 @@ internal sealed unsafe class Bf16MicroKernel
         return overwrite == 0 || accumulate == 0 ? null : new Bf16MicroKernel(overwrite, accumulate);
     }
 
-    /// <summary>C[12, 32] (+)= A·B over <paramref name="kPairs"/> ≥ 1 bf16 pairs; <paramref name="ldc"/> in floats.</summary>
-    public void Run(int kPairs, uint* a, uint* b, float* c, nint ldc, bool accumulate)
+    /// <summary>C[12, 32] (+)= A·B over <paramref name="kPairs"/> ≥ 1 bf16 pairs; A's pair steps <paramref name="lda"/> words
+    /// apart (<see cref="Rows"/> when packed), <paramref name="ldc"/> in floats.</summary>
+    public void Run(int kPairs, uint* a, nint lda, uint* b, float* c, nint ldc, bool accumulate)
     {
-        if (accumulate) _accumulate(kPairs, a, b, c, (long)ldc * sizeof(float));
-        else _overwrite(kPairs, a, b, c, (long)ldc * sizeof(float));
+        if (accumulate) _accumulate(kPairs, a, b, c, (long)ldc * sizeof(float), (long)lda * sizeof(uint));
+        else _overwrite(kPairs, a, b, c, (long)ldc * sizeof(float), (long)lda * sizeof(uint));
     }
 
     /// <summary>The kernel's machine code, System V calling convention: (rdi = pairs, rsi = A, rdx = B, rcx = C, r8 = C's row
-    /// stride in bytes). zmm0–23 accumulate (row r in zmm 2r, 2r+1), zmm24–25 hold B.</summary>
+    /// stride in bytes, r9 = A's pair step in bytes). zmm0–23 accumulate (row r in zmm 2r, 2r+1), zmm24–25 hold B.</summary>
     public static byte[] Emit(bool accumulate)
     {
         var asm = new EvexAssembler();
@@ -59,7 +61,7 @@ internal sealed unsafe class Bf16MicroKernel
             asm.DotBf16Broadcast(2 * r, 24, EvexAssembler.Gpr.Rsi, 4 * r);
             asm.DotBf16Broadcast(2 * r + 1, 25, EvexAssembler.Gpr.Rsi, 4 * r);
         }
-        asm.AddImmediate(EvexAssembler.Gpr.Rsi, 4 * Rows);
+        asm.AddRegister(EvexAssembler.Gpr.Rsi, EvexAssembler.Gpr.R9);
         asm.AddImmediate(EvexAssembler.Gpr.Rdx, 4 * Columns);
         asm.Decrement(EvexAssembler.Gpr.Rdi);
         asm.JumpIfNotZero(loop);

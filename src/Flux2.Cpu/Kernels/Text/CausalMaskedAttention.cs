@@ -1,5 +1,7 @@
 using System.Runtime.Intrinsics;
 using Flux2.Core.Backend;
+using Flux2.Cpu.Gemm;
+using Flux2.Cpu.Gemm.Jit;
 using Flux2.Cpu.Threading;
 
 namespace Flux2.Cpu.Kernels.Text;
@@ -20,7 +22,12 @@ public static unsafe class CausalMaskedAttention
     public const int MaxHeadDim = 512;
 
     public static void Run(ComputePool pool, float* q, float* k, float* v, long* keyMask, float* o,
-        int batch, int length, int qHeads, int kvHeads, int headDim, FullyMaskedRows fullyMaskedRows)
+        int batch, int length, int qHeads, int kvHeads, int headDim, FullyMaskedRows fullyMaskedRows) =>
+        Run(pool, q, k, v, keyMask, o, batch, length, qHeads, kvHeads, headDim, fullyMaskedRows, bf16: null);
+
+    /// <param name="bf16">with a bf16 kernel, the microkernel path's products run in bf16 (<see cref="Bf16AttentionProducts"/>)</param>
+    internal static void Run(ComputePool pool, float* q, float* k, float* v, long* keyMask, float* o,
+        int batch, int length, int qHeads, int kvHeads, int headDim, FullyMaskedRows fullyMaskedRows, Bf16MicroKernel? bf16)
     {
         if (headDim < 1 || headDim > MaxHeadDim) throw new ArgumentOutOfRangeException(nameof(headDim), headDim, $"head dim must be in [1, {MaxHeadDim}]");
         if (kvHeads < 1 || qHeads % kvHeads != 0) throw new ArgumentException($"{qHeads} query heads cannot be grouped over {kvHeads} KV heads");
@@ -29,11 +36,8 @@ public static unsafe class CausalMaskedAttention
         {
             int chunks = Math.Min((length + TiledAttention.QueryTile - 1) / TiledAttention.QueryTile,
                 Math.Max(1, (2 * pool.ThreadCount + batch * qHeads - 1) / (batch * qHeads)));
-            pool.For(batch * qHeads * chunks, new TiledWork
-            {
-                Q = q, K = k, V = v, Mask = keyMask, O = o, Length = length, QHeads = qHeads, KvHeads = kvHeads,
-                HeadDim = headDim, Chunks = chunks, ChunkRows = (length + chunks - 1) / chunks, Scale = scale, FullyMaskedRows = fullyMaskedRows,
-            });
+            if (bf16 != null) RunTiled(pool, new Bf16AttentionProducts(bf16), q, k, v, keyMask, o, batch, length, qHeads, kvHeads, headDim, scale, chunks, fullyMaskedRows);
+            else RunTiled(pool, new Float32AttentionProducts(GemmKernel.Best), q, k, v, keyMask, o, batch, length, qHeads, kvHeads, headDim, scale, chunks, fullyMaskedRows);
             return;
         }
         int tiles = (length + QueryTile - 1) / QueryTile;
@@ -62,9 +66,19 @@ public static unsafe class CausalMaskedAttention
         }
     }
 
-    /// <summary>One (batch, head, chunk of query rows) on the GEMM microkernel (<see cref="TiledAttention"/>).</summary>
-    private struct TiledWork : IParallelWork
+    private static void RunTiled<TProducts>(ComputePool pool, TProducts products, float* q, float* k, float* v, long* keyMask, float* o,
+        int batch, int length, int qHeads, int kvHeads, int headDim, float scale, int chunks, FullyMaskedRows fullyMaskedRows)
+        where TProducts : struct, IAttentionProducts =>
+        pool.For(batch * qHeads * chunks, new TiledWork<TProducts>
+        {
+            Products = products, Q = q, K = k, V = v, Mask = keyMask, O = o, Length = length, QHeads = qHeads, KvHeads = kvHeads,
+            HeadDim = headDim, Chunks = chunks, ChunkRows = (length + chunks - 1) / chunks, Scale = scale, FullyMaskedRows = fullyMaskedRows,
+        });
+
+    /// <summary>One (batch, head, chunk of query rows) on a microkernel (<see cref="TiledAttention"/>).</summary>
+    private struct TiledWork<TProducts> : IParallelWork where TProducts : struct, IAttentionProducts
     {
+        public TProducts Products;
         public float* Q, K, V, O;
         public long* Mask;
         public int Length, QHeads, KvHeads, HeadDim, Chunks, ChunkRows;
@@ -81,7 +95,7 @@ public static unsafe class CausalMaskedAttention
             float* vBase = V + ((long)b * Length * KvHeads + kvh) * d;
             float* oBase = O + ((long)b * Length * QHeads + h) * d;
             bool* noKeys = stackalloc bool[r1 - r0];
-            TiledAttention.Run(Q + ((long)b * Length * QHeads + h) * d, qStride, r0, r1, K + ((long)b * Length * KvHeads + kvh) * d, kvStride,
+            TiledAttention.Run(Products, Q + ((long)b * Length * QHeads + h) * d, qStride, r0, r1, K + ((long)b * Length * KvHeads + kvh) * d, kvStride,
                 vBase, kvStride, Length, d, Scale, oBase, qStride, CausalKeyMask.For(Mask + (long)b * Length, Length), noKeys);
             if (FullyMaskedRows == FullyMaskedRows.Zero) return; // such rows are already zero
             float* uniform = stackalloc float[d];

@@ -1,4 +1,5 @@
 using Flux2.Core.Backend;
+using Flux2.Cpu.Gemm.Jit;
 using Flux2.Cpu.Kernels.Text;
 using Flux2.Cpu.Threading;
 
@@ -29,7 +30,33 @@ public sealed unsafe class CausalMaskedAttentionTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void MatchesScalarTwin(int length, int qHeads, int kvHeads, int headDim, Padding padding)
+    public void MatchesScalarTwin(int length, int qHeads, int kvHeads, int headDim, Padding padding) =>
+        Check(length, qHeads, kvHeads, headDim, padding, tolerance: 1e-5f, bf16: null);
+
+    /// <summary>bf16 products under every kind of padding, odd first real keys (left padding) and pads in the middle included.</summary>
+    [Theory]
+    [InlineData(200, 4, 2, 128, Padding.Left)]
+    [InlineData(65, 4, 2, 128, Padding.Left)]
+    [InlineData(300, 8, 2, 32, Padding.Holes)]
+    [InlineData(130, 2, 1, 64, Padding.AllPad)]
+    [InlineData(33, 2, 1, 128, Padding.Right)]
+    [InlineData(70, 2, 1, 32, Padding.None)]
+    public void Bf16ProductsStayWithinTheirBound(int length, int qHeads, int kvHeads, int headDim, Padding padding)
+    {
+        var kernel = Bf16MicroKernel.Available;
+        if (kernel == null)
+        {
+            Assert.False(Bf16MicroKernel.ProcessorSupports && OperatingSystem.IsLinux(), "AVX512_BF16 is present but the kernel was not emitted");
+            return;
+        }
+        Check(length, qHeads, kvHeads, headDim, padding, tolerance: Bf16Tolerance, kernel);
+    }
+
+    /// <summary>Inputs in [−2, 2] (twice the flash tests'), and early rows see few keys, so nothing averages the rounding out:
+    /// the largest error seen is between 8e-3 and 1e-2; the bound is twice that.</summary>
+    private const float Bf16Tolerance = 2e-2f;
+
+    private static void Check(int length, int qHeads, int kvHeads, int headDim, Padding padding, float tolerance, Bf16MicroKernel? bf16)
     {
         foreach (var mode in new[] { FullyMaskedRows.Zero, FullyMaskedRows.Uniform })
         {
@@ -45,10 +72,11 @@ public sealed unsafe class CausalMaskedAttentionTests
             fixed (long* m = mask)
             {
                 CausalMaskedAttentionReference.Run(qp, kp, vp, m, e, batch, length, qHeads, kvHeads, headDim, mode);
-                CausalMaskedAttention.Run(Pool, qp, kp, vp, m, a, batch, length, qHeads, kvHeads, headDim, mode);
+                CausalMaskedAttention.Run(Pool, qp, kp, vp, m, a, batch, length, qHeads, kvHeads, headDim, mode, bf16);
             }
+            float relative = bf16 == null ? tolerance : 0;
             for (int i = 0; i < expected.Length; i++)
-                Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5f + 1e-5f * Math.Abs(expected[i]),
+                Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance + relative * Math.Abs(expected[i]),
                     $"{mode} element {i}: expected {expected[i]}, got {actual[i]}");
         }
     }

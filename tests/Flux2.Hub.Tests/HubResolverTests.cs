@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Flux2.Tests;
 
 namespace Flux2.Hub.Tests;
@@ -79,10 +81,14 @@ public sealed class HubResolverTests : IAsyncLifetime
         _hub.CutAfter[SampleRepository.Shard2] = 1_000_000;
         var e = await Assert.ThrowsAsync<HubException>(() => Resolve());
         Assert.Contains(SampleRepository.Shard2, e.Message);
-        Assert.Contains($"stopped after 1000000 of {_files[SampleRepository.Shard2].Length} bytes", e.Message);
+        // The connection is reset after 1,000,000 bytes; a reset may drop bytes still in flight, so the client keeps what came.
+        var stopped = Regex.Match(e.Message, $@"stopped after ([0-9]+) of {_files[SampleRepository.Shard2].Length} bytes");
+        Assert.True(stopped.Success, e.Message);
+        long kept = long.Parse(stopped.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(kept, 1, 1_000_000);
         Assert.Contains("run the command again to resume", e.Message);
         var incomplete = RepoCache.IncompletePath(FakeHub.Sha256(_files[SampleRepository.Shard2]));
-        Assert.Equal(1_000_000, new FileInfo(incomplete).Length);
+        Assert.Equal(kept, new FileInfo(incomplete).Length);
         Assert.False(File.Exists(RepoCache.SnapshotFile(_commit, SampleRepository.Shard2)));
         Assert.False(File.Exists(Path.Combine(RepoCache.Folder, "refs", "main")));
 
@@ -90,7 +96,7 @@ public sealed class HubResolverTests : IAsyncLifetime
         var snapshot = await Resolve();
         Assert.Equal(3, snapshot.DownloadedFiles); // the shard and the VAE and text-encoder weights that come after it
         var shardRequests = _hub.Requests.Skip(before).Where(r => r.Path.EndsWith(FakeHub.Sha256(_files[SampleRepository.Shard2]))).ToList();
-        Assert.Equal("bytes=1000000-", Assert.Single(shardRequests).Range);
+        Assert.Equal($"bytes={kept}-", Assert.Single(shardRequests).Range);
         Assert.Equal(_files[SampleRepository.Shard2], File.ReadAllBytes(RepoCache.SnapshotFile(_commit, SampleRepository.Shard2)));
         Assert.False(File.Exists(incomplete));
     }

@@ -239,6 +239,7 @@ public sealed class FakeHub : IAsyncDisposable
         {
             await response.Body.WriteAsync(body[..(int)(cut - from)]);
             await response.Body.FlushAsync();
+            await Task.Delay(100); // let the bytes reach the client before the reset, which may drop what is still in flight
             context.Abort();
             return;
         }

@@ -11,7 +11,7 @@ internal sealed unsafe class GemmScratch
 
     public static GemmScratch Current => t_current ??= new GemmScratch();
 
-    /// <summary>Packed x block, [mc/MR][kc][MR].</summary>
+    /// <summary>A kc slice of x packed for a whole GEMM, [m/MR][kc][MR] (the calling thread's; the tasks read it).</summary>
     public readonly Buffer Activations = new();
     /// <summary>Packed weight panel, [nc/NR][kc][NR].</summary>
     public readonly Buffer Weights = new();

@@ -15,7 +15,7 @@ internal readonly unsafe struct Bf16AttentionProducts(Bf16MicroKernel kernel) : 
 
     public int Rows => Bf16MicroKernel.Rows;
     public int Columns => Bf16MicroKernel.Columns;
-    public long KeyFloats(int keys, int dh) => (long)RoundUp(keys, Rows) * (dh / 2);
+    public long KeyFloats(int keys, int dh) => (long)TiledAttention.RoundUp(keys, Rows) * (dh / 2);
     public long ValueFloats(int keys, int dh) => (long)Pairs(keys) * dh;
     public long QueryFloats(int dh) => (long)QueryTile * (dh / 2);
     public long ProbabilityFloats => (long)Pairs(TiledAttention.KeyTile) * QueryTile;
@@ -36,7 +36,7 @@ internal readonly unsafe struct Bf16AttentionProducts(Bf16MicroKernel kernel) : 
 
     public void PackQueries(float* q, long ldq, int rows, int columns, int dh, float* dst)
     {
-        if (columns > RoundUp(rows, Columns)) new Span<float>(dst, columns * (dh / 2)).Clear();
+        if (columns > TiledAttention.RoundUp(rows, Columns)) new Span<float>(dst, columns * (dh / 2)).Clear();
         Bf16Panels.PackRows(q, ldq, rows, dh, Columns, dst);
     }
 
@@ -52,7 +52,7 @@ internal readonly unsafe struct Bf16AttentionProducts(Bf16MicroKernel kernel) : 
     public void AccumulateValues(float* st, int cols, int strips, float* vTile, long ldv, float* values, int key, int keys, int dh,
         float* probabilities, float* acc)
     {
-        int pairs = Pairs(cols), width = RoundUp(strips, 16);
+        int pairs = Pairs(cols), width = TiledAttention.RoundUp(strips, 16);
         uint* p = (uint*)probabilities;
         for (int k = 0; k < pairs; k++)
             Bf16Panels.PairRows(st + 2 * k * QueryTile, 2 * k + 1 < cols ? st + (2 * k + 1) * QueryTile : null, width, p + (long)k * QueryTile);
@@ -64,6 +64,4 @@ internal readonly unsafe struct Bf16AttentionProducts(Bf16MicroKernel kernel) : 
     }
 
     private static int Pairs(int count) => (count + 1) / 2;
-
-    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 }

@@ -47,7 +47,7 @@ internal readonly unsafe struct Float32AttentionProducts(GemmKernel kernel) : IA
 {
     public int Rows => kernel.Rows;
     public int Columns => kernel.Columns;
-    public long KeyFloats(int keys, int dh) => (long)RoundUp(keys, kernel.Rows) * dh;
+    public long KeyFloats(int keys, int dh) => (long)TiledAttention.RoundUp(keys, kernel.Rows) * dh;
     public long ValueFloats(int keys, int dh) => 0;
     public long QueryFloats(int dh) => (long)dh * TiledAttention.QueryTile;
     public long ProbabilityFloats => 0;
@@ -60,7 +60,7 @@ internal readonly unsafe struct Float32AttentionProducts(GemmKernel kernel) : IA
 
     public void PackQueries(float* q, long ldq, int rows, int columns, int dh, float* dst)
     {
-        if (columns > RoundUp(rows, kernel.Columns)) new Span<float>(dst, columns * dh).Clear();
+        if (columns > TiledAttention.RoundUp(rows, kernel.Columns)) new Span<float>(dst, columns * dh).Clear();
         PanelPacker.PackActivations(q, checked((int)ldq), rows, dh, kernel.Columns, dst);
     }
 
@@ -81,6 +81,4 @@ internal readonly unsafe struct Float32AttentionProducts(GemmKernel kernel) : IA
             for (int jd = 0; jd < dh; jd += nr)
                 kernel.Run(cols, st + ir, TiledAttention.QueryTile, vTile + jd, (nint)ldv, acc + (long)ir * dh + jd, dh, true);
     }
-
-    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 }

@@ -182,7 +182,7 @@ internal static unsafe class TiledAttention
     /// <summary>The column indices c .. c+15 as floats.</summary>
     private static Vector512<float> ColumnIndices(int c) => Vector512.Create((float)c) + Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 
-    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+    internal static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     private static void Multiply(float* x, int n, float factor)
     {

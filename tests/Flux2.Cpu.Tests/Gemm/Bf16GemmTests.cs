@@ -96,9 +96,14 @@ public unsafe class Bf16GemmTests
         ("62 A1 75 40 EF C9", a => a.ZeroZmm(17)),                                         // vpxord zmm17,zmm17,zmm17
         ("62 61 7C 48 10 02", a => a.LoadZmm(24, EvexAssembler.Gpr.Rdx, 0)),               // vmovups zmm24,[rdx]
         ("62 61 7C 48 10 4A 01", a => a.LoadZmm(25, EvexAssembler.Gpr.Rdx, 64)),           // vmovups zmm25,[rdx+0x40]
-        ("62 F2 3E 50 52 06", a => a.DotBf16Broadcast(0, 24, EvexAssembler.Gpr.Rsi, 0)),   // vdpbf16ps zmm0,zmm24,[rsi]{1to16}
-        ("62 72 36 50 52 7E 0B", a => a.DotBf16Broadcast(15, 25, EvexAssembler.Gpr.Rsi, 44)), // vdpbf16ps zmm15,zmm25,[rsi+0x2c]{1to16}
-        ("62 E2 36 50 52 7E 0B", a => a.DotBf16Broadcast(23, 25, EvexAssembler.Gpr.Rsi, 44)), // vdpbf16ps zmm23,zmm25,[rsi+0x2c]{1to16}
+        ("62 62 7D 48 58 16", a => a.BroadcastDword(26, EvexAssembler.Gpr.Rsi, 0)),        // vpbroadcastd zmm26,[rsi]
+        ("62 62 7D 48 58 6E 0B", a => a.BroadcastDword(29, EvexAssembler.Gpr.Rsi, 44)),    // vpbroadcastd zmm29,[rsi+0x2c]
+        ("62 92 3E 40 52 C2", a => a.DotBf16(0, 24, 26)),                                  // vdpbf16ps zmm0,zmm24,zmm26
+        ("62 82 36 40 52 FD", a => a.DotBf16(23, 25, 29)),                                 // vdpbf16ps zmm23,zmm25,zmm29
+        ("62 92 36 40 52 FB", a => a.DotBf16(7, 25, 27)),                                  // vdpbf16ps zmm7,zmm25,zmm27
+        ("0F 0D 08", a => a.PrefetchForWrite(EvexAssembler.Gpr.Rax, 0)),                   // prefetchw [rax]
+        ("0F 0D 48 40", a => a.PrefetchForWrite(EvexAssembler.Gpr.Rax, 64)),               // prefetchw [rax+0x40]
+        ("48 89 C8", a => a.MoveRegister(EvexAssembler.Gpr.Rax, EvexAssembler.Gpr.Rcx)),   // mov rax,rcx
         ("62 E1 54 40 58 69 01", a => a.AddZmmMemory(21, EvexAssembler.Gpr.Rcx, 64)),      // vaddps zmm21,zmm21,[rcx+0x40]
         ("62 F1 64 48 58 19", a => a.AddZmmMemory(3, EvexAssembler.Gpr.Rcx, 0)),           // vaddps zmm3,zmm3,[rcx]
         ("62 E1 7C 48 11 31", a => a.StoreZmm(EvexAssembler.Gpr.Rcx, 0, 22)),              // vmovups [rcx],zmm22

@@ -7,7 +7,7 @@ namespace Flux2.Cpu.Gemm.Jit;
 /// because .NET has no intrinsic for AVX512_BF16's <c>vdpbf16ps</c> (32 multiply-adds per instruction, twice the fp32
 /// FMA's). A and B hold bf16 pairs along k (low half = the even k): A [k/2][12] with a stride between pair steps (12 words
 /// when packed; attention reads its probabilities in place with a wider one), B packed [k/2][32]; per pair step it loads
-/// B's two vectors and issues 24 <c>vdpbf16ps</c> with A's pair broadcast from memory. C is fp32, row-major.
+/// B's two vectors and issues 24 <c>vdpbf16ps</c>, each row's A pair broadcast once into a register. C is fp32, row-major.
 /// <see cref="Available"/> is null where the processor lacks AVX512_BF16 or the OS refuses executable memory; the
 /// caller then runs the fp32 kernels.
 /// </summary>
@@ -48,18 +48,31 @@ internal sealed unsafe class Bf16MicroKernel
     }
 
     /// <summary>The kernel's machine code, System V calling convention: (rdi = pairs, rsi = A, rdx = B, rcx = C, r8 = C's row
-    /// stride in bytes, r9 = A's pair step in bytes). zmm0–23 accumulate (row r in zmm 2r, 2r+1), zmm24–25 hold B.</summary>
+    /// stride in bytes, r9 = A's pair step in bytes). zmm0–23 accumulate (row r in zmm 2r, 2r+1), zmm24–25 hold B, zmm26–29
+    /// A's broadcast pairs.</summary>
     public static byte[] Emit(bool accumulate)
     {
         var asm = new EvexAssembler();
+        // C's 24 lines are fetched while the loop runs (a C tile is touched once per kc slice, so it is rarely cached).
+        asm.MoveRegister(EvexAssembler.Gpr.Rax, EvexAssembler.Gpr.Rcx);
+        for (int r = 0; r < Rows; r++)
+        {
+            asm.PrefetchForWrite(EvexAssembler.Gpr.Rax, 0);
+            asm.PrefetchForWrite(EvexAssembler.Gpr.Rax, 64);
+            asm.AddRegister(EvexAssembler.Gpr.Rax, EvexAssembler.Gpr.R8);
+        }
         for (int z = 0; z < 2 * Rows; z++) asm.ZeroZmm(z);
         int loop = asm.Position;
         asm.LoadZmm(24, EvexAssembler.Gpr.Rdx, 0);
         asm.LoadZmm(25, EvexAssembler.Gpr.Rdx, 64);
         for (int r = 0; r < Rows; r++)
         {
-            asm.DotBf16Broadcast(2 * r, 24, EvexAssembler.Gpr.Rsi, 4 * r);
-            asm.DotBf16Broadcast(2 * r + 1, 25, EvexAssembler.Gpr.Rsi, 4 * r);
+            // One broadcast load per row into a register serves both column vectors (a broadcast memory operand
+            // would load it twice; measured 90 % of peak in L1 against 98 %).
+            int pair = 26 + r % 4;
+            asm.BroadcastDword(pair, EvexAssembler.Gpr.Rsi, 4 * r);
+            asm.DotBf16(2 * r, 24, pair);
+            asm.DotBf16(2 * r + 1, 25, pair);
         }
         asm.AddRegister(EvexAssembler.Gpr.Rsi, EvexAssembler.Gpr.R9);
         asm.AddImmediate(EvexAssembler.Gpr.Rdx, 4 * Columns);

@@ -31,10 +31,29 @@ internal sealed class EvexAssembler
     /// <summary>vaddps zmm, zmm, [base + disp]: adds 16 floats from memory.</summary>
     public void AddZmmMemory(int zmm, Gpr @base, int disp) => EvexMemory(Map.M0F, Prefix.None, 0x58, zmm, zmm, @base, disp, 64, broadcast: false);
 
-    /// <summary>vdpbf16ps acc, src, dword [base + disp]{1to16}: acc[i] += src.bf16[2i]·m.bf16[0] + src.bf16[2i+1]·m.bf16[1],
-    /// the memory dword (a pair of bf16) broadcast to every lane (disp a multiple of 4).</summary>
-    public void DotBf16Broadcast(int acc, int src, Gpr @base, int disp) =>
-        EvexMemory(Map.M0F38, Prefix.PF3, 0x52, acc, src, @base, disp, 4, broadcast: true);
+    /// <summary>vdpbf16ps acc, src, pairs: acc[i] += src.bf16[2i]·pairs.bf16[2i] + src.bf16[2i+1]·pairs.bf16[2i+1].</summary>
+    public void DotBf16(int acc, int src, int pairs) => EvexRegister(Map.M0F38, Prefix.PF3, 0x52, acc, src, pairs);
+
+    /// <summary>vpbroadcastd zmm, dword [base + disp]: the dword (a bf16 pair) in every lane (disp a multiple of 4).</summary>
+    public void BroadcastDword(int zmm, Gpr @base, int disp) =>
+        EvexMemory(Map.M0F38, Prefix.P66, 0x58, zmm, vvvv: null, @base, disp, 4, broadcast: false);
+
+    /// <summary>prefetchw [base + disp8]: fetches the line for writing.</summary>
+    public void PrefetchForWrite(Gpr @base, int disp)
+    {
+        int b = (int)@base;
+        if (b >= 8 || b is 4 or 5) throw new NotSupportedException("prefetch bases are rax, rcx, rdx, rbx, rsi or rdi");
+        if (disp is < -128 or > 127) throw new NotSupportedException($"displacement {disp} is not a disp8");
+        if (disp == 0) Emit(0x0F, 0x0D, ModRm(0, 1, b));
+        else Emit(0x0F, 0x0D, ModRm(1, 1, b), unchecked((byte)(sbyte)disp));
+    }
+
+    /// <summary>mov r64, r64.</summary>
+    public void MoveRegister(Gpr destination, Gpr source)
+    {
+        Rex(w: true, r: (int)source >= 8, b: (int)destination >= 8);
+        Emit(0x89, ModRm(3, (int)source & 7, (int)destination & 7));
+    }
 
     /// <summary>add r64, imm32 (sign-extended).</summary>
     public void AddImmediate(Gpr reg, int value)

@@ -53,7 +53,7 @@ internal static unsafe class TiledAttention
 
     /// <summary>The softmax runs on 16-lane vectors and the tiles assume the AVX-512 kernel's 12 × 32 (or a divisor of the tiles).</summary>
     public static bool Supports(int headDim) =>
-        Vector512.IsHardwareAccelerated && headDim > 0 && headDim % GemmKernel.Best.Columns == 0
+        Vector512.IsHardwareAccelerated && VectorExp.IsSupported && headDim > 0 && headDim % GemmKernel.Best.Columns == 0
         && QueryTile % GemmKernel.Best.Columns == 0 && QueryTile % GemmKernel.Best.Rows == 0 && KeyTile % GemmKernel.Best.Rows == 0;
 
     /// <summary>o[r, :] = softmax(scale · q[r, :]·kᵀ over the visible keys) · v for query rows [rowStart, rowEnd) (pointers are
@@ -122,61 +122,57 @@ internal static unsafe class TiledAttention
     }
 
     /// <summary>
-    /// The online softmax of one key tile, down the columns of Sᵀ [cols][QueryTile] (one query per column): masked
-    /// scores become −∞, every column's running max grows to cover the tile, <paramref name="correction"/> receives
+    /// The online softmax of one key tile, down the columns of Sᵀ [cols][QueryTile] (one query per column): every column's
+    /// running max (of scale·s over its visible keys) grows to cover the tile, <paramref name="correction"/> receives
     /// exp(old max − new max) for rescaling the column's output (1 when unchanged), and Sᵀ becomes exp(scale·s − max)
-    /// (0 where nothing is visible yet), summed into the running sums.
+    /// (0 for hidden keys and where nothing is visible yet), summed into the running sums. The max is taken on the raw
+    /// scores (scale &gt; 0 commutes with it), so the scores are read twice and written once.
     /// </summary>
     private static void Softmax<TMask>(float* st, int cols, int columns, int firstKey, int firstQuery, float scale, in TMask mask,
         float* rowMax, float* rowSum, float* correction) where TMask : struct, IKeyMask
     {
         const int Lanes = 16;
-        float* tileMax = correction; // reused: the tile's column max, before it turns into the correction
-        new Span<float>(tileMax, columns).Fill(float.NegativeInfinity);
         var factor = Vector512.Create(scale);
-        for (int p = 0; p < cols; p++)
-        {
-            float* row = st + p * QueryTile;
-            int hidden = 0;
-            if (mask.Masks)
-            {
-                int key = firstKey + p;
-                hidden = mask.KeyOn(key) ? Math.Clamp(mask.FirstQuery(key) - firstQuery, 0, QueryTile) : QueryTile;
-            }
-            for (int c = 0; c < columns; c += Lanes)
-            {
-                var s = Vector512.Load(row + c) * factor;
-                if (c < hidden) s = Vector512.ConditionalSelect(Vector512.LessThan(ColumnIndices(c), Vector512.Create((float)hidden)),
-                    Vector512.Create(float.NegativeInfinity), s);
-                s.Store(row + c);
-                Vector512.Max(Vector512.Load(tileMax + c), s).Store(tileMax + c);
-            }
-        }
         for (int c = 0; c < columns; c += Lanes)
         {
+            var tileMax = Vector512.Create(float.NegativeInfinity);
+            for (int p = 0; p < cols; p++)
+            {
+                var s = Vector512.Load(st + p * QueryTile + c);
+                if (mask.Masks) s = Vector512.ConditionalSelect(Hidden(mask, firstKey + p, firstQuery, c), Vector512.Create(float.NegativeInfinity), s);
+                tileMax = Vector512.Max(tileMax, s);
+            }
             var old = Vector512.Load(rowMax + c);
-            var max = Vector512.Max(old, Vector512.Load(tileMax + c));
+            var max = Vector512.Max(old, tileMax * factor);
             max.Store(rowMax + c);
             // exp(−∞ − −∞) would be NaN: an unchanged max (visible or not) needs no correction.
             var same = Vector512.Equals(old, max);
-            var corr = Vector512.ConditionalSelect(same, Vector512<float>.One, Vector512.Exp(old - max));
+            var corr = Vector512.ConditionalSelect(same, Vector512<float>.One, VectorExp.Exp(old - max));
             corr.Store(correction + c);
-            (Vector512.Load(rowSum + c) * corr).Store(rowSum + c);
-        }
-        for (int c = 0; c < columns; c += Lanes)
-        {
-            var max = Vector512.Load(rowMax + c);
+
             var nothingVisible = Vector512.Equals(max, Vector512.Create(float.NegativeInfinity));
+            var negativeMax = -max;
             var sum = Vector512<float>.Zero;
             for (int p = 0; p < cols; p++)
             {
                 float* at = st + p * QueryTile + c;
-                var e = Vector512.ConditionalSelect(nothingVisible, Vector512<float>.Zero, Vector512.Exp(Vector512.Load(at) - max));
+                var e = VectorExp.Exp(Vector512.FusedMultiplyAdd(Vector512.Load(at), factor, negativeMax));
+                var zero = nothingVisible;
+                if (mask.Masks) zero |= Hidden(mask, firstKey + p, firstQuery, c);
+                e = Vector512.ConditionalSelect(zero, Vector512<float>.Zero, e);
                 e.Store(at);
                 sum += e;
             }
-            (Vector512.Load(rowSum + c) + sum).Store(rowSum + c);
+            (Vector512.Load(rowSum + c) * corr + sum).Store(rowSum + c);
         }
+    }
+
+    /// <summary>All-ones lanes for the queries firstQuery + c .. c+15 that may not see key <paramref name="key"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Hidden<TMask>(in TMask mask, int key, int firstQuery, int c) where TMask : struct, IKeyMask
+    {
+        int hidden = mask.KeyOn(key) ? Math.Clamp(mask.FirstQuery(key) - firstQuery, 0, QueryTile) : QueryTile;
+        return c < hidden ? Vector512.LessThan(ColumnIndices(c), Vector512.Create((float)hidden)) : Vector512<float>.Zero;
     }
 
     /// <summary>The column indices c .. c+15 as floats.</summary>

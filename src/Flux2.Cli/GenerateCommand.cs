@@ -81,6 +81,10 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         written as soon as it is decoded, atomically; Ctrl-C or SIGTERM stops within moments, keeping the
         images already written and never leaving a partial file (exit 1); a second Ctrl-C exits at once.
 
+        A prompt's text-encoder output is kept in ~/.cache/flux2/prompts ($XDG_CACHE_HOME/flux2/prompts; the
+        FLUX2_PROMPT_CACHE environment variable names another folder, or none when empty; at most 2 GiB, least
+        recently used out first), so a prompt used before with the same text encoder skips it.
+
         Examples:
           flux2 generate -p "a red fox in the snow, golden hour" -W 768 -H 512 --seed 42 -o fox.png
           flux2 generate -m ./FLUX.2-klein-4B -p "the same fox, in watercolour" -i fox.png -o watercolour.png
@@ -147,8 +151,9 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
 
         var config = model.Resolve(_hub, Name, error, stop) with { Devices = [compute.Device] };
         var clock = Stopwatch.StartNew();
+        var promptCache = PromptEmbeddingCache.ForProcess();
         using var pipeline = Flux2Pipeline.Load(config, compute.Backends,
-            new PipelineOptions { ReleaseTextEncoderAfterUse = true, Loras = loras.Files, LenientLoraKeys = loras.Lenient });
+            new PipelineOptions { ReleaseTextEncoderAfterUse = true, Loras = loras.Files, LenientLoraKeys = loras.Lenient, PromptCache = promptCache });
         var loadTime = clock.Elapsed;
         output.WriteLine(seeds.Length == 1 ? $"seed: {seed}" : $"seeds: {seed} to {seeds[^1]} (one per image)");
         foreach (var warning in pipeline.LoadWarnings) error.WriteLine($"flux2 generate: warning: {warning}");
@@ -212,7 +217,9 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         {
             var plan = result.Plan;
             var timings = result.Timings;
-            output.WriteLine($"timings: load {Seconds(loadTime)}, text encoding {Seconds(timings.TextEncoding)}, " +
+            long cached = promptCache.Hits, looked = cached + promptCache.Misses;
+            output.WriteLine($"timings: load {Seconds(loadTime)}, text encoding {Seconds(timings.TextEncoding)}" +
+                (cached > 0 ? $" ({cached} of {looked} prompts from the prompt cache)" : "") + ", " +
                 $"reference encoding {Seconds(timings.ReferenceEncoding)}, denoising {Seconds(timings.Denoising)} " +
                 $"({Seconds(timings.Denoising / (plan.Steps * result.Images.Count))}/step), decoding {Seconds(timings.Decoding)}, " +
                 $"writing {Seconds(writeTime)}");

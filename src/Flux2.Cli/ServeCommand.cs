@@ -39,6 +39,8 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
         One image is generated at a time; further requests wait (16 at most, then 503 with Retry-After).
         A request whose client disconnects stops within moments. Images come back as base64 PNG (with the
         generation settings as text chunks), JPEG or WebP (output_format).
+        Prompts seen before skip the text encoder: their embeddings are kept in memory (256 MiB) and in
+        ~/.cache/flux2/prompts (as for flux2 generate; FLUX2_PROMPT_CACHE).
 
         Options:
 
@@ -117,7 +119,10 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
         var config = model.Resolve(_hub, Name, error, stop) with { Devices = [compute.Device] };
         using var signals = new StopSignals(stop);
         // The text encoder stays loaded: a server encodes many prompts.
-        using var pipeline = Flux2Pipeline.Load(config, compute.Backends, new PipelineOptions { Loras = loras.Files, LenientLoraKeys = loras.Lenient });
+        using var pipeline = Flux2Pipeline.Load(config, compute.Backends, new PipelineOptions
+        {
+            Loras = loras.Files, LenientLoraKeys = loras.Lenient, PromptCache = PromptEmbeddingCache.ForProcess(),
+        });
         foreach (var warning in pipeline.LoadWarnings) error.WriteLine($"flux2 serve: warning: {warning}");
         Serve(pipeline, options, output, signals.Token).GetAwaiter().GetResult();
         return CliApp.ExitOk;

@@ -107,7 +107,8 @@ public sealed class Flux2Pipeline : IDisposable
             string noPrompts = $"{config.ModelPath} has no text encoder; only precomputed prompt embeddings can be used";
             if (components.TextEncoder != null && tokenizer != null)
             {
-                prompts = new PromptEncoder(tokenizer, TextEncoder.Open(backend, components.TextEncoder));
+                prompts = new PromptEncoder(tokenizer, TextEncoder.Open(backend, components.TextEncoder), options.PromptCache,
+                    options.PromptCache == null ? "" : PromptEncoder.FilesIdentity(components.TextEncoder));
                 owned.Add(prompts);
             }
             return new Flux2Pipeline(archConfig, backend, variant, model, vae, prompts, noPrompts, options);

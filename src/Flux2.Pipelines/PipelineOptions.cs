@@ -18,6 +18,9 @@ public sealed record PipelineOptions
     /// weights stay as they are.</summary>
     public IReadOnlyList<LoraFile> Loras { get; init; } = [];
 
+    /// <summary>Where prompt embeddings are looked up before the text encoder runs and kept after it ran (null: nowhere).</summary>
+    public PromptEmbeddingCache? PromptCache { get; init; }
+
     /// <summary>Skip LoRA tensors that adapt no layer of the transformer, with a load warning, instead of refusing the file.</summary>
     public bool LenientLoraKeys { get; init; }
 }

@@ -1,3 +1,4 @@
+using Flux2.Core;
 using Flux2.Core.Backend;
 using Flux2.Models.TextEncoders;
 using Flux2.Text;
@@ -5,9 +6,15 @@ using Flux2.Text;
 namespace Flux2.Pipelines;
 
 /// <summary>Prompt → transformer text input (spec §7): chat template, tokenize and pad to 512, run the LLM,
-/// stack the selected hidden states. Owns the text encoder.</summary>
-public sealed class PromptEncoder(PromptTokenizer tokenizer, TextEncoder encoder) : IDisposable
+/// stack the selected hidden states. Owns the text encoder. With a <see cref="PromptEmbeddingCache"/>, prompts found there
+/// skip the LLM and the ones it computes are kept.</summary>
+/// <param name="weightsIdentity">what tells this encoder's weights apart from other files across processes
+/// (<see cref="FilesIdentity"/> of its path); part of every cache key</param>
+public sealed class PromptEncoder(PromptTokenizer tokenizer, TextEncoder encoder, PromptEmbeddingCache? cache = null, string weightsIdentity = "") : IDisposable
 {
+    private readonly string _identity = string.Join("\n", weightsIdentity, $"layers {string.Join(',', encoder.HiddenStateLayers)}",
+        $"backend {encoder.Backend.Name} {encoder.Backend.Precision} {encoder.Backend.ActivationDType}");
+
     public PromptTokenizer Tokenizer { get; } = tokenizer;
     public TextEncoder Encoder { get; } = encoder;
 
@@ -27,7 +34,34 @@ public sealed class PromptEncoder(PromptTokenizer tokenizer, TextEncoder encoder
         var tokens = prompts.Select(p => Tokenizer.Tokenize(p, strict: strict)).ToArray();
         for (int i = 0; i < tokens.Length; i++)
             if (tokens[i].Warning is { } warning) onNotice?.Invoke(prompts.Count > 1 ? $"prompt {i + 1}: {warning}" : warning);
-        var embeddings = Encoder.Encode(tokens.SelectMany(t => t.InputIds).ToArray(), tokens.SelectMany(t => t.AttentionMask).ToArray(), tokens.Length);
+        if (cache == null) return Own(Run(tokens));
+
+        int length = tokens[0].InputIds.Length, features = Features;
+        var keys = tokens.Select(t => PromptEmbeddingCache.Key(_identity, t.InputIds, t.AttentionMask)).ToArray();
+        var found = keys.Select(key => cache.TryGet(key, length, features)).ToArray();
+        int[] missing = Enumerable.Range(0, tokens.Length).Where(i => found[i] == null).ToArray();
+        if (missing.Length == tokens.Length)
+        {
+            var embeddings = Own(Run(tokens));
+            Keep(Backend.DownloadFloat32(embeddings.Embeddings), missing, keys, length, features);
+            return embeddings;
+        }
+        if (missing.Length > 0)
+        {
+            using var computed = Run(missing.Select(i => tokens[i]).ToArray());
+            float[] values = Backend.DownloadFloat32(computed);
+            Keep(values, missing, keys, length, features);
+            for (int j = 0; j < missing.Length; j++) found[missing[j]] = values.AsSpan((int)(j * (long)length * features), length * features).ToArray();
+        }
+        return PromptEmbedding.Upload(Backend, found.SelectMany(f => f!).ToArray(), length, features);
+    }
+
+    /// <summary>The LLM's stacked hidden states for tokenized prompts, [prompts, L, features] on the backend.</summary>
+    private Tensor Run(TokenizedPrompt[] tokens) =>
+        Encoder.Encode(tokens.SelectMany(t => t.InputIds).ToArray(), tokens.SelectMany(t => t.AttentionMask).ToArray(), tokens.Length);
+
+    private PromptEmbedding Own(Tensor embeddings)
+    {
         try
         {
             return new PromptEmbedding(Backend, embeddings);
@@ -37,6 +71,24 @@ public sealed class PromptEncoder(PromptTokenizer tokenizer, TextEncoder encoder
             embeddings.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Stores prompt j of <paramref name="values"/> [prompts, length, features] under keys[prompts[j]].</summary>
+    private void Keep(float[] values, int[] prompts, string[] keys, int length, int features)
+    {
+        long each = (long)length * features;
+        for (int j = 0; j < prompts.Length; j++) cache!.Add(keys[prompts[j]], length, features, values.AsSpan((int)(j * each), (int)each).ToArray());
+    }
+
+    /// <summary>The path's files (a folder's regular files, or the file and the config.json beside it) by full name, size and
+    /// modification time: changes when the weights are replaced.</summary>
+    public static string FilesIdentity(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var files = Directory.Exists(full)
+            ? Directory.GetFiles(full).Order(StringComparer.Ordinal)
+            : new[] { full, Path.Combine(Path.GetDirectoryName(full) ?? "", "config.json") }.Where(File.Exists);
+        return string.Join("\n", files.Select(f => new FileInfo(f)).Select(f => $"{f.FullName} {f.Length} {f.LastWriteTimeUtc.Ticks}"));
     }
 
     public void Dispose() => Encoder.Dispose();

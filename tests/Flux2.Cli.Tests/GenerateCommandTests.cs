@@ -58,6 +58,23 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
     }
 
     [Fact]
+    public void ARepeatedPromptSkipsTheTextEncoderInTheNextRun()
+    {
+        // Each run is a new process's cache: the second finds the embedding in the folder (FLUX2_PROMPT_CACHE).
+        using var dir = new TempDirectory();
+        string[] args = ["-p", "a prompt only this test uses", "-W", "32", "-H", "32", "--seed", "5", "--verbose", "--force", "-o", dir.File("p.png")];
+        var first = Generate(args);
+        Assert.True(first.ExitCode == 0, first.Error);
+        Assert.DoesNotContain("from the prompt cache", first.Output);
+        var bytes = File.ReadAllBytes(dir.File("p.png"));
+
+        var second = Generate(args);
+        Assert.True(second.ExitCode == 0, second.Error);
+        Assert.Contains("(1 of 1 prompts from the prompt cache)", second.Output);
+        Assert.Equal(bytes, File.ReadAllBytes(dir.File("p.png")));
+    }
+
+    [Fact]
     public void APromptFileGivesEachPromptItsImagesWithConsecutiveSeeds()
     {
         using var dir = new TempDirectory();

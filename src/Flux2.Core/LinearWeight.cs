@@ -71,6 +71,18 @@ public sealed class LinearWeight : IDisposable
             isHostAccessible) { _residentMemory = residentMemory };
     }
 
+    /// <summary>The same weight's values re-encoded in a plain float format (bf16, f16 or f32) at other addresses, its scales
+    /// applied (a backend's decoded copy of an FP8 or NVFP4 weight); released with the returned weight.</summary>
+    public LinearWeight Expanded(WeightFormat format, nint data, bool isHostAccessible, IDisposable residentMemory)
+    {
+        if (format is not (WeightFormat.BFloat16 or WeightFormat.Float16 or WeightFormat.Float32))
+            throw new ArgumentException($"{Name}: a weight expands to bf16, f16 or f32, not {format}", nameof(format));
+        return new LinearWeight(Name, OutFeatures, InFeatures, format, data, residentMemory, isHostAccessible: isHostAccessible)
+        {
+            _residentMemory = residentMemory,
+        };
+    }
+
     /// <summary>Bytes of the block scales in their stored layout (0 for other formats).</summary>
     public long BlockScaleBytes => Format == WeightFormat.Nvfp4 ? (long)ScaleRows * ScaleColumns : 0;
 

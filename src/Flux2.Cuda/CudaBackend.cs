@@ -133,10 +133,12 @@ public sealed unsafe partial class CudaBackend : IBackend
         return new CancellationScope(previous);
     }
 
-    /// <summary>Uploads bf16, f16 and f32 weights once, as stored. FP8 and NVFP4 Linears do not run on the GPU yet.</summary>
+    /// <summary>Uploads bf16, f16 and f32 weights once, as stored; FP8 and NVFP4 weights are expanded once on the way
+    /// (<see cref="QuantizedWeightExpansion"/>).</summary>
     public LinearWeight LoadLinear(LinearWeight stored)
     {
         if (!stored.IsHostAccessible) throw new ArgumentException($"{stored.Name}: a weight must be loaded from its stored host bytes", nameof(stored));
+        if (QuantizedWeightExpansion.Expands(stored.Format)) return LoadExpanded(stored);
         if (stored.Format is not (WeightFormat.BFloat16 or WeightFormat.Float16 or WeightFormat.Float32))
             throw new CudaUnsupportedOpException($"Linear with {stored.Format} weights ({stored.Name})");
         Begin();
@@ -146,6 +148,40 @@ public sealed unsafe partial class CudaBackend : IBackend
             CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(storage.Pointer, (void*)stored.Data, (nuint)stored.DataBytes, _device.Stream),
                 nameof(CudaDriver.cuMemcpyHtoDAsync_v2));
             return stored.Relocated((nint)storage.Pointer, 0, isHostAccessible: false, storage);
+        }
+        catch
+        {
+            storage.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A quantized weight decoded on the host a few MiB of rows at a time, each chunk copied before the next is
+    /// decoded into the same buffer.</summary>
+    private LinearWeight LoadExpanded(LinearWeight stored)
+    {
+        var target = QuantizedWeightExpansion.Target(Precision);
+        int n = stored.OutFeatures, k = stored.InFeatures, elementBytes = target == WeightFormat.BFloat16 ? 2 : 4;
+        Begin();
+        var storage = new CudaStorage(_pool, Device, (long)n * k * elementBytes);
+        try
+        {
+            int chunkRows = (int)Math.Clamp((16L << 20) / ((long)k * elementBytes), 1, n);
+            var chunk = GC.AllocateUninitializedArray<byte>(checked(chunkRows * k * elementBytes), pinned: true);
+            var decoded = GC.AllocateUninitializedArray<float>(k, pinned: true);
+            fixed (byte* host = chunk)
+            fixed (float* row = decoded)
+            {
+                for (int row0 = 0; row0 < n; row0 += chunkRows)
+                {
+                    int rows = Math.Min(chunkRows, n - row0);
+                    QuantizedWeightExpansion.ExpandRows(stored, row0, rows, target, host, row);
+                    CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(storage.Pointer + (ulong)row0 * (ulong)k * (ulong)elementBytes, host,
+                        (nuint)((long)rows * k * elementBytes), _device.Stream), nameof(CudaDriver.cuMemcpyHtoDAsync_v2));
+                    _device.Synchronize(); // the chunk buffer is decoded into again next
+                }
+            }
+            return stored.Expanded(target, (nint)storage.Pointer, isHostAccessible: false, storage);
         }
         catch
         {

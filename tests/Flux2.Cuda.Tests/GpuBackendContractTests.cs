@@ -52,8 +52,6 @@ public sealed class GpuBackendContractTests(GpuComparison comparison) : IClassFi
         var gpu = comparison.Gpu(ComputePrecision.Float32);
         using var x = gpu.Allocate(DType.Float32, 1, 4, 8, 8);
         Assert.Equal("UpsampleNearest2x", Assert.Throws<CudaUnsupportedOpException>(() => gpu.UpsampleNearest2x(x, x)).Op);
-        var fp8 = new LinearWeight("fp8", 4, 4, WeightFormat.Fp8E4M3, 1, tensorScale: 0.5f);
-        Assert.Equal("Linear with Fp8E4M3 weights (fp8)", Assert.Throws<CudaUnsupportedOpException>(() => gpu.LoadLinear(fp8)).Op);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
     {
         var data = new TheoryData<ComputePrecision, WeightFormat, int, int, int, bool, bool>();
         foreach (var precision in Precisions)
-        foreach (var format in new[] { WeightFormat.BFloat16, WeightFormat.Float16, WeightFormat.Float32 })
+        foreach (var format in new[] { WeightFormat.BFloat16, WeightFormat.Float16, WeightFormat.Float32, WeightFormat.Fp8E4M3, WeightFormat.Nvfp4 })
         foreach (var (rows, k, n) in new[] { (1, 16, 8), (17, 64, 40), (65, 256, 136) })
         {
             data.Add(precision, format, rows, k, n, false, false);
@@ -23,7 +23,8 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
     }
 
     /// <summary>y[:, 8 .. 8 + N) (+)= x·Wᵀ into a wider y whose other columns must stay; x and y each as the activation
-    /// type or Float32 (the model's input embedders read fp32 latents, its final layer writes fp32).</summary>
+    /// type or Float32 (the model's input embedders read fp32 latents, its final layer writes fp32). FP8 and NVFP4 weights
+    /// are expanded at load on the GPU and decoded while packing on the CPU: the same values either way.</summary>
     [Theory]
     [MemberData(nameof(LinearCases))]
     public void Linear(ComputePrecision precision, WeightFormat format, int rows, int k, int n, bool float32Operands, bool accumulate)

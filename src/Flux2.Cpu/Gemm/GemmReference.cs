@@ -1,3 +1,4 @@
+using Flux2.Core.Decoding;
 using Flux2.Core;
 using Flux2.Core.Numerics;
 

@@ -1,3 +1,4 @@
+using Flux2.Core.Decoding;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;

@@ -1,9 +1,9 @@
+using Flux2.Core.Decoding;
 using System.Globalization;
 using Flux2.Core;
 using Flux2.Core.Numerics;
 using Flux2.Core.Quantization;
 using Flux2.Core.SafeTensors;
-using Flux2.Cpu.Gemm;
 
 namespace Flux2.Models.Tests.Lora;
 

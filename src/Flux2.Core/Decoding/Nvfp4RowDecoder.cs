@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics.X86;
 using Flux2.Core;
 using Flux2.Core.Quantization;
 
-namespace Flux2.Cpu.Gemm;
+namespace Flux2.Core.Decoding;
 
 /// <summary>
 /// NVFP4 row segments to fp32: W[row, k] = (E2M1(code) · E4M3(S[row, k/16])) · TensorScale, the first product

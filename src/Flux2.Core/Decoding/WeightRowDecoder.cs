@@ -1,6 +1,6 @@
 using Flux2.Core;
 
-namespace Flux2.Cpu.Gemm;
+namespace Flux2.Core.Decoding;
 
 /// <summary>Decodes a segment of one weight row to fp32: W[row, k0 .. k0+count) → dst[0 .. count).
 /// This is the contract every stored format implements for the GEMM's panel packing.</summary>

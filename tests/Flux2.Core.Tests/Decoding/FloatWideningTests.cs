@@ -1,7 +1,7 @@
+using Flux2.Core.Decoding;
 using Flux2.Core.Numerics;
-using Flux2.Cpu.Gemm;
 
-namespace Flux2.Cpu.Tests.Gemm;
+namespace Flux2.Core.Tests.Decoding;
 
 public unsafe class FloatWideningTests
 {

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace Flux2.Cpu.Gemm;
+namespace Flux2.Core.Decoding;
 
 /// <summary>Vectorized widening of 16-bit floats to fp32; both conversions are exact for every input.</summary>
 public static unsafe class FloatWidening

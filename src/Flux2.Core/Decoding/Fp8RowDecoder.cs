@@ -3,7 +3,7 @@ using System.Numerics;
 using Flux2.Core;
 using Flux2.Core.Quantization;
 
-namespace Flux2.Cpu.Gemm;
+namespace Flux2.Core.Decoding;
 
 /// <summary>FP8 (e4m3fn, per-tensor scale) row segments to fp32: W[row, k] = E4M3(w[row, k]) · TensorScale,
 /// one rounding, bit-exact with the table decode.</summary>

@@ -1,0 +1,39 @@
+using Flux2.Core;
+using Flux2.Core.Backend;
+using Flux2.Core.Decoding;
+using Flux2.Core.Numerics;
+
+namespace Flux2.Cuda.Gemm;
+
+/// <summary>
+/// FP8 and NVFP4 Linear weights as the GPU runs them today: expanded once at load, on the host, to bf16 for bf16 products
+/// (the values the CPU's bf16 path rounds them to, at twice FP8's memory and four times NVFP4's) or to fp32 for the exact
+/// mode (the dequantised values, bit for bit). cuBLASLt's FP8 (sm_89+) and block-scaled FP4 (sm_100+) GEMMs would keep
+/// the stored bytes; they are not used yet.
+/// </summary>
+internal static unsafe class QuantizedWeightExpansion
+{
+    public static bool Expands(WeightFormat format) => format is WeightFormat.Fp8E4M3 or WeightFormat.Nvfp4;
+
+    /// <summary>The format a quantized weight is expanded to for <paramref name="precision"/>.</summary>
+    public static WeightFormat Target(ComputePrecision precision) =>
+        precision == ComputePrecision.BFloat16 ? WeightFormat.BFloat16 : WeightFormat.Float32;
+
+    /// <summary>Rows [row0, row0 + rows) of <paramref name="stored"/> decoded to <paramref name="target"/> (BFloat16 or
+    /// Float32) into <paramref name="destination"/>, row-major; <paramref name="decoded"/> holds one row of fp32.</summary>
+    public static void ExpandRows(LinearWeight stored, int row0, int rows, WeightFormat target, byte* destination, float* decoded)
+    {
+        int k = stored.InFeatures;
+        for (int r = 0; r < rows; r++)
+        {
+            if (target == WeightFormat.Float32)
+            {
+                WeightRowDecoder.Decode(stored, row0 + r, 0, k, (float*)destination + (long)r * k);
+                continue;
+            }
+            WeightRowDecoder.Decode(stored, row0 + r, 0, k, decoded);
+            ushort* row = (ushort*)destination + (long)r * k;
+            for (int i = 0; i < k; i++) row[i] = BFloat16Bits.FromFloat(decoded[i]);
+        }
+    }
+}

@@ -9,7 +9,8 @@ namespace Flux2.Tests;
 /// Locates the test fixtures. The golden reference data and the real Qwen3 tokenizer are committed as one Brotli-packed
 /// tar (tests/fixtures/fixtures.tar.br, made by tools/PackBrotliTar.cs), extracted on first use into a folder of the
 /// temporary directory named by the archive's hash, so every test process and later run reuses it; the published
-/// configs are plain files under tests/fixtures/configs. Paths come from this source file's location at compile time.
+/// configs are plain files under tests/fixtures/configs. Paths come from this source file's location at compile time, or from
+/// the working directory.
 /// </summary>
 public static class Fixtures
 {
@@ -25,11 +26,15 @@ public static class Fixtures
         return System.IO.File.Exists(plain) || Directory.Exists(plain) ? plain : Path.Combine([Extracted.Value, .. parts]);
     }
 
+    /// <summary>Beside this source file where it was compiled; else tests/fixtures under the working directory (a test
+    /// executable built elsewhere and run from a copy of the repository's root, as the device check does).</summary>
     private static string FindSource([CallerFilePath] string sourceFile = "")
     {
-        var root = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(sourceFile)!, "..", "fixtures"));
-        if (!System.IO.File.Exists(Path.Combine(root, "fixtures.tar.br"))) throw new FileNotFoundException("test fixtures not found at " + root);
-        return root;
+        var compiled = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(sourceFile)!, "..", "fixtures"));
+        var working = Path.GetFullPath(Path.Combine("tests", "fixtures"));
+        foreach (var root in new[] { compiled, working })
+            if (System.IO.File.Exists(Path.Combine(root, "fixtures.tar.br"))) return root;
+        throw new FileNotFoundException($"test fixtures not found at {compiled} or {working}");
     }
 
     /// <summary>Extracts the archive once per content: into a private folder first, then renamed into place, so test processes

@@ -1,0 +1,77 @@
+using Flux2.Core;
+using Flux2.Core.Backend;
+using Flux2.Core.SafeTensors;
+using Flux2.Models.Transformer;
+using Flux2.Tests;
+
+namespace Flux2.Cuda.Tests;
+
+/// <summary>
+/// The whole transformer on the GPU against the golden outputs of the reference: every DiT golden in both namings and the
+/// FP8 and NVFP4 checkpoints (whose goldens are the runs on their dequantised weights). Exact mode (fp32 activations and
+/// products, no TF32): max abs error ≤ 1e-4, the CPU's tolerance. bf16 mode (bf16 activations, tensor-core products):
+/// relative L2 error ≤ 5e-2, a first bound from the per-op 1.5e-2 compounded over the tiny models' blocks, to be
+/// tightened to what the device measures. Skipped without a GPU.
+/// </summary>
+public sealed class GpuTransformerGoldenTests(GpuComparison comparison) : IClassFixture<GpuComparison>
+{
+    private const float ExactTolerance = 1e-4f;
+    private const double BFloat16Tolerance = 5e-2;
+
+    public static TheoryData<string, string, ComputePrecision> Cases()
+    {
+        var data = new TheoryData<string, string, ComputePrecision>();
+        foreach (var precision in new[] { ComputePrecision.Float32, ComputePrecision.BFloat16 })
+        {
+            foreach (var name in new[] { "tiny_dev", "tiny_klein", "head128" })
+            foreach (var naming in new[] { "bfl", "diffusers" })
+                data.Add($"{name}.{naming}.safetensors", name, precision);
+            data.Add("fp8_klein.bfl.safetensors", "fp8_klein", precision);
+            data.Add("nvfp4_dev.bfl.safetensors", "nvfp4_dev", precision);
+            data.Add("nvfp4_dev_nometa.bfl.safetensors", "nvfp4_dev", precision);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void OutputMatchesTheGolden(string weights, string io, ComputePrecision precision)
+    {
+        var gpu = comparison.Gpu(precision);
+        using var file = SafeTensorsFile.Open(Fixtures.Golden(io + ".io.safetensors"));
+        var inputs = new List<Tensor>();
+        Tensor Upload(string name)
+        {
+            var view = file.Get(name);
+            int[] shape = view.Shape.Select(d => checked((int)d)).ToArray();
+            var tensor = name.EndsWith("_ids", StringComparison.Ordinal)
+                ? gpu.Upload<long>(view.ToInt64Array(), shape)
+                : gpu.Upload<float>(view.ToFloat32Array(), shape);
+            inputs.Add(tensor);
+            return tensor;
+        }
+        try
+        {
+            using var model = Flux2Transformer.Load(Fixtures.Golden(weights), gpu);
+            var guidance = file.Contains("inputs.guidance") ? Upload("inputs.guidance") : null;
+            using var output = model.Forward(Upload("inputs.hidden_states"), Upload("inputs.encoder_hidden_states"), Upload("inputs.timestep"),
+                guidance, Upload("inputs.img_ids"), Upload("inputs.txt_ids"));
+            var expected = file.Get("outputs.sample").ToFloat32Array();
+            var actual = gpu.DownloadFloat32(output);
+            if (precision == ComputePrecision.BFloat16)
+            {
+                GpuComparison.AssertClose($"transformer {weights}", precision, expected, actual, BFloat16Tolerance);
+                return;
+            }
+            Assert.Equal(expected.Length, actual.Length);
+            float worst = 0;
+            for (int i = 0; i < expected.Length; i++) worst = MathF.Max(worst, float.IsNaN(actual[i]) ? float.PositiveInfinity : MathF.Abs(actual[i] - expected[i]));
+            TestContext.Current.TestOutputHelper?.WriteLine($"TABLE {"transformer " + weights,-44} {precision,-9} {expected.Length,9} {worst,10:E2} {(worst <= ExactTolerance ? "ok" : "FAIL")} (max abs)");
+            Assert.True(worst <= ExactTolerance, $"{weights} ({precision}): max abs error {worst:E3} above {ExactTolerance:E1}");
+        }
+        finally
+        {
+            foreach (var t in inputs) t.Dispose();
+        }
+    }
+}

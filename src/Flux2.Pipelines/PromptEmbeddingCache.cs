@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using Flux2.Core.Files;
 
 namespace Flux2.Pipelines;
 
@@ -64,13 +65,7 @@ public sealed class PromptEmbeddingCache
     /// <summary>The front ends' cache: the default memory budget and the disk folder of <see cref="DefaultFolder"/>.</summary>
     public static PromptEmbeddingCache ForProcess() => new(folder: DefaultFolder(Environment.GetEnvironmentVariable));
 
-    public static string? DefaultFolder(Func<string, string?> environment)
-    {
-        if (environment(FolderVariable) is { } explicitFolder) return explicitFolder;
-        if (environment("XDG_CACHE_HOME") is { Length: > 0 } xdg) return Path.Combine(xdg, "flux2", "prompts");
-        if (environment("HOME") is { Length: > 0 } home) return Path.Combine(home, ".cache", "flux2", "prompts");
-        return null;
-    }
+    public static string? DefaultFolder(Func<string, string?> environment) => CacheFolder.Default(environment, FolderVariable, "prompts");
 
     /// <summary>The key of one prompt: its token ids and mask as the encoder <paramref name="encoderIdentity"/> sees them.</summary>
     public static string Key(string encoderIdentity, ReadOnlySpan<long> inputIds, ReadOnlySpan<long> attentionMask)
@@ -175,14 +170,7 @@ public sealed class PromptEmbeddingCache
     /// <summary>Deletes a file that does not hold what its name promises; the caller then counts a miss.</summary>
     private static float[]? Discard(string path)
     {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Left for the next write of this key to replace.
-        }
+        CacheFolder.TryDelete(path);
         return null;
     }
 
@@ -191,37 +179,34 @@ public sealed class PromptEmbeddingCache
         if (PathOf(key) is not { } path) return;
         long valueBytes = (long)values.Length * sizeof(float);
         if (HeaderBytes + valueBytes + ChecksumBytes > Math.Min(_diskBytes, Array.MaxLength)) return;
-        var temporary = path + "." + Environment.ProcessId + "." + Environment.CurrentManagedThreadId + ".tmp";
-        try
-        {
-            Directory.CreateDirectory(Folder!);
-            var bytes = new byte[HeaderBytes + valueBytes + ChecksumBytes];
-            Magic.CopyTo(bytes);
-            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), length);
-            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(12), features);
-            MemoryMarshal.AsBytes(values.AsSpan()).CopyTo(bytes.AsSpan(HeaderBytes));
-            SHA256.HashData(bytes.AsSpan(0, HeaderBytes + (int)valueBytes), bytes.AsSpan(HeaderBytes + (int)valueBytes));
-            File.WriteAllBytes(temporary, bytes);
-            File.Move(temporary, path, overwrite: true);
-            TrimFolder();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Not cached on disk: the next process encodes again. A temporary file written before the failure goes.
-            if (File.Exists(temporary)) Discard(temporary);
-        }
+        var bytes = new byte[HeaderBytes + valueBytes + ChecksumBytes];
+        Magic.CopyTo(bytes);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), length);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(12), features);
+        MemoryMarshal.AsBytes(values.AsSpan()).CopyTo(bytes.AsSpan(HeaderBytes));
+        SHA256.HashData(bytes.AsSpan(0, HeaderBytes + (int)valueBytes), bytes.AsSpan(HeaderBytes + (int)valueBytes));
+        // Not written: the next process encodes again.
+        if (CacheFolder.TryWrite(path, bytes)) TrimFolder();
     }
 
     /// <summary>Deletes the least recently used entries until the folder holds at most the disk budget.</summary>
     private void TrimFolder()
     {
-        var files = new DirectoryInfo(Folder!).GetFiles("*" + FileExtension);
+        FileInfo[] files;
+        try
+        {
+            files = new DirectoryInfo(Folder!).GetFiles("*" + FileExtension);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return; // trimmed by the next write
+        }
         long total = files.Sum(f => f.Length);
         foreach (var file in files.OrderBy(f => f.LastWriteTimeUtc))
         {
             if (total <= _diskBytes) break;
             total -= file.Length;
-            Discard(file.FullName);
+            CacheFolder.TryDelete(file.FullName);
         }
     }
 }

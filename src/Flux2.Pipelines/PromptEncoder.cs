@@ -40,18 +40,28 @@ public sealed class PromptEncoder(PromptTokenizer tokenizer, TextEncoder encoder
         var keys = tokens.Select(t => PromptEmbeddingCache.Key(_identity, t.InputIds, t.AttentionMask)).ToArray();
         var found = keys.Select(key => cache.TryGet(key, length, features)).ToArray();
         int[] missing = Enumerable.Range(0, tokens.Length).Where(i => found[i] == null).ToArray();
-        if (missing.Length == tokens.Length)
-        {
-            var embeddings = Own(Run(tokens));
-            Keep(Backend.DownloadFloat32(embeddings.Embeddings), missing, keys, length, features);
-            return embeddings;
-        }
         if (missing.Length > 0)
         {
-            using var computed = Run(missing.Select(i => tokens[i]).ToArray());
-            float[] values = Backend.DownloadFloat32(computed);
-            Keep(values, missing, keys, length, features);
-            for (int j = 0; j < missing.Length; j++) found[missing[j]] = values.AsSpan((int)(j * (long)length * features), length * features).ToArray();
+            var computed = Run(missing.Select(i => tokens[i]).ToArray());
+            float[] values;
+            try
+            {
+                values = Backend.DownloadFloat32(computed);
+            }
+            catch
+            {
+                computed.Dispose();
+                throw;
+            }
+            long each = (long)length * features;
+            for (int j = 0; j < missing.Length; j++)
+            {
+                found[missing[j]] = values.AsSpan((int)(j * each), (int)each).ToArray();
+                cache.Add(keys[missing[j]], length, features, found[missing[j]]!);
+            }
+            // Every prompt new: the encoder's tensor is the answer as it is.
+            if (missing.Length == tokens.Length) return Own(computed);
+            computed.Dispose();
         }
         return PromptEmbedding.Upload(Backend, found.SelectMany(f => f!).ToArray(), length, features);
     }
@@ -71,13 +81,6 @@ public sealed class PromptEncoder(PromptTokenizer tokenizer, TextEncoder encoder
             embeddings.Dispose();
             throw;
         }
-    }
-
-    /// <summary>Stores prompt j of <paramref name="values"/> [prompts, length, features] under keys[prompts[j]].</summary>
-    private void Keep(float[] values, int[] prompts, string[] keys, int length, int features)
-    {
-        long each = (long)length * features;
-        for (int j = 0; j < prompts.Length; j++) cache!.Add(keys[prompts[j]], length, features, values.AsSpan((int)(j * each), (int)each).ToArray());
     }
 
     /// <summary>The path's files (a folder's regular files, or the file and the config.json beside it) by full name, size and

@@ -52,10 +52,14 @@ public sealed class GpuComparison : IDisposable
             reference += (double)expected[i] * expected[i];
         }
         double relative = reference == 0 ? Math.Sqrt(difference) : Math.Sqrt(difference / reference);
-        TestContext.Current.TestOutputHelper?.WriteLine($"TABLE {op,-44} {precision,-9} {expected.Length,9} {relative,10:E2} {(nan == 0 && relative <= tolerance ? "ok" : "FAIL")}");
+        Report(op, precision, expected.Length, relative, nan == 0 && relative <= tolerance);
         Assert.True(nan == 0, $"{op}: {nan} NaN outputs");
         Assert.True(relative <= tolerance, $"{op} ({precision}): relative error {relative:E3} above {tolerance:E1}");
     }
+
+    /// <summary>A row of the table the device check prints: the op, its precision, the outputs compared and their error.</summary>
+    public static void Report(string op, ComputePrecision precision, int outputs, double error, bool ok, string measure = "") =>
+        TestContext.Current.TestOutputHelper?.WriteLine($"TABLE {op,-44} {precision,-9} {outputs,9} {error,10:E2} {(ok ? "ok" : "FAIL")}{measure}");
 
     /// <summary>Reproducible values in [-scale, scale].</summary>
     public static float[] Random(int count, int seed, float scale = 1f)

@@ -66,7 +66,7 @@ public sealed class GpuTransformerGoldenTests(GpuComparison comparison) : IClass
             Assert.Equal(expected.Length, actual.Length);
             float worst = 0;
             for (int i = 0; i < expected.Length; i++) worst = MathF.Max(worst, float.IsNaN(actual[i]) ? float.PositiveInfinity : MathF.Abs(actual[i] - expected[i]));
-            TestContext.Current.TestOutputHelper?.WriteLine($"TABLE {"transformer " + weights,-44} {precision,-9} {expected.Length,9} {worst,10:E2} {(worst <= ExactTolerance ? "ok" : "FAIL")} (max abs)");
+            GpuComparison.Report($"transformer {weights}", precision, expected.Length, worst, worst <= ExactTolerance, " (max abs)");
             Assert.True(worst <= ExactTolerance, $"{weights} ({precision}): max abs error {worst:E3} above {ExactTolerance:E1}");
         }
         finally

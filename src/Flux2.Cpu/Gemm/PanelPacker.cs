@@ -1,8 +1,8 @@
-using Flux2.Core.Decoding;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Flux2.Core;
+using Flux2.Core.Decoding;
 
 namespace Flux2.Cpu.Gemm;
 

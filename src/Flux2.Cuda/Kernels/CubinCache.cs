@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Flux2.Core.Files;
 
 namespace Flux2.Cuda.Kernels;
 
@@ -18,13 +19,7 @@ internal sealed class CubinCache(string? folder)
 
     public static CubinCache ForProcess() => new(DefaultFolder(Environment.GetEnvironmentVariable));
 
-    public static string? DefaultFolder(Func<string, string?> environment)
-    {
-        if (environment(FolderVariable) is { } explicitFolder) return explicitFolder;
-        if (environment("XDG_CACHE_HOME") is { Length: > 0 } xdg) return Path.Combine(xdg, "flux2", "cubin");
-        if (environment("HOME") is { Length: > 0 } home) return Path.Combine(home, ".cache", "flux2", "cubin");
-        return null;
-    }
+    public static string? DefaultFolder(Func<string, string?> environment) => CacheFolder.Default(environment, FolderVariable, "cubin");
 
     /// <summary>The file a compilation is kept in.</summary>
     public static string FileName(KernelFamily family, string compilerVersion, IReadOnlyList<string> options)
@@ -41,18 +36,7 @@ internal sealed class CubinCache(string? folder)
         var path = Path.Combine(Folder, FileName(family, compilerVersion, options));
         if (File.Exists(path)) return File.ReadAllBytes(path);
         var cubin = compile();
-        var temporary = path + "." + Environment.ProcessId + ".tmp";
-        try
-        {
-            Directory.CreateDirectory(Folder);
-            File.WriteAllBytes(temporary, cubin);
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Not cached: the next run compiles again. A temporary file written before the failure goes.
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
+        CacheFolder.TryWrite(path, cubin); // not cached: the next run compiles again
         return cubin;
     }
 }

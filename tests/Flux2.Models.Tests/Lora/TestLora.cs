@@ -1,6 +1,6 @@
-using Flux2.Core.Decoding;
 using System.Globalization;
 using Flux2.Core;
+using Flux2.Core.Decoding;
 using Flux2.Core.Numerics;
 using Flux2.Core.Quantization;
 using Flux2.Core.SafeTensors;

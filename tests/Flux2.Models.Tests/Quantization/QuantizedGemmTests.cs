@@ -1,8 +1,8 @@
-using Flux2.Core.Decoding;
-using Flux2.Cpu.Gemm;
 using Flux2.Core;
+using Flux2.Core.Decoding;
 using Flux2.Core.Quantization;
 using Flux2.Core.SafeTensors;
+using Flux2.Cpu.Gemm;
 using Flux2.Models.Transformer;
 using Flux2.Tests;
 

@@ -1,5 +1,5 @@
-using Flux2.Core.Decoding;
 using Flux2.Core;
+using Flux2.Core.Decoding;
 
 namespace Flux2.Cpu.Kernels.Text;
 

@@ -260,22 +260,38 @@ public sealed unsafe partial class CudaBackend
             throw new ArgumentException($"k {k.ShapeText} and v {v.ShapeText} have different lengths", nameof(v));
         if (AttentionRows(output, outputColumn, width, batch, nameof(output)) != lq)
             throw new ArgumentException($"q {q.ShapeText} and output {output.ShapeText} have different lengths", nameof(output));
-        if (headDim > AttentionKernels.MaxHeadDim) throw new CudaUnsupportedOpException($"Attention with head dim {headDim} (at most {AttentionKernels.MaxHeadDim})");
         if (lq == 0 || heads == 0 || headDim == 0 || batch == 0) return;
+        LaunchAttention(new AttentionOperands(Pointer(q, qColumn, nameof(q)), Width(q), Pointer(k, kColumn, nameof(k)), Width(k),
+            Pointer(v, vColumn, nameof(v)), Width(v), Pointer(output, outputColumn, nameof(output)), Width(output), q.DType),
+            batch, heads, lq, lk, headDim, scale, kvGroup: 1, keyMask: 0, causal: false, uniformWhenMasked: false);
+    }
+
+    /// <summary>Where the flash kernel reads and writes: each operand's first element of head 0 and its row stride.</summary>
+    private readonly record struct AttentionOperands(ulong Q, int Ldq, ulong K, int Ldk, ulong V, int Ldv, ulong Output, int Ldo, DType DType);
+
+    /// <summary>Queues the flash kernel over batch × heads × ceil(lq / 16) blocks (see <see cref="AttentionKernels"/>).</summary>
+    private void LaunchAttention(AttentionOperands operands, int batch, int heads, int lq, int lk, int headDim, float scale, int kvGroup,
+        ulong keyMask, bool causal, bool uniformWhenMasked)
+    {
+        if (headDim > AttentionKernels.MaxHeadDim) throw new CudaUnsupportedOpException($"Attention with head dim {headDim} (at most {AttentionKernels.MaxHeadDim})");
         var a = new KernelArguments();
-        a.Add(Pointer(q, qColumn, nameof(q)));
-        a.Add(Width(q));
-        a.Add(Pointer(k, kColumn, nameof(k)));
-        a.Add(Width(k));
-        a.Add(Pointer(v, vColumn, nameof(v)));
-        a.Add(Width(v));
-        a.Add(Pointer(output, outputColumn, nameof(output)));
-        a.Add(Width(output));
+        a.Add(operands.Q);
+        a.Add(operands.Ldq);
+        a.Add(operands.K);
+        a.Add(operands.Ldk);
+        a.Add(operands.V);
+        a.Add(operands.Ldv);
+        a.Add(operands.Output);
+        a.Add(operands.Ldo);
         a.Add(lq);
         a.Add(lk);
         a.Add(headDim);
         a.Add(scale);
-        string kernel = AttentionKernels.KernelFor(q.DType == DType.BFloat16 ? "bf16" : "f32", headDim);
+        a.Add(kvGroup);
+        a.Add(keyMask);
+        a.Add(causal ? 1 : 0);
+        a.Add(uniformWhenMasked ? 1 : 0);
+        string kernel = AttentionKernels.KernelFor(operands.DType == DType.BFloat16 ? "bf16" : "f32", headDim);
         Launch(kernel, (uint)((lq + AttentionKernels.RowsPerBlock - 1) / AttentionKernels.RowsPerBlock), (uint)heads, (uint)batch,
             AttentionKernels.Threads, ref a);
     }

@@ -96,4 +96,41 @@ internal static class CudaOperands
         if (t.DType != DType.Float32 || t.Rank != rank)
             throw new ArgumentException($"{name} must be a rank-{rank} Float32 tensor, found {t.DType} {t.ShapeText}", name);
     }
+
+    /// <summary>Batch, length, heads and head dim of rotate-half RoPE's x [B, L, heads, D] (an activation, D even) and its
+    /// Float32 tables [L, D/2].</summary>
+    public static (int Batch, int Length, int Heads, int HeadDim) RotaryHalfOperands(Tensor x, Tensor cos, Tensor sin)
+    {
+        Activation(x, nameof(x));
+        if (x.Rank != 4) throw new ArgumentException($"x must be [B, L, heads, D], found {x.ShapeText}", nameof(x));
+        int length = x.Shape[1], headDim = x.Shape[3];
+        if (headDim % 2 != 0) throw new ArgumentException($"rotate-half RoPE needs an even head dim, found {headDim}", nameof(x));
+        TextShape(cos, DType.Float32, [length, headDim / 2], nameof(cos));
+        TextShape(sin, DType.Float32, [length, headDim / 2], nameof(sin));
+        return (x.Shape[0], length, x.Shape[2], headDim);
+    }
+
+    /// <summary>Batch, length, query heads, key/value heads and head dim of the text encoders' attention: q and output
+    /// [B, L, Hq, D], k and v [B, L, Hkv, D] of one activation type with Hkv dividing Hq, and an Int64 key mask [B, L].</summary>
+    public static (int Batch, int Length, int QHeads, int KvHeads, int HeadDim) CausalAttentionOperands(Tensor q, Tensor k, Tensor v,
+        Tensor keyMask, Tensor output)
+    {
+        Activation(q, nameof(q));
+        if (q.Rank != 4) throw new ArgumentException($"q must be [B, L, heads, D], found {q.ShapeText}", nameof(q));
+        int batch = q.Shape[0], length = q.Shape[1], qHeads = q.Shape[2], headDim = q.Shape[3];
+        int kvHeads = k.Rank == 4 ? k.Shape[2] : -1;
+        if (kvHeads <= 0 || qHeads % kvHeads != 0)
+            throw new ArgumentException($"k {k.ShapeText} must be [B, L, kv heads, D] with kv heads dividing the {qHeads} query heads", nameof(k));
+        TextShape(k, q.DType, [batch, length, kvHeads, headDim], nameof(k));
+        TextShape(v, q.DType, [batch, length, kvHeads, headDim], nameof(v));
+        TextShape(output, q.DType, [batch, length, qHeads, headDim], nameof(output));
+        TextShape(keyMask, DType.Int64, [batch, length], nameof(keyMask));
+        return (batch, length, qHeads, kvHeads, headDim);
+    }
+
+    private static void TextShape(Tensor t, DType dtype, int[] shape, string name)
+    {
+        if (t.DType != dtype || !t.Shape.AsSpan().SequenceEqual(shape))
+            throw new ArgumentException($"{name} must be {dtype} [{string.Join(", ", shape)}], found {t.DType} {t.ShapeText}", name);
+    }
 }

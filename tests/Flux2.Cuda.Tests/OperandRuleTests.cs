@@ -96,4 +96,33 @@ public sealed class OperandRuleTests
         foreach (var size in CopyKernels.ElementSizes) Assert.Contains($"copy_columns_{size}", names);
         foreach (var d in new[] { 8, 40, 96, 128 }) Assert.Contains(AttentionKernels.KernelFor("bf16", d), names);
     }
+
+    [Fact]
+    public void RotateHalfRopeTakesAnEvenHeadDimAndFloat32TablesOfTheLength()
+    {
+        Assert.Equal((2, 5, 3, 8), CudaOperands.RotaryHalfOperands(T(DType.BFloat16, 2, 5, 3, 8), T(DType.Float32, 5, 4), T(DType.Float32, 5, 4)));
+        Assert.Contains("even head dim", Assert.Throws<ArgumentException>(() =>
+            CudaOperands.RotaryHalfOperands(T(DType.Float32, 2, 5, 3, 7), T(DType.Float32, 5, 3), T(DType.Float32, 5, 3))).Message);
+        Assert.Equal("cos", Assert.Throws<ArgumentException>(() =>
+            CudaOperands.RotaryHalfOperands(T(DType.Float32, 2, 5, 3, 8), T(DType.Float32, 4, 4), T(DType.Float32, 5, 4))).ParamName);
+        Assert.Equal("sin", Assert.Throws<ArgumentException>(() =>
+            CudaOperands.RotaryHalfOperands(T(DType.Float32, 2, 5, 3, 8), T(DType.Float32, 5, 4), T(DType.BFloat16, 5, 4))).ParamName);
+    }
+
+    [Fact]
+    public void CausalAttentionNeedsKvHeadsDividingTheQueryHeadsAndAnInt64Mask()
+    {
+        var q = T(DType.BFloat16, 2, 5, 8, 16);
+        var kv = T(DType.BFloat16, 2, 5, 2, 16);
+        Assert.Equal((2, 5, 8, 2, 16), CudaOperands.CausalAttentionOperands(q, kv, kv, T(DType.Int64, 2, 5), T(DType.BFloat16, 2, 5, 8, 16)));
+        var e = Assert.Throws<ArgumentException>(() =>
+            CudaOperands.CausalAttentionOperands(q, T(DType.BFloat16, 2, 5, 3, 16), T(DType.BFloat16, 2, 5, 3, 16), T(DType.Int64, 2, 5), T(DType.BFloat16, 2, 5, 8, 16)));
+        Assert.Contains("dividing the 8 query heads", e.Message);
+        Assert.Equal("v", Assert.Throws<ArgumentException>(() =>
+            CudaOperands.CausalAttentionOperands(q, kv, T(DType.Float32, 2, 5, 2, 16), T(DType.Int64, 2, 5), T(DType.BFloat16, 2, 5, 8, 16))).ParamName);
+        Assert.Equal("keyMask", Assert.Throws<ArgumentException>(() =>
+            CudaOperands.CausalAttentionOperands(q, kv, kv, T(DType.Float32, 2, 5), T(DType.BFloat16, 2, 5, 8, 16))).ParamName);
+        Assert.Equal("output", Assert.Throws<ArgumentException>(() =>
+            CudaOperands.CausalAttentionOperands(q, kv, kv, T(DType.Int64, 2, 5), T(DType.BFloat16, 2, 4, 8, 16))).ParamName);
+    }
 }

@@ -8,6 +8,7 @@ internal static class KernelCatalog
         NormKernels.Family,
         ActivationKernels.Family,
         RopeKernels.Family,
+        TextKernels.Family,
         TimestepKernels.Family,
         CopyKernels.Family,
         SamplerKernels.Family,

@@ -1,9 +1,9 @@
 using Flux2.Core.Backend;
 using Flux2.Core.SafeTensors;
+using Flux2.Pipelines;
 using Flux2.Pipelines.Images;
-using Flux2.Tests;
 
-namespace Flux2.Pipelines.Tests;
+namespace Flux2.Tests;
 
 /// <summary>The inputs of the pipe_t2i / pipe_edit golden cases (golden README §4) as a request: the given prompt
 /// embeddings and text ids, the given noise, the reference image if present; 128x96, 4 steps, guidance 4.</summary>

@@ -1,0 +1,152 @@
+using Flux2.Core;
+using Flux2.Core.Backend;
+using Flux2.Core.SafeTensors;
+using Flux2.Cpu;
+using Flux2.Pipelines;
+using Flux2.Pipelines.Caching;
+using Flux2.Pipelines.Config;
+using Flux2.Tests;
+
+namespace Flux2.Cuda.Tests;
+
+/// <summary>
+/// Whole generations with every stage on the GPU (text encoder, transformer, sampler, VAE): the diffusers pipeline goldens
+/// pipe_t2i and pipe_edit (tiny_dev + vae_small, 128×96, 4 steps; the edit's reference is VAE-encoded on the GPU) step by
+/// step, First-Block-Cache on them, and klein-base from a prompt with classifier-free guidance against the same generation
+/// on the CPU. Exact mode: the CPU's golden tolerances (1e-4 on velocities and latents, 2e-4 on decoded pixels, images
+/// within 1 LSB). bf16 mode: relative L2 error ≤ 5e-2 on the final latents and the decoded pixels, a first bound to be
+/// tightened to what the device measures. Skipped without a GPU.
+/// </summary>
+public sealed class GpuPipelineTests : IClassFixture<TinyDevModel>, IClassFixture<TinyKleinBaseModel>
+{
+    private const double BFloat16Tolerance = 5e-2;
+
+    private readonly TinyDevModel _dev;
+    private readonly TinyKleinBaseModel _kleinBase;
+
+    public GpuPipelineTests(TinyDevModel dev, TinyKleinBaseModel kleinBase) => (_dev, _kleinBase) = (dev, kleinBase);
+
+    public static TheoryData<string, ComputePrecision> GoldenCases()
+    {
+        var data = new TheoryData<string, ComputePrecision>();
+        foreach (var precision in new[] { ComputePrecision.Float32, ComputePrecision.BFloat16 })
+        foreach (var name in new[] { "pipe_t2i", "pipe_edit" })
+            data.Add(name, precision);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(GoldenCases))]
+    public void GoldenPipelineStepByStep(string goldenCase, ComputePrecision precision)
+    {
+        using var io = SafeTensorsFile.Open(Fixtures.Golden(goldenCase + ".io.safetensors"));
+        var run = GenerateGolden(io, precision, cache: null);
+        string name = $"pipeline {goldenCase}";
+        if (precision == ComputePrecision.BFloat16)
+        {
+            GpuComparison.AssertClose(name + " latents", precision, io.Get("outputs.latents_final").ToFloat32Array(), run.Image.Latents, BFloat16Tolerance);
+            GpuComparison.AssertClose(name + " decoded", precision, io.Get("outputs.decoded").ToFloat32Array(), run.Image.Decoded, BFloat16Tolerance);
+            return;
+        }
+        Assert.Equal(4, run.Velocities.Count);
+        for (int i = 0; i < 4; i++)
+        {
+            AssertGolden(io, $"trace.step{i}.noise_pred", run.Velocities[i], 1e-4, 1e-4);
+            AssertGolden(io, $"trace.step{i}.latents_after", run.Latents[i], 1e-4, 1e-4);
+        }
+        AssertGolden(io, "outputs.latents_final", run.Image.Latents, 1e-4, 1e-4);
+        AssertGolden(io, "outputs.decoded", run.Image.Decoded, 2e-4, 0);
+        var expected = io.Get("outputs.image_uint8").AsSpan<byte>();
+        int lsb = 0;
+        for (int i = 0; i < expected.Length; i++) lsb = Math.Max(lsb, Math.Abs(expected[i] - run.Image.Image.Pixels[i]));
+        GpuComparison.Report(name + " image", precision, expected.Length, lsb, lsb <= 1, " (max LSB)");
+        Assert.True(lsb <= 1, $"{goldenCase}: image_uint8 differs by {lsb} LSB");
+    }
+
+    /// <summary>Threshold 0 never reuses and gives the uncached run bit for bit; a huge threshold reuses every step after the
+    /// first (the cache's residual measurement and reuse run as device ops).</summary>
+    [Theory]
+    [InlineData(ComputePrecision.Float32)]
+    [InlineData(ComputePrecision.BFloat16)]
+    public void FirstBlockCache(ComputePrecision precision)
+    {
+        using var io = SafeTensorsFile.Open(Fixtures.Golden("pipe_t2i.io.safetensors"));
+        var plain = GenerateGolden(io, precision, cache: null);
+        var never = GenerateGolden(io, precision, new FirstBlockCacheOptions { Threshold = 0 });
+        for (int i = 0; i < 4; i++) Assert.Equal(plain.Latents[i], never.Latents[i]);
+        Assert.Contains("0/4 steps reused the cache", never.Notices);
+        var always = GenerateGolden(io, precision, new FirstBlockCacheOptions { Threshold = 1e30 });
+        for (int i = 1; i < 4; i++) Assert.Equal(always.Velocities[0], always.Velocities[i]);
+        Assert.Contains("3/4 steps reused the cache", always.Notices);
+        GpuComparison.Report("pipeline pipe_t2i first-block cache", precision, plain.Latents[^1].Length, 0, true, " (bit-exact)");
+    }
+
+    /// <summary>klein-base from a prompt and a negative prompt, guidance 4 (two transformer passes per step): the tiny
+    /// Qwen3 encoder, the sampler and the VAE decoder on the GPU against the CPU pipeline.</summary>
+    [Theory]
+    [InlineData(ComputePrecision.Float32)]
+    [InlineData(ComputePrecision.BFloat16)]
+    public void KleinBaseFromAPromptWithGuidanceMatchesTheCpu(ComputePrecision precision)
+    {
+        CudaAvailability.RequireGpu();
+        var request = new GenerationRequest
+        {
+            Prompt = "a lighthouse at dusk",
+            NegativePrompt = "blurry",
+            Width = 64,
+            Height = 48,
+            Steps = 3,
+            Guidance = 4.0,
+            Seed = 11,
+        };
+        GeneratedImage expected, actual;
+        using (var cpu = Load(_kleinBase.Folder, new CpuFactory())) expected = Assert.Single(cpu.Generate(request, TestContext.Current.CancellationToken).Images);
+        using (var gpu = Load(_kleinBase.Folder, new GpuFactory(precision))) actual = Assert.Single(gpu.Generate(request, TestContext.Current.CancellationToken).Images);
+        double tolerance = precision == ComputePrecision.BFloat16 ? BFloat16Tolerance : 1e-4;
+        GpuComparison.AssertClose("pipeline klein-base cfg latents", precision, expected.Latents, actual.Latents, tolerance);
+        GpuComparison.AssertClose("pipeline klein-base cfg decoded", precision, expected.Decoded, actual.Decoded, tolerance);
+    }
+
+    private sealed record Run(List<float[]> Velocities, List<float[]> Latents, GeneratedImage Image, List<string> Notices);
+
+    private Run GenerateGolden(SafeTensorsFile io, ComputePrecision precision, CacheOptions? cache)
+    {
+        CudaAvailability.RequireGpu();
+        using var pipeline = Load(_dev.Folder, new GpuFactory(precision));
+        using var inputs = new GoldenPipelineInputs(io, pipeline.Backend);
+        var run = new Run([], [], null!, []);
+        var result = pipeline.Generate(inputs.Request() with
+        {
+            Cache = cache,
+            OnStep = s =>
+            {
+                run.Velocities.Add(s.Backend.DownloadFloat32(s.Velocity));
+                run.Latents.Add(s.Backend.DownloadFloat32(s.Latents));
+            },
+            OnNotice = run.Notices.Add,
+        }, TestContext.Current.CancellationToken);
+        return run with { Image = Assert.Single(result.Images) };
+    }
+
+    private static Flux2Pipeline Load(string folder, IBackendFactory backends) =>
+        Flux2Pipeline.Load(new PipelineConfig { ModelPath = folder }, backends);
+
+    private static void AssertGolden(SafeTensorsFile io, string name, float[] actual, double atol, double rtol)
+    {
+        var expected = io.Get(name).ToFloat32Array();
+        double excess = FloatComparison.WorstExcess(expected, actual, atol, rtol, out _);
+        GpuComparison.Report($"golden {name}", ComputePrecision.Float32, expected.Length, excess, excess <= 0, $" (excess over {atol:G1} + {rtol:G1}|x|)");
+        FloatComparison.AssertClose(expected, actual, atol, rtol, name);
+    }
+
+    /// <summary>The pipeline owns (and disposes) the backend it is given, so each pipeline gets a new one.</summary>
+    private sealed class GpuFactory(ComputePrecision precision) : IBackendFactory
+    {
+        public IBackend Create(DeviceRef device) => CudaBackend.Create(0, precision);
+    }
+
+    private sealed class CpuFactory : IBackendFactory
+    {
+        public IBackend Create(DeviceRef device) => new CpuBackend(precision: ComputePrecision.Float32);
+    }
+}

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Flux2.Backends;
 using Flux2.Core;
 using Flux2.Core.Backend;
+using Flux2.Cuda;
 
 namespace Flux2.Bench;
 
@@ -15,13 +16,36 @@ internal static class BenchSupport
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
-    /// <summary>The CPU backend through the composition root, with <c>--threads T</c> (default: all processors) and
-    /// <c>--precision fp32|bf16</c> (default fp32).</summary>
+    /// <summary>The backend through the composition root: <c>--device cpu|cuda[:N]</c> (default cpu), <c>--threads T</c> (CPU;
+    /// default: all processors) and <c>--precision fp32|bf16</c> (default fp32).</summary>
     public static IBackend Backend(string[] args) => Backend(args, Precision(Option(args, "--precision") ?? "fp32"));
 
-    public static IBackend Backend(string[] args, ComputePrecision precision) =>
-        new BackendFactory(new BackendOptions { CpuThreads = Option(args, "--threads") is { } t ? int.Parse(t) : null, Precision = precision })
-            .Create(DeviceRef.Cpu());
+    public static IBackend Backend(string[] args, ComputePrecision precision)
+    {
+        string text = Option(args, "--device") ?? "cpu";
+        if (!DeviceRef.TryParse(text, out var device)) throw new ArgumentException($"--device {text}: expected cpu or cuda[:N]");
+        return new BackendFactory(new BackendOptions { CpuThreads = Option(args, "--threads") is { } t ? int.Parse(t) : null, Precision = precision })
+            .Create(device);
+    }
+
+    /// <summary>Seconds of <paramref name="work"/> until the backend has finished it (a GPU's ops only queue).</summary>
+    public static double Timed(IBackend backend, Action work)
+    {
+        var watch = Stopwatch.StartNew();
+        work();
+        backend.Synchronize();
+        return watch.Elapsed.TotalSeconds;
+    }
+
+    public static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>The peak memory of the run: the CUDA backend's device memory peak and the process's peak RSS.</summary>
+    public static string PeakMemory(IBackend backend) =>
+        (backend is CudaBackend cuda ? $"peak GPU memory {cuda.Memory.Peak / 1e9:F2} GB, " : "") + $"peak RSS (VmHWM) {PeakRssGb():F2} GB";
 
     public static ComputePrecision Precision(string text) => text switch
     {

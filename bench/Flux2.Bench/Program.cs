@@ -1,3 +1,5 @@
+using Flux2.Core.Backend;
+
 namespace Flux2.Bench;
 
 /// <summary>Benchmark runner: <c>dotnet run -c Release --project bench/Flux2.Bench -- NAME [options]</c>.</summary>
@@ -25,6 +27,14 @@ public static class Program
             foreach (var b in Benchmarks) Console.WriteLine($"  {b.Name,-16} {b.Summary}");
             return args.Length == 0 ? 0 : 2;
         }
-        return bench.Run(args[1..]);
+        try
+        {
+            return bench.Run(args[1..]);
+        }
+        catch (BackendUnavailableException e)
+        {
+            Console.Error.WriteLine($"{args[0]}: {e.Message}");
+            return 1;
+        }
     }
 }

@@ -12,7 +12,8 @@ namespace Flux2.Bench;
 /// One prompt through the klein text encoder with Qwen3-4B shapes (hidden 2560, 32 query / 8 KV heads of 128, MLP 9728,
 /// FLUX.2's early exit after 27 of 36 layers) and random bf16 weights generated in memory: seconds per encode and the
 /// process's peak RSS (VmHWM). Options: --tokens L (default 512), --real R (real tokens, the rest right-padded; default 300),
-/// --layers N (run N layers; default 27), --reps R (default 2), --threads T (default: all processors).
+/// --layers N (run N layers; default 27), --reps R (default 2), --threads T (default: all processors), --device cpu|cuda[:N],
+/// --precision fp32|bf16. The first encode pays for warming up; each is timed until the backend has finished it.
 /// </summary>
 internal static unsafe class TextEncoderBench
 {
@@ -44,14 +45,17 @@ internal static unsafe class TextEncoderBench
         double best = double.PositiveInfinity;
         for (int r = 0; r < reps; r++)
         {
-            watch.Restart();
-            using var embeds = encoder.Encode(ids, mask, batch: 1);
-            double seconds = watch.Elapsed.TotalSeconds;
+            int[] shape = [];
+            double seconds = Timed(backend, () =>
+            {
+                using var embeds = encoder.Encode(ids, mask, batch: 1);
+                shape = embeds.Shape;
+            });
             best = Math.Min(best, seconds);
-            Console.WriteLine($"encode {r + 1}: {seconds:F2} s -> {embeds.ShapeText}");
+            Console.WriteLine($"encode {r + 1}: {seconds * 1e3:F1} ms -> [{string.Join(", ", shape)}]");
         }
         double flops = 2.0 * tokens * layerCount * LayerParameters(config);
-        Console.WriteLine($"best {best:F2} s ({flops / best * 1e-9:F1} GFLOP/s in the linears); peak RSS (VmHWM) {PeakRssGb():F2} GB");
+        Console.WriteLine($"best {best * 1e3:F1} ms ({flops / best * 1e-9:F1} GFLOP/s in the linears); {PeakMemory(backend)}");
         return 0;
     }
 

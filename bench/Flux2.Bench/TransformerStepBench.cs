@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Models;
 using Flux2.Models.Quantization;
 using Flux2.Models.Transformer;
@@ -14,7 +15,9 @@ namespace Flux2.Bench;
 /// Options: --sizes 256,512 (pixels; image tokens = (px/16)²), --steps N (timed steps after one warm-up, default 2),
 /// --threads T, --naming bfl|diffusers (fused or split qkv, default bfl), --blocks N (step-dev-single, default 2),
 /// --weights bf16|fp8|nvfp4 (the Linears the published FP8 / NVFP4 layouts quantize, stored quantized; default bf16),
-/// --precision fp32|bf16|both (the products' precision; default fp32; both runs each size in fp32, then in bf16).
+/// --precision fp32|bf16|both (the products' precision; default fp32; both runs each size in fp32, then in bf16),
+/// --device cpu|cuda[:N] (default cpu; on a GPU the weights are uploaded once and each step is timed until the device
+/// has finished it). Step times are the median (and minimum) of the timed steps.
 /// </summary>
 internal static class TransformerStepBench
 {
@@ -43,45 +46,54 @@ internal static class TransformerStepBench
         };
         var precisions = (Option(args, "--precision") ?? "fp32") == "both" ? ["fp32", "bf16"] : new[] { Option(args, "--precision") ?? "fp32" };
 
-        var watch = Stopwatch.StartNew();
-        using var weights = new TransformerStepWeights(config, naming, quantized);
-        Console.WriteLine($"{label}: {config.NumLayers} double + {config.NumSingleLayers} single blocks, hidden {config.InnerDim}, " +
-            $"{TextTokens} text tokens, {naming} naming; random {quantized?.ToString() ?? "bf16"} weights {weights.Bytes / 1e9:F2} GB generated in {watch.Elapsed.TotalSeconds:F1} s");
-        foreach (var precision in precisions)
+        TransformerStepWeights? weights = null;
+        try
         {
-            using var backend = Backend(args, Precision(precision));
-            Console.WriteLine($"{precision}: {backend.Name}");
-            using var model = new Flux2Transformer(config, naming, weights.Linear, weights.Vector, backend);
-            RunSizes(model, config, sizes, steps);
+            foreach (var precision in precisions)
+            {
+                // The backend first: a missing device fails before the weights are generated.
+                using var backend = Backend(args, Precision(precision));
+                weights ??= Generate(label, config, naming, quantized);
+                Console.WriteLine($"{precision}: {backend.Name}");
+                using var model = new Flux2Transformer(config, naming, weights.Linear, weights.Vector, backend);
+                RunSizes(model, backend, config, sizes, steps);
+                Console.WriteLine(PeakMemory(backend));
+            }
         }
-        Console.WriteLine($"peak RSS (VmHWM) {PeakRssGb():F2} GB");
+        finally
+        {
+            weights?.Dispose();
+        }
         return 0;
     }
 
-    private static void RunSizes(Flux2Transformer model, Flux2Config config, int[] sizes, int steps)
+    private static TransformerStepWeights Generate(string label, Flux2Config config, TensorNaming naming, QuantizedCheckpointFormat? quantized)
     {
-        var watch = new Stopwatch();
+        var watch = Stopwatch.StartNew();
+        var weights = new TransformerStepWeights(config, naming, quantized);
+        Console.WriteLine($"{label}: {config.NumLayers} double + {config.NumSingleLayers} single blocks, hidden {config.InnerDim}, " +
+            $"{TextTokens} text tokens, {naming} naming; random {quantized?.ToString() ?? "bf16"} weights {weights.Bytes / 1e9:F2} GB generated in {watch.Elapsed.TotalSeconds:F1} s");
+        return weights;
+    }
+
+    private static void RunSizes(Flux2Transformer model, IBackend backend, Flux2Config config, int[] sizes, int steps)
+    {
         foreach (int px in sizes)
         {
             int imageTokens = (px / 16) * (px / 16);
-            using var inputs = new StepInputs(config, imageTokens);
-            using var output = Tensor.Zeros(1, imageTokens, config.EffectiveOutChannels);
+            using var inputs = new StepInputs(backend, config, imageTokens);
+            using var output = backend.Allocate(DType.Float32, 1, imageTokens, config.EffectiveOutChannels);
             void Step() => model.Forward(inputs.Hidden, inputs.Encoder, inputs.Timestep, inputs.Guidance, inputs.ImgIds, inputs.TxtIds, output);
 
-            Step(); // warm-up: buffers, JIT, first touch of the weights
+            Timed(backend, Step); // warm-up: buffers, JIT, kernels, first touch of the weights
             var times = new List<double>(steps);
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-            for (int s = 0; s < steps; s++)
-            {
-                watch.Restart();
-                Step();
-                times.Add(watch.Elapsed.TotalSeconds);
-            }
+            for (int s = 0; s < steps; s++) times.Add(Timed(backend, Step));
             long allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / Math.Max(1, steps);
             var (gemm, attention) = StepFlops(config, imageTokens, TextTokens);
-            double mean = times.Average();
-            Console.WriteLine($"{px}x{px} ({imageTokens} image tokens): {mean:F2} s/step (min {times.Min():F2}, {steps} steps), " +
-                $"{(gemm + attention) / mean * 1e-9:F1} GFLOP/s ({(gemm + attention) * 1e-12:F2} TFLOP/step: GEMM {gemm * 1e-12:F2}, attention {attention * 1e-12:F2}), " +
+            double median = Median(times);
+            Console.WriteLine($"{px}x{px} ({imageTokens} image tokens): {median * 1e3:F1} ms/step (median of {steps}, min {times.Min() * 1e3:F1}), " +
+                $"{(gemm + attention) / median * 1e-12:F2} TFLOP/s ({(gemm + attention) * 1e-12:F2} TFLOP/step: GEMM {gemm * 1e-12:F2}, attention {attention * 1e-12:F2}), " +
                 $"managed allocation {allocated} B/step");
         }
     }
@@ -100,34 +112,32 @@ internal static class TransformerStepBench
         return (gemm, attention);
     }
 
-    /// <summary>Random latents and text features, ids of a square image grid (0, y, x, 0) and of the text (0, 0, 0, i).</summary>
+    /// <summary>Random latents and text features, ids of a square image grid (0, y, x, 0) and of the text (0, 0, 0, i), on the
+    /// backend.</summary>
     private sealed class StepInputs : IDisposable
     {
         public Tensor Hidden { get; }
         public Tensor Encoder { get; }
-        public Tensor Timestep { get; } = Tensor.FromArray([0.5f], 1);
+        public Tensor Timestep { get; }
         public Tensor? Guidance { get; }
         public Tensor ImgIds { get; }
         public Tensor TxtIds { get; }
 
-        public StepInputs(Flux2Config config, int imageTokens)
+        public StepInputs(IBackend backend, Flux2Config config, int imageTokens)
         {
             var rng = new Random(7);
-            Hidden = Tensor.Zeros(1, imageTokens, config.InChannels);
-            Encoder = Tensor.Zeros(1, TextTokens, config.JointAttentionDim);
-            foreach (var t in new[] { Hidden, Encoder })
-            {
-                var span = t.AsSpan<float>();
-                for (int i = 0; i < span.Length; i++) span[i] = rng.NextSingle() * 2 - 1;
-            }
-            Guidance = config.GuidanceEmbeds ? Tensor.FromArray([4f], 1) : null;
+            float[] Noise(int count) => Enumerable.Range(0, count).Select(_ => rng.NextSingle() * 2 - 1).ToArray();
+            Hidden = backend.Upload<float>(Noise(imageTokens * config.InChannels), 1, imageTokens, config.InChannels);
+            Encoder = backend.Upload<float>(Noise(TextTokens * config.JointAttentionDim), 1, TextTokens, config.JointAttentionDim);
+            Timestep = backend.Upload<float>([0.5f], 1);
+            Guidance = config.GuidanceEmbeds ? backend.Upload<float>([4f], 1) : null;
             int side = (int)Math.Sqrt(imageTokens);
-            ImgIds = Tensor.Zeros(DType.Int64, imageTokens, 4);
-            var img = ImgIds.AsSpan<long>();
+            var img = new long[imageTokens * 4];
             for (int i = 0; i < imageTokens; i++) (img[4 * i + 1], img[4 * i + 2]) = (i / side, i % side);
-            TxtIds = Tensor.Zeros(DType.Int64, TextTokens, 4);
-            var txt = TxtIds.AsSpan<long>();
+            ImgIds = backend.Upload<long>(img, imageTokens, 4);
+            var txt = new long[TextTokens * 4];
             for (int i = 0; i < TextTokens; i++) txt[4 * i + 3] = i;
+            TxtIds = backend.Upload<long>(txt, TextTokens, 4);
         }
 
         public void Dispose()

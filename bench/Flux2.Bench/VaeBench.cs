@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Core.SafeTensors;
 using Flux2.Models.Vae;
 using static Flux2.Bench.BenchSupport;
@@ -12,7 +13,8 @@ namespace Flux2.Bench;
 /// decode and peak RSS (VmHWM). Each case runs in a fresh child
 /// process so its peak is its own; the weights are written once to a temporary safetensors file and memory-mapped.
 /// Options: --size 512,1024 (pixels), --mode encode|decode|all (default all: encode 512, decode 512 and 1024),
-/// --reps R (timed runs after the first, default 0), --threads T, --weights FILE (reuse a weights file).
+/// --reps R (timed runs after the first, default 0), --threads T, --weights FILE (reuse a weights file), --device cpu|cuda[:N],
+/// --precision fp32|bf16. Each run is timed until the backend has finished it.
 /// </summary>
 internal static class VaeBench
 {
@@ -33,7 +35,7 @@ internal static class VaeBench
             foreach (var (m, s) in cases)
             {
                 var childArgs = new List<string> { "vae", "--child", "--weights", weights, "--size", s.ToString(), "--mode", m };
-                foreach (var name in new[] { "--reps", "--threads" })
+                foreach (var name in new[] { "--reps", "--threads", "--device", "--precision" })
                     if (Option(args, name) is { } value) childArgs.AddRange([name, value]);
                 int code = RunProcess(childArgs);
                 if (code != 0) return code;
@@ -56,20 +58,21 @@ internal static class VaeBench
         using var vae = AutoencoderKLFlux2.Load(Option(args, "--weights")!, backend);
         var rng = new Random(7);
         using var input = encode
-            ? Random(rng, 1, 3, size, size)
-            : Random(rng, 1, vae.Config.LatentChannels, size / vae.Config.SpatialScale, size / vae.Config.SpatialScale);
+            ? Random(backend, rng, 1, 3, size, size)
+            : Random(backend, rng, 1, vae.Config.LatentChannels, size / vae.Config.SpatialScale, size / vae.Config.SpatialScale);
         var times = new List<double>();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         for (int r = 0; r <= reps; r++)
         {
-            var watch = Stopwatch.StartNew();
-            using var output = encode ? vae.EncodeMoments(input) : vae.Decode(input);
-            times.Add(watch.Elapsed.TotalSeconds);
+            times.Add(Timed(backend, () =>
+            {
+                using var output = encode ? vae.EncodeMoments(input) : vae.Decode(input);
+            }));
         }
         double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / (reps + 1);
-        string timed = reps == 0 ? $"{times[0]:F2} s" : $"first {times[0]:F2} s, then best {times.Skip(1).Min():F2} s";
+        string timed = reps == 0 ? $"{times[0] * 1e3:F1} ms" : $"first {times[0] * 1e3:F1} ms, then median {Median(times.Skip(1).ToList()) * 1e3:F1} ms";
         Console.WriteLine($"{(encode ? "encode" : "decode"),-6} {size}x{size}: {timed} ({cpuSeconds:F1} CPU-s per run); " +
-            $"peak RSS (VmHWM) {PeakRssGb():F2} GB; {backend.Name}");
+            $"{PeakMemory(backend)}; {backend.Name}");
         return 0;
     }
 
@@ -114,11 +117,10 @@ internal static class VaeBench
         return child.ExitCode;
     }
 
-    private static Tensor Random(Random rng, params int[] shape)
+    private static Tensor Random(IBackend backend, Random rng, params int[] shape)
     {
-        var t = Tensor.Zeros(shape);
-        var s = t.AsSpan<float>();
-        for (int i = 0; i < s.Length; i++) s[i] = 2 * rng.NextSingle() - 1;
-        return t;
+        var values = new float[shape.Aggregate(1, (a, d) => a * d)];
+        for (int i = 0; i < values.Length; i++) values[i] = 2 * rng.NextSingle() - 1;
+        return backend.Upload<float>(values, shape);
     }
 }

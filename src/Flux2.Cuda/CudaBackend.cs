@@ -124,6 +124,17 @@ public sealed unsafe partial class CudaBackend : IBackend
 
     public void Synchronize() => _device.Synchronize();
 
+    /// <summary>This backend's device memory now (the pool's counts) and the device's free and total memory.</summary>
+    public DeviceMemoryUse Memory
+    {
+        get
+        {
+            _device.MakeCurrent();
+            var (free, total) = _device.MemoryInfo();
+            return new DeviceMemoryUse(_pool.HeldBytes - _pool.CachedBytes, _pool.CachedBytes, _pool.PeakHeldBytes, (long)free, (long)total);
+        }
+    }
+
     /// <summary>Ops only queue work, so each op checks the token as it is called: a cancelled generation stops at its next
     /// op, within milliseconds; work already queued finishes on the device.</summary>
     public IDisposable ObserveCancellation(CancellationToken cancellation)

@@ -20,6 +20,12 @@ internal sealed class DeviceMemoryPool(CudaDevice device) : IDisposable
     /// <summary>Bytes held in free lists, not handed out.</summary>
     public long CachedBytes { get; private set; }
 
+    /// <summary>Bytes allocated from the driver and not yet freed: handed out plus cached.</summary>
+    public long HeldBytes { get; private set; }
+
+    /// <summary>The most bytes ever held at once (the pool's peak device memory).</summary>
+    public long PeakHeldBytes { get; private set; }
+
     /// <summary>The block size a request of <paramref name="bytes"/> gets: 512-byte steps up to 1 MiB, then 2 MiB steps
     /// (the driver's own granularity for large allocations).</summary>
     public static long SizeClass(long bytes)
@@ -53,6 +59,11 @@ internal sealed class DeviceMemoryPool(CudaDevice device) : IDisposable
             throw new CudaException(nameof(CudaDriver.cuMemAlloc_v2), CudaErrorNames.Driver(result), result,
                 $"{size} bytes asked for, {free >> 20} MiB free of {total >> 20} MiB");
         }
+        lock (_free)
+        {
+            HeldBytes += size;
+            PeakHeldBytes = Math.Max(PeakHeldBytes, HeldBytes);
+        }
         return pointer;
     }
 
@@ -76,6 +87,7 @@ internal sealed class DeviceMemoryPool(CudaDevice device) : IDisposable
         {
             foreach (var blocks in _free.Values)
                 while (blocks.Count > 0) CudaDriver.Check(CudaDriver.cuMemFree_v2(blocks.Pop()), nameof(CudaDriver.cuMemFree_v2));
+            HeldBytes -= CachedBytes;
             CachedBytes = 0;
         }
     }

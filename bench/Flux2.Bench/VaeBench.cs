@@ -110,7 +110,7 @@ internal static class VaeBench
     {
         var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
         // Under 'dotnet Flux2.Bench.dll' the process is the dotnet host: pass the assembly first.
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") info.ArgumentList.Add(typeof(VaeBench).Assembly.Location);
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Flux2.Bench.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         using var child = Process.Start(info)!;
         child.WaitForExit();

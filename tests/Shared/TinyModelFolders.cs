@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flux2.Core;
 using Flux2.Core.SafeTensors;
@@ -121,9 +120,10 @@ public static class TinyModelFolders
     {
         Directory.CreateDirectory(dir);
         const int heads = 2, kvHeads = 1, headDim = 8, intermediate = 32;
-        File.WriteAllText(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(new Dictionary<string, object?>
+        // A JsonObject rather than reflection-based serialization, which trimmed test builds do not have.
+        File.WriteAllText(Path.Combine(dir, "config.json"), new JsonObject
         {
-            ["architectures"] = new[] { "Qwen3ForCausalLM" },
+            ["architectures"] = new JsonArray("Qwen3ForCausalLM"),
             ["model_type"] = "qwen3",
             ["vocab_size"] = TextVocab,
             ["hidden_size"] = TextHidden,
@@ -137,7 +137,7 @@ public static class TinyModelFolders
             ["rope_theta"] = 1000000.0,
             ["attention_bias"] = false,
             ["tie_word_embeddings"] = true,
-        }));
+        }.ToJsonString());
         var random = new Random(7);
         var writer = new SafeTensorsWriter();
         void Linear(string name, int rows, int cols) => writer.AddFloat32(name, [rows, cols], Uniform(random, rows * cols, 1 / MathF.Sqrt(cols)));

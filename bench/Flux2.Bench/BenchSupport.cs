@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Flux2.Backends;
 using Flux2.Core;
 using Flux2.Core.Backend;
-using Flux2.Cuda;
 
 namespace Flux2.Bench;
 
@@ -45,7 +44,7 @@ internal static class BenchSupport
 
     /// <summary>The peak memory of the run: the CUDA backend's device memory peak and the process's peak RSS.</summary>
     public static string PeakMemory(IBackend backend) =>
-        (backend is CudaBackend cuda ? $"peak GPU memory {cuda.Memory.Peak / 1e9:F2} GB, " : "") + $"peak RSS (VmHWM) {PeakRssGb():F2} GB";
+        (backend is IDeviceMemoryReport device ? $"peak GPU memory {device.Memory.Peak / 1e9:F2} GB, " : "") + $"peak RSS (VmHWM) {PeakRssGb():F2} GB";
 
     public static ComputePrecision Precision(string text) => text switch
     {

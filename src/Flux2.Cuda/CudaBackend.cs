@@ -15,7 +15,7 @@ namespace Flux2.Cuda;
 /// files beside this one (CudaBackend.*.cs); ops not written for the GPU yet throw <see cref="CudaUnsupportedOpException"/>
 /// naming themselves. Ops of one backend are called from one thread at a time, as the pipelines do.
 /// </summary>
-public sealed unsafe partial class CudaBackend : IBackend
+public sealed unsafe partial class CudaBackend : IBackend, IDeviceMemoryReport
 {
     private const int Threads = 256;
 

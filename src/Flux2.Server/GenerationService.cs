@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Models.Lora;
 using Flux2.Pipelines;
 using Flux2.Pipelines.Images;
@@ -28,6 +29,12 @@ public sealed class GenerationService
     public string ModelName { get; }
     public PipelineVariant Variant => _pipeline.Variant;
     public bool Busy => _gate.CurrentCount == 0;
+
+    /// <summary>The backend the pipeline runs on, by name (e.g. "cuda:0 (NVIDIA H200, sm_90, bf16 activations)").</summary>
+    public string Device => _pipeline.Backend.Name;
+
+    /// <summary>The device memory of a GPU backend now; null on the CPU.</summary>
+    public DeviceMemoryUse? DeviceMemory => _pipeline.Backend is IDeviceMemoryReport report ? report.Memory : null;
 
     public GenerationService(Flux2Pipeline pipeline, ImageServerOptions options, ServerMetrics metrics)
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using Flux2.Core.Backend;
 using Flux2.Pipelines;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -132,13 +133,30 @@ public sealed class ImageServer : IAsyncDisposable
         }
     }
 
-    private IResult Health() => Results.Json(new JsonObject
+    private IResult Health()
     {
-        ["status"] = "ok",
-        ["model"] = _service.ModelName,
-        ["variant"] = _service.Variant.DisplayName(),
-        ["busy"] = _service.Busy,
-    });
+        var health = new JsonObject
+        {
+            ["status"] = "ok",
+            ["model"] = _service.ModelName,
+            ["variant"] = _service.Variant.DisplayName(),
+            ["busy"] = _service.Busy,
+            ["device"] = _service.Device,
+        };
+        if (_service.DeviceMemory is { } memory) health["device_memory"] = DeviceMemoryJson(memory);
+        return Results.Json(health);
+    }
+
+    /// <summary>A GPU backend's memory in /health, in bytes: held by the models and activations, cached by the allocator for
+    /// reuse, the peak held, and the device's free and total memory.</summary>
+    public static JsonObject DeviceMemoryJson(DeviceMemoryUse memory) => new()
+    {
+        ["in_use_bytes"] = memory.InUse,
+        ["cached_bytes"] = memory.Cached,
+        ["peak_bytes"] = memory.Peak,
+        ["free_bytes"] = memory.DeviceFree,
+        ["total_bytes"] = memory.DeviceTotal,
+    };
 
     private IResult Models() => Results.Json(new JsonObject
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Flux2.Core.Backend;
 using Flux2.Pipelines;
 using Flux2.Pipelines.Config;
 using Flux2.Pipelines.Images;
@@ -213,9 +214,20 @@ public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixtu
         Assert.Equal("ok", health.GetProperty("status").GetString());
         Assert.Equal("klein (distilled)", health.GetProperty("variant").GetString());
         Assert.Equal("FLUX.2-klein-tiny", health.GetProperty("model").GetString());
+        Assert.StartsWith("cpu", health.GetProperty("device").GetString());
+        Assert.False(health.TryGetProperty("device_memory", out _)); // a GPU backend's only
 
         var models = JsonDocument.Parse(await Client.GetStringAsync("v1/models")).RootElement;
         Assert.Equal("FLUX.2-klein-tiny", Assert.Single(models.GetProperty("data").EnumerateArray()).GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public void AGpuBackendsMemoryIsReportedInBytes()
+    {
+        var json = ImageServer.DeviceMemoryJson(new DeviceMemoryUse(InUse: 10L << 30, Cached: 1 << 20, Peak: 12L << 30, DeviceFree: 100L << 30,
+            DeviceTotal: 141L << 30));
+        Assert.Equal("""{"in_use_bytes":10737418240,"cached_bytes":1048576,"peak_bytes":12884901888,"free_bytes":107374182400,"total_bytes":151397597184}""",
+            json.ToJsonString());
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using Flux2.Backends;
 using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Models.Checkpoints;
+using Flux2.Pipelines;
 
 namespace Flux2.Cli;
 
@@ -73,6 +75,11 @@ public sealed class InfoCommand(HubModels? hub = null) : ICommand
             throw new CliException($"option --device: '{text}' is not cuda or cuda:N");
         var diagnostics = BackendFactory.DescribeGpu(device);
         foreach (var line in diagnostics.Lines) output.WriteLine(line);
+        if (diagnostics.FreeBytes is { } free)
+        {
+            output.WriteLine($"what fits in the free memory (bf16 weights, {DeviceMemoryFit.ActivationReserve >> 30} GiB kept for activations):");
+            foreach (var line in DeviceMemoryFit.Describe(free, ComputePrecision.BFloat16)) output.WriteLine("  " + line);
+        }
         if (diagnostics.Problem == null) return CliApp.ExitOk;
         error.WriteLine($"flux2 info: {device} cannot run the CUDA backend: {diagnostics.Problem}");
         return CliApp.ExitFailure;

@@ -1,0 +1,62 @@
+using Flux2.Core.Backend;
+using Flux2.Models;
+using Flux2.Models.TextEncoders;
+using Flux2.Models.Transformer;
+using Flux2.Models.Vae;
+
+namespace Flux2.Pipelines;
+
+/// <summary>The resident weights of one published FLUX.2 model on a GPU, in bytes: the transformer, the text encoder up to
+/// the last layer FLUX.2 reads (its early exit), and the VAE.</summary>
+public sealed record ModelFootprint(string Model, long Transformer, long TextEncoder, long Vae)
+{
+    public long Total => Transformer + TextEncoder + Vae;
+}
+
+/// <summary>
+/// What fits on a GPU (<c>flux2 info --device cuda</c>): the published models' weights counted from their tensor lists at the
+/// sizes the CUDA backend keeps them (bf16 in the fast mode, FP8 and NVFP4 expanded to bf16 at load; fp32 in the exact
+/// mode), plus a reserve for the activations of a 1024² generation. A pipeline loads its three models together (releasing
+/// the text encoder after encoding frees its memory only afterwards), so a model fits when all three do.
+/// </summary>
+public static class DeviceMemoryFit
+{
+    /// <summary>Kept free for activations, cuBLASLt's workspace and the allocator's rounding (a 1024² step or decode needs
+    /// well under 2 GiB in bf16).</summary>
+    public const long ActivationReserve = 4L << 30;
+
+    /// <summary>klein-4B (Qwen3-4B), klein-9B (Qwen3-8B) and dev (Mistral-Small-3.x) at the precision's bytes per weight.</summary>
+    public static IReadOnlyList<ModelFootprint> Published(ComputePrecision precision)
+    {
+        long bytes = precision == ComputePrecision.BFloat16 ? 2 : 4;
+        long vae = Elements(new VaeTensorNames(VaeNaming.Diffusers, new VaeConfig().Levels).ExpectedTensors(new VaeConfig()).Select(t => t.Shape)) * bytes;
+        ModelFootprint Footprint(string name, Flux2Config transformer, TextEncoderConfig encoder) => new(name,
+            Elements(Flux2WeightMap.ExpectedTensors(transformer, TensorNaming.Diffusers).Select(t => t.Shape)) * bytes,
+            Elements(TextEncoderWeights.ExpectedTensors(encoder, encoder.FluxHiddenStateLayers[^1]).Select(t => t.Shape)) * bytes,
+            vae);
+        return
+        [
+            Footprint("FLUX.2-klein-4B", Flux2Config.Klein4B(), Encoder(TextEncoderArchitecture.Qwen3, 2560, 9728, 36, 151936)),
+            Footprint("FLUX.2-klein-9B", Flux2Config.Klein9B(), Encoder(TextEncoderArchitecture.Qwen3, 4096, 12288, 36, 151936)),
+            Footprint("FLUX.2-dev", Flux2Config.Dev(), Encoder(TextEncoderArchitecture.Mistral, 5120, 32768, 40, 131072)),
+        ];
+    }
+
+    public static bool Fits(ModelFootprint model, long freeBytes) => model.Total + ActivationReserve <= freeBytes;
+
+    /// <summary>One line per published model: its weights and whether they fit <paramref name="freeBytes"/>.</summary>
+    public static IEnumerable<string> Describe(long freeBytes, ComputePrecision precision) =>
+        Published(precision).Select(m => $"{m.Model}: {Gb(m.Transformer)} transformer + {Gb(m.TextEncoder)} text encoder + {Gb(m.Vae)} VAE " +
+            $"= {Gb(m.Total)}: {(Fits(m, freeBytes) ? "fits" : "does not fit")}");
+
+    // The published encoders' shapes (their config.json files): 32 query and 8 key/value heads of 128.
+    private static TextEncoderConfig Encoder(TextEncoderArchitecture architecture, int hidden, int intermediate, int layers, int vocab) => new()
+    {
+        Architecture = architecture, HiddenSize = hidden, IntermediateSize = intermediate, NumLayers = layers, NumHeads = 32,
+        NumKeyValueHeads = 8, HeadDim = 128, VocabSize = vocab, RmsNormEps = 1e-5, RopeTheta = 1e6,
+    };
+
+    private static long Elements(IEnumerable<long[]> shapes) => shapes.Sum(s => s.Aggregate(1L, (a, d) => a * d));
+
+    private static string Gb(long bytes) => $"{bytes / 1e9:F1} GB";
+}

@@ -1,0 +1,48 @@
+using Flux2.Core.Backend;
+
+namespace Flux2.Pipelines.Tests;
+
+/// <summary>The published models' GPU footprints counted from their tensor lists, and what fits which card.</summary>
+public sealed class DeviceMemoryFitTests
+{
+    private static ModelFootprint Model(string name, ComputePrecision precision = ComputePrecision.BFloat16) =>
+        DeviceMemoryFit.Published(precision).Single(m => m.Model == name);
+
+    [Fact]
+    public void TheFootprintsAreThePublishedModelsParameterCountsInBf16()
+    {
+        // klein-4B's transformer has 3.88 B parameters (the step benchmark's random weights: 7.75 GB); Qwen3-4B up to layer
+        // 27: the 151936 × 2560 embedding and 27 layers of 100.9 M; the VAE 84 M parameters (ae.safetensors: 336 MB in fp32).
+        var klein = Model("FLUX.2-klein-4B");
+        Assert.InRange(klein.Transformer, 7.70e9, 7.80e9);
+        long layer = 2560L * (4096 + 2 * 1024) + 4096L * 2560 + 3L * 2560 * 9728 + 2 * 2560 + 2 * 128;
+        Assert.Equal(2 * (151936L * 2560 + 27 * layer), klein.TextEncoder);
+        Assert.InRange(klein.Vae, 0.16e9, 0.17e9);
+        // dev: 32 B parameters (64 GB) and Mistral-Small's first 30 of 40 layers.
+        var dev = Model("FLUX.2-dev");
+        Assert.InRange(dev.Transformer, 60e9, 68e9);
+        Assert.InRange(dev.TextEncoder, 30e9, 40e9);
+        Assert.Equal(2 * Model("FLUX.2-klein-9B").Transformer, Model("FLUX.2-klein-9B", ComputePrecision.Float32).Transformer);
+    }
+
+    [Fact]
+    public void AModelFitsWhenItsThreeModelsAndTheActivationReserveDo()
+    {
+        var klein = Model("FLUX.2-klein-4B");
+        Assert.True(DeviceMemoryFit.Fits(klein, klein.Total + DeviceMemoryFit.ActivationReserve));
+        Assert.False(DeviceMemoryFit.Fits(klein, klein.Total + DeviceMemoryFit.ActivationReserve - 1));
+        // An H100's 80 GB holds klein-9B but not dev with its encoder; an H200's 141 GB holds dev.
+        Assert.True(DeviceMemoryFit.Fits(Model("FLUX.2-klein-9B"), 79_000_000_000));
+        Assert.False(DeviceMemoryFit.Fits(Model("FLUX.2-dev"), 79_000_000_000));
+        Assert.True(DeviceMemoryFit.Fits(Model("FLUX.2-dev"), 140_000_000_000));
+    }
+
+    [Fact]
+    public void TheReportHasOneLinePerModel()
+    {
+        var lines = DeviceMemoryFit.Describe(50_000_000_000, ComputePrecision.BFloat16).ToList();
+        Assert.Equal(3, lines.Count);
+        Assert.Matches(@"^FLUX\.2-klein-4B: 7\.\d GB transformer \+ 6\.\d GB text encoder \+ 0\.2 GB VAE = 1\d\.\d GB: fits$", lines[0]);
+        Assert.EndsWith("does not fit", lines[2]);
+    }
+}

@@ -15,15 +15,7 @@ public sealed unsafe partial class CpuBackend
         RequireConvFloat32(x, 4, nameof(x));
         RequireConvFloat32(y, 4, nameof(y));
         RequireConvFloat32(bias, 1, nameof(bias));
-        if (kernelSize < 1 || stride < 1 || padding.Top < 0 || padding.Bottom < 0 || padding.Left < 0 || padding.Right < 0)
-            throw new ArgumentException($"conv2d: invalid kernel {kernelSize}, stride {stride} or padding {padding}");
-        var g = new Conv2dGeometry(x.Shape[1], x.Shape[2], x.Shape[3], y.Shape[1], kernelSize, stride, padding);
-        if (weight.OutFeatures != g.OutChannels || weight.InFeatures != g.PatchLength || bias.Shape[0] != g.OutChannels)
-            throw new ArgumentException($"conv2d {weight.Name}: weight [{weight.OutFeatures}, {weight.InFeatures}] and bias {bias.ShapeText} " +
-                $"do not fit a {kernelSize}x{kernelSize} conv from {x.ShapeText} to {y.ShapeText}");
-        if (y.Shape[0] != x.Shape[0] || g.OutHeight < 1 || g.OutWidth < 1 || y.Shape[2] != g.OutHeight || y.Shape[3] != g.OutWidth)
-            throw new ArgumentException($"conv2d {weight.Name}: output {y.ShapeText} does not match input {x.ShapeText} " +
-                $"with kernel {kernelSize}, stride {stride}, padding {padding}");
+        var g = Conv2dGeometry.Of(x, weight, kernelSize, bias, stride, padding, y);
         lock (_conv2d)
         {
             for (int b = 0; b < x.Shape[0]; b++)

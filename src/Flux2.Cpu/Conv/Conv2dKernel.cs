@@ -1,4 +1,5 @@
 using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Cpu.Threading;
 
 namespace Flux2.Cpu.Conv;

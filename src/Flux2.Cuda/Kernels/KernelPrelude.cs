@@ -69,5 +69,31 @@ internal static class KernelPrelude
             v = lane < (int)(blockDim.x >> 5) ? scratch[lane] : 0.f;
             return warp_sum(v);
         }
+
+        // Adds the block's sums of a and b into sums[0] and sums[1] (one pair of double atomics per block; blockDim.x a
+        // multiple of 32). The caller zeroes sums before the grid runs.
+        __device__ void block_add_pair(double a, double b, double* sums)
+        {
+            __shared__ double scratch[2][32];
+            int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+            a = warp_sum(a);
+            b = warp_sum(b);
+            if (lane == 0)
+            {
+                scratch[0][warp] = a;
+                scratch[1][warp] = b;
+            }
+            __syncthreads();
+            if (threadIdx.x == 0)
+            {
+                for (int w = 1; w < (int)(blockDim.x >> 5); w++)
+                {
+                    a += scratch[0][w];
+                    b += scratch[1][w];
+                }
+                atomicAdd(sums, a);
+                atomicAdd(sums + 1, b);
+            }
+        }
         """;
 }

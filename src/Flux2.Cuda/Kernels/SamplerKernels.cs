@@ -44,7 +44,6 @@ internal static class SamplerKernels
         // zeroes sums first). Blocks of 256 threads.
         extern "C" __global__ void residual_change(const float* after, float* residual, const float* previous, i64 n, double* sums)
         {
-            __shared__ double scratch[2][8];
             double change = 0, previousSum = 0;
             FOR_EACH_INDEX(i, n)
             {
@@ -53,26 +52,7 @@ internal static class SamplerKernels
                 change += fabsf(r - previous[i]);
                 previousSum += fabsf(previous[i]);
             }
-            change = warp_sum(change);
-            previousSum = warp_sum(previousSum);
-            int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-            if (lane == 0)
-            {
-                scratch[0][warp] = change;
-                scratch[1][warp] = previousSum;
-            }
-            __syncthreads();
-            if (threadIdx.x == 0)
-            {
-                double c = 0, p = 0;
-                for (int w = 0; w < (int)(blockDim.x >> 5); w++)
-                {
-                    c += scratch[0][w];
-                    p += scratch[1][w];
-                }
-                atomicAdd(&sums[0], c);
-                atomicAdd(&sums[1], p);
-            }
+            block_add_pair(change, previousSum, sums);
         }
         """;
 }

@@ -10,7 +10,8 @@ namespace Flux2.Cuda;
 
 public sealed unsafe partial class CudaBackend
 {
-    // Operands a Linear converts before cuBLASLt (see Linear); reused by every Linear, in stream order.
+    // Operands a Linear converts before cuBLASLt (see Linear), and a Conv2d's patches, fp32 weight and fp32 sums; reused
+    // by every call, in stream order.
     private readonly ScratchBuffer _scratchX, _scratchW, _scratchY;
 
     /// <summary>bf16 weights with <see cref="ComputePrecision.BFloat16"/>: one tensor-core GEMM on bf16 operands (x rounded to
@@ -33,8 +34,7 @@ public sealed unsafe partial class CudaBackend
                 rows, n, k, accumulate);
             return;
         }
-        if (weight.Format != WeightFormat.Float32)
-            w = Convert(weight.Format == WeightFormat.BFloat16 ? "convert_bf16_f32" : "convert_f16_f32", w, k, _scratchW.Get(4L * n * k), k, n, k);
+        w = Float32Weight(weight, w);
         if (x.DType == DType.BFloat16) xp = Convert("convert_bf16_f32", xp, k, _scratchX.Get(4L * rows * k), k, rows, k);
         if (y.DType == DType.Float32)
         {
@@ -308,6 +308,14 @@ public sealed unsafe partial class CudaBackend
         a.Add(width);
         Launch(kernel, (long)rows * width, ref a);
         return y;
+    }
+
+    /// <summary>A resident weight as fp32: itself, or a widened copy (exact) in the weight scratch.</summary>
+    private ulong Float32Weight(LinearWeight weight, ulong w)
+    {
+        if (weight.Format == WeightFormat.Float32) return w;
+        int n = weight.OutFeatures, k = weight.InFeatures;
+        return Convert(weight.Format == WeightFormat.BFloat16 ? "convert_bf16_f32" : "convert_f16_f32", w, k, _scratchW.Get(4L * n * k), k, n, k);
     }
 
     private static int DataType(DType dtype) => dtype == DType.BFloat16 ? CublasLt.DataBFloat16 : CublasLt.DataFloat32;

@@ -1,4 +1,5 @@
 using Flux2.Core;
+using Flux2.Core.Backend;
 
 namespace Flux2.Cuda;
 
@@ -88,6 +89,55 @@ internal static class CudaOperands
             || image.Shape[1] != pixels.Shape[2] || image.Shape[2] != pixels.Shape[3] || image.Shape[3] != 3)
             throw new ArgumentException($"pixels {pixels.ShapeText} and image {image.ShapeText} must be [B, 3, H, W] and [B, H, W, 3]");
         return (pixels.Shape[0], pixels.Shape[2], pixels.Shape[3]);
+    }
+
+    /// <summary>The geometry of a convolution from an activation x [B, Cin, H, W] to an activation y [B, Cout, Ho, Wo] with a
+    /// Float32 bias (x and y may differ in type: the VAE's first convolutions read Float32 images and latents).</summary>
+    public static Conv2dGeometry Conv2d(Tensor x, LinearWeight weight, int kernelSize, Tensor bias, int stride, Conv2dPadding padding, Tensor y)
+    {
+        Activation(x, nameof(x));
+        Activation(y, nameof(y));
+        Type(bias, DType.Float32, nameof(bias));
+        return Conv2dGeometry.Of(x, weight, kernelSize, bias, stride, padding, y);
+    }
+
+    /// <summary>GroupNorm's operands: x and y [B, C, H, W] of one activation type, Float32 gamma and beta [C], and a group
+    /// count dividing C.</summary>
+    public static void GroupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, Tensor y)
+    {
+        ActivationRank(x, 4, nameof(x));
+        SameShape(x, y, nameof(y));
+        Float32Rank(gamma, 1, nameof(gamma));
+        Float32Rank(beta, 1, nameof(beta));
+        int channels = x.Shape[1];
+        if (groups < 1 || channels % groups != 0 || gamma.Shape[0] != channels || beta.Shape[0] != channels)
+            throw new ArgumentException($"group norm: {groups} groups, gamma {gamma.ShapeText}, beta {beta.ShapeText} do not fit {x.ShapeText}", nameof(groups));
+    }
+
+    /// <summary>Nearest ×2 upsampling: x [B, C, H, W] and y [B, C, 2H, 2W] of one activation type.</summary>
+    public static void Upsampled(Tensor x, Tensor y)
+    {
+        ActivationRank(x, 4, nameof(x));
+        SameType(x, y, nameof(y));
+        if (y.Rank != 4 || y.Shape[0] != x.Shape[0] || y.Shape[1] != x.Shape[1] || y.Shape[2] != 2 * x.Shape[2] || y.Shape[3] != 2 * x.Shape[3])
+            throw new ArgumentException($"upsample x2: output {y.ShapeText} is not twice {x.ShapeText}", nameof(y));
+    }
+
+    /// <summary>Batch, rows and columns of x [B, R, C] transposed into y [B, C, R] of the same activation type.</summary>
+    public static (int Batch, int Rows, int Columns) Transposed(Tensor x, Tensor y)
+    {
+        ActivationRank(x, 3, nameof(x));
+        SameType(x, y, nameof(y));
+        if (y.Rank != 3 || y.Shape[0] != x.Shape[0] || y.Shape[1] != x.Shape[2] || y.Shape[2] != x.Shape[1])
+            throw new ArgumentException($"transpose: output {y.ShapeText} is not {x.ShapeText} with the last two axes swapped", nameof(y));
+        return (x.Shape[0], x.Shape[1], x.Shape[2]);
+    }
+
+    /// <summary>Requires a rank-<paramref name="rank"/> activation (an image's channels, planes or token rows).</summary>
+    public static void ActivationRank(Tensor t, int rank, string name)
+    {
+        Activation(t, name);
+        if (t.Rank != rank) throw new ArgumentException($"{name} must have rank {rank}, found {t.ShapeText}", name);
     }
 
     /// <summary>Requires a rank-<paramref name="rank"/> Float32 tensor (latents and their statistics).</summary>

@@ -51,7 +51,7 @@ public sealed class GpuBackendContractTests(GpuComparison comparison) : IClassFi
     {
         var gpu = comparison.Gpu(ComputePrecision.Float32);
         using var x = gpu.Allocate(DType.Float32, 1, 4, 8, 8);
-        Assert.Equal("UpsampleNearest2x", Assert.Throws<CudaUnsupportedOpException>(() => gpu.UpsampleNearest2x(x, x)).Op);
+        Assert.Equal("RotaryHalf", Assert.Throws<CudaUnsupportedOpException>(() => gpu.RotaryHalf(x, x, x)).Op);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Cuda.Device;
 using Flux2.Cuda.Gemm;
 using Flux2.Cuda.Kernels;
@@ -62,6 +63,63 @@ public sealed class OperandRuleTests
         Assert.Throws<ArgumentException>(() => CudaOperands.ImagePair(T(DType.Float32, 2, 3, 5, 7), T(DType.UInt8, 2, 7, 5, 3)));
     }
 
+    [Fact]
+    public void ConvolutionsFollowTheStrideAndPaddingFormula()
+    {
+        using var w3 = new HostWeight(WeightFormat.BFloat16, new float[6 * 8 * 9], 6, 8 * 9);
+        var bias = T(DType.Float32, 6);
+        // The VAE's downsampler: padding only below and to the right, Ho = (9 + 1 − 3)/2 + 1, Wo = (7 + 1 − 3)/2 + 1.
+        var g = CudaOperands.Conv2d(T(DType.Float32, 2, 8, 9, 7), w3.Weight, 3, bias, 2, new Conv2dPadding(0, 1, 0, 1), T(DType.BFloat16, 2, 6, 4, 3));
+        Assert.Equal((4, 3, 72), (g.OutHeight, g.OutWidth, g.PatchLength));
+        CudaOperands.Conv2d(T(DType.BFloat16, 1, 8, 5, 5), w3.Weight, 3, bias, 1, Conv2dPadding.All(1), T(DType.Float32, 1, 6, 5, 5));
+
+        void Refused(string expected, Tensor x, int kernel, Tensor b, int stride, Conv2dPadding padding, Tensor y) =>
+            Assert.Contains(expected, Assert.Throws<ArgumentException>(() => CudaOperands.Conv2d(x, w3.Weight, kernel, b, stride, padding, y)).Message);
+        Refused("x is Float16", T(DType.Float16, 1, 8, 5, 5), 3, bias, 1, Conv2dPadding.All(1), T(DType.Float32, 1, 6, 5, 5));
+        Refused("bias must be Float32", T(DType.Float32, 1, 8, 5, 5), 3, T(DType.BFloat16, 6), 1, Conv2dPadding.All(1), T(DType.Float32, 1, 6, 5, 5));
+        Refused("do not fit a 3x3 conv", T(DType.Float32, 1, 7, 5, 5), 3, bias, 1, Conv2dPadding.All(1), T(DType.Float32, 1, 6, 5, 5));
+        Refused("do not fit a 1x1 conv", T(DType.Float32, 1, 8, 5, 5), 1, bias, 1, Conv2dPadding.All(0), T(DType.Float32, 1, 6, 5, 5));
+        Refused("do not fit a 3x3 conv", T(DType.Float32, 1, 8, 5, 5), 3, T(DType.Float32, 5), 1, Conv2dPadding.All(1), T(DType.Float32, 1, 6, 5, 5));
+        Refused("does not match input", T(DType.Float32, 1, 8, 5, 5), 3, bias, 1, Conv2dPadding.All(0), T(DType.Float32, 1, 6, 5, 5));
+        Refused("does not match input", T(DType.Float32, 1, 8, 5, 5), 3, bias, 1, Conv2dPadding.All(1), T(DType.Float32, 2, 6, 5, 5));
+        // A window larger than the padded input fits nowhere, although (2 − 3)/2 + 1 rounds to one row.
+        Refused("does not match input", T(DType.Float32, 1, 8, 2, 2), 3, bias, 2, Conv2dPadding.All(0), T(DType.Float32, 1, 6, 1, 1));
+        Refused("rank 4", T(DType.Float32, 8, 5, 5), 3, bias, 1, Conv2dPadding.All(1), T(DType.Float32, 1, 6, 5, 5));
+        Refused("invalid kernel", T(DType.Float32, 1, 8, 5, 5), 3, bias, 0, Conv2dPadding.All(1), T(DType.Float32, 1, 6, 5, 5));
+    }
+
+    [Theory]
+    [InlineData(1152, 128, 1 << 20, 64L << 20, 58240)]   // 64 Mi / 1152 = 58254, down to a multiple of 128
+    [InlineData(27, 128, 1 << 20, 64L << 20, 1 << 19)]   // the first conv at 1024²: the sums [128, pixels] bound it
+    [InlineData(128, 512, 4096, 64L << 20, 4096)]        // every pixel in one chunk
+    [InlineData(4608, 512, 100, 1000, 1)]                // a patch longer than the budget: one pixel at a time
+    [InlineData(9, 4, 50, 300, 33)]                      // below 128 fit: no rounding
+    public void ConvolutionChunksStayWithinTheBudget(int patch, int outChannels, int pixels, long budget, int expected)
+    {
+        int chunk = CudaBackend.Conv2dChunkPixels(patch, outChannels, pixels, budget);
+        Assert.Equal(expected, chunk);
+        Assert.True((long)chunk * patch <= Math.Max(budget, patch) && (long)chunk * patch <= int.MaxValue);
+    }
+
+    [Fact]
+    public void ImageOpsKeepOneActivationTypeAndTheirShapes()
+    {
+        var gamma = T(DType.Float32, 6);
+        CudaOperands.GroupNorm(T(DType.BFloat16, 2, 6, 3, 5), 3, gamma, gamma, T(DType.BFloat16, 2, 6, 3, 5));
+        Assert.Throws<ArgumentException>(() => CudaOperands.GroupNorm(T(DType.BFloat16, 2, 6, 3, 5), 4, gamma, gamma, T(DType.BFloat16, 2, 6, 3, 5)));
+        Assert.Throws<ArgumentException>(() => CudaOperands.GroupNorm(T(DType.BFloat16, 2, 6, 3, 5), 3, gamma, gamma, T(DType.Float32, 2, 6, 3, 5)));
+        Assert.Throws<ArgumentException>(() => CudaOperands.GroupNorm(T(DType.Float32, 2, 6, 3, 5), 3, T(DType.BFloat16, 6), gamma, T(DType.Float32, 2, 6, 3, 5)));
+        Assert.Throws<ArgumentException>(() => CudaOperands.GroupNorm(T(DType.Float32, 2, 6, 15), 3, gamma, gamma, T(DType.Float32, 2, 6, 15)));
+
+        CudaOperands.Upsampled(T(DType.BFloat16, 2, 3, 4, 5), T(DType.BFloat16, 2, 3, 8, 10));
+        Assert.Throws<ArgumentException>(() => CudaOperands.Upsampled(T(DType.BFloat16, 2, 3, 4, 5), T(DType.Float32, 2, 3, 8, 10)));
+        Assert.Throws<ArgumentException>(() => CudaOperands.Upsampled(T(DType.Float32, 2, 3, 4, 5), T(DType.Float32, 2, 3, 8, 9)));
+
+        Assert.Equal((2, 7, 5), CudaOperands.Transposed(T(DType.Float32, 2, 7, 5), T(DType.Float32, 2, 5, 7)));
+        Assert.Throws<ArgumentException>(() => CudaOperands.Transposed(T(DType.Float32, 2, 7, 5), T(DType.Float32, 2, 7, 5)));
+        Assert.Throws<ArgumentException>(() => CudaOperands.Transposed(T(DType.Float32, 2, 7, 5), T(DType.BFloat16, 2, 5, 7)));
+    }
+
     [Theory]
     [InlineData(0, 512)]
     [InlineData(1, 512)]
@@ -95,6 +153,9 @@ public sealed class OperandRuleTests
         Assert.Equal(names.Count, KernelCatalog.All.Sum(f => f.Kernels.Count));
         foreach (var size in CopyKernels.ElementSizes) Assert.Contains($"copy_columns_{size}", names);
         foreach (var d in new[] { 8, 40, 96, 128 }) Assert.Contains(AttentionKernels.KernelFor("bf16", d), names);
+        foreach (var x in new[] { DType.Float32, DType.BFloat16 })
+        foreach (var col in new[] { DType.Float32, DType.BFloat16 })
+            Assert.Contains(KernelFamily.ForActivation(KernelFamily.ForActivation("im2col", x), col), names);
     }
 
     [Fact]

@@ -14,5 +14,6 @@ internal static class KernelCatalog
         SamplerKernels.Family,
         LatentKernels.Family,
         AttentionKernels.Family,
+        ConvKernels.Family,
     ];
 }

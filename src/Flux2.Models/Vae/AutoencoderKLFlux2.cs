@@ -9,9 +9,9 @@ namespace Flux2.Models.Vae;
 public delegate void VaeTrace(string name, Tensor value);
 
 /// <summary>
-/// The FLUX.2 VAE (diffusers <c>AutoencoderKLFlux2</c>, BFL <c>AutoEncoder</c>; spec §6), run in fp32 with the
-/// weights left memory-mapped in their stored float format. Loads a diffusers vae/ folder or a BFL
-/// ae.safetensors file in either naming scheme. Encoding keeps only the posterior mean (no sampling), so encoding
+/// The FLUX.2 VAE (diffusers <c>AutoencoderKLFlux2</c>, BFL <c>AutoEncoder</c>; spec §6): activations in the backend's
+/// activation type (fp32 on the CPU), latents in fp32, weights in their stored float format. Loads a diffusers vae/
+/// folder or a BFL ae.safetensors file in either naming scheme. Encoding keeps only the posterior mean (no sampling), so encoding
 /// the same image twice gives identical latents.
 /// <para>Structure: ResnetBlock = x' + conv2(SiLU(norm2(conv1(SiLU(norm1(x)))))) with x' = x or a 1×1 shortcut;
 /// mid block = resnet → single-head attention over the H·W positions (scale 1/√C) with residual → resnet;
@@ -171,7 +171,8 @@ public sealed class AutoencoderKLFlux2 : IDisposable
         h = Consume(h, x => Norm(_encoderNormOut, x, silu: true));
         h = Consume(h, x => Conv(_encoderConvOut, x));
         trace?.Invoke("enc.conv_out", h);
-        return Consume(h, x => Conv(_quantConv, x));
+        // The moments are latents, Float32 on every backend, whatever the activation type.
+        return Consume(h, x => Conv(_quantConv, x, output: DType.Float32));
     }
 
     /// <summary>The posterior mean (the first latent-channels of the moments): [B, latent, H/8, W/8].</summary>
@@ -211,7 +212,7 @@ public sealed class AutoencoderKLFlux2 : IDisposable
             {
                 h = Consume(h, x =>
                 {
-                    var y = _backend.Allocate(DType.Float32, x.Shape[0], x.Shape[1], 2 * x.Shape[2], 2 * x.Shape[3]);
+                    var y = _backend.Allocate(_backend.ActivationDType, x.Shape[0], x.Shape[1], 2 * x.Shape[2], 2 * x.Shape[3]);
                     _backend.UpsampleNearest2x(x, y);
                     return y;
                 });
@@ -296,11 +297,12 @@ public sealed class AutoencoderKLFlux2 : IDisposable
         return tokens;
     }
 
-    private Tensor Conv(VaeConv conv, Tensor x, int stride = 1, Conv2dPadding? padding = null)
+    /// <param name="output">the output's type; the activation type unless given</param>
+    private Tensor Conv(VaeConv conv, Tensor x, int stride = 1, Conv2dPadding? padding = null, DType? output = null)
     {
         var pad = padding ?? Conv2dPadding.All(conv.KernelSize / 2);
         int k = conv.KernelSize;
-        var y = _backend.Allocate(_backend.ActivationDType, x.Shape[0], conv.OutChannels,
+        var y = _backend.Allocate(output ?? _backend.ActivationDType, x.Shape[0], conv.OutChannels,
             (x.Shape[2] + pad.Top + pad.Bottom - k) / stride + 1, (x.Shape[3] + pad.Left + pad.Right - k) / stride + 1);
         _backend.Conv2d(x, conv.Weight, k, conv.Bias, stride, pad, y);
         return y;

@@ -57,6 +57,17 @@ public sealed class GpuComparison : IDisposable
         Assert.True(relative <= tolerance, $"{op} ({precision}): relative error {relative:E3} above {tolerance:E1}");
     }
 
+    /// <summary>The exact mode's check against a golden: the largest absolute difference (NaN counts as infinite) within
+    /// <paramref name="tolerance"/>.</summary>
+    public static void AssertMaxAbs(string op, ComputePrecision precision, float[] expected, float[] actual, float tolerance)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        float worst = 0;
+        for (int i = 0; i < expected.Length; i++) worst = MathF.Max(worst, float.IsNaN(actual[i]) ? float.PositiveInfinity : MathF.Abs(actual[i] - expected[i]));
+        Report(op, precision, expected.Length, worst, worst <= tolerance, " (max abs)");
+        Assert.True(worst <= tolerance, $"{op} ({precision}): max abs error {worst:E3} above {tolerance:E1}");
+    }
+
     /// <summary>A row of the table the device check prints: the op, its precision, the outputs compared and their error.</summary>
     public static void Report(string op, ComputePrecision precision, int outputs, double error, bool ok, string measure = "") =>
         TestContext.Current.TestOutputHelper?.WriteLine($"TABLE {op,-44} {precision,-9} {outputs,9} {error,10:E2} {(ok ? "ok" : "FAIL")}{measure}");

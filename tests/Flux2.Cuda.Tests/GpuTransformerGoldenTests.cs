@@ -63,11 +63,7 @@ public sealed class GpuTransformerGoldenTests(GpuComparison comparison) : IClass
                 GpuComparison.AssertClose($"transformer {weights}", precision, expected, actual, BFloat16Tolerance);
                 return;
             }
-            Assert.Equal(expected.Length, actual.Length);
-            float worst = 0;
-            for (int i = 0; i < expected.Length; i++) worst = MathF.Max(worst, float.IsNaN(actual[i]) ? float.PositiveInfinity : MathF.Abs(actual[i] - expected[i]));
-            GpuComparison.Report($"transformer {weights}", precision, expected.Length, worst, worst <= ExactTolerance, " (max abs)");
-            Assert.True(worst <= ExactTolerance, $"{weights} ({precision}): max abs error {worst:E3} above {ExactTolerance:E1}");
+            GpuComparison.AssertMaxAbs($"transformer {weights}", precision, expected, actual, ExactTolerance);
         }
         finally
         {

@@ -14,6 +14,11 @@ public sealed unsafe partial class CudaBackend
     // by every call, in stream order.
     private readonly ScratchBuffer _scratchX, _scratchW, _scratchY;
 
+    /// <summary>Elements of one chunk of an operand an op stages in a scratch buffer: a convolution's patches (and the fp32
+    /// sums of a bf16 y), a wide-head attention's scores. 64 Mi, at most 256 MiB. Settable so tests can make small inputs
+    /// take many chunks.</summary>
+    internal long ChunkElements { get; set; } = 64L << 20;
+
     /// <summary>bf16 weights with <see cref="ComputePrecision.BFloat16"/>: one tensor-core GEMM on bf16 operands (x rounded to
     /// bf16 first when it is fp32), written as y's type. Otherwise an exact fp32 GEMM: bf16/f16 weights and bf16 x are
     /// widened to fp32 copies (exact), and a bf16 y is computed in fp32 and rounded once.</summary>
@@ -261,6 +266,11 @@ public sealed unsafe partial class CudaBackend
         if (AttentionRows(output, outputColumn, width, batch, nameof(output)) != lq)
             throw new ArgumentException($"q {q.ShapeText} and output {output.ShapeText} have different lengths", nameof(output));
         if (lq == 0 || heads == 0 || headDim == 0 || batch == 0) return;
+        if (headDim > AttentionKernels.MaxHeadDim)
+        {
+            WideHeadAttention(q, qColumn, k, kColumn, v, vColumn, output, outputColumn, batch, heads, headDim, scale);
+            return;
+        }
         LaunchAttention(new AttentionOperands(Pointer(q, qColumn, nameof(q)), Width(q), Pointer(k, kColumn, nameof(k)), Width(k),
             Pointer(v, vColumn, nameof(v)), Width(v), Pointer(output, outputColumn, nameof(output)), Width(output), q.DType),
             batch, heads, lq, lk, headDim, scale, kvGroup: 1, keyMask: 0, causal: false, uniformWhenMasked: false);

@@ -10,10 +10,6 @@ namespace Flux2.Cuda;
 
 public sealed unsafe partial class CudaBackend
 {
-    /// <summary>Elements of one convolution chunk's patches (and of the fp32 sums of a bf16 y): 64 Mi, at most 256 MiB.
-    /// Settable so tests can make small images take many chunks.</summary>
-    internal long Conv2dChunkElements { get; set; } = 64L << 20;
-
     /// <summary>
     /// im2col + cuBLASLt, per image and per chunk of output pixels: the chunk's patches col [pixels, Cin·k·k] are gathered,
     /// and y[Cout, pixels] = W[Cout, Cin·k·k]·colᵀ is Linear's product with x ← W and the weight ← col, written into the
@@ -31,7 +27,7 @@ public sealed unsafe partial class CudaBackend
         bool tensorCores = Precision == ComputePrecision.BFloat16 && weight.Format == WeightFormat.BFloat16;
         var colType = tensorCores ? DType.BFloat16 : DType.Float32;
         if (!tensorCores) w = Float32Weight(weight, w);
-        int chunk = Conv2dChunkPixels(patch, cout, pixels, Conv2dChunkElements);
+        int chunk = Conv2dChunkPixels(patch, cout, pixels, ChunkElements);
         ulong col = _scratchX.Get((long)chunk * patch * colType.SizeInBytes());
         bool wide = y.DType != DType.Float32;
         ulong sums = wide ? _scratchY.Get(4L * cout * chunk) : 0;
@@ -126,22 +122,29 @@ public sealed unsafe partial class CudaBackend
         Launch(KernelFamily.ForActivation("upsample_nearest_2x", x.DType), y.Length, ref a);
     }
 
-    /// <summary>One block of <see cref="Threads"/> threads per 32×32 tile, the batch along the grid's y (at most 65535, the
-    /// kernel loops over the rest).</summary>
     public void TransposeLastTwo(Tensor x, Tensor y)
     {
         var (batch, rows, columns) = Transposed(x, y);
         ulong xp = Pointer(x, nameof(x)), yp = Pointer(y, nameof(y));
         if (xp == yp && x.Length > 0) throw new ArgumentException("transpose: y must not alias x", nameof(y));
-        if (x.Length == 0) return;
+        Transpose(x.DType, xp, columns, yp, batch, rows, columns);
+    }
+
+    /// <summary>Queues y[b, c, r] = x[b, r, c] for x [batch, rows, columns] with rows ldx apart: one block of
+    /// <see cref="Threads"/> threads per 32×32 tile, the batch along the grid's y (at most 65535, the kernel loops over the
+    /// rest).</summary>
+    private void Transpose(DType type, ulong x, long ldx, ulong y, int batch, int rows, int columns)
+    {
+        if ((long)batch * rows * columns == 0) return;
         long tiles = (rows + 31L) / 32 * ((columns + 31L) / 32);
         var a = new KernelArguments();
-        a.Add(xp);
-        a.Add(yp);
+        a.Add(x);
+        a.Add(ldx);
+        a.Add(y);
         a.Add(batch);
         a.Add(rows);
         a.Add(columns);
-        Launch(KernelFamily.ForActivation("transpose_last_two", x.DType), (uint)checked((int)tiles), (uint)Math.Min(batch, 65535), 1, Threads, ref a);
+        Launch(KernelFamily.ForActivation("transpose_last_two", type), (uint)checked((int)tiles), (uint)Math.Min(batch, 65535), 1, Threads, ref a);
     }
 
     /// <summary>Queues sum[co, c] = bias[co] (+ y[co, c]) over one chunk's columns.</summary>

@@ -186,7 +186,12 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
     {
         var data = new TheoryData<ComputePrecision, int, int, int, int, int>();
         foreach (var precision in Precisions)
-        foreach (var (batch, heads, headDim, lq, lk) in new[] { (1, 1, 8, 1, 1), (2, 3, 40, 17, 33), (1, 2, 128, 70, 65), (2, 1, 96, 33, 130) })
+        foreach (var (batch, heads, headDim, lq, lk) in new[]
+                 {
+                     (1, 1, 8, 1, 1), (2, 3, 40, 17, 33), (1, 2, 128, 70, 65), (2, 1, 96, 33, 130),
+                     // Beyond the flash kernel: through cuBLASLt, K copied dense and V transposed from the fused rows.
+                     (1, 1, 512, 70, 65), (2, 2, 160, 33, 33),
+                 })
             data.Add(precision, batch, heads, headDim, lq, lk);
         return data;
     }

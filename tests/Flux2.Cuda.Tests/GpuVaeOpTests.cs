@@ -57,11 +57,7 @@ public sealed class GpuVaeOpTests(GpuComparison comparison) : IClassFixture<GpuC
         int outWidth = (c.Width + c.Padding.Left + c.Padding.Right - c.Kernel) / c.Stride + 1;
         int[] xShape = [c.Batch, c.InChannels, c.Height, c.Width], yShape = [c.Batch, c.OutChannels, outHeight, outWidth];
         using var stored = new HostWeight(format, Random(c.OutChannels * patch, 30, 0.5f), c.OutChannels, patch);
-        var gpu = comparison.Gpu(precision);
-        long defaultChunk = gpu.Conv2dChunkElements;
-        if (c.ChunkElements > 0) gpu.Conv2dChunkElements = c.ChunkElements;
-        try
-        {
+        WithChunkElements(precision, c.ChunkElements, () =>
             comparison.Compare($"Conv2d {format} {c} {types}{(accumulate ? " +=" : "")}", precision, s =>
             {
                 using var weight = s.Backend.LoadLinear(stored.Weight);
@@ -78,12 +74,7 @@ public sealed class GpuVaeOpTests(GpuComparison comparison) : IClassFixture<GpuC
                 };
                 s.Backend.Conv2d(x, weight, c.Kernel, bias, c.Stride, c.Padding, y, accumulate);
                 return s.Read(y);
-            });
-        }
-        finally
-        {
-            gpu.Conv2dChunkElements = defaultChunk;
-        }
+            }));
     }
 
     public static TheoryData<ComputePrecision, int, int, int, int, int, bool> GroupNormCases()
@@ -143,6 +134,50 @@ public sealed class GpuVaeOpTests(GpuComparison comparison) : IClassFixture<GpuC
             s.Backend.TransposeLastTwo(s.In(Random(batch * rows * columns, 38), batch, rows, columns), y);
             return s.Read(y);
         }, tolerance: 0);
+
+    public static TheoryData<ComputePrecision, int, int, int, long> MidBlockAttentionCases()
+    {
+        var data = new TheoryData<ComputePrecision, int, int, int, long>();
+        foreach (var precision in Precisions)
+        foreach (var (batch, channels, length, chunkElements) in new[] { (1, 512, 70, 0L), (2, 256, 45, 20L * 45), (1, 512, 300, 1000L) })
+            data.Add(precision, batch, channels, length, chunkElements);
+        return data;
+    }
+
+    /// <summary>The VAE mid block's attention: one head as wide as the channels over the H·W positions, beyond the flash
+    /// kernel's head dims, so its scores are staged a chunk of query rows at a time (forced small here: 20 rows, then 3).</summary>
+    [Theory]
+    [MemberData(nameof(MidBlockAttentionCases))]
+    public void MidBlockAttention(ComputePrecision precision, int batch, int channels, int length, long chunkElements)
+    {
+        WithChunkElements(precision, chunkElements, () =>
+            comparison.Compare($"Attention one head of {channels}, B{batch} L{length}{(chunkElements > 0 ? $" chunks of {chunkElements}" : "")}", precision, s =>
+            {
+                var q = s.In(Random(batch * length * channels, 39, 2f), batch, length, channels);
+                var k = s.In(Random(batch * length * channels, 40, 2f), batch, length, channels);
+                var v = s.In(Random(batch * length * channels, 41, 2f), batch, length, channels);
+                var output = s.Out(batch, length, channels);
+                s.Backend.Attention(q, 0, k, 0, v, 0, output, 0, heads: 1, headDim: channels, scale: 1f / MathF.Sqrt(channels));
+                return s.Read(output);
+            }));
+    }
+
+    /// <summary>Runs <paramref name="compare"/> with the GPU's staging chunks of <paramref name="chunkElements"/> (0: the
+    /// backend's own), restored after.</summary>
+    private void WithChunkElements(ComputePrecision precision, long chunkElements, Action compare)
+    {
+        var gpu = comparison.Gpu(precision);
+        long defaultChunk = gpu.ChunkElements;
+        if (chunkElements > 0) gpu.ChunkElements = chunkElements;
+        try
+        {
+            compare();
+        }
+        finally
+        {
+            gpu.ChunkElements = defaultChunk;
+        }
+    }
 
     [Fact]
     public void GroupNormAndTransposeRefuseAnAliasedOutput()

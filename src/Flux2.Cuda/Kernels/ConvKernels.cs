@@ -129,23 +129,23 @@ internal static class ConvKernels
             }
         }
 
-        // y[b, c, r] = x[b, r, c] for x [batch, rows, cols]: block x moves the 32×32 tile (x / tilesC, x % tilesC) of every
-        // batch element from blockIdx.y on through shared memory, so both the reads and the writes run along rows. 256
-        // threads: 8 rows of 32 lanes, 4 tile rows each. 33 columns: a warp reading a tile column hits distinct banks.
+        // y[b, c, r] = x[b, r, c] for x [batch, rows, cols] with rows ldx apart (y is dense): block x moves the 32×32 tile
+        // (x / tilesC, x % tilesC) of every batch element from blockIdx.y on through shared memory, so both the reads and
+        // the writes run along rows. 256 threads: 8 rows of 32 lanes, 4 tile rows each. 33 columns: a warp reading a tile
+        // column hits distinct banks.
         template <typename T>
-        __device__ void transpose_last_two(const T* x, T* y, int batch, int rows, int cols)
+        __device__ void transpose_last_two(const T* x, i64 ldx, T* y, int batch, int rows, int cols)
         {
             __shared__ T tile[32][33];
             int tilesC = (cols + 31) >> 5;
             int r0 = (int)(blockIdx.x / tilesC) * 32, c0 = (int)(blockIdx.x % tilesC) * 32;
             int lane = threadIdx.x & 31, row = threadIdx.x >> 5;
-            i64 matrix = (i64)rows * cols;
             for (i64 b = blockIdx.y; b < batch; b += gridDim.y)
             {
-                const T* xb = x + b * matrix;
-                T* yb = y + b * matrix;
+                const T* xb = x + b * rows * ldx;
+                T* yb = y + b * rows * cols;
                 for (int j = row; j < 32; j += 8)
-                    if (r0 + j < rows && c0 + lane < cols) tile[j][lane] = xb[(i64)(r0 + j) * cols + c0 + lane];
+                    if (r0 + j < rows && c0 + lane < cols) tile[j][lane] = xb[(i64)(r0 + j) * ldx + c0 + lane];
                 __syncthreads();
                 for (int j = row; j < 32; j += 8)
                     if (c0 + j < cols && r0 + lane < rows) yb[(i64)(c0 + j) * rows + r0 + lane] = tile[lane][j];
@@ -163,8 +163,8 @@ internal static class ConvKernels
             { group_norm_apply<T>(x, y, sums, groupLength, chunks, chunkLength, plane, channelsPerGroup, groups, gamma, beta, eps, silu); } \
             extern "C" __global__ void upsample_nearest_2x_##S(const T* x, T* y, i64 planes, int height, int width) \
             { upsample_nearest_2x<T>(x, y, planes, height, width); } \
-            extern "C" __global__ void transpose_last_two_##S(const T* x, T* y, int batch, int rows, int cols) \
-            { transpose_last_two<T>(x, y, batch, rows, cols); }
+            extern "C" __global__ void transpose_last_two_##S(const T* x, i64 ldx, T* y, int batch, int rows, int cols) \
+            { transpose_last_two<T>(x, ldx, y, batch, rows, cols); }
         CONV_KERNELS(f32, float)
         CONV_KERNELS(bf16, bf16)
         """;

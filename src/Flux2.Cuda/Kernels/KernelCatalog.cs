@@ -15,5 +15,6 @@ internal static class KernelCatalog
         LatentKernels.Family,
         AttentionKernels.Family,
         ConvKernels.Family,
+        SoftmaxKernels.Family,
     ];
 }

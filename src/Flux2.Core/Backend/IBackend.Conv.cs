@@ -9,12 +9,14 @@ public readonly record struct Conv2dPadding(int Top, int Bottom, int Left, int R
     public override string ToString() => $"(top {Top}, bottom {Bottom}, left {Left}, right {Right})";
 }
 
-/// <summary>Image ops: convolutions, group normalisation and resampling on NCHW fp32 tensors.</summary>
+/// <summary>Image ops: convolutions, group normalisation and resampling on NCHW tensors of the backend's
+/// <see cref="ActivationDType"/> (fp32 on the CPU). A convolution may also read or write Float32 (an image, latents), and
+/// the transpose also moves Float32 latent tokens.</summary>
 public partial interface IBackend
 {
     /// <summary>
     /// y[b, co, oy, ox] (+)= bias[co] + Σ w[co, ci, ky, kx] · x[b, ci, oy·stride + ky − top, ox·stride + kx − left],
-    /// reading zero outside the input. x [B, Cin, H, W] and y [B, Cout, Ho, Wo] are fp32 with
+    /// reading zero outside the input. x [B, Cin, H, W] and y [B, Cout, Ho, Wo] are Float32 or the activation type, with
     /// Ho = (H + top + bottom − k)/stride + 1 (likewise Wo). The weight [Cout, Cin, k, k] is viewed as a
     /// <see cref="LinearWeight"/> [Cout, Cin·k·k] in its stored format; bias is fp32 [Cout].
     /// </summary>

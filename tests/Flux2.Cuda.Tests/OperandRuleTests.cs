@@ -154,8 +154,12 @@ public sealed class OperandRuleTests
         foreach (var size in CopyKernels.ElementSizes) Assert.Contains($"copy_columns_{size}", names);
         foreach (var d in new[] { 8, 40, 96, 128 }) Assert.Contains(AttentionKernels.KernelFor("bf16", d), names);
         foreach (var x in new[] { DType.Float32, DType.BFloat16 })
-        foreach (var col in new[] { DType.Float32, DType.BFloat16 })
-            Assert.Contains(KernelFamily.ForActivation(KernelFamily.ForActivation("im2col", x), col), names);
+        {
+            foreach (var col in new[] { DType.Float32, DType.BFloat16 })
+                Assert.Contains(KernelFamily.ForActivation(KernelFamily.ForActivation("im2col", x), col), names);
+            foreach (var kernel in new[] { "conv_bias", "group_norm_sums", "group_norm_apply", "upsample_nearest_2x", "transpose_last_two", "softmax_rows" })
+                Assert.Contains(KernelFamily.ForActivation(kernel, x), names);
+        }
     }
 
     [Fact]

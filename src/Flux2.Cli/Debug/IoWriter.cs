@@ -14,9 +14,15 @@ public sealed class IoWriter
         _writer.Metadata["generator"] = $"flux2 {CliApp.Version} debug forward {component}";
     }
 
-    /// <summary>Adds a copy of a backend tensor (Float32, Int64 or UInt8) downloaded from <paramref name="backend"/>.</summary>
+    /// <summary>Adds a copy of a backend tensor (Float32, Int64 or UInt8) downloaded from <paramref name="backend"/>; a GPU's
+    /// BFloat16 activations are widened (exactly) to Float32, the type the references they are compared with have.</summary>
     public void Add(string name, Tensor tensor, IBackend backend)
     {
+        if (tensor.DType == DType.BFloat16)
+        {
+            _writer.Add(name, DType.Float32, tensor.Shape.Select(d => (long)d).ToArray(), (ReadOnlySpan<float>)backend.DownloadFloat32(tensor));
+            return;
+        }
         using var host = backend.DownloadToHost(tensor);
         Add(name, host);
     }

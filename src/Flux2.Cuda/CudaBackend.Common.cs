@@ -266,9 +266,9 @@ public sealed unsafe partial class CudaBackend
         if (AttentionRows(output, outputColumn, width, batch, nameof(output)) != lq)
             throw new ArgumentException($"q {q.ShapeText} and output {output.ShapeText} have different lengths", nameof(output));
         if (lq == 0 || heads == 0 || headDim == 0 || batch == 0) return;
-        if (headDim > AttentionKernels.MaxHeadDim)
+        if (headDim > AttentionKernels.MaxHeadDim || lk >= GemmAttentionMinKeys)
         {
-            WideHeadAttention(q, qColumn, k, kColumn, v, vColumn, output, outputColumn, batch, heads, headDim, scale);
+            GemmAttention(q, qColumn, k, kColumn, v, vColumn, output, outputColumn, batch, heads, headDim, scale);
             return;
         }
         LaunchAttention(new AttentionOperands(Pointer(q, qColumn, nameof(q)), Width(q), Pointer(k, kColumn, nameof(k)), Width(k),

@@ -182,29 +182,46 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
             return s.Read(embedding);
         }, tolerance: precision == ComputePrecision.Float32 ? 1e-6 : BFloat16Tolerance);
 
-    public static TheoryData<ComputePrecision, int, int, int, int, int> AttentionCases()
+    public static TheoryData<ComputePrecision, int, int, int, int, int, int> AttentionCases()
     {
-        var data = new TheoryData<ComputePrecision, int, int, int, int, int>();
+        var data = new TheoryData<ComputePrecision, int, int, int, int, int, int>();
         foreach (var precision in Precisions)
-        foreach (var (batch, heads, headDim, lq, lk) in new[]
+        foreach (var (batch, heads, headDim, lq, lk, gemmFromKeys) in new[]
                  {
-                     (1, 1, 8, 1, 1), (2, 3, 40, 17, 33), (1, 2, 128, 70, 65), (2, 1, 96, 33, 130),
+                     (1, 1, 8, 1, 1, 0), (2, 3, 40, 17, 33, 0), (1, 2, 128, 70, 65, 0), (2, 1, 96, 33, 130, 0),
                      // Beyond the flash kernel: through cuBLASLt, K copied dense and V transposed from the fused rows.
-                     (1, 1, 512, 70, 65), (2, 2, 160, 33, 33),
+                     (1, 1, 512, 70, 65, 0), (2, 2, 160, 33, 33, 0),
+                     // Long sequences through cuBLASLt: at the backend's own threshold, and small ones sent there.
+                     (1, 2, 128, 1100, 1100, 0), (1, 3, 128, 70, 70, 64), (2, 2, 64, 33, 40, 1),
                  })
-            data.Add(precision, batch, heads, headDim, lq, lk);
+            data.Add(precision, batch, heads, headDim, lq, lk, gemmFromKeys);
         return data;
     }
 
     /// <summary>q, k, v as column ranges of one fused [B, L, 3·H·D] buffer when the lengths agree (the model's joint
-    /// attention), separate tensors otherwise.</summary>
+    /// attention), separate tensors otherwise; <paramref name="gemmFromKeys"/> &gt; 0 sets the key count from which the
+    /// GPU takes the cuBLASLt path (0: the backend's own).</summary>
     [Theory]
     [MemberData(nameof(AttentionCases))]
-    public void Attention(ComputePrecision precision, int batch, int heads, int headDim, int lq, int lk)
+    public void Attention(ComputePrecision precision, int batch, int heads, int headDim, int lq, int lk, int gemmFromKeys)
     {
         int width = heads * headDim;
         float scale = 1f / MathF.Sqrt(headDim);
-        comparison.Compare($"Attention B{batch} H{heads} D{headDim} Lq{lq} Lk{lk}", precision, s =>
+        var gpu = comparison.Gpu(precision);
+        int defaultKeys = gpu.GemmAttentionMinKeys;
+        if (gemmFromKeys > 0) gpu.GemmAttentionMinKeys = gemmFromKeys;
+        try
+        {
+            CompareAttention(precision, batch, heads, headDim, lq, lk, width, scale, gemmFromKeys);
+        }
+        finally
+        {
+            gpu.GemmAttentionMinKeys = defaultKeys;
+        }
+    }
+
+    private void CompareAttention(ComputePrecision precision, int batch, int heads, int headDim, int lq, int lk, int width, float scale, int gemmFromKeys) =>
+        comparison.Compare($"Attention B{batch} H{heads} D{headDim} Lq{lq} Lk{lk}{(gemmFromKeys > 0 ? $" cuBLASLt from {gemmFromKeys} keys" : "")}", precision, s =>
         {
             var output = s.Out(batch, lq, width + 4);
             if (lq == lk)
@@ -223,5 +240,4 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
             // The first 4 columns of each row are not written (still NaN on the GPU side): compare the written ones.
             return [.. Enumerable.Range(0, batch * lq).SelectMany(r => all.Skip(r * (width + 4) + 4).Take(width))];
         });
-    }
 }

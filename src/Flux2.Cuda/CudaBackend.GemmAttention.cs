@@ -9,15 +9,20 @@ namespace Flux2.Cuda;
 
 public sealed unsafe partial class CudaBackend
 {
+    /// <summary>Keys from which unmasked attention runs through cuBLASLt rather than the flash kernel: the transformer's joint
+    /// attention at 512² (1536 tokens) and beyond, where tensor-core products outrun the SIMT kernel many times over for the
+    /// cost of writing and reading the scores once. Settable so tests can send small inputs either way.</summary>
+    internal int GemmAttentionMinKeys { get; set; } = 1024;
+
     /// <summary>
-    /// Attention for head dims beyond the flash kernel's (the VAE's one head of 512): per (batch, head) and chunk of query
-    /// rows, the scores S = Q·Kᵀ through cuBLASLt into fp32, a row softmax into P, and O = P·V through cuBLASLt with Vᵀ as
+    /// Attention through cuBLASLt, for head dims beyond the flash kernel's (the VAE's one head of 512) and long sequences
+    /// (<see cref="GemmAttentionMinKeys"/>): per (batch, head) and chunk of query rows, the scores S = Q·Kᵀ through cuBLASLt into fp32, a row softmax into P, and O = P·V through cuBLASLt with Vᵀ as
     /// the weight, written into the output's columns. bf16 operands multiply on tensor cores with P rounded to bf16 (as the
     /// CPU's bf16 attention products round the probabilities); fp32 ones exactly. A chunk's scores stay within
     /// <see cref="ChunkElements"/>. K is copied dense first when its rows are wider than one head (cuBLASLt's weight
     /// operand has no row stride of its own here).
     /// </summary>
-    private void WideHeadAttention(Tensor q, int qColumn, Tensor k, int kColumn, Tensor v, int vColumn, Tensor output, int outputColumn,
+    private void GemmAttention(Tensor q, int qColumn, Tensor k, int kColumn, Tensor v, int vColumn, Tensor output, int outputColumn,
         int batch, int heads, int headDim, float scale)
     {
         int lq = Rows(q) / batch, lk = Rows(k) / batch, ldq = Width(q), ldk = Width(k), ldv = Width(v), ldo = Width(output);

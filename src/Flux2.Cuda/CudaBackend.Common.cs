@@ -266,6 +266,25 @@ public sealed unsafe partial class CudaBackend
         if (AttentionRows(output, outputColumn, width, batch, nameof(output)) != lq)
             throw new ArgumentException($"q {q.ShapeText} and output {output.ShapeText} have different lengths", nameof(output));
         if (lq == 0 || heads == 0 || headDim == 0 || batch == 0) return;
+        if (q.DType == DType.BFloat16 && TensorCoreAttentionKernels.Serves(headDim)
+            && int.IsEvenInteger(qColumn | kColumn | vColumn | outputColumn | Width(q) | Width(k) | Width(v) | Width(output)))
+        {
+            var a = new KernelArguments();
+            a.Add(Pointer(q, qColumn, nameof(q)));
+            a.Add(Width(q));
+            a.Add(Pointer(k, kColumn, nameof(k)));
+            a.Add(Width(k));
+            a.Add(Pointer(v, vColumn, nameof(v)));
+            a.Add(Width(v));
+            a.Add(Pointer(output, outputColumn, nameof(output)));
+            a.Add(Width(output));
+            a.Add(lq);
+            a.Add(lk);
+            a.Add(scale);
+            Launch(TensorCoreAttentionKernels.KernelFor(headDim), (uint)((lq + TensorCoreAttentionKernels.RowsPerBlock - 1) / TensorCoreAttentionKernels.RowsPerBlock),
+                (uint)heads, (uint)batch, TensorCoreAttentionKernels.Threads, ref a);
+            return;
+        }
         if (headDim > AttentionKernels.MaxHeadDim || lk >= GemmAttentionMinKeys)
         {
             GemmAttention(q, qColumn, k, kColumn, v, vColumn, output, outputColumn, batch, heads, headDim, scale);

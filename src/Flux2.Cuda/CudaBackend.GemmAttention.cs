@@ -9,9 +9,10 @@ namespace Flux2.Cuda;
 
 public sealed unsafe partial class CudaBackend
 {
-    /// <summary>Keys from which unmasked attention runs through cuBLASLt rather than the flash kernel: the transformer's joint
-    /// attention at 512² (1536 tokens) and beyond, where tensor-core products outrun the SIMT kernel many times over for the
-    /// cost of writing and reading the scores once. Settable so tests can send small inputs either way.</summary>
+    /// <summary>Keys from which unmasked attention that the tensor-core kernel does not take (fp32 activations) runs through
+    /// cuBLASLt rather than the SIMT flash kernel: the transformer at 512² (1536 tokens) and beyond, where cuBLAS's products
+    /// outrun the SIMT kernel for the cost of writing and reading the scores once. Settable so tests can send small inputs
+    /// either way.</summary>
     internal int GemmAttentionMinKeys { get; set; } = 1024;
 
     /// <summary>

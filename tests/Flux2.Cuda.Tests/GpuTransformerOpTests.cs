@@ -191,8 +191,11 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
                      (1, 1, 8, 1, 1, 0), (2, 3, 40, 17, 33, 0), (1, 2, 128, 70, 65, 0), (2, 1, 96, 33, 130, 0),
                      // Beyond the flash kernel: through cuBLASLt, K copied dense and V transposed from the fused rows.
                      (1, 1, 512, 70, 65, 0), (2, 2, 160, 33, 33, 0),
-                     // Long sequences through cuBLASLt: at the backend's own threshold, and small ones sent there.
+                     // Long sequences through cuBLASLt in fp32 (bf16 head dims 64 and 128 take the tensor-core kernel): at the
+                     // backend's own threshold, and small ones sent there.
                      (1, 2, 128, 1100, 1100, 0), (1, 3, 128, 70, 70, 64), (2, 2, 64, 33, 40, 1),
+                     // The tensor-core kernel's 64-row blocks and 64-key tiles, both ragged.
+                     (2, 3, 64, 130, 77, 0), (1, 2, 128, 200, 200, 0),
                  })
             data.Add(precision, batch, heads, headDim, lq, lk, gemmFromKeys);
         return data;

@@ -14,6 +14,7 @@ internal static class KernelCatalog
         SamplerKernels.Family,
         LatentKernels.Family,
         AttentionKernels.Family,
+        TensorCoreAttentionKernels.Family,
         ConvKernels.Family,
         SoftmaxKernels.Family,
     ];

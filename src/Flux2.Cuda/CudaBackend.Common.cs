@@ -266,43 +266,62 @@ public sealed unsafe partial class CudaBackend
         if (AttentionRows(output, outputColumn, width, batch, nameof(output)) != lq)
             throw new ArgumentException($"q {q.ShapeText} and output {output.ShapeText} have different lengths", nameof(output));
         if (lq == 0 || heads == 0 || headDim == 0 || batch == 0) return;
-        if (q.DType == DType.BFloat16 && TensorCoreAttentionKernels.Serves(headDim)
-            && int.IsEvenInteger(qColumn | kColumn | vColumn | outputColumn | Width(q) | Width(k) | Width(v) | Width(output)))
+        var operands = new AttentionOperands(Pointer(q, qColumn, nameof(q)), Width(q), Pointer(k, kColumn, nameof(k)), Width(k),
+            Pointer(v, vColumn, nameof(v)), Width(v), Pointer(output, outputColumn, nameof(output)), Width(output), q.DType);
+        // No keys: the SIMT kernel writes zeros, as the CPU does.
+        if (lk > 0 && q.DType == DType.BFloat16 && TensorCoreAttentionKernels.Serves(headDim) && operands.WordAligned)
         {
-            var a = new KernelArguments();
-            a.Add(Pointer(q, qColumn, nameof(q)));
-            a.Add(Width(q));
-            a.Add(Pointer(k, kColumn, nameof(k)));
-            a.Add(Width(k));
-            a.Add(Pointer(v, vColumn, nameof(v)));
-            a.Add(Width(v));
-            a.Add(Pointer(output, outputColumn, nameof(output)));
-            a.Add(Width(output));
-            a.Add(lq);
-            a.Add(lk);
-            a.Add(scale);
-            Launch(TensorCoreAttentionKernels.KernelFor(headDim), (uint)((lq + TensorCoreAttentionKernels.RowsPerBlock - 1) / TensorCoreAttentionKernels.RowsPerBlock),
-                (uint)heads, (uint)batch, TensorCoreAttentionKernels.Threads, ref a);
+            LaunchTensorCoreAttention(operands, batch, heads, lq, lk, headDim, scale);
             return;
         }
-        if (headDim > AttentionKernels.MaxHeadDim || lk >= GemmAttentionMinKeys)
+        if (headDim > AttentionKernels.MaxHeadDim || lk > 0 && lk >= GemmAttentionMinKeys)
         {
             GemmAttention(q, qColumn, k, kColumn, v, vColumn, output, outputColumn, batch, heads, headDim, scale);
             return;
         }
-        LaunchAttention(new AttentionOperands(Pointer(q, qColumn, nameof(q)), Width(q), Pointer(k, kColumn, nameof(k)), Width(k),
-            Pointer(v, vColumn, nameof(v)), Width(v), Pointer(output, outputColumn, nameof(output)), Width(output), q.DType),
-            batch, heads, lq, lk, headDim, scale, kvGroup: 1, keyMask: 0, causal: false, uniformWhenMasked: false);
+        LaunchAttention(operands, batch, heads, lq, lk, headDim, scale, kvGroup: 1, keyMask: 0, causal: false, uniformWhenMasked: false);
     }
 
-    /// <summary>Where the flash kernel reads and writes: each operand's first element of head 0 and its row stride.</summary>
-    private readonly record struct AttentionOperands(ulong Q, int Ldq, ulong K, int Ldk, ulong V, int Ldv, ulong Output, int Ldo, DType DType);
+    /// <summary>Queues the tensor-core flash kernel over batch × heads × ceil(lq / 64) blocks (see <see cref="TensorCoreAttentionKernels"/>).</summary>
+    private void LaunchTensorCoreAttention(AttentionOperands operands, int batch, int heads, int lq, int lk, int headDim, float scale)
+    {
+        CheckAttentionGrid(batch, heads);
+        var a = new KernelArguments();
+        a.Add(operands.Q);
+        a.Add(operands.Ldq);
+        a.Add(operands.K);
+        a.Add(operands.Ldk);
+        a.Add(operands.V);
+        a.Add(operands.Ldv);
+        a.Add(operands.Output);
+        a.Add(operands.Ldo);
+        a.Add(lq);
+        a.Add(lk);
+        a.Add(scale);
+        Launch(TensorCoreAttentionKernels.KernelFor(headDim), (uint)((lq + TensorCoreAttentionKernels.RowsPerBlock - 1) / TensorCoreAttentionKernels.RowsPerBlock),
+            (uint)heads, (uint)batch, TensorCoreAttentionKernels.Threads, ref a);
+    }
+
+    /// <summary>The attention kernels put heads in grid y and the batch in grid z, each at most 65535 blocks.</summary>
+    private static void CheckAttentionGrid(int batch, int heads)
+    {
+        if (batch > ushort.MaxValue || heads > ushort.MaxValue)
+            throw new CudaUnsupportedOpException($"attention over batch {batch} × {heads} heads (each at most {ushort.MaxValue})");
+    }
+
+    /// <summary>Where the flash kernels read and write: each operand's first element of head 0 and its row stride.</summary>
+    private readonly record struct AttentionOperands(ulong Q, int Ldq, ulong K, int Ldk, ulong V, int Ldv, ulong Output, int Ldo, DType DType)
+    {
+        /// <summary>Whether every bf16 pair a row holds starts on a 4-byte word (the tensor-core kernel reads and writes words).</summary>
+        public bool WordAligned => ((Q | K | V | Output) & 3) == 0 && int.IsEvenInteger(Ldq | Ldk | Ldv | Ldo);
+    }
 
     /// <summary>Queues the flash kernel over batch × heads × ceil(lq / 16) blocks (see <see cref="AttentionKernels"/>).</summary>
     private void LaunchAttention(AttentionOperands operands, int batch, int heads, int lq, int lk, int headDim, float scale, int kvGroup,
         ulong keyMask, bool causal, bool uniformWhenMasked)
     {
         if (headDim > AttentionKernels.MaxHeadDim) throw new CudaUnsupportedOpException($"Attention with head dim {headDim} (at most {AttentionKernels.MaxHeadDim})");
+        CheckAttentionGrid(batch, heads);
         var a = new KernelArguments();
         a.Add(operands.Q);
         a.Add(operands.Ldq);

@@ -144,12 +144,12 @@ public sealed unsafe partial class CudaBackend : IBackend, IDeviceMemoryReport
         return new CancellationScope(previous);
     }
 
-    /// <summary>Uploads bf16, f16 and f32 weights once, as stored; FP8 and NVFP4 weights are expanded once on the way
-    /// (<see cref="QuantizedWeightExpansion"/>).</summary>
+    /// <summary>Uploads bf16 weights once, as stored, and f16 and f32 ones in the exact mode; FP8 and NVFP4 weights, and f16 and
+    /// f32 ones for bf16 products, are converted once on the way (<see cref="WeightExpansion"/>).</summary>
     public LinearWeight LoadLinear(LinearWeight stored)
     {
         if (!stored.IsHostAccessible) throw new ArgumentException($"{stored.Name}: a weight must be loaded from its stored host bytes", nameof(stored));
-        if (QuantizedWeightExpansion.Expands(stored.Format)) return LoadExpanded(stored);
+        if (WeightExpansion.Expands(stored.Format, Precision)) return LoadExpanded(stored);
         if (stored.Format is not (WeightFormat.BFloat16 or WeightFormat.Float16 or WeightFormat.Float32))
             throw new CudaUnsupportedOpException($"Linear with {stored.Format} weights ({stored.Name})");
         Begin();
@@ -171,7 +171,7 @@ public sealed unsafe partial class CudaBackend : IBackend, IDeviceMemoryReport
     /// decoded into the same buffer.</summary>
     private LinearWeight LoadExpanded(LinearWeight stored)
     {
-        var target = QuantizedWeightExpansion.Target(Precision);
+        var target = WeightExpansion.Target(Precision);
         int n = stored.OutFeatures, k = stored.InFeatures, elementBytes = target == WeightFormat.BFloat16 ? 2 : 4;
         Begin();
         var storage = new CudaStorage(_pool, Device, (long)n * k * elementBytes);
@@ -186,7 +186,7 @@ public sealed unsafe partial class CudaBackend : IBackend, IDeviceMemoryReport
                 for (int row0 = 0; row0 < n; row0 += chunkRows)
                 {
                     int rows = Math.Min(chunkRows, n - row0);
-                    QuantizedWeightExpansion.ExpandRows(stored, row0, rows, target, host, row);
+                    WeightExpansion.ExpandRows(stored, row0, rows, target, host, row);
                     CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(storage.Pointer + (ulong)row0 * (ulong)k * (ulong)elementBytes, host,
                         (nuint)((long)rows * k * elementBytes), _device.Stream), nameof(CudaDriver.cuMemcpyHtoDAsync_v2));
                     _device.Synchronize(); // the chunk buffer is decoded into again next

@@ -196,6 +196,8 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
                      (1, 2, 128, 1100, 1100, 0), (1, 3, 128, 70, 70, 64), (2, 2, 64, 33, 40, 1),
                      // The tensor-core kernel's 64-row blocks and 64-key tiles, both ragged.
                      (2, 3, 64, 130, 77, 0), (1, 2, 128, 200, 200, 0),
+                     // No keys at all: zeros, as the CPU writes.
+                     (1, 2, 64, 5, 0, 0),
                  })
             data.Add(precision, batch, heads, headDim, lq, lk, gemmFromKeys);
         return data;

@@ -6,16 +6,20 @@ using Flux2.Core.Numerics;
 namespace Flux2.Cuda.Gemm;
 
 /// <summary>
-/// FP8 and NVFP4 Linear weights as the GPU runs them today: expanded once at load, on the host, to bf16 for bf16 products
-/// (the values the CPU's bf16 path rounds them to, at twice FP8's memory and four times NVFP4's) or to fp32 for the exact
-/// mode (the dequantised values, bit for bit). cuBLASLt's FP8 (sm_89+) and block-scaled FP4 (sm_100+) GEMMs would keep
-/// the stored bytes; they are not used yet.
+/// Linear weights the GPU does not run as stored, converted once at load on the host to the format of the products:
+/// FP8 and NVFP4 to bf16 for bf16 products (at twice FP8's memory and four times NVFP4's) or to fp32 for the exact mode (the
+/// dequantised values, bit for bit); f32 and f16 weights to bf16 for bf16 products (the VAE's published weights are f32),
+/// so that every Linear and convolution of the fast mode runs on tensor cores. The bf16 values are those the CPU's bf16
+/// path rounds the same weights to. cuBLASLt's FP8 (sm_89+) and block-scaled FP4 (sm_100+) GEMMs would keep the stored
+/// bytes; they are not used yet.
 /// </summary>
-internal static unsafe class QuantizedWeightExpansion
+internal static unsafe class WeightExpansion
 {
-    public static bool Expands(WeightFormat format) => format is WeightFormat.Fp8E4M3 or WeightFormat.Nvfp4;
+    public static bool Expands(WeightFormat format, ComputePrecision precision) =>
+        format is WeightFormat.Fp8E4M3 or WeightFormat.Nvfp4
+        || precision == ComputePrecision.BFloat16 && format is WeightFormat.Float32 or WeightFormat.Float16;
 
-    /// <summary>The format a quantized weight is expanded to for <paramref name="precision"/>.</summary>
+    /// <summary>The format a weight is expanded to for <paramref name="precision"/>.</summary>
     public static WeightFormat Target(ComputePrecision precision) =>
         precision == ComputePrecision.BFloat16 ? WeightFormat.BFloat16 : WeightFormat.Float32;
 

@@ -1,0 +1,57 @@
+using Flux2.Core;
+using Flux2.Core.Backend;
+using Flux2.Core.Decoding;
+using Flux2.Core.Numerics;
+using Flux2.Cuda.Gemm;
+
+namespace Flux2.Cuda.Tests;
+
+/// <summary>The host side of loading FP8, NVFP4, f32 and f16 Linears onto the GPU (runs without a GPU): rows decoded exactly as
+/// the CPU decodes them, kept as fp32 for the exact mode and rounded to bf16 for bf16 products.</summary>
+public sealed unsafe class WeightExpansionTests
+{
+    [Theory]
+    [InlineData(WeightFormat.Fp8E4M3)]
+    [InlineData(WeightFormat.Nvfp4)]
+    [InlineData(WeightFormat.Float32)]
+    [InlineData(WeightFormat.Float16)]
+    public void RowsAreTheDecodersValuesInTheTargetFormat(WeightFormat format)
+    {
+        const int N = 37, K = 80, Row0 = 5, Rows = 30;
+        var random = new Random(7);
+        using var stored = new HostWeight(format, Enumerable.Range(0, N * K).Select(_ => random.NextSingle() * 2 - 1).ToArray(), N, K);
+        var expected = new float[Rows * K];
+        fixed (float* e = expected)
+            for (int r = 0; r < Rows; r++) WeightRowDecoder.Decode(stored.Weight, Row0 + r, 0, K, e + r * K);
+        Assert.Contains(expected, v => v != 0);
+
+        var wide = new float[Rows * K];
+        var narrow = new ushort[Rows * K];
+        var row = new float[K];
+        fixed (float* w = wide, decoded = row)
+        fixed (ushort* b = narrow)
+        {
+            WeightExpansion.ExpandRows(stored.Weight, Row0, Rows, WeightFormat.Float32, (byte*)w, decoded);
+            WeightExpansion.ExpandRows(stored.Weight, Row0, Rows, WeightFormat.BFloat16, (byte*)b, decoded);
+        }
+        Assert.Equal(expected, wide);
+        Assert.Equal(expected.Select(BFloat16Bits.FromFloat), narrow);
+    }
+
+    [Fact]
+    public void QuantizedFormatsAlwaysAndWideFormatsForBf16ProductsExpandToTheProductsPrecision()
+    {
+        foreach (var precision in new[] { ComputePrecision.Float32, ComputePrecision.BFloat16 })
+        {
+            Assert.True(WeightExpansion.Expands(WeightFormat.Fp8E4M3, precision));
+            Assert.True(WeightExpansion.Expands(WeightFormat.Nvfp4, precision));
+            Assert.False(WeightExpansion.Expands(WeightFormat.BFloat16, precision));
+        }
+        Assert.True(WeightExpansion.Expands(WeightFormat.Float32, ComputePrecision.BFloat16));
+        Assert.True(WeightExpansion.Expands(WeightFormat.Float16, ComputePrecision.BFloat16));
+        Assert.False(WeightExpansion.Expands(WeightFormat.Float32, ComputePrecision.Float32));
+        Assert.False(WeightExpansion.Expands(WeightFormat.Float16, ComputePrecision.Float32));
+        Assert.Equal(WeightFormat.BFloat16, WeightExpansion.Target(ComputePrecision.BFloat16));
+        Assert.Equal(WeightFormat.Float32, WeightExpansion.Target(ComputePrecision.Float32));
+    }
+}

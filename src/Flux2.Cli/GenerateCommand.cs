@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Flux2.Backends;
+using Flux2.Core;
 using Flux2.Core.Backend;
 using Flux2.Models.Lora;
 using Flux2.Pipelines;
@@ -153,7 +154,13 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         var clock = Stopwatch.StartNew();
         var promptCache = PromptEmbeddingCache.ForProcess();
         using var pipeline = Flux2Pipeline.Load(config, compute.Backends,
-            new PipelineOptions { ReleaseTextEncoderAfterUse = true, Loras = loras.Files, LenientLoraKeys = loras.Lenient, PromptCache = promptCache });
+            new PipelineOptions
+            {
+                ReleaseTextEncoderAfterUse = true,
+                // On a GPU the text encoder is gone before the transformer is uploaded: the two never share device memory.
+                LoadTransformerAfterEncoding = compute.Device.Kind == DeviceKind.Gpu,
+                Loras = loras.Files, LenientLoraKeys = loras.Lenient, PromptCache = promptCache,
+            });
         var loadTime = clock.Elapsed;
         output.WriteLine(seeds.Length == 1 ? $"seed: {seed}" : $"seeds: {seed} to {seeds[^1]} (one per image)");
         foreach (var warning in pipeline.LoadWarnings) error.WriteLine($"flux2 generate: warning: {warning}");

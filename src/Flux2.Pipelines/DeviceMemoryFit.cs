@@ -16,8 +16,9 @@ public sealed record ModelFootprint(string Model, long Transformer, long TextEnc
 /// <summary>
 /// What fits on a GPU (<c>flux2 info --device cuda</c>): the published models' weights counted from their tensor lists at the
 /// sizes the CUDA backend keeps them (bf16 in the fast mode, FP8 and NVFP4 expanded to bf16 at load; fp32 in the exact
-/// mode), plus a reserve for the activations of a 1024² generation. A pipeline loads its three models together (releasing
-/// the text encoder after encoding frees its memory only afterwards), so a model fits when all three do.
+/// mode), plus a reserve for the activations of a 1024² generation. <c>flux2 serve</c> keeps the three models resident;
+/// <c>flux2 generate</c> on a GPU holds the VAE and the text encoder, then (the encoder released) the VAE and the
+/// transformer (<see cref="PipelineOptions.LoadTransformerAfterEncoding"/>).
 /// </summary>
 public static class DeviceMemoryFit
 {
@@ -42,12 +43,19 @@ public static class DeviceMemoryFit
         ];
     }
 
-    public static bool Fits(ModelFootprint model, long freeBytes) => model.Total + ActivationReserve <= freeBytes;
+    /// <summary>Whether the three models fit together (what the server keeps).</summary>
+    public static bool FitsResident(ModelFootprint model, long freeBytes) => model.Total + ActivationReserve <= freeBytes;
 
-    /// <summary>One line per published model: its weights and whether they fit <paramref name="freeBytes"/>.</summary>
+    /// <summary>Whether the VAE with the text encoder, then with the transformer, fits (what generate holds).</summary>
+    public static bool FitsOneAfterTheOther(ModelFootprint model, long freeBytes) =>
+        model.Vae + Math.Max(model.TextEncoder, model.Transformer) + ActivationReserve <= freeBytes;
+
+    /// <summary>One line per published model: its weights and how they fit <paramref name="freeBytes"/>.</summary>
     public static IEnumerable<string> Describe(long freeBytes, ComputePrecision precision) =>
-        Published(precision).Select(m => $"{m.Model}: {Gb(m.Transformer)} transformer + {Gb(m.TextEncoder)} text encoder + {Gb(m.Vae)} VAE " +
-            $"= {Gb(m.Total)}: {(Fits(m, freeBytes) ? "fits" : "does not fit")}");
+        Published(precision).Select(m => $"{m.Model}: {Gb(m.Transformer)} transformer + {Gb(m.TextEncoder)} text encoder + {Gb(m.Vae)} VAE: " +
+            (FitsResident(m, freeBytes) ? "fits all resident (serve, generate)"
+                : FitsOneAfterTheOther(m, freeBytes) ? "fits generate (encoder released before the transformer loads), not serve"
+                : "does not fit"));
 
     // The published encoders' shapes (their config.json files): 32 query and 8 key/value heads of 128.
     private static TextEncoderConfig Encoder(TextEncoderArchitecture architecture, int hidden, int intermediate, int layers, int vocab) => new()

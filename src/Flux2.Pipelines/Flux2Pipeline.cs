@@ -24,7 +24,7 @@ namespace Flux2.Pipelines;
 /// </summary>
 public sealed class Flux2Pipeline : IDisposable
 {
-    private readonly TransformerVelocityModel _model;
+    private readonly PipelineTransformer _transformer;
     private readonly AutoencoderKLFlux2 _vae;
     private readonly PipelineOptions _options;
     private PromptEncoder? _promptEncoder;
@@ -38,23 +38,24 @@ public sealed class Flux2Pipeline : IDisposable
     /// <summary>The backend every component runs on (owned by the pipeline).</summary>
     public IBackend Backend { get; }
 
-    /// <summary>What loading the transformer found questionable but used anyway (see <see cref="Flux2Transformer.LoadWarnings"/>).</summary>
-    public IReadOnlyList<string> LoadWarnings => _model.Transformer.LoadWarnings;
+    /// <summary>What loading the transformer found questionable but used anyway (see <see cref="Flux2Transformer.LoadWarnings"/>);
+    /// empty while a transformer loaded after encoding is not loaded yet (its warnings then go to the generation's notices).</summary>
+    public IReadOnlyList<string> LoadWarnings => _transformer.IsLoaded ? _transformer.Model.Transformer.LoadWarnings : [];
 
     /// <summary>Where the model came from (folder or transformer file), for reports and image metadata.</summary>
     public string Source => Config.PipelineConfig.ModelPath;
 
     /// <summary>The LoRAs the transformer runs with now: <see cref="PipelineOptions.Loras"/>, or the last generation's
     /// <see cref="GenerationRequest.Loras"/>.</summary>
-    public IReadOnlyList<LoraFile> Loras => _model.Transformer.Loras;
+    public IReadOnlyList<LoraFile> Loras => _transformer.IsLoaded ? _transformer.Model.Transformer.Loras : _options.Loras;
 
-    private Flux2Pipeline(Flux2ArchConfig config, IBackend backend, PipelineVariant variant, TransformerVelocityModel model, AutoencoderKLFlux2 vae,
+    private Flux2Pipeline(Flux2ArchConfig config, IBackend backend, PipelineVariant variant, PipelineTransformer transformer, AutoencoderKLFlux2 vae,
         PromptEncoder? promptEncoder, string noPromptEncoderReason, PipelineOptions options)
     {
         Config = config;
         Backend = backend;
         Variant = variant;
-        _model = model;
+        _transformer = transformer;
         _vae = vae;
         _promptEncoder = promptEncoder;
         _noPromptEncoderReason = noPromptEncoderReason;
@@ -96,8 +97,9 @@ public sealed class Flux2Pipeline : IDisposable
             var tokenizer = components.TextEncoder == null ? null : TokenizerFor(components, components.TextEncoder, modelConfig, variant);
 
             backend = backends.Create(modelConfig.Devices[0]);
-            var model = new TransformerVelocityModel(Flux2Transformer.FromCheckpoint(checkpoint, modelConfig, backend, options.Loras, options.LenientLoraKeys));
-            owned.Add(model);
+            var transformer = new PipelineTransformer(checkpoint, modelConfig, backend, options);
+            owned.Add(transformer);
+            if (!options.LoadTransformerAfterEncoding) _ = transformer.Model;
             var vae = AutoencoderKLFlux2.Load(components.Vae, backend);
             owned.Add(vae);
             if (vae.Config.PatchedChannels != modelConfig.InChannels)
@@ -111,11 +113,11 @@ public sealed class Flux2Pipeline : IDisposable
                     options.PromptCache == null ? "" : PromptEncoder.FilesIdentity(components.TextEncoder));
                 owned.Add(prompts);
             }
-            return new Flux2Pipeline(archConfig, backend, variant, model, vae, prompts, noPrompts, options);
+            return new Flux2Pipeline(archConfig, backend, variant, transformer, vae, prompts, noPrompts, options);
         }
         catch
         {
-            // The transformer owns the checkpoint once built; before that it is closed here.
+            // The transformer's slot owns the checkpoint once made; before that it is closed here.
             if (owned.Count == 0) checkpoint.Dispose();
             foreach (var d in owned) d.Dispose();
             backend?.Dispose();
@@ -136,7 +138,7 @@ public sealed class Flux2Pipeline : IDisposable
 
     /// <summary>About how much working memory <paramref name="prepared"/> needs besides the weights (see <see cref="GenerationMemory"/>).</summary>
     public long EstimateWorkingBytes(PreparedGeneration prepared) =>
-        GenerationMemory.EstimateBytes(_model.Transformer.Config, _vae.Config, prepared.Plan,
+        GenerationMemory.EstimateBytes(_transformer.Config, _vae.Config, prepared.Plan,
             prepared.References.Sum(r => r.Width / 16 * (r.Height / 16)), Backend.ActivationDType.SizeInBytes());
 
     /// <summary>Generates <see cref="GenerationRequest.NumImages"/> images per prompt, one after another (batch 1, as MAX does).</summary>
@@ -150,7 +152,6 @@ public sealed class Flux2Pipeline : IDisposable
     {
         var (request, plan) = (prepared.Request, prepared.Plan);
         foreach (var notice in plan.Notices) request.OnNotice?.Invoke(notice);
-        UseLoras(plan.Loras, request.OnNotice);
 
         var clock = Stopwatch.StartNew();
         var created = new List<IDisposable>();
@@ -166,6 +167,8 @@ public sealed class Flux2Pipeline : IDisposable
             if (_options.ReleaseTextEncoderAfterUse) ReleaseTextEncoder();
             var textTime = clock.Elapsed;
             cancellation.ThrowIfCancellationRequested();
+            var model = LoadTransformer(request.OnNotice);
+            UseLoras(model.Transformer, plan.Loras, request.OnNotice);
 
             clock.Restart();
             var references = prepared.References.Count > 0 ? Own(created, ReferenceEncoder.Encode(_vae, prepared.References)) : null;
@@ -180,7 +183,7 @@ public sealed class Flux2Pipeline : IDisposable
                 int p = plan.PromptIndex(k);
                 using var prompt = positive.Select(p);
                 using var negativePrompt = negative?.Select(negative.Count == 1 ? 0 : p);
-                var inputs = new DenoisingLoop.Inputs(_model, schedule, prompt, negativePrompt, plan.Guidance,
+                var inputs = new DenoisingLoop.Inputs(model, schedule, prompt, negativePrompt, plan.Guidance,
                     Variant == PipelineVariant.Dev ? (float)plan.Guidance : null, references, request.Cache);
                 using var latents = InitialLatents(request, plan, k);
                 int reused = DenoisingLoop.Run(inputs, latents, plan.GridHeight, plan.GridWidth, k, plan.Seeds.Count, request.OnStep, cancellation);
@@ -208,9 +211,8 @@ public sealed class Flux2Pipeline : IDisposable
 
     /// <summary>Makes the transformer run <paramref name="loras"/>; the LoRAs it runs already cost nothing.</summary>
     /// <exception cref="LoraException">a file does not fit the transformer (the transformer is then left as it was)</exception>
-    private void UseLoras(IReadOnlyList<LoraFile> loras, Action<string>? onNotice)
+    private void UseLoras(Flux2Transformer transformer, IReadOnlyList<LoraFile> loras, Action<string>? onNotice)
     {
-        var transformer = _model.Transformer;
         if (transformer.Loras.SequenceEqual(loras)) return;
         var set = loras.Count == 0 ? null : LoraSet.Load(loras, transformer.Config, transformer.Naming, _options.LenientLoraKeys);
         transformer.UseLoras(set);
@@ -227,6 +229,16 @@ public sealed class Flux2Pipeline : IDisposable
         return encoder.Encode(prompts, onNotice, strict);
     }
 
+    /// <summary>The transformer, loaded now if the pipeline loads it after encoding and this is the first generation; its load
+    /// warnings then go to <paramref name="onNotice"/>.</summary>
+    private TransformerVelocityModel LoadTransformer(Action<string>? onNotice)
+    {
+        if (_transformer.IsLoaded) return _transformer.Model;
+        var model = _transformer.Model;
+        foreach (var warning in model.Transformer.LoadWarnings) onNotice?.Invoke(warning);
+        return model;
+    }
+
     /// <summary>Frees the text encoder's memory; prompts cannot be encoded afterwards.</summary>
     public void ReleaseTextEncoder()
     {
@@ -240,7 +252,7 @@ public sealed class Flux2Pipeline : IDisposable
     {
         _promptEncoder?.Dispose();
         _vae.Dispose();
-        _model.Dispose();
+        _transformer.Dispose();
         Backend.Dispose();
     }
 
@@ -258,8 +270,8 @@ public sealed class Flux2Pipeline : IDisposable
 
     private void CheckFeatures(PromptEmbedding prompt, string what)
     {
-        if (prompt.Features != _model.TextFeatures)
-            throw new PipelineException($"{what} embeddings have {prompt.Features} features per token; the transformer expects {_model.TextFeatures}");
+        if (prompt.Features != _transformer.Config.JointAttentionDim)
+            throw new PipelineException($"{what} embeddings have {prompt.Features} features per token; the transformer expects {_transformer.Config.JointAttentionDim}");
     }
 
     private static T Own<T>(List<IDisposable> owned, T item) where T : IDisposable

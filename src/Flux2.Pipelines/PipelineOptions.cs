@@ -8,6 +8,13 @@ public sealed record PipelineOptions
     /// <summary>Free the text encoder after the first prompt is encoded (saves its memory during denoising for one-shot use).</summary>
     public bool ReleaseTextEncoderAfterUse { get; init; }
 
+    /// <summary>Build the transformer when the first generation needs it, after that generation's prompts are encoded (and,
+    /// with <see cref="ReleaseTextEncoderAfterUse"/>, the encoder released), instead of at load: on a GPU the text encoder
+    /// and the transformer then never hold device memory together (FLUX.2-dev's 64 GB transformer and its Mistral encoder
+    /// fit an 80 GB card one after the other). Only the checkpoint's header is read at load, so a damaged tensor or an
+    /// unfitting LoRA is found by the first generation, before it makes any image.</summary>
+    public bool LoadTransformerAfterEncoding { get; init; }
+
     /// <summary>8192² pixels: one image of the largest size, or 64 of 1024².</summary>
     public const long DefaultMaxPixelsPerRequest = 8192L * 8192;
 

@@ -26,23 +26,29 @@ public sealed class DeviceMemoryFitTests
     }
 
     [Fact]
-    public void AModelFitsWhenItsThreeModelsAndTheActivationReserveDo()
+    public void ServeNeedsTheThreeModelsTogetherAndGenerateOneModelAtATimeBesideTheVae()
     {
         var klein = Model("FLUX.2-klein-4B");
-        Assert.True(DeviceMemoryFit.Fits(klein, klein.Total + DeviceMemoryFit.ActivationReserve));
-        Assert.False(DeviceMemoryFit.Fits(klein, klein.Total + DeviceMemoryFit.ActivationReserve - 1));
-        // An H100's 80 GB holds klein-9B but not dev with its encoder; an H200's 141 GB holds dev.
-        Assert.True(DeviceMemoryFit.Fits(Model("FLUX.2-klein-9B"), 79_000_000_000));
-        Assert.False(DeviceMemoryFit.Fits(Model("FLUX.2-dev"), 79_000_000_000));
-        Assert.True(DeviceMemoryFit.Fits(Model("FLUX.2-dev"), 140_000_000_000));
+        Assert.True(DeviceMemoryFit.FitsResident(klein, klein.Total + DeviceMemoryFit.ActivationReserve));
+        Assert.False(DeviceMemoryFit.FitsResident(klein, klein.Total + DeviceMemoryFit.ActivationReserve - 1));
+        long oneAtATime = klein.Vae + klein.Transformer + DeviceMemoryFit.ActivationReserve; // its transformer is the larger
+        Assert.True(DeviceMemoryFit.FitsOneAfterTheOther(klein, oneAtATime));
+        Assert.False(DeviceMemoryFit.FitsOneAfterTheOther(klein, oneAtATime - 1));
+        // dev on an 80 GB H100: generate only; on a 141 GB H200: everything.
+        var dev = Model("FLUX.2-dev");
+        Assert.False(DeviceMemoryFit.FitsResident(dev, 79_000_000_000));
+        Assert.True(DeviceMemoryFit.FitsOneAfterTheOther(dev, 79_000_000_000));
+        Assert.True(DeviceMemoryFit.FitsResident(dev, 140_000_000_000));
+        Assert.True(DeviceMemoryFit.FitsResident(Model("FLUX.2-klein-9B"), 79_000_000_000));
     }
 
     [Fact]
     public void TheReportHasOneLinePerModel()
     {
-        var lines = DeviceMemoryFit.Describe(50_000_000_000, ComputePrecision.BFloat16).ToList();
+        var lines = DeviceMemoryFit.Describe(75_000_000_000, ComputePrecision.BFloat16).ToList();
         Assert.Equal(3, lines.Count);
-        Assert.Matches(@"^FLUX\.2-klein-4B: 7\.\d GB transformer \+ 6\.\d GB text encoder \+ 0\.2 GB VAE = 1\d\.\d GB: fits$", lines[0]);
-        Assert.EndsWith("does not fit", lines[2]);
+        Assert.Matches(@"^FLUX\.2-klein-4B: 7\.\d GB transformer \+ 6\.\d GB text encoder \+ 0\.2 GB VAE: fits all resident \(serve, generate\)$", lines[0]);
+        Assert.EndsWith("fits generate (encoder released before the transformer loads), not serve", lines[2]);
+        Assert.EndsWith("does not fit", DeviceMemoryFit.Describe(10_000_000_000, ComputePrecision.BFloat16).Last());
     }
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The CUDA backend's check on a GPU machine, which needs no .NET: prints the machine's facts, runs the CUDA tests (every
 # kernel compiled by the machine's NVRTC, every GPU op against the CPU backend, the backend contract, the golden models
-# and pipelines on the GPU), the GPU benchmark (klein-4B step, text encoder and VAE at real shapes with random weights)
-# and the PyTorch yardsticks of the same visit, and ends with a short table. First, on a machine with the .NET SDK: tools/build-device-check.sh. Then, from the repository root with
-# artifacts/device-check carried: tools/device-check.sh. The full log goes to $OUT when set (else the temp folder).
+# and pipelines on the GPU), the GPU benchmark (klein-4B step, and whole klein-4B images with their stages, at real
+# shapes with random weights) and the PyTorch yardsticks of the same visit, and ends with a short table. First, on a
+# machine with the .NET SDK: tools/build-device-check.sh. Then, from the repository root with artifacts/device-check
+# carried: tools/device-check.sh. The full log goes to $OUT when set (else the temp folder).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 pack=artifacts/device-check/flux2-cuda-tests.tar.xz
@@ -45,14 +46,13 @@ bench_log=${OUT:-$work}/device-bench.log
 {
   timeout 120 "$bench" step --device cuda --precision bf16 --sizes 512,1024 --steps 10
   timeout 60 "$bench" step --device cuda --precision fp32 --sizes 512 --steps 3
-  timeout 90 "$bench" text-encoder --device cuda --precision bf16 --reps 5
-  timeout 90 "$bench" vae --device cuda --precision bf16 --size 512,1024 --mode decode --reps 3
+  timeout 240 "$bench" pipeline --device cuda --precision bf16 --sizes 512,1024 --runs 3 --images 4 --folder "$work/model"
   timeout 60 python3 tools/device-yardsticks.py
 } 2>&1 | tee "$bench_log"
 
 echo "== GPU against CPU and goldens: op, precision, elements, error, verdict"
 grep -o 'TABLE .*' "$log" | sed 's/^TABLE /  /' | sort
 echo "== speed"
-grep -E 'ms/step|^best|^decode|YARDSTICK' "$bench_log" | sed 's/^/  /'
+grep -E 'ms/step|end to end|images/s|peak|YARDSTICK' "$bench_log" | sed 's/^/  /'
 grep -A1 'TEST EXECUTION SUMMARY' "$log" | tail -1
 exit $status

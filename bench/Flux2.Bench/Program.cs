@@ -16,6 +16,7 @@ public static class Program
         ("quant-gemm", "GEMM GFLOP/s on klein-4B block Linears with bf16 vs FP8 vs NVFP4 weights, weight MiB per format", QuantGemmBench.Run),
         ("open-checkpoint", "open + inspect a real-size transformer checkpoint (sparse files): ms and resident MiB before any tensor is read", OpenCheckpointBench.Run),
         ("vae", "FLUX.2 VAE (real shapes, random f32 weights): encode 512², decode 512² and 1024²: seconds, peak RSS", VaeBench.Run),
+        ("pipeline", "whole klein-4B images (random weights written as files): end to end, per stage, images/s, peak memory", PipelineBench.Run),
     ];
 
     public static int Main(string[] args)

@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Flux2.Core;
 using Flux2.Core.Backend;
-using Flux2.Core.Numerics;
 using Flux2.Models.TextEncoders;
 using static Flux2.Bench.BenchSupport;
 
@@ -33,7 +31,7 @@ internal static unsafe class TextEncoderBench
         int[] hiddenStates = config.FluxHiddenStateLayers.Where(k => k < layerCount).Append(layerCount).Distinct().ToArray();
 
         var watch = Stopwatch.StartNew();
-        var buffers = new NativeBuffers();
+        var buffers = new RandomBf16Weights();
         var weights = RandomWeights(config, layerCount, buffers, backend);
         Console.WriteLine($"Qwen3-4B shapes, {layerCount} of {config.NumLayers} layers, {buffers.Bytes / 1e9:F2} GB of random bf16 weights "
             + $"generated in {watch.Elapsed.TotalSeconds:F1} s; {backend.Name}");
@@ -65,7 +63,7 @@ internal static unsafe class TextEncoderBench
         return c.HiddenSize * (2 * q + 2 * kv) + 3L * c.HiddenSize * c.IntermediateSize;
     }
 
-    private static TextEncoderWeights RandomWeights(TextEncoderConfig c, int layerCount, NativeBuffers buffers, IBackend backend)
+    private static TextEncoderWeights RandomWeights(TextEncoderConfig c, int layerCount, RandomBf16Weights buffers, IBackend backend)
     {
         int h = c.HiddenSize, d = c.HeadDim, q = c.NumHeads * d, kv = c.NumKeyValueHeads * d, m = c.IntermediateSize;
         LinearWeight Linear(string name, int rows, int cols) => backend.LoadLinear(buffers.RandomBf16(name, rows, cols));
@@ -83,41 +81,5 @@ internal static unsafe class TextEncoderBench
             });
         }
         return new TextEncoderWeights(Linear("embed_tokens", c.VocabSize, h), layers, buffers);
-    }
-
-    /// <summary>Owns the native memory behind the random weights.</summary>
-    private sealed class NativeBuffers : IDisposable
-    {
-        private readonly List<nint> _buffers = [];
-        public long Bytes { get; private set; }
-
-        /// <summary>Uniform values with the variance of N(0, 1/fan_in), rounded to bf16, filled on all threads.</summary>
-        public LinearWeight RandomBf16(string name, int rows, int cols)
-        {
-            long count = (long)rows * cols;
-            var data = (ushort*)NativeMemory.AlignedAlloc((nuint)(count * 2), 64);
-            _buffers.Add((nint)data);
-            Bytes += count * 2;
-            float scale = MathF.Sqrt(3f / cols);
-            Parallel.For(0, rows, r =>
-            {
-                uint state = (uint)(r * 2654435761u) ^ (uint)name.GetHashCode() | 1;
-                ushort* row = data + (long)r * cols;
-                for (int i = 0; i < cols; i++)
-                {
-                    state ^= state << 13;
-                    state ^= state >> 17;
-                    state ^= state << 5;
-                    row[i] = BFloat16Bits.FromFloat((state * (1f / uint.MaxValue) * 2 - 1) * scale);
-                }
-            });
-            return new LinearWeight(name, rows, cols, WeightFormat.BFloat16, (nint)data, this);
-        }
-
-        public void Dispose()
-        {
-            foreach (var p in _buffers) NativeMemory.AlignedFree((void*)p);
-            _buffers.Clear();
-        }
     }
 }

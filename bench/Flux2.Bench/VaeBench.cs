@@ -29,7 +29,8 @@ internal static class VaeBench
 
         var weights = Option(args, "--weights");
         bool temporary = weights == null;
-        weights ??= WriteRandomWeights();
+        weights ??= WriteRandomWeights(Path.Combine(Path.GetTempPath(), $"flux2-bench-vae-{Environment.ProcessId}.safetensors"));
+        Console.WriteLine("each case runs in a fresh process");
         try
         {
             foreach (var (m, s) in cases)
@@ -76,9 +77,9 @@ internal static class VaeBench
         return 0;
     }
 
-    /// <summary>Writes the published VAE's tensors (diffusers names) with uniform values of variance 1/fan_in for
-    /// conv weights, small biases, unit norms and statistics; returns the file path.</summary>
-    private static string WriteRandomWeights()
+    /// <summary>Writes the published VAE's tensors (diffusers names) to <paramref name="path"/> with uniform values of variance
+    /// 1/fan_in for conv weights, small biases, unit norms and statistics; returns the path.</summary>
+    internal static string WriteRandomWeights(string path)
     {
         var watch = Stopwatch.StartNew();
         var config = new VaeConfig();
@@ -99,10 +100,8 @@ internal static class VaeBench
                 for (long i = 0; i < n; i++) values[i] = 0.02f * (2 * rng.NextSingle() - 1);
             writer.AddFloat32(t.Name, t.Shape, values);
         }
-        var path = Path.Combine(Path.GetTempPath(), $"flux2-bench-vae-{Environment.ProcessId}.safetensors");
         writer.Write(path);
-        Console.WriteLine($"random f32 VAE weights ({new FileInfo(path).Length / 1e6:F0} MB) written in {watch.Elapsed.TotalSeconds:F1} s; " +
-            "each case runs in a fresh process");
+        Console.WriteLine($"random f32 VAE weights ({new FileInfo(path).Length / 1e6:F0} MB) written in {watch.Elapsed.TotalSeconds:F1} s");
         return path;
     }
 

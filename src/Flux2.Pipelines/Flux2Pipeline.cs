@@ -165,6 +165,8 @@ public sealed class Flux2Pipeline : IDisposable
             CheckFeatures(positive, "prompt");
             if (negative != null) CheckFeatures(negative, "negative prompt");
             if (_options.ReleaseTextEncoderAfterUse) ReleaseTextEncoder();
+            // Phase times are taken once the backend has finished the phase: a GPU's ops only queue.
+            Backend.Synchronize();
             var textTime = clock.Elapsed;
             cancellation.ThrowIfCancellationRequested();
             var model = LoadTransformer(request.OnNotice);
@@ -172,6 +174,7 @@ public sealed class Flux2Pipeline : IDisposable
 
             clock.Restart();
             var references = prepared.References.Count > 0 ? Own(created, ReferenceEncoder.Encode(_vae, prepared.References)) : null;
+            Backend.Synchronize();
             var referenceTime = clock.Elapsed;
 
             var schedule = FlowMatchSchedule.Create(plan.Steps, plan.ImageTokens);
@@ -187,6 +190,7 @@ public sealed class Flux2Pipeline : IDisposable
                     Variant == PipelineVariant.Dev ? (float)plan.Guidance : null, references, request.Cache);
                 using var latents = InitialLatents(request, plan, k);
                 int reused = DenoisingLoop.Run(inputs, latents, plan.GridHeight, plan.GridWidth, k, plan.Seeds.Count, request.OnStep, cancellation);
+                Backend.Synchronize();
                 denoiseTime += clock.Elapsed;
                 if (request.Cache != null)
                     request.OnNotice?.Invoke((plan.Seeds.Count > 1 ? $"image {k + 1}: " : "") + $"{reused}/{plan.Steps} steps reused the cache");

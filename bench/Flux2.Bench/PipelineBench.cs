@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Flux2.Backends;
+using Flux2.Core;
+using Flux2.Core.Backend;
+using Flux2.Core.SafeTensors;
+using Flux2.Models;
+using Flux2.Models.TextEncoders;
+using Flux2.Models.Transformer;
+using Flux2.Pipelines;
+using Flux2.Pipelines.Config;
+using static Flux2.Bench.BenchSupport;
+
+namespace Flux2.Bench;
+
+/// <summary>
+/// Whole klein-4B (distilled) images through the pipeline: prompt encoding with a Qwen3-4B-shaped text encoder (27 of 36
+/// layers, as FLUX.2 reads), 4 denoising steps and the VAE decode, with random weights of the real shapes written once as
+/// the files a user has (a single transformer file, a text-encoder folder with the built-in Qwen3 tokenizer, a VAE file).
+/// Per size: the end-to-end time of one image (median of --runs after a warm-up that also loads the models), the stages
+/// (text encoding, denoising, decode; each timed until the backend has finished it), images/s for --images images of
+/// one prompt in one request, and the peak memory. Options: --sizes 512,1024, --runs R (default 3), --images N (default 4),
+/// --device cpu|cuda[:N], --precision fp32|bf16 (default bf16), --blocks D,S (transformer blocks; default the published
+/// 5,20), --folder DIR (where the weights go; default a temporary folder, deleted after).
+/// </summary>
+internal static class PipelineBench
+{
+    private const string Prompt = "a lighthouse on a cliff at dusk, waves breaking below, warm light in the windows";
+
+    public static int Run(string[] args)
+    {
+        int[] sizes = (Option(args, "--sizes") ?? "512,1024").Split(',').Select(int.Parse).ToArray();
+        int runs = int.Parse(Option(args, "--runs") ?? "3");
+        int images = int.Parse(Option(args, "--images") ?? "4");
+        var precision = Precision(Option(args, "--precision") ?? "bf16");
+        string deviceText = Option(args, "--device") ?? "cpu";
+        if (!DeviceRef.TryParse(deviceText, out var device)) throw new ArgumentException($"--device {deviceText}: expected cpu or cuda[:N]");
+        var config = Flux2Config.Klein4B();
+        if (Option(args, "--blocks") is { } blocks)
+        {
+            var counts = blocks.Split(',').Select(int.Parse).ToArray();
+            config = config with { NumLayers = counts[0], NumSingleLayers = counts[1] };
+        }
+        // The backend first: a missing device fails before gigabytes of weights are written.
+        Backend(args, precision).Dispose();
+
+        string folder = Option(args, "--folder") ?? Path.Combine(Path.GetTempPath(), $"flux2-bench-pipeline-{Environment.ProcessId}");
+        bool temporary = Option(args, "--folder") == null;
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var components = WriteModel(folder, config);
+            var pipelineConfig = new PipelineConfig { ModelPath = components.Transformer, Components = components, Devices = [device] };
+            var watch = Stopwatch.StartNew();
+            using var pipeline = Flux2Pipeline.Load(pipelineConfig, new BackendFactory(new BackendOptions
+            {
+                Precision = precision, CpuThreads = Option(args, "--threads") is { } t ? int.Parse(t) : null,
+            }));
+            Console.WriteLine($"klein-4B pipeline ({config.NumLayers} double + {config.NumSingleLayers} single blocks) opened in " +
+                $"{watch.Elapsed.TotalSeconds:F1} s on {pipeline.Backend.Name}");
+            foreach (int size in sizes) RunSize(pipeline, size, runs, images);
+            Console.WriteLine(PeakMemory(pipeline.Backend));
+        }
+        finally
+        {
+            if (temporary) Directory.Delete(folder, recursive: true);
+        }
+        return 0;
+    }
+
+    private static void RunSize(Flux2Pipeline pipeline, int size, int runs, int images)
+    {
+        GenerationRequest Request(int count, ulong seed) => new() { Prompt = Prompt, Width = size, Height = size, Steps = 4, Seed = seed, NumImages = count };
+        var warmUp = Stopwatch.StartNew();
+        pipeline.Generate(Request(1, 1)); // loads the transformer onto the device when it waits for the encoding, compiles, warms up
+        Console.WriteLine($"{size}x{size} warm-up: {warmUp.Elapsed.TotalSeconds:F2} s");
+
+        var total = new List<double>();
+        var text = new List<double>();
+        var denoise = new List<double>();
+        var decode = new List<double>();
+        for (int r = 0; r < runs; r++)
+        {
+            var watch = Stopwatch.StartNew();
+            var result = pipeline.Generate(Request(1, (ulong)r + 2));
+            total.Add(watch.Elapsed.TotalSeconds);
+            text.Add(result.Timings.TextEncoding.TotalSeconds);
+            denoise.Add(result.Timings.Denoising.TotalSeconds);
+            decode.Add(result.Timings.Decoding.TotalSeconds);
+        }
+        Console.WriteLine($"{size}x{size}, 4 steps, one image: {Median(total) * 1e3:F1} ms end to end (median of {runs}; min {total.Min() * 1e3:F1}): " +
+            $"text encoder {Median(text) * 1e3:F1} ms, denoising {Median(denoise) * 1e3:F1} ms, decode {Median(decode) * 1e3:F1} ms");
+
+        var batch = Stopwatch.StartNew();
+        pipeline.Generate(Request(images, 100));
+        double seconds = batch.Elapsed.TotalSeconds;
+        Console.WriteLine($"{size}x{size}, {images} images of one prompt: {seconds:F2} s, {images / seconds:F2} images/s");
+    }
+
+    /// <summary>Writes the transformer, text encoder and VAE with random weights under <paramref name="folder"/>.</summary>
+    private static PipelineComponents WriteModel(string folder, Flux2Config config)
+    {
+        var watch = Stopwatch.StartNew();
+        var transformer = Path.Combine(folder, "flux-2-klein-4b.safetensors");
+        using (var weights = new TransformerStepWeights(config, TensorNaming.Diffusers))
+        {
+            var writer = new SafeTensorsWriter();
+            foreach (var e in Flux2WeightMap.ExpectedTensors(config, TensorNaming.Diffusers))
+            {
+                if (e.Shape.Length == 1) writer.AddFloat32(e.Name, e.Shape, weights.Vector(e.Name));
+                else AddLinear(writer, e.Name, weights.Linear(e.Name));
+            }
+            writer.Write(transformer);
+        }
+        var textEncoder = Path.Combine(folder, "text_encoder");
+        WriteTextEncoder(textEncoder);
+        var vae = VaeBench.WriteRandomWeights(Path.Combine(folder, "ae.safetensors"));
+        long bytes = new FileInfo(transformer).Length + Directory.GetFiles(textEncoder).Sum(f => new FileInfo(f).Length) + new FileInfo(vae).Length;
+        Console.WriteLine($"random weights written: {bytes / 1e9:F2} GB in {watch.Elapsed.TotalSeconds:F1} s ({folder})");
+        return new PipelineComponents { Transformer = transformer, Vae = vae, TextEncoder = textEncoder, Variant = PipelineVariant.KleinDistilled };
+    }
+
+    /// <summary>Qwen3-4B's config.json and its embedding and first 27 layers (what FLUX.2 reads) as random bf16.</summary>
+    private static void WriteTextEncoder(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var config = new TextEncoderConfig
+        {
+            Architecture = TextEncoderArchitecture.Qwen3, HiddenSize = 2560, IntermediateSize = 9728, NumLayers = 36,
+            NumHeads = 32, NumKeyValueHeads = 8, HeadDim = 128, VocabSize = 151936, RmsNormEps = 1e-6, RopeTheta = 1e6,
+        };
+        File.WriteAllText(Path.Combine(folder, "config.json"), new JsonObject
+        {
+            ["architectures"] = new JsonArray("Qwen3ForCausalLM"),
+            ["model_type"] = "qwen3",
+            ["vocab_size"] = config.VocabSize,
+            ["hidden_size"] = config.HiddenSize,
+            ["intermediate_size"] = config.IntermediateSize,
+            ["num_hidden_layers"] = config.NumLayers,
+            ["num_attention_heads"] = config.NumHeads,
+            ["num_key_value_heads"] = config.NumKeyValueHeads,
+            ["head_dim"] = config.HeadDim,
+            ["hidden_act"] = "silu",
+            ["rms_norm_eps"] = config.RmsNormEps,
+            ["rope_theta"] = config.RopeTheta,
+            ["tie_word_embeddings"] = true,
+        }.ToJsonString());
+        using var weights = new RandomBf16Weights();
+        var writer = new SafeTensorsWriter();
+        foreach (var t in TextEncoderWeights.ExpectedTensors(config, config.FluxHiddenStateLayers[^1]))
+        {
+            string name = "model." + t.Name;
+            if (!t.IsLinear) writer.AddFloat32(name, t.Shape, Enumerable.Repeat(1f, checked((int)t.Shape[0])).ToArray());
+            else AddLinear(writer, name, weights.RandomBf16(name, checked((int)t.Shape[0]), checked((int)t.Shape[1])));
+        }
+        writer.Write(Path.Combine(folder, "model.safetensors"));
+    }
+
+    /// <summary>A bf16 weight in native memory, streamed into the file when it is written.</summary>
+    private static unsafe void AddLinear(SafeTensorsWriter writer, string name, LinearWeight weight)
+    {
+        if (weight.Format != WeightFormat.BFloat16) throw new ArgumentException($"{name}: {weight.Format}, expected bf16", nameof(weight));
+        long bytes = (long)weight.OutFeatures * weight.InFeatures * 2;
+        writer.AddDeferred(name, DType.BFloat16, [weight.OutFeatures, weight.InFeatures], stream =>
+        {
+            for (long offset = 0; offset < bytes; offset += 1 << 30)
+                stream.Write(new ReadOnlySpan<byte>((byte*)weight.Data + offset, (int)Math.Min(1 << 30, bytes - offset)));
+        });
+    }
+}

@@ -107,6 +107,25 @@ public sealed class GpuPipelineTests : IClassFixture<TinyDevModel>, IClassFixtur
         GpuComparison.AssertClose("pipeline klein-base cfg decoded", precision, expected.Decoded, actual.Decoded, tolerance);
     }
 
+    /// <summary>What generate does on a GPU: the transformer uploaded only after the prompts are encoded and the encoder
+    /// released. The image of the pipeline that loads everything at once.</summary>
+    [Fact]
+    public void TheTransformerLoadedAfterEncodingGivesTheSameImage()
+    {
+        CudaAvailability.RequireGpu();
+        var request = new GenerationRequest { Prompt = "a lighthouse at dusk", Width = 64, Height = 48, Steps = 2, Guidance = 4.0, Seed = 5 };
+        byte[] eager, deferred;
+        using (var pipeline = Load(_kleinBase.Folder, new GpuFactory(ComputePrecision.BFloat16)))
+            eager = pipeline.Generate(request, TestContext.Current.CancellationToken).Images[0].Image.Pixels;
+        using (var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = _kleinBase.Folder }, new GpuFactory(ComputePrecision.BFloat16),
+                   new PipelineOptions { ReleaseTextEncoderAfterUse = true, LoadTransformerAfterEncoding = true }))
+            deferred = pipeline.Generate(request, TestContext.Current.CancellationToken).Images[0].Image.Pixels;
+        // GroupNorm's sums are added atomically in double, in no fixed order: allow a rounding's last bit.
+        int lsb = eager.Zip(deferred, (a, b) => Math.Abs(a - b)).Max();
+        GpuComparison.Report("pipeline klein-base transformer after encoding", ComputePrecision.BFloat16, eager.Length, lsb, lsb <= 1, " (max LSB)");
+        Assert.True(lsb <= 1, $"the images differ by {lsb} LSB");
+    }
+
     private sealed record Run(List<float[]> Velocities, List<float[]> Latents, GeneratedImage Image, List<string> Notices);
 
     private Run GenerateGolden(SafeTensorsFile io, ComputePrecision precision, CacheOptions? cache)

@@ -287,14 +287,7 @@ public sealed unsafe partial class CudaBackend
     {
         CheckAttentionGrid(batch, heads);
         var a = new KernelArguments();
-        a.Add(operands.Q);
-        a.Add(operands.Ldq);
-        a.Add(operands.K);
-        a.Add(operands.Ldk);
-        a.Add(operands.V);
-        a.Add(operands.Ldv);
-        a.Add(operands.Output);
-        a.Add(operands.Ldo);
+        operands.AddTo(ref a);
         a.Add(lq);
         a.Add(lk);
         a.Add(scale);
@@ -314,6 +307,19 @@ public sealed unsafe partial class CudaBackend
     {
         /// <summary>Whether every bf16 pair a row holds starts on a 4-byte word (the tensor-core kernel reads and writes words).</summary>
         public bool WordAligned => ((Q | K | V | Output) & 3) == 0 && int.IsEvenInteger(Ldq | Ldk | Ldv | Ldo);
+
+        /// <summary>The kernels' first eight arguments: q, ldq, k, ldk, v, ldv, o, ldo.</summary>
+        public void AddTo(ref KernelArguments a)
+        {
+            a.Add(Q);
+            a.Add(Ldq);
+            a.Add(K);
+            a.Add(Ldk);
+            a.Add(V);
+            a.Add(Ldv);
+            a.Add(Output);
+            a.Add(Ldo);
+        }
     }
 
     /// <summary>Queues the flash kernel over batch × heads × ceil(lq / 16) blocks (see <see cref="AttentionKernels"/>).</summary>
@@ -323,14 +329,7 @@ public sealed unsafe partial class CudaBackend
         if (headDim > AttentionKernels.MaxHeadDim) throw new CudaUnsupportedOpException($"Attention with head dim {headDim} (at most {AttentionKernels.MaxHeadDim})");
         CheckAttentionGrid(batch, heads);
         var a = new KernelArguments();
-        a.Add(operands.Q);
-        a.Add(operands.Ldq);
-        a.Add(operands.K);
-        a.Add(operands.Ldk);
-        a.Add(operands.V);
-        a.Add(operands.Ldv);
-        a.Add(operands.Output);
-        a.Add(operands.Ldo);
+        operands.AddTo(ref a);
         a.Add(lq);
         a.Add(lk);
         a.Add(headDim);

@@ -153,7 +153,7 @@ public sealed unsafe partial class CudaBackend : IBackend, IDeviceMemoryReport
         if (stored.Format is not (WeightFormat.BFloat16 or WeightFormat.Float16 or WeightFormat.Float32))
             throw new CudaUnsupportedOpException($"Linear with {stored.Format} weights ({stored.Name})");
         Begin();
-        var storage = new CudaStorage(_pool, Device, stored.DataBytes);
+        var storage = WeightStorage(stored, stored.DataBytes);
         try
         {
             CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(storage.Pointer, (void*)stored.Data, (nuint)stored.DataBytes, _device.Stream),
@@ -167,14 +167,30 @@ public sealed unsafe partial class CudaBackend : IBackend, IDeviceMemoryReport
         }
     }
 
-    /// <summary>A quantized weight decoded on the host a few MiB of rows at a time, each chunk copied before the next is
+    /// <summary>Device memory for a weight; when the device is full, the error names the weight and says where to look.</summary>
+    private CudaStorage WeightStorage(LinearWeight stored, long bytes)
+    {
+        try
+        {
+            return new CudaStorage(_pool, Device, bytes);
+        }
+        catch (CudaException e) when (e.ErrorName == "CUDA_ERROR_OUT_OF_MEMORY")
+        {
+            var (free, total) = _device.MemoryInfo();
+            throw new CudaException($"loading {stored.Name} ({bytes >> 20} MiB)", e.ErrorName, e.Code,
+                $"the device has {free >> 20} MiB free of {total >> 20} MiB, this backend holds {_pool.HeldBytes >> 20} MiB; " +
+                "`flux2 info --device cuda` lists which models fit");
+        }
+    }
+
+    /// <summary>A weight converted on the host (<see cref="WeightExpansion"/>) a few MiB of rows at a time, each chunk copied before the next is
     /// decoded into the same buffer.</summary>
     private LinearWeight LoadExpanded(LinearWeight stored)
     {
         var target = WeightExpansion.Target(Precision);
         int n = stored.OutFeatures, k = stored.InFeatures, elementBytes = target == WeightFormat.BFloat16 ? 2 : 4;
         Begin();
-        var storage = new CudaStorage(_pool, Device, (long)n * k * elementBytes);
+        var storage = WeightStorage(stored, (long)n * k * elementBytes);
         try
         {
             int chunkRows = (int)Math.Clamp((16L << 20) / ((long)k * elementBytes), 1, n);

@@ -46,6 +46,25 @@ public sealed class GpuBackendContractTests(GpuComparison comparison) : IClassFi
         Assert.Contains("was not loaded by this backend", Assert.Throws<ArgumentException>(() => gpu.Linear(device, stored.Weight, device)).Message);
     }
 
+    /// <summary>A weight the device cannot hold (1 TiB claimed over a few host bytes: the allocation fails before any copy)
+    /// is refused with its name and the device's free memory, and the backend stays usable.</summary>
+    [Fact]
+    public unsafe void AWeightLargerThanTheDeviceNamesItself()
+    {
+        var gpu = comparison.Gpu(ComputePrecision.BFloat16);
+        var bytes = new byte[64];
+        fixed (byte* data = bytes)
+        {
+            var huge = new LinearWeight("transformer_blocks.0.ff.linear_in.weight", 1 << 20, 1 << 19, WeightFormat.BFloat16, (nint)data);
+            var e = Assert.Throws<CudaException>(() => gpu.LoadLinear(huge));
+            Assert.Equal("CUDA_ERROR_OUT_OF_MEMORY", e.ErrorName);
+            Assert.Contains("loading transformer_blocks.0.ff.linear_in.weight (1048576 MiB)", e.Message);
+            Assert.Contains("flux2 info --device cuda", e.Message);
+        }
+        using var t = gpu.Upload<float>([1f, 2f], 2);
+        Assert.Equal([1f, 2f], gpu.Download<float>(t));
+    }
+
     /// <summary>Every op runs on the GPU; what is left unsupported is a masked attention wider than the flash kernel's
     /// heads (the text encoders' are 128), which says so by name.</summary>
     [Fact]

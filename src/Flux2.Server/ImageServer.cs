@@ -71,6 +71,7 @@ public sealed class ImageServer : IAsyncDisposable
                 .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
         var app = builder.Build();
         var metrics = new ServerMetrics();
+        if (pipeline.Backend is IDeviceMemoryReport deviceMemory) metrics.ObserveDeviceMemory(deviceMemory);
         var service = new GenerationService(pipeline, options, metrics);
         var server = new ImageServer(app, service, metrics, new PrometheusExporter(metrics.Meter));
         var requests = new RequestHandling(service, options, app.Lifetime.ApplicationStopping);

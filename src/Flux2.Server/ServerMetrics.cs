@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Flux2.Core.Backend;
 
 namespace Flux2.Server;
 
@@ -37,6 +38,16 @@ public sealed class ServerMetrics : IDisposable
         _stepSeconds = Meter.CreateCounter<double>("flux2_denoising_seconds_total", unit: "s", description: "Time spent in those denoising steps");
         Meter.CreateObservableGauge("process_resident_memory_bytes", ResidentBytes, unit: "By", description: "Resident memory of the server process (RSS)");
     }
+
+    /// <summary>Adds <c>flux2_device_memory_bytes{kind}</c> for a GPU backend: in use by the models and activations, cached by
+    /// its allocator, the peak held, and the device's free and total memory.</summary>
+    public void ObserveDeviceMemory(IDeviceMemoryReport report) =>
+        Meter.CreateObservableGauge("flux2_device_memory_bytes", () =>
+        {
+            var m = report.Memory;
+            return new[] { ("in_use", m.InUse), ("cached", m.Cached), ("peak", m.Peak), ("free", m.DeviceFree), ("total", m.DeviceTotal) }
+                .Select(p => new Measurement<long>(p.Item2, new KeyValuePair<string, object?>("kind", p.Item1)));
+        }, unit: "By", description: "Device memory of the GPU backend: in use, cached for reuse, peak held; the device's free and total");
 
     public void RequestStarted() => _inFlight.Add(1);
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Flux2.Core.Backend;
 using static Flux2.Server.Tests.OpenAiWire;
 
 namespace Flux2.Server.Tests;
@@ -50,5 +51,28 @@ public sealed class MetricsTests(MetricsServer server) : IClassFixture<MetricsSe
         var samples = await ScrapeAsync();
         Assert.True(Value(samples, "flux2_requests_total{endpoint=\"other\",status=\"404\"}") >= 2);
         Assert.DoesNotContain(samples.Keys, k => k.Contains("no/such"));
+    }
+
+    [Fact]
+    public void AGpuBackendsMemoryIsAGaugePerKind()
+    {
+        using var metrics = new ServerMetrics();
+        var report = new FixedMemory { Memory = new DeviceMemoryUse(InUse: 1000, Cached: 24, Peak: 1500, DeviceFree: 7000, DeviceTotal: 9000) };
+        metrics.ObserveDeviceMemory(report);
+        using var exporter = new PrometheusExporter(metrics.Meter);
+        var samples = PrometheusText.Parse(exporter.Write());
+        Assert.Equal(1000, samples["flux2_device_memory_bytes{kind=\"in_use\"}"]);
+        Assert.Equal(24, samples["flux2_device_memory_bytes{kind=\"cached\"}"]);
+        Assert.Equal(1500, samples["flux2_device_memory_bytes{kind=\"peak\"}"]);
+        Assert.Equal(7000, samples["flux2_device_memory_bytes{kind=\"free\"}"]);
+        Assert.Equal(9000, samples["flux2_device_memory_bytes{kind=\"total\"}"]);
+        // Read at each scrape.
+        report.Memory = report.Memory with { InUse = 2000 };
+        Assert.Equal(2000, PrometheusText.Parse(exporter.Write())["flux2_device_memory_bytes{kind=\"in_use\"}"]);
+    }
+
+    private sealed class FixedMemory : IDeviceMemoryReport
+    {
+        public DeviceMemoryUse Memory { get; set; }
     }
 }

@@ -81,6 +81,29 @@ public sealed class GpuPipelineTests : IClassFixture<TinyDevModel>, IClassFixtur
         GpuComparison.Report("pipeline pipe_t2i first-block cache", precision, plain.Latents[^1].Length, 0, true, " (bit-exact)");
     }
 
+    /// <summary>TaylorSeer (second order, computing steps 0, 1, 3 and 5 of 6, extrapolating 2 and 4) with its update and
+    /// extrapolation as device ops: the GPU's run against the CPU's, step by step, on the pipe_t2i setup.</summary>
+    [Fact]
+    public void TaylorSeerMatchesTheCpu()
+    {
+        CudaAvailability.RequireGpu();
+        using var io = SafeTensorsFile.Open(Fixtures.Golden("pipe_t2i.io.safetensors"));
+        var cache = new TaylorSeerOptions { Interval = 2, Warmup = 2, MaxOrder = 2 };
+        List<float[]> Latents(IBackendFactory backends)
+        {
+            using var pipeline = Load(_dev.Folder, backends);
+            using var inputs = new GoldenPipelineInputs(io, pipeline.Backend);
+            var latents = new List<float[]>();
+            pipeline.Generate(inputs.Request() with { Steps = 6, Cache = cache, OnStep = s => latents.Add(s.Backend.DownloadFloat32(s.Latents)) },
+                TestContext.Current.CancellationToken);
+            return latents;
+        }
+        var expected = Latents(new CpuFactory());
+        var actual = Latents(new GpuFactory(ComputePrecision.Float32));
+        Assert.Equal(6, actual.Count);
+        for (int i = 0; i < 6; i++) GpuComparison.AssertClose($"pipeline TaylorSeer step {i} latents", ComputePrecision.Float32, expected[i], actual[i], 1e-5);
+    }
+
     /// <summary>klein-base from a prompt and a negative prompt, guidance 4 (two transformer passes per step): the tiny
     /// Qwen3 encoder, the sampler and the VAE decoder on the GPU against the CPU pipeline.</summary>
     [Theory]

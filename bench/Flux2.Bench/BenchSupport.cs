@@ -19,13 +19,18 @@ internal static class BenchSupport
     /// default: all processors) and <c>--precision fp32|bf16</c> (default fp32).</summary>
     public static IBackend Backend(string[] args) => Backend(args, Precision(Option(args, "--precision") ?? "fp32"));
 
-    public static IBackend Backend(string[] args, ComputePrecision precision)
+    public static IBackend Backend(string[] args, ComputePrecision precision) => Factory(args, precision).Create(Device(args));
+
+    /// <summary><c>--device cpu|cuda[:N]</c> (default cpu).</summary>
+    public static DeviceRef Device(string[] args)
     {
         string text = Option(args, "--device") ?? "cpu";
-        if (!DeviceRef.TryParse(text, out var device)) throw new ArgumentException($"--device {text}: expected cpu or cuda[:N]");
-        return new BackendFactory(new BackendOptions { CpuThreads = Option(args, "--threads") is { } t ? int.Parse(t) : null, Precision = precision })
-            .Create(device);
+        return DeviceRef.TryParse(text, out var device) ? device : throw new ArgumentException($"--device {text}: expected cpu or cuda[:N]");
     }
+
+    /// <summary>The composition root's factory with <c>--threads T</c> and the precision.</summary>
+    public static IBackendFactory Factory(string[] args, ComputePrecision precision) =>
+        new BackendFactory(new BackendOptions { CpuThreads = Option(args, "--threads") is { } t ? int.Parse(t) : null, Precision = precision });
 
     /// <summary>Seconds of <paramref name="work"/> until the backend has finished it (a GPU's ops only queue).</summary>
     public static double Timed(IBackend backend, Action work)

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Flux2.Backends;
 using Flux2.Core;
 using Flux2.Core.Backend;
 using Flux2.Core.SafeTensors;
@@ -33,8 +32,7 @@ internal static class PipelineBench
         int runs = int.Parse(Option(args, "--runs") ?? "3");
         int images = int.Parse(Option(args, "--images") ?? "4");
         var precision = Precision(Option(args, "--precision") ?? "bf16");
-        string deviceText = Option(args, "--device") ?? "cpu";
-        if (!DeviceRef.TryParse(deviceText, out var device)) throw new ArgumentException($"--device {deviceText}: expected cpu or cuda[:N]");
+        var device = Device(args);
         var config = Flux2Config.Klein4B();
         if (Option(args, "--blocks") is { } blocks)
         {
@@ -52,10 +50,7 @@ internal static class PipelineBench
             var components = WriteModel(folder, config);
             var pipelineConfig = new PipelineConfig { ModelPath = components.Transformer, Components = components, Devices = [device] };
             var watch = Stopwatch.StartNew();
-            using var pipeline = Flux2Pipeline.Load(pipelineConfig, new BackendFactory(new BackendOptions
-            {
-                Precision = precision, CpuThreads = Option(args, "--threads") is { } t ? int.Parse(t) : null,
-            }));
+            using var pipeline = Flux2Pipeline.Load(pipelineConfig, Factory(args, precision));
             Console.WriteLine($"klein-4B pipeline ({config.NumLayers} double + {config.NumSingleLayers} single blocks) opened in " +
                 $"{watch.Elapsed.TotalSeconds:F1} s on {pipeline.Backend.Name}");
             foreach (int size in sizes) RunSize(pipeline, size, runs, images);
@@ -124,11 +119,7 @@ internal static class PipelineBench
     private static void WriteTextEncoder(string folder)
     {
         Directory.CreateDirectory(folder);
-        var config = new TextEncoderConfig
-        {
-            Architecture = TextEncoderArchitecture.Qwen3, HiddenSize = 2560, IntermediateSize = 9728, NumLayers = 36,
-            NumHeads = 32, NumKeyValueHeads = 8, HeadDim = 128, VocabSize = 151936, RmsNormEps = 1e-6, RopeTheta = 1e6,
-        };
+        var config = TextEncoderConfig.Qwen3_4B();
         File.WriteAllText(Path.Combine(folder, "config.json"), new JsonObject
         {
             ["architectures"] = new JsonArray("Qwen3ForCausalLM"),

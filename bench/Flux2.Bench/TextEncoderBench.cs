@@ -23,11 +23,7 @@ internal static unsafe class TextEncoderBench
         int reps = int.Parse(Option(args, "--reps") ?? "2");
         using var backend = Backend(args);
 
-        var config = new TextEncoderConfig
-        {
-            Architecture = TextEncoderArchitecture.Qwen3, HiddenSize = 2560, IntermediateSize = 9728, NumLayers = 36,
-            NumHeads = 32, NumKeyValueHeads = 8, HeadDim = 128, VocabSize = 151936, RmsNormEps = 1e-6, RopeTheta = 1e6,
-        };
+        var config = TextEncoderConfig.Qwen3_4B();
         int[] hiddenStates = config.FluxHiddenStateLayers.Where(k => k < layerCount).Append(layerCount).Distinct().ToArray();
 
         var watch = Stopwatch.StartNew();

@@ -151,8 +151,7 @@ internal static class CudaOperands
     /// Float32 tables [L, D/2].</summary>
     public static (int Batch, int Length, int Heads, int HeadDim) RotaryHalfOperands(Tensor x, Tensor cos, Tensor sin)
     {
-        Activation(x, nameof(x));
-        if (x.Rank != 4) throw new ArgumentException($"x must be [B, L, heads, D], found {x.ShapeText}", nameof(x));
+        ActivationRank(x, 4, nameof(x));
         int length = x.Shape[1], headDim = x.Shape[3];
         if (headDim % 2 != 0) throw new ArgumentException($"rotate-half RoPE needs an even head dim, found {headDim}", nameof(x));
         TextShape(cos, DType.Float32, [length, headDim / 2], nameof(cos));
@@ -165,8 +164,7 @@ internal static class CudaOperands
     public static (int Batch, int Length, int QHeads, int KvHeads, int HeadDim) CausalAttentionOperands(Tensor q, Tensor k, Tensor v,
         Tensor keyMask, Tensor output)
     {
-        Activation(q, nameof(q));
-        if (q.Rank != 4) throw new ArgumentException($"q must be [B, L, heads, D], found {q.ShapeText}", nameof(q));
+        ActivationRank(q, 4, nameof(q));
         int batch = q.Shape[0], length = q.Shape[1], qHeads = q.Shape[2], headDim = q.Shape[3];
         int kvHeads = k.Rank == 4 ? k.Shape[2] : -1;
         if (kvHeads <= 0 || qHeads % kvHeads != 0)

@@ -37,9 +37,9 @@ public static class DeviceMemoryFit
             vae);
         return
         [
-            Footprint("FLUX.2-klein-4B", Flux2Config.Klein4B(), Encoder(TextEncoderArchitecture.Qwen3, 2560, 9728, 36, 151936)),
-            Footprint("FLUX.2-klein-9B", Flux2Config.Klein9B(), Encoder(TextEncoderArchitecture.Qwen3, 4096, 12288, 36, 151936)),
-            Footprint("FLUX.2-dev", Flux2Config.Dev(), Encoder(TextEncoderArchitecture.Mistral, 5120, 32768, 40, 131072)),
+            Footprint("FLUX.2-klein-4B", Flux2Config.Klein4B(), TextEncoderConfig.Qwen3_4B()),
+            Footprint("FLUX.2-klein-9B", Flux2Config.Klein9B(), TextEncoderConfig.Qwen3_8B()),
+            Footprint("FLUX.2-dev", Flux2Config.Dev(), TextEncoderConfig.MistralSmall3()),
         ];
     }
 
@@ -56,13 +56,6 @@ public static class DeviceMemoryFit
             (FitsResident(m, freeBytes) ? "fits all resident (serve, generate)"
                 : FitsOneAfterTheOther(m, freeBytes) ? "fits generate (encoder released before the transformer loads), not serve"
                 : "does not fit"));
-
-    // The published encoders' shapes (their config.json files): 32 query and 8 key/value heads of 128.
-    private static TextEncoderConfig Encoder(TextEncoderArchitecture architecture, int hidden, int intermediate, int layers, int vocab) => new()
-    {
-        Architecture = architecture, HiddenSize = hidden, IntermediateSize = intermediate, NumLayers = layers, NumHeads = 32,
-        NumKeyValueHeads = 8, HeadDim = 128, VocabSize = vocab, RmsNormEps = 1e-5, RopeTheta = 1e6,
-    };
 
     private static long Elements(IEnumerable<long[]> shapes) => shapes.Sum(s => s.Aggregate(1L, (a, d) => a * d));
 

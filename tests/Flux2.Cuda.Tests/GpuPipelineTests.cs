@@ -149,25 +149,11 @@ public sealed class GpuPipelineTests : IClassFixture<TinyDevModel>, IClassFixtur
         Assert.True(lsb <= 1, $"the images differ by {lsb} LSB");
     }
 
-    private sealed record Run(List<float[]> Velocities, List<float[]> Latents, GeneratedImage Image, List<string> Notices);
-
-    private Run GenerateGolden(SafeTensorsFile io, ComputePrecision precision, CacheOptions? cache)
+    private GoldenPipelineRun GenerateGolden(SafeTensorsFile io, ComputePrecision precision, CacheOptions? cache)
     {
         CudaAvailability.RequireGpu();
         using var pipeline = Load(_dev.Folder, new GpuFactory(precision));
-        using var inputs = new GoldenPipelineInputs(io, pipeline.Backend);
-        var run = new Run([], [], null!, []);
-        var result = pipeline.Generate(inputs.Request() with
-        {
-            Cache = cache,
-            OnStep = s =>
-            {
-                run.Velocities.Add(s.Backend.DownloadFloat32(s.Velocity));
-                run.Latents.Add(s.Backend.DownloadFloat32(s.Latents));
-            },
-            OnNotice = run.Notices.Add,
-        }, TestContext.Current.CancellationToken);
-        return run with { Image = Assert.Single(result.Images) };
+        return GoldenPipelineRun.Generate(pipeline, io, cache, TestContext.Current.CancellationToken);
     }
 
     private static Flux2Pipeline Load(string folder, IBackendFactory backends) =>

@@ -26,20 +26,15 @@ public sealed class PipelineGoldenTests : IClassFixture<TinyDevModel>
         using var io = SafeTensorsFile.Open(Fixtures.Golden(goldenCase + ".io.safetensors"));
         using var pipeline = TestPipeline.Load(_model.Folder, backend);
         Assert.Equal(PipelineVariant.Dev, pipeline.Variant);
-        using var inputs = new GoldenPipelineInputs(io, pipeline.Backend);
-        var steps = new List<(float[] Velocity, float[] Latents)>();
-        var result = pipeline.Generate(inputs.Request() with
-        {
-            OnStep = s => steps.Add((s.Backend.DownloadFloat32(s.Velocity), s.Backend.DownloadFloat32(s.Latents))),
-        });
+        var run = GoldenPipelineRun.Generate(pipeline, io);
 
-        Assert.Equal(4, steps.Count);
+        Assert.Equal(4, run.Velocities.Count);
         for (int i = 0; i < 4; i++)
         {
-            AssertClose(io, $"trace.step{i}.noise_pred", steps[i].Velocity, 1e-4, 1e-4);
-            AssertClose(io, $"trace.step{i}.latents_after", steps[i].Latents, 1e-4, 1e-4);
+            AssertClose(io, $"trace.step{i}.noise_pred", run.Velocities[i], 1e-4, 1e-4);
+            AssertClose(io, $"trace.step{i}.latents_after", run.Latents[i], 1e-4, 1e-4);
         }
-        var generated = Assert.Single(result.Images);
+        var generated = run.Image;
         AssertClose(io, "outputs.latents_final", generated.Latents, 1e-4, 1e-4);
         AssertClose(io, "outputs.decoded", generated.Decoded, 2e-4, 0);
         Assert.Equal((128, 96), (generated.Image.Width, generated.Image.Height));

@@ -36,6 +36,25 @@ public sealed record TextEncoderConfig
         _ => null,
     };
 
+    /// <summary>klein-4B's encoder, Qwen3-4B, as its published config.json describes it.</summary>
+    public static TextEncoderConfig Qwen3_4B() => Qwen3(hidden: 2560, intermediate: 9728);
+
+    /// <summary>klein-9B's encoder, Qwen3-8B, as its published config.json describes it.</summary>
+    public static TextEncoderConfig Qwen3_8B() => Qwen3(hidden: 4096, intermediate: 12288);
+
+    /// <summary>dev's encoder, the language model of Mistral-Small-3.x, as its published config.json describes it.</summary>
+    public static TextEncoderConfig MistralSmall3() => new()
+    {
+        Architecture = TextEncoderArchitecture.Mistral, HiddenSize = 5120, IntermediateSize = 32768, NumLayers = 40, NumHeads = 32,
+        NumKeyValueHeads = 8, HeadDim = 128, VocabSize = 131072, RmsNormEps = 1e-5, RopeTheta = 1e9,
+    };
+
+    private static TextEncoderConfig Qwen3(int hidden, int intermediate) => new()
+    {
+        Architecture = TextEncoderArchitecture.Qwen3, HiddenSize = hidden, IntermediateSize = intermediate, NumLayers = 36, NumHeads = 32,
+        NumKeyValueHeads = 8, HeadDim = 128, VocabSize = 151936, RmsNormEps = 1e-6, RopeTheta = 1e6,
+    };
+
     /// <summary>The hidden states FLUX.2 stacks (HF indexing: 0 = embeddings, k = output of decoder layer k):
     /// Qwen3 9/18/27 (klein), Mistral 10/20/30 (dev), spec §7.4.</summary>
     public IReadOnlyList<int> FluxHiddenStateLayers => Architecture == TextEncoderArchitecture.Qwen3 ? [9, 18, 27] : [10, 20, 30];

@@ -1,11 +1,28 @@
 using System.Text.Json;
 using Flux2.Models.TextEncoders;
+using Flux2.Tests;
 
 namespace Flux2.Models.Tests.TextEncoders;
 
 public sealed class TextEncoderConfigTests
 {
     private static TextEncoderConfig Parse(string json) => TextEncoderConfig.FromJson(JsonDocument.Parse(json).RootElement, "config.json");
+
+    public static TheoryData<string> PublishedRepos => new() { "flux2-klein-4b", "flux2-klein-9b", "flux2-dev" };
+
+    /// <summary>The built-in descriptions of the published encoders are their config.json files, read.</summary>
+    [Theory]
+    [MemberData(nameof(PublishedRepos))]
+    public void ThePublishedEncodersAreTheirConfigFiles(string repo)
+    {
+        var preset = repo switch
+        {
+            "flux2-klein-4b" => TextEncoderConfig.Qwen3_4B(),
+            "flux2-klein-9b" => TextEncoderConfig.Qwen3_8B(),
+            _ => TextEncoderConfig.MistralSmall3(),
+        };
+        Assert.Equal(TextEncoderConfig.FromJsonFile(Fixtures.File("configs", repo, "text_encoder", "config.json")), preset);
+    }
 
     [Fact]
     public void ReadsTheGoldenQwen3Config()

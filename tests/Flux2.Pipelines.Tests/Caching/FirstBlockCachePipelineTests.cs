@@ -14,26 +14,12 @@ namespace Flux2.Pipelines.Tests.Caching;
 /// (tiny_dev + vae_small, 96x128, 4 steps), through the CPU backend and the opaque test backend.</summary>
 public sealed class FirstBlockCachePipelineTests(TinyDevModel model) : IClassFixture<TinyDevModel>
 {
-    private sealed record Run(List<float[]> Velocities, List<float[]> Latents, GeneratedImage Image, List<string> Notices);
-
     public static TheoryData<string> Backends => new(TestBackends.Names);
 
-    private Run Generate(SafeTensorsFile io, CacheOptions? cache, string backend)
+    private GoldenPipelineRun Generate(SafeTensorsFile io, CacheOptions? cache, string backend)
     {
         using var pipeline = TestPipeline.Load(model.Folder, backend);
-        using var inputs = new GoldenPipelineInputs(io, pipeline.Backend);
-        var run = new Run([], [], null!, []);
-        var result = pipeline.Generate(inputs.Request() with
-        {
-            Cache = cache,
-            OnStep = s =>
-            {
-                run.Velocities.Add(s.Backend.DownloadFloat32(s.Velocity));
-                run.Latents.Add(s.Backend.DownloadFloat32(s.Latents));
-            },
-            OnNotice = run.Notices.Add,
-        });
-        return run with { Image = Assert.Single(result.Images) };
+        return GoldenPipelineRun.Generate(pipeline, io, cache);
     }
 
     [Theory]

@@ -19,6 +19,9 @@ public sealed class GpuComparison : IDisposable
     /// <summary>Relative L2 error allowed with bf16 activations (8 bits of mantissa, ~4e-3 per rounding).</summary>
     public const double BFloat16Tolerance = 1.5e-2;
 
+    /// <summary>The oracle: the CPU backend in fp32.</summary>
+    public IBackend Cpu => _cpu;
+
     public static double Tolerance(ComputePrecision precision) => precision == ComputePrecision.BFloat16 ? BFloat16Tolerance : Float32Tolerance;
 
     public CudaBackend Gpu(ComputePrecision precision)

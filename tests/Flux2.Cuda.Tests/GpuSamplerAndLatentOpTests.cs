@@ -47,6 +47,28 @@ public sealed class GpuSamplerAndLatentOpTests(GpuComparison comparison) : IClas
         }
     }
 
+    /// <summary>The denoising loop over a batch of 2: each sample's noisy tokens copied in front of its reference tokens
+    /// (row-range views, as the loop copies them), guidance combined and an Euler step on the whole batch, then a step of
+    /// sample 1 alone through its [1, L, C] view.</summary>
+    [Fact]
+    public void SamplerStepsOverABatchOfTokenRows() =>
+        comparison.Compare("sampler over a batch of 2 (token rows, views)", Exact, s =>
+        {
+            const int batch = 2, tokens = 6, references = 3, channels = 8, n = batch * tokens * channels;
+            var latents = s.InFloat32(Random(n, 48), batch, tokens, channels);
+            var hidden = s.InFloat32(Random(batch * (tokens + references) * channels, 49), batch, tokens + references, channels);
+            for (int b = 0; b < batch; b++) s.Backend.Copy(Rows(latents, b, tokens), Rows(hidden, b, tokens));
+            var velocity = s.InFloat32(Random(n, 50), batch, tokens, channels);
+            s.Backend.GuidanceCombine(velocity, s.InFloat32(Random(n, 51), batch, tokens, channels), 4f);
+            s.Backend.EulerStep(latents, velocity, -0.0371f);
+            s.Backend.EulerStep(latents.Slice0(1, 1), velocity.Slice0(1, 1), 0.25f);
+            return [.. s.Read(hidden), .. s.Read(velocity), .. s.Read(latents)];
+        }, tolerance: 0);
+
+    /// <summary>The first <paramref name="count"/> token rows of batch element b of t [B, L, C], as [1, count, C].</summary>
+    private static Tensor Rows(Tensor t, int b, int count) =>
+        t.Slice0(b, 1).Reshape(t.Shape[1], t.Shape[2]).Slice0(0, count).Reshape(1, count, t.Shape[2]);
+
     [Theory]
     [InlineData(1)]
     [InlineData(70001)]

@@ -44,7 +44,8 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
     {
         var data = new TheoryData<ComputePrecision, int, int, int>();
         foreach (var precision in Precisions)
-        foreach (var (batch, length, width) in new[] { (1, 1, 16), (2, 7, 130), (2, 33, 1024) })
+        // Batches as the pipeline denoises them (up to 8 images), each element with its own modulation row.
+        foreach (var (batch, length, width) in new[] { (1, 1, 16), (2, 7, 130), (2, 33, 1024), (8, 5, 96) })
             data.Add(precision, batch, length, width);
         return data;
     }
@@ -148,6 +149,50 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
         }, tolerance: 0);
     }
 
+    /// <summary>The transformer's per-sample views in a batch of 2: a stream's projection into its rows of the joint
+    /// [text, image] q|k|v buffer, h = concat(txt, img) per sample, and the final layer's norm of each sample's image rows
+    /// with that sample's modulation row (a [1, 2D] view, scale first as diffusers stores it).</summary>
+    [Theory]
+    [MemberData(nameof(Precisions))]
+    public void PerSampleRowViewsOfTheJointSequence(ComputePrecision precision)
+    {
+        const int batch = 2, text = 5, image = 7, tokens = text + image, d = 48;
+        using var stored = new HostWeight(WeightFormat.BFloat16, Random(d * d, 50, 0.5f), d, d);
+        comparison.Compare("Linear per sample into the joint q|k|v rows", precision, s =>
+        {
+            using var weight = s.Backend.LoadLinear(stored.Weight);
+            var x = s.In(Random(batch * image * d, 51), batch, image, d);
+            var qkv = s.In(Random(batch * tokens * 3 * d, 52), batch, tokens, 3 * d);
+            for (int b = 0; b < batch; b++) s.Backend.Linear(Rows(x, b, 0, image), weight, Rows(qkv, b, text, image), d);
+            return s.Read(qkv);
+        });
+        comparison.Compare("CopyColumns txt and img per sample into h", precision, s =>
+        {
+            var txt = s.In(Random(batch * text * d, 53), batch, text, d);
+            var img = s.In(Random(batch * image * d, 54), batch, image, d);
+            var hidden = s.Out(batch, tokens, d);
+            for (int b = 0; b < batch; b++)
+            {
+                s.Backend.CopyColumns(Rows(txt, b, 0, text), 0, d, Rows(hidden, b, 0, text));
+                s.Backend.CopyColumns(Rows(img, b, 0, image), 0, d, Rows(hidden, b, text, image));
+            }
+            return s.Read(hidden);
+        });
+        comparison.Compare("ModulatedLayerNorm per sample (final layer)", precision, s =>
+        {
+            var hidden = s.In(Random(batch * tokens * d, 55, 3f), batch, tokens, d);
+            var modulation = s.In(Random(batch * 2 * d, 56), batch, 2 * d);
+            var normed = s.Out(batch, image, d);
+            for (int b = 0; b < batch; b++)
+                s.Backend.ModulatedLayerNorm(Rows(hidden, b, text, image), Rows(normed, b, 0, image), modulation.Slice0(b, 1), d, 0, 1e-6f);
+            return s.Read(normed);
+        });
+    }
+
+    /// <summary>Rows [start, start + count) of batch element b of t [B, L, C], as [count, C].</summary>
+    private static Tensor Rows(Tensor t, int b, int start, int count) =>
+        t.Reshape(t.Shape[0] * t.Shape[1], t.Shape[2]).Slice0(b * t.Shape[1] + start, count);
+
     [Theory]
     [MemberData(nameof(Precisions))]
     public void RopeTableAndInterleavedRope(ComputePrecision precision)
@@ -174,13 +219,23 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
 
     [Theory]
     [MemberData(nameof(Precisions))]
-    public void TimestepEmbedding(ComputePrecision precision) =>
+    public void TimestepEmbedding(ComputePrecision precision)
+    {
+        double tolerance = precision == ComputePrecision.Float32 ? 1e-6 : BFloat16Tolerance;
         comparison.Compare("TimestepEmbedding [3,256] (t·1000)", precision, s =>
         {
             var embedding = s.Out(3, 256);
             s.Backend.TimestepEmbedding(s.InFloat32([0f, 0.37f, 1f], 3), 1000f, embedding);
             return s.Read(embedding);
-        }, tolerance: precision == ComputePrecision.Float32 ? 1e-6 : BFloat16Tolerance);
+        }, tolerance);
+        // A batch of 8 images at their own timesteps, and their guidance values (dev embeds g·1000 too).
+        comparison.Compare("TimestepEmbedding [8,256] (t and g·1000)", precision, s =>
+        {
+            var embedding = s.Out(8, 256);
+            s.Backend.TimestepEmbedding(s.InFloat32([0.05f, 0.15f, 0.5f, 0.73f, 0.99f, 1.5f, 3.5f, 4f], 8), 1000f, embedding);
+            return s.Read(embedding);
+        }, tolerance);
+    }
 
     public static TheoryData<ComputePrecision, int, int, int, int, int, int> AttentionCases()
     {
@@ -196,6 +251,9 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
                      (1, 2, 128, 1100, 1100, 0), (1, 3, 128, 70, 70, 64), (2, 2, 64, 33, 40, 1),
                      // The tensor-core kernel's 64-row blocks and 64-key tiles, both ragged.
                      (2, 3, 64, 130, 77, 0), (1, 2, 128, 200, 200, 0),
+                     // The transformer's joint attention over a batch: fused q|k|v of FLUX.2's head dim (the tensor-core kernel
+                     // in bf16), and a batch of 8.
+                     (2, 2, 128, 70, 70, 0), (8, 2, 64, 21, 21, 0),
                      // No keys at all: zeros, as the CPU writes.
                      (1, 2, 64, 5, 0, 0),
                  })

@@ -47,7 +47,7 @@ bench_log=${OUT:-$work}/device-bench.log
 {
   timeout 90 "$bench" step --device cuda --precision bf16 --sizes 512,1024 --steps 10
   timeout 45 "$bench" step --device cuda --precision fp32 --sizes 512 --steps 3
-  timeout 150 "$bench" pipeline --device cuda --precision bf16 --sizes 512,1024 --runs 3 --images 4 --folder "$work/model"
+  timeout 150 "$bench" pipeline --device cuda --precision bf16 --sizes 512,1024 --runs 3 --images 4 --batch 4 --folder "$work/model"
   timeout 45 python3 tools/device-yardsticks.py
 } 2>&1 | tee "$bench_log"
 

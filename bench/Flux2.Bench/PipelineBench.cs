@@ -18,7 +18,9 @@ namespace Flux2.Bench;
 /// the files a user has (a single transformer file, a text-encoder folder with the built-in Qwen3 tokenizer, a VAE file).
 /// Per size: the end-to-end time of one image (median of --runs after a warm-up that also loads the models), the stages
 /// (text encoding, denoising, decode; each timed until the backend has finished it), images/s for --images images of
-/// one prompt in one request, and the peak memory. Options: --sizes 512,1024, --runs R (default 3), --images N (default 4),
+/// one prompt in one request (denoised in batches of --batch), the same images from the prompt's embedding one at a time
+/// and in batches (what batching gains), and the peak memory. Options: --sizes 512,1024, --runs R (default 3), --images N
+/// (default 4), --batch B (default 4),
 /// --device cpu|cuda[:N], --precision fp32|bf16 (default bf16), --blocks D,S (transformer blocks; default the published
 /// 5,20), --folder DIR (where the weights go; default a temporary folder, deleted after).
 /// </summary>
@@ -31,6 +33,7 @@ internal static class PipelineBench
         int[] sizes = (Option(args, "--sizes") ?? "512,1024").Split(',').Select(int.Parse).ToArray();
         int runs = int.Parse(Option(args, "--runs") ?? "3");
         int images = int.Parse(Option(args, "--images") ?? "4");
+        int batch = int.Parse(Option(args, "--batch") ?? "4");
         var precision = Precision(Option(args, "--precision") ?? "bf16");
         var device = Device(args);
         var config = Flux2Config.Klein4B();
@@ -50,7 +53,7 @@ internal static class PipelineBench
             var components = WriteModel(folder, config);
             var pipelineConfig = new PipelineConfig { ModelPath = components.Transformer, Components = components, Devices = [device] };
             var watch = Stopwatch.StartNew();
-            using var pipeline = Flux2Pipeline.Load(pipelineConfig, Factory(args, precision));
+            using var pipeline = Flux2Pipeline.Load(pipelineConfig, Factory(args, precision), new PipelineOptions { MaxBatch = batch });
             Console.WriteLine($"klein-4B pipeline ({config.NumLayers} double + {config.NumSingleLayers} single blocks) opened in " +
                 $"{watch.Elapsed.TotalSeconds:F1} s on {pipeline.Backend.Name}");
             foreach (int size in sizes) RunSize(pipeline, size, runs, images);
@@ -86,10 +89,23 @@ internal static class PipelineBench
         Console.WriteLine($"{size}x{size}, 4 steps, one image: {Median(total) * 1e3:F1} ms end to end (median of {runs}; min {total.Min() * 1e3:F1}): " +
             $"text encoder {Median(text) * 1e3:F1} ms, denoising {Median(denoise) * 1e3:F1} ms, decode {Median(decode) * 1e3:F1} ms");
 
-        var batch = Stopwatch.StartNew();
+        var request = Stopwatch.StartNew();
         pipeline.Generate(Request(images, 100));
-        double seconds = batch.Elapsed.TotalSeconds;
-        Console.WriteLine($"{size}x{size}, {images} images of one prompt: {seconds:F2} s, {images / seconds:F2} images/s");
+        double seconds = request.Elapsed.TotalSeconds;
+        Console.WriteLine($"{size}x{size}, {images} images of one prompt in one request (batches of {pipeline.MaxBatch}): {seconds:F2} s, " +
+            $"{images / seconds:F2} images/s");
+
+        // Batching alone: the same images from the prompt's embedding, one request per image against one request for all.
+        using var embedding = pipeline.EncodePrompt(Prompt);
+        var embedded = Request(1, 100) with { Prompt = null, PromptEmbedding = embedding };
+        var oneByOne = Stopwatch.StartNew();
+        for (int k = 0; k < images; k++) pipeline.Generate(embedded with { Seed = 100 + (ulong)k });
+        double single = oneByOne.Elapsed.TotalSeconds;
+        var together = Stopwatch.StartNew();
+        pipeline.Generate(embedded with { NumImages = images });
+        double batched = together.Elapsed.TotalSeconds;
+        Console.WriteLine($"{size}x{size}, {images} images, denoise + decode: one at a time {images / single:F2} images/s, in batches of " +
+            $"{pipeline.MaxBatch} {images / batched:F2} images/s (x{single / batched:F2})");
     }
 
     /// <summary>Writes the transformer, text encoder and VAE with random weights under <paramref name="folder"/>.</summary>

@@ -16,7 +16,9 @@ public sealed class ProgressReporter(TextWriter error, bool interactive)
     public void OnStep(DenoiseStep step)
     {
         double perStep = step.Elapsed.TotalSeconds / step.Step;
-        int remainingSteps = (step.Steps - step.Step) + (step.Images - step.Image - 1) * step.Steps;
+        // The images after this one's batch come in batches of the same size.
+        int laterBatches = (step.Images - step.Image - 1 + step.BatchSize - 1) / step.BatchSize;
+        int remainingSteps = (step.Steps - step.Step) + laterBatches * step.Steps;
         var eta = TimeSpan.FromSeconds(perStep * remainingSteps);
         string image = step.Images > 1 ? $"image {step.Image + 1}/{step.Images} " : "";
         string numbers = $"{image}step {step.Step}/{step.Steps}  {perStep:0.00} s/step  ETA {Format(eta)}";

@@ -36,7 +36,8 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
           GET  /v1/models              the served model
           GET  /metrics                Prometheus metrics
           GET  /health                 status and model variant (open even with an API key)
-        One image is generated at a time; further requests wait (16 at most, then 503 with Retry-After).
+        One image is generated at a time (see --batch); further requests wait (16 at most, then 503 with
+        Retry-After).
         A request whose client disconnects stops within moments. Images come back as base64 PNG (with the
         generation settings as text chunks), JPEG or WebP (output_format).
         Prompts seen before skip the text encoder: their embeddings are kept in memory (256 MiB) and in
@@ -59,6 +60,10 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
               --device DEVICE      where to compute: cpu (default) or cuda[:N]
               --precision P        bf16 (default where the processor has AVX512_BF16; about twice as fast) or fp32 (exact)
               --threads N          CPU compute threads (default: all processors)
+              --batch N            denoise up to N images together as one transformer batch (default 1): the
+                                   images of a request, and waiting requests of the same size, steps, guidance
+                                   and LoRAs without reference images join the batch; more images per second
+                                   where one image leaves the device idle, N times the activation memory
               --cache MODE         none (default), fbcache or taylorseer, for every request; with
                                    --cache-threshold, --taylorseer-interval, --taylorseer-warmup and
                                    --taylorseer-order as for flux2 generate
@@ -96,6 +101,7 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
         var corsOrigins = o.Many("cors-origin");
         var compute = ComputeOptions.Parse(o, _backends);
         var cache = GenerateCacheOptions.Parse(o);
+        int batch = o.OptionalInt("batch", 1, PipelineOptions.MaxBatchLimit) ?? 1;
         var loraDir = o.Optional("lora-dir");
         var loras = GenerateLoraOptions.Parse(o, alternative: "lora-dir");
         o.EnsureAllUsed(0);
@@ -121,7 +127,7 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
         // The text encoder stays loaded: a server encodes many prompts.
         using var pipeline = Flux2Pipeline.Load(config, compute.Backends, new PipelineOptions
         {
-            Loras = loras.Files, LenientLoraKeys = loras.Lenient, PromptCache = PromptEmbeddingCache.ForProcess(),
+            Loras = loras.Files, LenientLoraKeys = loras.Lenient, PromptCache = PromptEmbeddingCache.ForProcess(), MaxBatch = batch,
         });
         foreach (var warning in pipeline.LoadWarnings) error.WriteLine($"flux2 serve: warning: {warning}");
         Serve(pipeline, options, output, signals.Token).GetAwaiter().GetResult();

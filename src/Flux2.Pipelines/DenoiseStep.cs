@@ -10,7 +10,9 @@ namespace Flux2.Pipelines;
 /// <param name="Image">0-based index of the image being generated</param>
 /// <param name="Step">1-based step just completed</param>
 /// <param name="Steps">steps per image</param>
-/// <param name="Elapsed">time since this image's denoising started</param>
+/// <param name="Elapsed">time since this image's denoising (that of its batch) started</param>
 /// <param name="Velocity">Float32 [1, L_img, 128] the model prediction the step used (after CFG)</param>
 /// <param name="Latents">Float32 [1, L_img, 128] the latents after the step</param>
-public sealed record DenoiseStep(int Image, int Images, int Step, int Steps, TimeSpan Elapsed, IBackend Backend, Tensor Velocity, Tensor Latents);
+/// <param name="BatchSize">images denoised together with this one, itself included (each is reported on its own)</param>
+public sealed record DenoiseStep(int Image, int Images, int Step, int Steps, TimeSpan Elapsed, IBackend Backend, Tensor Velocity, Tensor Latents,
+    int BatchSize = 1);

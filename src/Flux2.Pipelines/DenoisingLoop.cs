@@ -12,11 +12,12 @@ namespace Flux2.Pipelines;
 /// keeps only the first L_img outputs, applies classifier-free guidance v = v_neg + s·(v_pos − v_neg) when asked,
 /// and updates only the noisy tokens: x ← x + (σ[i+1] − σ[i])·v, all in fp32 on the model's backend. Reference tokens go
 /// back in unchanged every step. An optional cache (spec §10) may replace a stream's model pass by a reused or
-/// extrapolated velocity. Only the timestep crosses to the backend per step.
+/// extrapolated velocity. Only the timestep crosses to the backend per step. Several images of the same size, steps and
+/// references run as one batch: row b of the latents with row b of the prompt embeddings.
 /// </summary>
 public static class DenoisingLoop
 {
-    /// <summary>Everything one image's sampling needs besides its latents.</summary>
+    /// <summary>Everything the sampling of a batch of images needs besides their latents; the prompts hold one row per image.</summary>
     public sealed record Inputs(
         IVelocityModel Model,
         FlowMatchSchedule Schedule,
@@ -27,26 +28,34 @@ public static class DenoisingLoop
         ReferenceTokens? References,
         CacheOptions? Cache = null);
 
-    /// <param name="latents">Float32 [1, L_img, 128] on the model's backend: the initial noise, replaced in place by the final latents</param>
+    /// <param name="latents">Float32 [B, L_img, 128] on the model's backend: the initial noise of B images, replaced in place by
+    /// the final latents</param>
     /// <param name="gridHeight">latent grid (H/16) of the noisy tokens</param>
+    /// <param name="firstImage">the index of batch row 0 among the <paramref name="images"/> of the generation (for progress)</param>
     /// <returns>the steps whose velocity came from the cache for every guidance stream (0 without a cache)</returns>
-    public static int Run(Inputs inputs, Tensor latents, int gridHeight, int gridWidth, int image, int images,
+    public static int Run(Inputs inputs, Tensor latents, int gridHeight, int gridWidth, int firstImage, int images,
         Action<DenoiseStep>? onStep, CancellationToken cancellation)
     {
-        if (latents.Rank != 3 || latents.Shape[0] != 1 || latents.Shape[1] != gridHeight * gridWidth)
+        if (latents.Rank != 3 || latents.Shape[0] < 1 || latents.Shape[1] != gridHeight * gridWidth)
             throw new ArgumentException($"latents {latents.ShapeText} do not match the {gridHeight}x{gridWidth} grid", nameof(latents));
+        int batch = latents.Shape[0];
+        if (inputs.Prompt.Count != batch || inputs.NegativePrompt is { } n && n.Count != batch)
+            throw new ArgumentException($"{batch} images need {batch} prompt rows, got {inputs.Prompt.Count} and {inputs.NegativePrompt?.Count ?? batch} negative",
+                nameof(inputs));
+        // First-Block-Cache decides from the residual of the whole batch: images sharing a batch would share their decisions.
+        if (inputs.Cache != null && batch > 1)
+            throw new ArgumentException($"a cache runs one image at a time, got a batch of {batch}", nameof(inputs));
         var backend = inputs.Model.Backend;
         int imageTokens = latents.Shape[1];
         int channels = latents.Shape[2];
         int referenceTokens = inputs.References?.Tokens.Shape[1] ?? 0;
         int totalTokens = imageTokens + referenceTokens;
 
-        using var hidden = backend.Allocate(DType.Float32, 1, totalTokens, channels);
+        using var hidden = backend.Allocate(DType.Float32, batch, totalTokens, channels);
         var ids = LatentIds.Image(gridHeight, gridWidth, 0);
-        var noisyRows = hidden.Reshape(totalTokens, channels).Slice0(0, imageTokens).Reshape(1, imageTokens, channels);
         if (inputs.References is { } refs)
         {
-            backend.Copy(refs.Tokens, hidden.Reshape(totalTokens, channels).Slice0(imageTokens, referenceTokens));
+            for (int b = 0; b < batch; b++) backend.Copy(refs.Tokens, Rows(hidden, b, imageTokens, referenceTokens));
             ids = [.. ids, .. refs.Ids];
         }
         using var imageIds = backend.Upload<long>(ids, totalTokens, 4);
@@ -60,7 +69,7 @@ public static class DenoisingLoop
         for (int step = 0; step < schedule.Steps; step++)
         {
             cancellation.ThrowIfCancellationRequested();
-            backend.Copy(latents, noisyRows);
+            CopyLeadingTokens(backend, latents, hidden);
             float t = schedule.ModelTimesteps[step];
             bool reused = positive.Velocity(step, t);
             if (negative != null)
@@ -71,9 +80,28 @@ public static class DenoisingLoop
             }
             if (reused) reusedSteps++;
             backend.EulerStep(latents, positive.Output, schedule.EulerDt[step]);
-            onStep?.Invoke(new DenoiseStep(image, images, step + 1, schedule.Steps, clock.Elapsed, backend, positive.Output, latents));
+            for (int b = 0; b < batch && onStep != null; b++)
+                onStep(new DenoiseStep(firstImage + b, images, step + 1, schedule.Steps, clock.Elapsed, backend, positive.Output.Slice0(b, 1), latents.Slice0(b, 1),
+                    batch));
         }
         return reusedSteps;
+    }
+
+    /// <summary>Rows [start, start + count) of batch row <paramref name="b"/> of a [B, L, C] tensor, as [1, count, C].</summary>
+    internal static Tensor Rows(Tensor t, int b, int start, int count) =>
+        t.Slice0(b, 1).Reshape(t.Shape[1], t.Shape[2]).Slice0(start, count).Reshape(1, count, t.Shape[2]);
+
+    /// <summary>The first min(L, L') tokens of every batch row of <paramref name="source"/> [B, L, C] into those of
+    /// <paramref name="destination"/> [B, L', C]: the noisy tokens into the model's input, its output's back out.</summary>
+    internal static void CopyLeadingTokens(IBackend backend, Tensor source, Tensor destination)
+    {
+        int rows = Math.Min(source.Shape[1], destination.Shape[1]);
+        if (source.Shape[1] == destination.Shape[1])
+        {
+            backend.Copy(source, destination);
+            return;
+        }
+        for (int b = 0; b < source.Shape[0]; b++) backend.Copy(Rows(source, b, 0, rows), Rows(destination, b, 0, rows));
     }
 
     /// <summary>One guidance stream: its prompt, its velocity buffer and its cache state, shown to the cache as the
@@ -95,11 +123,11 @@ public static class DenoisingLoop
             _imageIds = imageIds;
             _prompt = prompt;
             _guidance = guidance;
-            Output = model.Backend.Allocate(DType.Float32, 1, imageTokens, channels);
+            Output = model.Backend.Allocate(DType.Float32, hidden.Shape[0], imageTokens, channels);
             _cache = cache?.CreateStreamCache(model.Backend, imageTokens, channels);
         }
 
-        /// <summary>The stream's velocity of the current step, [1, L_img, channels].</summary>
+        /// <summary>The stream's velocity of the current step, [B, L_img, channels].</summary>
         public Tensor Output { get; }
 
         public IBackend Backend => _model.Backend;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Flux2.Core;
 using Flux2.Core.Backend;
 using Flux2.Models.Checkpoints;
@@ -20,7 +21,7 @@ namespace Flux2.Pipelines;
 /// encode reference images, denoise seeded noise with the flow-matching Euler sampler, decode with the VAE.
 /// <see cref="Load"/> is the one way in: a <see cref="PipelineConfig"/> goes through <see cref="Flux2ArchConfig"/> and the
 /// transformer's <see cref="Flux2Config"/> to the backend of its device, on which every component then lives.
-/// One generation at a time.
+/// One call at a time; a call may generate several requests together (<see cref="GenerateTogether"/>).
 /// </summary>
 public sealed class Flux2Pipeline : IDisposable
 {
@@ -41,6 +42,9 @@ public sealed class Flux2Pipeline : IDisposable
     /// <summary>What loading the transformer found questionable but used anyway (see <see cref="Flux2Transformer.LoadWarnings"/>);
     /// empty while a transformer loaded after encoding is not loaded yet (its warnings then go to the generation's notices).</summary>
     public IReadOnlyList<string> LoadWarnings => _transformer.IsLoaded ? _transformer.Model.Transformer.LoadWarnings : [];
+
+    /// <summary>Most images denoised together (<see cref="PipelineOptions.MaxBatch"/>).</summary>
+    public int MaxBatch => _options.MaxBatch;
 
     /// <summary>Where the model came from (folder or transformer file), for reports and image metadata.</summary>
     public string Source => Config.PipelineConfig.ModelPath;
@@ -139,9 +143,11 @@ public sealed class Flux2Pipeline : IDisposable
     /// <summary>About how much working memory <paramref name="prepared"/> needs besides the weights (see <see cref="GenerationMemory"/>).</summary>
     public long EstimateWorkingBytes(PreparedGeneration prepared) =>
         GenerationMemory.EstimateBytes(_transformer.Config, _vae.Config, prepared.Plan,
-            prepared.References.Sum(r => r.Width / 16 * (r.Height / 16)), Backend.ActivationDType.SizeInBytes());
+            prepared.References.Sum(r => r.Width / 16 * (r.Height / 16)), Backend.ActivationDType.SizeInBytes(),
+            Math.Min(BatchSize(prepared), prepared.Plan.Seeds.Count));
 
-    /// <summary>Generates <see cref="GenerationRequest.NumImages"/> images per prompt, one after another (batch 1, as MAX does).</summary>
+    /// <summary>Generates <see cref="GenerationRequest.NumImages"/> images per prompt, up to <see cref="PipelineOptions.MaxBatch"/>
+    /// of them denoised together (default one after another, as MAX does).</summary>
     /// <exception cref="OperationCanceledException">when <paramref name="cancellation"/> fires (checked before every step and
     /// inside the backend's ops, so even one long step stops within about a second)</exception>
     public GenerationResult Generate(GenerationRequest request, CancellationToken cancellation = default) =>
@@ -150,66 +156,174 @@ public sealed class Flux2Pipeline : IDisposable
     /// <summary>Runs a request <see cref="Prepare"/> checked.</summary>
     public GenerationResult Generate(PreparedGeneration prepared, CancellationToken cancellation = default)
     {
-        var (request, plan) = (prepared.Request, prepared.Plan);
-        foreach (var notice in plan.Notices) request.OnNotice?.Invoke(notice);
+        var outcome = GenerateTogether([(prepared, cancellation)])[0];
+        if (outcome.Error != null) ExceptionDispatchInfo.Throw(outcome.Error);
+        return outcome.Result!;
+    }
+
+    /// <summary>
+    /// Runs several checked requests that can share a batch (<see cref="PreparedGeneration.CanShareBatchWith"/>) together:
+    /// each request's prompts are encoded on their own, then the images of all of them are denoised in batches of up to
+    /// <see cref="PipelineOptions.MaxBatch"/> and decoded one by one, each reported to its own request's callbacks. A request
+    /// whose token fires stops being reported and gets an <see cref="OperationCanceledException"/>; the work stops when every
+    /// token has fired. The phase times of every result are those of the whole call.
+    /// </summary>
+    /// <exception cref="ArgumentException">two requests cannot share a batch</exception>
+    /// <exception cref="OperationCanceledException">every request was cancelled</exception>
+    /// <exception cref="Flux2Exception">what failed after encoding, for all the requests alike (a LoRA that does not fit)</exception>
+    public IReadOnlyList<GenerationOutcome> GenerateTogether(IReadOnlyList<(PreparedGeneration Prepared, CancellationToken Cancellation)> requests)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(requests.Count);
+        for (int i = 1; i < requests.Count; i++)
+            if (!requests[0].Prepared.CanShareBatchWith(requests[i].Prepared))
+                throw new ArgumentException($"request {i} cannot share a batch with request 0", nameof(requests));
+        var members = requests.Select(r => new BatchMember(r.Prepared, r.Cancellation)).ToArray();
+        var plan = members[0].Plan;
+        foreach (var m in members)
+            foreach (var notice in m.Plan.Notices) m.Notice(notice);
 
         var clock = Stopwatch.StartNew();
-        var created = new List<IDisposable>();
+        using var everyone = new AllCancelled([.. requests.Select(r => r.Cancellation)]);
+        var cancellation = everyone.Token;
         using var observing = Backend.ObserveCancellation(cancellation);
         try
         {
-            var positive = request.PromptEmbedding ?? Own(created, EncodePrompts(request.Prompts ?? [request.Prompt!], request.OnNotice, request.StrictPromptLength));
-            PromptEmbedding? negative = null;
-            if (plan.UseCfg)
-                negative = request.NegativePromptEmbedding ?? Own(created, EncodePrompt(request.NegativePrompt ?? "", request.OnNotice, request.StrictPromptLength));
-            CheckFeatures(positive, "prompt");
-            if (negative != null) CheckFeatures(negative, "negative prompt");
+            foreach (var m in members) Encode(m);
+            if (members.All(m => m.Error != null)) return members.Select(m => m.Outcome(new PhaseTimings(clock.Elapsed, default, default, default))).ToArray();
             if (_options.ReleaseTextEncoderAfterUse) ReleaseTextEncoder();
             // Phase times are taken once the backend has finished the phase: a GPU's ops only queue.
             Backend.Synchronize();
             var textTime = clock.Elapsed;
             cancellation.ThrowIfCancellationRequested();
-            var model = LoadTransformer(request.OnNotice);
-            UseLoras(model.Transformer, plan.Loras, request.OnNotice);
+            Action<string> noticeAll = notice => { foreach (var m in members) m.Notice(notice); };
+            var model = LoadTransformer(noticeAll);
+            UseLoras(model.Transformer, plan.Loras, noticeAll);
 
             clock.Restart();
-            var references = prepared.References.Count > 0 ? Own(created, ReferenceEncoder.Encode(_vae, prepared.References)) : null;
+            // Only a request alone in its call has references (CanShareBatchWith).
+            var first = members[0];
+            var references = first.Prepared.References.Count > 0 ? first.Own(ReferenceEncoder.Encode(_vae, first.Prepared.References)) : null;
             Backend.Synchronize();
             var referenceTime = clock.Elapsed;
 
             var schedule = FlowMatchSchedule.Create(plan.Steps, plan.ImageTokens);
-            var images = new List<GeneratedImage>();
+            var slots = members.Where(m => m.Error == null).SelectMany(m => Enumerable.Range(0, m.Plan.Seeds.Count).Select(k => (Member: m, Image: k))).ToArray();
+            int batchSize = BatchSize(first.Prepared);
             TimeSpan denoiseTime = TimeSpan.Zero, decodeTime = TimeSpan.Zero;
-            for (int k = 0; k < plan.Seeds.Count; k++)
+            for (int start = 0; start < slots.Length; start += batchSize)
             {
+                var batch = slots[start..Math.Min(start + batchSize, slots.Length)].Where(s => !s.Member.Cancelled).ToArray();
+                if (batch.Length == 0) continue;
                 clock.Restart();
-                int p = plan.PromptIndex(k);
-                using var prompt = positive.Select(p);
-                using var negativePrompt = negative?.Select(negative.Count == 1 ? 0 : p);
-                var inputs = new DenoisingLoop.Inputs(model, schedule, prompt, negativePrompt, plan.Guidance,
-                    Variant == PipelineVariant.Dev ? (float)plan.Guidance : null, references, request.Cache);
-                using var latents = InitialLatents(request, plan, k);
-                int reused = DenoisingLoop.Run(inputs, latents, plan.GridHeight, plan.GridWidth, k, plan.Seeds.Count, request.OnStep, cancellation);
+                using var latents = Denoise(model, schedule, references, batch, cancellation);
+                if (latents == null) continue;
                 Backend.Synchronize();
                 denoiseTime += clock.Elapsed;
-                if (request.Cache != null)
-                    request.OnNotice?.Invoke((plan.Seeds.Count > 1 ? $"image {k + 1}: " : "") + $"{reused}/{plan.Steps} steps reused the cache");
 
                 clock.Restart();
-                using var decoded = _vae.DecodeTokens(latents, plan.GridHeight, plan.GridWidth);
-                using var rgb = VaeImages.ToRgb(Backend, decoded);
-                var image = new GeneratedImage(k, p, new RgbImage(plan.Width, plan.Height, Backend.Download<byte>(rgb)), plan.Seeds[k],
-                    Backend.DownloadFloat32(latents), Backend.DownloadFloat32(decoded));
-                images.Add(image);
+                for (int b = 0; b < batch.Length; b++)
+                {
+                    var (m, k) = batch[b];
+                    if (m.Cancelled) continue;
+                    using var row = latents.Slice0(b, 1);
+                    using var decoded = _vae.DecodeTokens(row, plan.GridHeight, plan.GridWidth);
+                    using var rgb = VaeImages.ToRgb(Backend, decoded);
+                    var image = new GeneratedImage(k, m.Plan.PromptIndex(k), new RgbImage(plan.Width, plan.Height, Backend.Download<byte>(rgb)),
+                        m.Plan.Seeds[k], Backend.DownloadFloat32(row), Backend.DownloadFloat32(decoded));
+                    m.Images.Add(image);
+                    m.Request.OnImage?.Invoke(image, m.Plan);
+                    cancellation.ThrowIfCancellationRequested();
+                }
                 decodeTime += clock.Elapsed;
-                request.OnImage?.Invoke(image, plan);
-                cancellation.ThrowIfCancellationRequested();
             }
-            return new GenerationResult(images, plan, new PhaseTimings(textTime, referenceTime, denoiseTime, decodeTime));
+            var timings = new PhaseTimings(textTime, referenceTime, denoiseTime, decodeTime);
+            return members.Select(m => m.Outcome(timings)).ToArray();
         }
         finally
         {
-            foreach (var d in created) d.Dispose();
+            foreach (var m in members) m.Dispose();
+        }
+    }
+
+    /// <summary>How many of <paramref name="prepared"/>'s images are denoised together: up to the batch option, one with a
+    /// cache, and no more pixels than one request may ask for (which bounds a batch's memory as it bounds a request's).</summary>
+    private int BatchSize(PreparedGeneration prepared)
+    {
+        if (prepared.Request.Cache != null) return 1;
+        long pixels = (long)prepared.Plan.Width * prepared.Plan.Height;
+        return (int)Math.Clamp(_options.MaxPixelsPerRequest / pixels, 1, _options.MaxBatch);
+    }
+
+    /// <summary>Encodes <paramref name="m"/>'s prompts unless it gave their embeddings; a prompt that cannot be encoded fails
+    /// that request alone.</summary>
+    private void Encode(BatchMember m)
+    {
+        var request = m.Request;
+        try
+        {
+            m.Positive = request.PromptEmbedding ?? m.Own(EncodePrompts(request.Prompts ?? [request.Prompt!], m.Notice, request.StrictPromptLength));
+            if (m.Plan.UseCfg)
+                m.Negative = request.NegativePromptEmbedding ?? m.Own(EncodePrompt(request.NegativePrompt ?? "", m.Notice, request.StrictPromptLength));
+            CheckFeatures(m.Positive, "prompt");
+            if (m.Negative != null) CheckFeatures(m.Negative, "negative prompt");
+        }
+        catch (Flux2Exception e)
+        {
+            m.Error = e;
+        }
+    }
+
+    /// <summary>Denoises the images of <paramref name="batch"/> as one transformer batch; returns their latents [n, L_img, 128],
+    /// or null when all the batch's requests were cancelled while others still run.</summary>
+    private Tensor? Denoise(TransformerVelocityModel model, FlowMatchSchedule schedule, ReferenceTokens? references,
+        (BatchMember Member, int Image)[] batch, CancellationToken everyone)
+    {
+        var plan = batch[0].Member.Plan;
+        var cache = batch[0].Member.Request.Cache;
+        using var prompt = BatchPrompt(batch.Select(s => s.Member.Positive!.Select(s.Member.Plan.PromptIndex(s.Image))).ToArray());
+        using var negativePrompt = plan.UseCfg
+            ? BatchPrompt(batch.Select(s => s.Member.Negative!.Select(s.Member.Negative!.Count == 1 ? 0 : s.Member.Plan.PromptIndex(s.Image))).ToArray())
+            : null;
+        var inputs = new DenoisingLoop.Inputs(model, schedule, prompt, negativePrompt, plan.Guidance,
+            Variant == PipelineVariant.Dev ? (float)plan.Guidance : null, references, cache);
+        var latents = InitialLatents(plan, batch);
+        try
+        {
+            // The batch stops between steps when all its requests are cancelled; inside an op, when every request is.
+            using var members = new AllCancelled([.. batch.Select(s => s.Member.Cancellation)]);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(members.Token, everyone);
+            int reused = DenoisingLoop.Run(inputs, latents, plan.GridHeight, plan.GridWidth, 0, batch.Length,
+                s => batch[s.Image].Member.Report(s with { Image = batch[s.Image].Image, Images = batch[s.Image].Member.Plan.Seeds.Count }),
+                linked.Token);
+            if (cache != null)
+            {
+                var (m, k) = batch[0];
+                m.Notice((m.Plan.Seeds.Count > 1 ? $"image {k + 1}: " : "") + $"{reused}/{plan.Steps} steps reused the cache");
+            }
+            return latents;
+        }
+        catch (OperationCanceledException) when (!everyone.IsCancellationRequested && batch.All(s => s.Member.Cancelled))
+        {
+            latents.Dispose();
+            return null;
+        }
+        catch
+        {
+            latents.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The prompts of a batch: the one row's own view, or the rows stacked.</summary>
+    private PromptEmbedding BatchPrompt(PromptEmbedding[] rows)
+    {
+        try
+        {
+            return rows.Length == 1 ? rows[0] : PromptEmbedding.Stack(Backend, rows);
+        }
+        finally
+        {
+            if (rows.Length > 1) foreach (var row in rows) row.Dispose();
         }
     }
 
@@ -260,15 +374,21 @@ public sealed class Flux2Pipeline : IDisposable
         Backend.Dispose();
     }
 
-    /// <summary>Image k's starting point, packed [1, L_img, 128] on the backend: the injected noise or the seeded generator's,
-    /// drawn on the host so that a seed gives the same image on every machine.</summary>
-    private Tensor InitialLatents(GenerationRequest request, GenerationPlan plan, int k)
+    /// <summary>The starting points of <paramref name="batch"/>'s images, packed [n, L_img, 128] on the backend: the injected
+    /// noise or the seeded generator's, drawn on the host so that a seed gives the same image on every machine.</summary>
+    private Tensor InitialLatents(GenerationPlan plan, (BatchMember Member, int Image)[] batch)
     {
         int perImage = 128 * plan.ImageTokens;
-        var values = request.InitialLatents is { } injected
-            ? injected.AsSpan(k * perImage, perImage)
-            : GaussianNoise.Latents(plan.Seeds[k], 128, plan.GridHeight, plan.GridWidth);
-        using var noise = Backend.Upload(values, 1, 128, plan.GridHeight, plan.GridWidth);
+        var values = new float[(long)batch.Length * perImage];
+        for (int b = 0; b < batch.Length; b++)
+        {
+            var (m, k) = batch[b];
+            var image = m.Request.InitialLatents is { } injected
+                ? injected.AsSpan(k * perImage, perImage)
+                : GaussianNoise.Latents(m.Plan.Seeds[k], 128, plan.GridHeight, plan.GridWidth);
+            image.CopyTo(values.AsSpan(b * perImage, perImage));
+        }
+        using var noise = Backend.Upload<float>(values, batch.Length, 128, plan.GridHeight, plan.GridWidth);
         return VaeLatents.Pack(Backend, noise);
     }
 
@@ -276,12 +396,6 @@ public sealed class Flux2Pipeline : IDisposable
     {
         if (prompt.Features != _transformer.Config.JointAttentionDim)
             throw new PipelineException($"{what} embeddings have {prompt.Features} features per token; the transformer expects {_transformer.Config.JointAttentionDim}");
-    }
-
-    private static T Own<T>(List<IDisposable> owned, T item) where T : IDisposable
-    {
-        owned.Add(item);
-        return item;
     }
 
     /// <summary>The tokenizer of the prompts for <paramref name="textEncoder"/>, once the encoder is known to fit the transformer

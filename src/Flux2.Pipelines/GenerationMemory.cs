@@ -20,9 +20,10 @@ public static class GenerationMemory
 
     /// <param name="activationBytes">bytes per activation value on the backend (4 for Float32)</param>
     /// <param name="referenceTokens">tokens of the encoded reference images, which join the image sequence</param>
-    public static long EstimateBytes(Flux2Config transformer, VaeConfig vae, GenerationPlan plan, int referenceTokens, int activationBytes)
+    /// <param name="batch">images denoised together (the VAE decodes one at a time)</param>
+    public static long EstimateBytes(Flux2Config transformer, VaeConfig vae, GenerationPlan plan, int referenceTokens, int activationBytes, int batch = 1)
     {
-        long tokens = plan.ImageTokens + referenceTokens + Config.Flux2ArchConfig.TextSeqLen;
+        long tokens = (long)batch * (plan.ImageTokens + referenceTokens + Config.Flux2ArchConfig.TextSeqLen);
         long transformerBytes = tokens * TransformerValuesPerToken(transformer) * activationBytes;
         long vaeBytes = (long)plan.Width * plan.Height * vae.BlockOutChannels[0] * sizeof(float) * VaeLiveBuffers;
         return Math.Max(transformerBytes, vaeBytes);

@@ -15,6 +15,21 @@ public sealed record PipelineOptions
     /// unfitting LoRA is found by the first generation, before it makes any image.</summary>
     public bool LoadTransformerAfterEncoding { get; init; }
 
+    /// <summary>Most images denoised together as one transformer batch: the images of a request, and on a server those of
+    /// concurrent requests that can share a batch (<see cref="PreparedGeneration.CanShareBatchWith"/>). 1 (the default)
+    /// denoises one image at a time, as the reference does; more raises throughput where one image leaves the device idle,
+    /// at the cost of that many times the activation memory. A batch holds no more pixels than <see cref="MaxPixelsPerRequest"/>;
+    /// generations with a cache always run one image at a time.</summary>
+    public int MaxBatch
+    {
+        get => _maxBatch;
+        init => _maxBatch = value is >= 1 and <= MaxBatchLimit ? value
+            : throw new PipelineException($"the batch size must be in [1, {MaxBatchLimit}], got {value}");
+    }
+
+    public const int MaxBatchLimit = 64;
+    private readonly int _maxBatch = 1;
+
     /// <summary>8192² pixels: one image of the largest size, or 64 of 1024².</summary>
     public const long DefaultMaxPixelsPerRequest = 8192L * 8192;
 

@@ -50,6 +50,34 @@ public sealed class PromptEmbedding : IDisposable
         return Count == 1 ? new PromptEmbedding(Embeddings, TextIds) : new PromptEmbedding(Embeddings.Slice0(index, 1), TextIds);
     }
 
+    /// <summary>One-prompt embeddings <paramref name="rows"/> ([1, L, features] each) copied into one batch [n, L, features], the
+    /// prompts of images denoised together. The rows must share their text ids (rows of one embedding, or encoded prompts,
+    /// whose ids are the default); the batch takes the first row's.</summary>
+    public static PromptEmbedding Stack(IBackend backend, IReadOnlyList<PromptEmbedding> rows)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(rows.Count);
+        var first = rows[0];
+        foreach (var row in rows)
+            if (row.Count != 1 || row.Length != first.Length || row.Features != first.Features || row.Embeddings.DType != first.Embeddings.DType)
+                throw new ArgumentException($"prompt rows {row.Embeddings.ShapeText} {row.Embeddings.DType} cannot be stacked with " +
+                    $"{first.Embeddings.ShapeText} {first.Embeddings.DType}", nameof(rows));
+        var embeddings = backend.Allocate(first.Embeddings.DType, rows.Count, first.Length, first.Features);
+        Tensor? textIds = null;
+        try
+        {
+            for (int i = 0; i < rows.Count; i++) backend.Copy(rows[i].Embeddings, embeddings.Slice0(i, 1));
+            textIds = backend.Allocate(DType.Int64, first.Length, 4);
+            backend.Copy(first.TextIds, textIds);
+            return new PromptEmbedding(backend, embeddings, textIds);
+        }
+        catch
+        {
+            textIds?.Dispose();
+            embeddings.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Embeddings computed elsewhere (a file, another process), uploaded to <paramref name="backend"/>.</summary>
     /// <param name="embeddings">[prompts, length, features] row-major</param>
     /// <param name="textIds">[length, 4] row-major, or empty for the default (0, 0, 0, i)</param>

@@ -4,13 +4,12 @@ using Flux2.Models.Transformer;
 
 namespace Flux2.Pipelines;
 
-/// <summary>The FLUX.2 transformer as the sampler's velocity model (batch 1). The timestep and guidance cross to the
-/// backend as one value each per call; the full output buffer is kept between calls of the same size.</summary>
+/// <summary>The FLUX.2 transformer as the sampler's velocity model. The timestep and guidance cross to the backend as one
+/// value per image per call; the full output buffer is kept between calls of the same size.</summary>
 public sealed class TransformerVelocityModel : IVelocityModel, IDisposable
 {
-    private readonly Tensor _timestep;
-    private readonly Tensor _guidance;
-    private readonly float[] _scalar = new float[1];
+    private Tensor _timestep;
+    private Tensor _guidance;
     private Tensor? _output;
 
     public TransformerVelocityModel(Flux2Transformer transformer)
@@ -29,25 +28,34 @@ public sealed class TransformerVelocityModel : IVelocityModel, IDisposable
     public bool Predict(Tensor hiddenStates, Tensor imageIds, PromptEmbedding prompt, float timestep, float? guidance, IFirstBlockHook? firstBlock,
         Tensor velocity)
     {
-        int tokens = hiddenStates.Shape[1], imageTokens = velocity.Shape[1], channels = Transformer.Config.EffectiveOutChannels;
-        if (_output == null || _output.Shape[1] != tokens)
+        int batch = hiddenStates.Shape[0], tokens = hiddenStates.Shape[1], channels = Transformer.Config.EffectiveOutChannels;
+        if (_output == null || _output.Shape[0] != batch || _output.Shape[1] != tokens)
         {
             _output?.Dispose();
             _output = null;
-            _output = Backend.Allocate(DType.Float32, 1, tokens, channels);
+            _output = Backend.Allocate(DType.Float32, batch, tokens, channels);
+        }
+        if (_timestep.Shape[0] != batch)
+        {
+            _timestep.Dispose();
+            _timestep = Backend.Allocate(DType.Float32, batch);
+            _guidance.Dispose();
+            _guidance = Backend.Allocate(DType.Float32, batch);
         }
         Upload(timestep, _timestep);
         if (guidance != null) Upload(guidance.Value, _guidance);
         if (!Transformer.Forward(hiddenStates, prompt.Embeddings, _timestep, guidance == null ? null : _guidance, imageIds, prompt.TextIds, _output, firstBlock))
             return false;
-        Backend.Copy(imageTokens == tokens ? _output : _output.Reshape(tokens, channels).Slice0(0, imageTokens), velocity);
+        DenoisingLoop.CopyLeadingTokens(Backend, _output, velocity);
         return true;
     }
 
+    /// <summary>One value for every sample of the batch: the batch's images share the step.</summary>
     private void Upload(float value, Tensor destination)
     {
-        _scalar[0] = value;
-        Backend.Upload<float>(_scalar, destination);
+        Span<float> values = stackalloc float[destination.Shape[0]];
+        values.Fill(value);
+        Backend.Upload<float>(values, destination);
     }
 
     public void Dispose()

@@ -9,8 +9,10 @@ using Flux2.Pipelines.Images;
 namespace Flux2.Server;
 
 /// <summary>Runs requests on the one loaded pipeline, one generation at a time: a request arriving while another
-/// generates waits its turn (up to <see cref="ImageServerOptions.MaxWaitingRequests"/> may wait). Requests are checked
-/// before they queue, so a bad one is refused at once.</summary>
+/// generates waits its turn (up to <see cref="ImageServerOptions.MaxWaitingRequests"/> may wait). With a pipeline batch
+/// above 1 (<see cref="PipelineOptions.MaxBatch"/>), the next generation takes the oldest waiting request together with
+/// the waiting requests that can share its batch, up to that many images. Requests are checked before they queue, so a bad
+/// one is refused at once.</summary>
 public sealed class GenerationService
 {
     /// <summary>What Retry-After says to a refused client before any generation has shown how long one takes.</summary>
@@ -22,13 +24,23 @@ public sealed class GenerationService
     private readonly TextWriter _log;
     /// <summary>The LoRAs the pipeline was loaded with: every request runs them, before any it names.</summary>
     private readonly IReadOnlyList<LoraFile> _serverLoras;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private int _waiting;
+    /// <summary>Guards the queue, <see cref="_running"/> and <see cref="_draining"/>.</summary>
+    private readonly Lock _lock = new();
+    private readonly List<QueuedGeneration> _queue = [];
+    private bool _running;
+    private bool _draining;
+    private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastGenerationTicks;
 
     public string ModelName { get; }
     public PipelineVariant Variant => _pipeline.Variant;
-    public bool Busy => _gate.CurrentCount == 0;
+    public bool Busy
+    {
+        get
+        {
+            lock (_lock) return _running;
+        }
+    }
 
     /// <summary>The backend the pipeline runs on, by name (e.g. "cuda:0 (NVIDIA H200, sm_90, bf16 activations)").</summary>
     public string Device => _pipeline.Backend.Name;
@@ -61,81 +73,141 @@ public sealed class GenerationService
     public async Task<GenerationResult> GenerateAsync(string id, ResponsesRequest r, CancellationToken cancellation, Action<DenoiseStep>? onStep = null)
     {
         var prepared = Check(id, r);
-        var request = prepared.Request;
-        if (Interlocked.Increment(ref _waiting) > _options.MaxWaitingRequests + 1)
-        {
-            Interlocked.Decrement(ref _waiting);
-            throw new RequestException(503, null, $"the server is busy ({_options.MaxWaitingRequests} requests are already waiting); retry later")
-            {
-                RetryAfterSeconds = RetryAfterSeconds(),
-            };
-        }
-        _metrics.QueueChanged(1);
-        try
-        {
-            await _gate.WaitAsync(cancellation);
-        }
-        catch
-        {
-            Interlocked.Decrement(ref _waiting);
-            throw;
-        }
-        finally
-        {
-            _metrics.QueueChanged(-1);
-        }
-        _metrics.GenerationStarted();
-        TimeSpan? completed = null;
         int lastStep = 0;
-        var denoised = TimeSpan.Zero; // of the current image
-        var clock = Stopwatch.StartNew();
+        var lastElapsed = new Dictionary<int, TimeSpan>(); // of each image
+        var queued = new QueuedGeneration(id, r, prepared with
+        {
+            Request = prepared.Request with
+            {
+                OnStep = s =>
+                {
+                    lastStep = s.Step;
+                    // The images of a batch step share its time.
+                    var previous = s.Step == 1 ? TimeSpan.Zero : lastElapsed.GetValueOrDefault(s.Image);
+                    lastElapsed[s.Image] = s.Elapsed;
+                    _metrics.StepDone((s.Elapsed - previous) / s.BatchSize);
+                    onStep?.Invoke(s);
+                },
+                OnNotice = notice => Log(id, $"note: {notice}"),
+            },
+        }, cancellation);
+        lock (_lock)
+        {
+            if (_running && _queue.Count >= _options.MaxWaitingRequests)
+                throw new RequestException(503, null, $"the server is busy ({_options.MaxWaitingRequests} requests are already waiting); retry later")
+                {
+                    RetryAfterSeconds = RetryAfterSeconds(),
+                };
+            _queue.Add(queued);
+            _metrics.QueueChanged(1);
+            StartNext();
+        }
+        using var leaving = cancellation.Register(() => Leave(queued));
         try
         {
-            Log(id, $"generating {(r.ReferenceImages.Count > 0 ? $"with {r.ReferenceImages.Count} reference image(s), " : "")}" +
-                $"{(r.Loras.Count > 0 ? $"with LoRAs {string.Join(", ", r.Loras.Select(l => $"{l.Name}:{l.Scale.ToString(CultureInfo.InvariantCulture)}"))}, " : "")}" +
-                $"seed {request.Seed}");
-            var result = await Task.Run(() => _pipeline.Generate(prepared with
-            {
-                Request = request with
-                {
-                    OnStep = s =>
-                    {
-                        lastStep = s.Step;
-                        _metrics.StepDone(s.Elapsed - (s.Step == 1 ? TimeSpan.Zero : denoised));
-                        denoised = s.Elapsed;
-                        onStep?.Invoke(s);
-                    },
-                    OnNotice = notice => Log(id, $"note: {notice}"),
-                },
-            }, cancellation), CancellationToken.None);
-            completed = clock.Elapsed;
-            Interlocked.Exchange(ref _lastGenerationTicks, completed.Value.Ticks);
+            var result = await queued.Done.Task;
             var plan = result.Plan;
             Log(id, $"done: {result.Images.Count} image(s) {plan.Width}x{plan.Height}, {plan.Steps} steps, " +
-                $"{clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s");
+                $"{Seconds(queued)} s");
             return result;
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (queued.Started)
         {
-            Log(id, $"cancelled after step {lastStep} ({clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s)");
+            Log(id, $"cancelled after step {lastStep} ({Seconds(queued)} s)");
             throw;
         }
-        catch (LoraException e)
+    }
+
+    /// <summary>Time since <paramref name="queued"/>'s generation started.</summary>
+    private static string Seconds(QueuedGeneration queued) =>
+        Stopwatch.GetElapsedTime(queued.StartedAt).TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture);
+
+    /// <summary>A cancelled request leaves the queue, or, once its generation runs, is answered at once: the generation
+    /// stops reporting its images and goes on for the requests sharing its batch (it stops when all are cancelled).</summary>
+    private void Leave(QueuedGeneration queued)
+    {
+        lock (_lock)
         {
-            throw new RequestException(400, $"{r.OptionsPath}loras", e.Message);
+            if (_queue.Remove(queued)) _metrics.QueueChanged(-1);
         }
-        catch (Flux2Exception e)
+        queued.Done.TrySetCanceled(queued.Cancellation);
+    }
+
+    /// <summary>Starts the next generation unless one runs: the oldest waiting request and those that can share its batch.
+    /// Called under <see cref="_lock"/>.</summary>
+    private void StartNext()
+    {
+        if (_running || _draining || _queue.Count == 0) return;
+        var batch = new List<QueuedGeneration> { _queue[0] };
+        int images = _queue[0].Prepared.Plan.Seeds.Count;
+        foreach (var next in _queue.Skip(1))
         {
-            // The model loaded and worked at start-up: what fails now is what this request asked for.
-            throw new RequestException(400, null, e.Message);
+            if (images >= _pipeline.MaxBatch) break;
+            if (!_queue[0].Prepared.CanShareBatchWith(next.Prepared)) continue;
+            batch.Add(next);
+            images += next.Prepared.Plan.Seeds.Count;
+        }
+        foreach (var queued in batch)
+        {
+            _queue.Remove(queued);
+            queued.Start();
+        }
+        _metrics.QueueChanged(-batch.Count);
+        _running = true;
+        _metrics.GenerationStarted();
+        _ = Task.Run(() => Run(batch));
+    }
+
+    /// <summary>Runs one generation of <paramref name="batch"/> and answers each of its requests.</summary>
+    private void Run(List<QueuedGeneration> batch)
+    {
+        var clock = Stopwatch.StartNew();
+        bool completed = false;
+        try
+        {
+            foreach (var q in batch)
+                Log(q.Id, $"generating {(q.Request.ReferenceImages.Count > 0 ? $"with {q.Request.ReferenceImages.Count} reference image(s), " : "")}" +
+                    $"{(q.Request.Loras.Count > 0 ? $"with LoRAs {string.Join(", ", q.Request.Loras.Select(l => $"{l.Name}:{l.Scale.ToString(CultureInfo.InvariantCulture)}"))}, " : "")}" +
+                    $"seed {q.Prepared.Request.Seed}{(batch.Count > 1 ? $", in one batch with {batch.Count - 1} other request(s)" : "")}");
+            var outcomes = _pipeline.GenerateTogether([.. batch.Select(q => (q.Prepared, q.Cancellation))]);
+            completed = true;
+            for (int i = 0; i < batch.Count; i++)
+            {
+                var (result, error) = (outcomes[i].Result, outcomes[i].Error);
+                if (result != null) batch[i].Done.TrySetResult(result);
+                else if (error is OperationCanceledException) batch[i].Done.TrySetCanceled(batch[i].Cancellation);
+                else batch[i].Done.TrySetException(Answer(batch[i], error!));
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var q in batch)
+            {
+                if (e is OperationCanceledException) q.Done.TrySetCanceled(q.Cancellation);
+                else q.Done.TrySetException(Answer(q, e));
+            }
         }
         finally
         {
-            _metrics.GenerationEnded(completed);
-            Interlocked.Decrement(ref _waiting);
-            _gate.Release();
+            lock (_lock)
+            {
+                if (completed) Interlocked.Exchange(ref _lastGenerationTicks, clock.Elapsed.Ticks);
+                _metrics.GenerationEnded(batch.Where(q => q.Done.Task.IsCompletedSuccessfully).Select(_ => clock.Elapsed).ToArray());
+                _running = false;
+                if (_draining) _idle.TrySetResult();
+                StartNext();
+            }
         }
     }
+
+    /// <summary>What the client of <paramref name="queued"/> is told about <paramref name="e"/>.</summary>
+    private static Exception Answer(QueuedGeneration queued, Exception e) => e switch
+    {
+        LoraException => new RequestException(400, $"{queued.Request.OptionsPath}loras", e.Message),
+        // The model loaded and worked at start-up: what fails now is what this request asked for.
+        Flux2Exception => new RequestException(400, null, e.Message),
+        _ => e,
+    };
 
     /// <summary>The images of <paramref name="result"/> encoded as <paramref name="r"/> asked; PNGs carry the generation's
     /// text metadata, as the files of <c>flux2 generate</c> do.</summary>
@@ -202,6 +274,14 @@ public sealed class GenerationService
     }
 
     /// <summary>Waits for the running generation, if any, to end (a stopping server cancels it inside its current op) and
-    /// admits no other, so the pipeline can then be disposed safely.</summary>
-    public Task DrainAsync() => _gate.WaitAsync();
+    /// starts no other, so the pipeline can then be disposed safely.</summary>
+    public Task DrainAsync()
+    {
+        lock (_lock)
+        {
+            _draining = true;
+            if (!_running) _idle.TrySetResult();
+        }
+        return _idle.Task;
+    }
 }

@@ -61,11 +61,11 @@ public sealed class ServerMetrics : IDisposable
 
     public void GenerationStarted() => _generating.Add(1);
 
-    /// <param name="completed">how long it took, when it completed (a cancelled or failed one is not timed)</param>
-    public void GenerationEnded(TimeSpan? completed)
+    /// <param name="completed">how long it took, once for every request it completed (a cancelled or failed one is not timed)</param>
+    public void GenerationEnded(IReadOnlyList<TimeSpan> completed)
     {
         _generating.Add(-1);
-        if (completed is { } time) _generationSeconds.Record(time.TotalSeconds);
+        foreach (var time in completed) _generationSeconds.Record(time.TotalSeconds);
     }
 
     public void StepDone(TimeSpan took)

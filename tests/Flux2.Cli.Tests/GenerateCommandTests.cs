@@ -58,6 +58,21 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
     }
 
     [Fact]
+    public void BatchedImagesAreTheOneByOneImages()
+    {
+        using var dir = new TempDirectory();
+        var single = Generate("-p", "three cats", "-W", "32", "-H", "32", "--seed", "7", "-n", "3", "-o", dir.File("one.png"));
+        Assert.True(single.ExitCode == 0, single.Error);
+        var batched = Generate("-p", "three cats", "-W", "32", "-H", "32", "--seed", "7", "-n", "3", "--batch", "2", "-o", dir.File("two.png"));
+        Assert.True(batched.ExitCode == 0, batched.Error);
+        for (int n = 1; n <= 3; n++)
+        {
+            var (alone, together) = (ImageFileReader.Read(dir.File($"one-{n}.png")).Pixels, ImageFileReader.Read(dir.File($"two-{n}.png")).Pixels);
+            Assert.True(alone.Zip(together, (a, b) => Math.Abs(a - b)).Max() <= 1, $"image {n}");
+        }
+    }
+
+    [Fact]
     public void ARepeatedPromptSkipsTheTextEncoderInTheNextRun()
     {
         // Each run is a new process's cache: the second finds the embedding in the folder (FLUX2_PROMPT_CACHE).
@@ -234,6 +249,8 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
     [InlineData("--bogus", "1", "--bogus")]
     [InlineData("--device", "tpu", "--device")]
     [InlineData("--threads", "0", "--threads")]
+    [InlineData("--batch", "0", "--batch")]
+    [InlineData("--batch", "65", "--batch")]
     public void InvalidOptions(string option, string value, string mentioned)
     {
         using var dir = new TempDirectory();
@@ -331,7 +348,7 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
         var help = CliTestHost.Run("generate", "--help");
         Assert.Equal(0, help.ExitCode);
         foreach (var option in new[] { "--model", "--prompt", "--image", "--width", "--height", "--steps", "--guidance", "--seed",
-                     "--num-images", "--output", "--negative-prompt", "--device", "--threads", "--verbose", "--force", "Example" })
+                     "--num-images", "--batch", "--output", "--negative-prompt", "--device", "--threads", "--verbose", "--force", "Example" })
             Assert.Contains(option, help.Output);
     }
 

@@ -118,6 +118,7 @@ public sealed class ServeCommandTests(TinyKleinModel model) : IClassFixture<Tiny
     [InlineData("--host", "example.org", "option --host")]
     [InlineData("--port", "70000", "option --port")]
     [InlineData("--cache", "sometimes", "option --cache")]
+    [InlineData("--batch", "0", "option --batch: 0 is outside [1, 64]")]
     public void BadOptionsAreUsageErrors(string option, string value, string expected)
     {
         var output = new StringWriter();

@@ -8,7 +8,9 @@ namespace Flux2.Server.Tests;
 /// <summary>A tiny klein model folder served in-process on 127.0.0.1 with a free port, for one test class;
 /// the log is captured so tests can see what the server did.</summary>
 /// <param name="configure">changes the server's options (port 0 and the captured log are set before)</param>
-public abstract class ServerFixture(bool distilled, Func<ImageServerOptions, ImageServerOptions>? configure = null) : IAsyncLifetime
+/// <param name="pipelineOptions">how the pipeline runs (default: its defaults)</param>
+public abstract class ServerFixture(bool distilled, Func<ImageServerOptions, ImageServerOptions>? configure = null, PipelineOptions? pipelineOptions = null)
+    : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new();
     private Flux2Pipeline? _pipeline;
@@ -22,7 +24,7 @@ public abstract class ServerFixture(bool distilled, Func<ImageServerOptions, Ima
     public async Task InitializeAsync()
     {
         TinyModelFolders.Klein(Folder, distilled);
-        _pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = Folder }, TestBackends.Factory(TestBackends.Cpu));
+        _pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = Folder }, TestBackends.Factory(TestBackends.Cpu), pipelineOptions);
         var options = new ImageServerOptions { Port = 0, Log = Log };
         _server = await ImageServer.StartAsync(_pipeline, configure?.Invoke(options) ?? options);
         Client.BaseAddress = _server.BaseAddress;
@@ -62,3 +64,6 @@ public sealed class LoadServer() : ServerFixture(distilled: false, o => o with {
 {
     public const int Queue = 40;
 }
+
+/// <summary>klein-base denoising up to two images together: waiting requests of the same shape share a batch.</summary>
+public sealed class BatchingServer() : ServerFixture(distilled: false, pipelineOptions: new PipelineOptions { MaxBatch = 2 });

@@ -12,8 +12,8 @@ namespace Flux2.Cuda.Tests;
 /// <summary>
 /// Whole generations with every stage on the GPU (text encoder, transformer, sampler, VAE): the diffusers pipeline goldens
 /// pipe_t2i and pipe_edit (tiny_dev + vae_small, 128×96, 4 steps; the edit's reference is VAE-encoded on the GPU) step by
-/// step, First-Block-Cache on them, and klein-base from a prompt with classifier-free guidance against the same generation
-/// on the CPU. Exact mode: the CPU's golden tolerances (1e-4 on velocities and latents, 2e-4 on decoded pixels, images
+/// step, First-Block-Cache on them, and klein-base from a prompt with classifier-free guidance (also in batches) against
+/// the same generation on the CPU. Exact mode: the CPU's golden tolerances (1e-4 on velocities and latents, 2e-4 on decoded pixels, images
 /// within 1 LSB). bf16 mode: relative L2 error ≤ 5e-2 on the final latents and the decoded pixels, a first bound to be
 /// tightened to what the device measures. Skipped without a GPU.
 /// </summary>
@@ -130,6 +130,32 @@ public sealed class GpuPipelineTests : IClassFixture<TinyDevModel>, IClassFixtur
         GpuComparison.AssertClose("pipeline klein-base cfg decoded", precision, expected.Decoded, actual.Decoded, tolerance);
     }
 
+    /// <summary>Three klein-base images with guidance denoised in batches of two on the GPU (the batched transformer, the
+    /// stacked prompts, the sampler over several rows) against the CPU one image at a time.</summary>
+    [Theory]
+    [InlineData(ComputePrecision.Float32)]
+    [InlineData(ComputePrecision.BFloat16)]
+    public void BatchedImagesMatchTheCpuOneByOne(ComputePrecision precision)
+    {
+        CudaAvailability.RequireGpu();
+        var request = new GenerationRequest
+        {
+            Prompts = ["a lighthouse at dusk", "a red fox in the snow"], NegativePrompt = "blurry", NumImages = 2, Width = 64, Height = 48,
+            Steps = 3, Guidance = 4.0, Seed = 21,
+        };
+        IReadOnlyList<GeneratedImage> expected, actual;
+        using (var cpu = Load(_kleinBase.Folder, new CpuFactory())) expected = cpu.Generate(request, TestContext.Current.CancellationToken).Images;
+        using (var gpu = Load(_kleinBase.Folder, new GpuFactory(precision), new PipelineOptions { MaxBatch = 3 }))
+            actual = gpu.Generate(request, TestContext.Current.CancellationToken).Images;
+        double tolerance = precision == ComputePrecision.BFloat16 ? BFloat16Tolerance : 1e-4;
+        Assert.Equal(4, actual.Count);
+        for (int k = 0; k < 4; k++)
+        {
+            GpuComparison.AssertClose($"pipeline batched image {k} latents", precision, expected[k].Latents, actual[k].Latents, tolerance);
+            GpuComparison.AssertClose($"pipeline batched image {k} decoded", precision, expected[k].Decoded, actual[k].Decoded, tolerance);
+        }
+    }
+
     /// <summary>What generate does on a GPU: the transformer uploaded only after the prompts are encoded and the encoder
     /// released. The image of the pipeline that loads everything at once.</summary>
     [Fact]
@@ -156,8 +182,8 @@ public sealed class GpuPipelineTests : IClassFixture<TinyDevModel>, IClassFixtur
         return GoldenPipelineRun.Generate(pipeline, io, cache, TestContext.Current.CancellationToken);
     }
 
-    private static Flux2Pipeline Load(string folder, IBackendFactory backends) =>
-        Flux2Pipeline.Load(new PipelineConfig { ModelPath = folder }, backends);
+    private static Flux2Pipeline Load(string folder, IBackendFactory backends, PipelineOptions? options = null) =>
+        Flux2Pipeline.Load(new PipelineConfig { ModelPath = folder }, backends, options);
 
     private static void AssertGolden(SafeTensorsFile io, string name, float[] actual, double atol, double rtol)
     {

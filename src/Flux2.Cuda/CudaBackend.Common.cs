@@ -19,9 +19,15 @@ public sealed unsafe partial class CudaBackend
     /// take many chunks.</summary>
     internal long ChunkElements { get; set; } = 64L << 20;
 
+    // An FP8 Linear's activation maximum (float bits) and scale, written by the quantization and read by the GEMM after it.
+    private const int Fp8ActivationBytes = 2 * sizeof(float);
+    private readonly ulong _fp8Activation;
+
     /// <summary>bf16 weights with <see cref="ComputePrecision.BFloat16"/>: one tensor-core GEMM on bf16 operands (x rounded to
-    /// bf16 first when it is fp32), written as y's type. Otherwise an exact fp32 GEMM: bf16/f16 weights and bf16 x are
-    /// widened to fp32 copies (exact), and a bf16 y is computed in fp32 and rounded once.</summary>
+    /// bf16 first when it is fp32), written as y's type. FP8 weights kept as stored (bf16 products on sm_89+): x quantized
+    /// to E4M3 with one scale per call (<see cref="Fp8Kernels"/>), then cuBLASLt's FP8 GEMM with both scales, summed in fp32.
+    /// Otherwise an exact fp32 GEMM: bf16/f16 weights and bf16 x are widened to fp32 copies (exact), and a bf16 y is
+    /// computed in fp32 and rounded once.</summary>
     public void Linear(Tensor x, LinearWeight weight, Tensor y, int yColumn = 0, bool accumulate = false)
     {
         Activation(x, nameof(x));
@@ -32,6 +38,13 @@ public sealed unsafe partial class CudaBackend
         Columns(y, yColumn, n, nameof(y));
         ulong w = WeightPointer(weight), xp = Pointer(x, nameof(x)), yp = Pointer(y, yColumn, nameof(y));
         if (rows == 0) return;
+        if (weight.Format == WeightFormat.Fp8E4M3)
+        {
+            ulong q = QuantizeFp8(xp, x.DType, rows, k);
+            _gemm.Multiply(new CublasLtGemm.Operands(q, CublasLt.DataFloat8E4M3, k, w, CublasLt.DataFloat8E4M3, yp, DataType(y.DType), Width(y),
+                XScale: _fp8Activation + sizeof(float), WScale: Fp8ScalePointer(weight, w)), rows, n, k, accumulate);
+            return;
+        }
         if (Precision == ComputePrecision.BFloat16 && weight.Format == WeightFormat.BFloat16)
         {
             if (x.DType == DType.Float32) xp = Convert("convert_f32_bf16", xp, k, _scratchX.Get(2L * rows * k), k, rows, k);
@@ -356,6 +369,36 @@ public sealed unsafe partial class CudaBackend
         Launch(kernel, (long)rows * width, ref a);
         return y;
     }
+
+    /// <summary>x [rows, width] (contiguous) as E4M3 bytes in the x scratch, its scale at <see cref="_fp8Activation"/> + 4.</summary>
+    private ulong QuantizeFp8(ulong x, DType type, int rows, int width)
+    {
+        Begin();
+        CudaDriver.Check(CudaDriver.cuMemsetD8Async(_fp8Activation, 0, Fp8ActivationBytes, _device.Stream), nameof(CudaDriver.cuMemsetD8Async));
+        ulong q = _scratchX.Get((long)rows * width);
+        var a = new KernelArguments();
+        a.Add(x);
+        a.Add(width);
+        a.Add(rows);
+        a.Add(width);
+        a.Add(_fp8Activation);
+        Launch(KernelFamily.ForActivation("fp8_amax", type), (long)rows * width, ref a);
+        var b = new KernelArguments();
+        b.Add(x);
+        b.Add(width);
+        b.Add(rows);
+        b.Add(width);
+        b.Add(_fp8Activation);
+        b.Add(q);
+        b.Add(_fp8Activation + sizeof(float));
+        Launch(KernelFamily.ForActivation("fp8_quantize", type), (long)rows * width, ref b);
+        return q;
+    }
+
+    /// <summary>Where a resident FP8 weight's scale lies: after its bytes, at a 256-byte boundary.</summary>
+    private static long Fp8ScaleOffset(LinearWeight weight) => (weight.DataBytes + 255) / 256 * 256;
+
+    private static ulong Fp8ScalePointer(LinearWeight weight, ulong data) => data + (ulong)Fp8ScaleOffset(weight);
 
     /// <summary>A resident weight as fp32: itself, or a widened copy (exact) in the weight scratch.</summary>
     private ulong Float32Weight(LinearWeight weight, ulong w)

@@ -10,7 +10,7 @@ namespace Flux2.Cuda;
 /// Float32 contract, widened as every CUDA op is); ids, the key mask and the RoPE tables keep their types.</summary>
 public sealed partial class CudaBackend
 {
-    /// <summary>Gathers rows of the resident table (bf16, f16 or f32 as uploaded, FP8 and NVFP4 as expanded at load). The
+    /// <summary>Gathers rows of the resident table (bf16, f16, f32 or FP8 as uploaded, the others as expanded at load). The
     /// ids are the encoder's, checked against the vocabulary on the host before upload.</summary>
     public void EmbeddingLookup(LinearWeight table, Tensor ids, Tensor output)
     {
@@ -23,10 +23,12 @@ public sealed partial class CudaBackend
             WeightFormat.Float32 => "f32",
             WeightFormat.BFloat16 => "bf16",
             WeightFormat.Float16 => "f16",
-            _ => throw new ArgumentException($"{table.Name}: a resident table is bf16, f16 or f32, not {table.Format}", nameof(table)),
+            WeightFormat.Fp8E4M3 => "fp8",
+            _ => throw new ArgumentException($"{table.Name}: a resident table is bf16, f16, f32 or FP8, not {table.Format}", nameof(table)),
         };
         var a = new KernelArguments();
         a.Add(WeightPointer(table));
+        if (table.Format == WeightFormat.Fp8E4M3) a.Add(Fp8ScalePointer(table, WeightPointer(table)));
         a.Add((long)table.OutFeatures);
         a.Add(table.InFeatures);
         a.Add(Pointer(ids, nameof(ids)));

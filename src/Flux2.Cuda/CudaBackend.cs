@@ -44,6 +44,7 @@ public sealed unsafe partial class CudaBackend : IBackend, IDeviceMemoryReport
             _scratchW = new ScratchBuffer(_pool);
             _scratchY = new ScratchBuffer(_pool);
             _sums = _pool.Rent(2 * sizeof(double));
+            _fp8Activation = _pool.Rent(Fp8ActivationBytes);
         }
         catch
         {
@@ -71,6 +72,9 @@ public sealed unsafe partial class CudaBackend : IBackend, IDeviceMemoryReport
             throw;
         }
     }
+
+    /// <summary>The device's compute capability, major·10 + minor (90 for an H100).</summary>
+    internal int ComputeCapability => _device.ComputeCapability;
 
     public string Name => $"cuda:{_device.Ordinal} ({_device.Name}, sm_{_device.ComputeCapability}, " +
         $"{(Precision == ComputePrecision.BFloat16 ? "bf16 activations" : "fp32")})";
@@ -144,20 +148,29 @@ public sealed unsafe partial class CudaBackend : IBackend, IDeviceMemoryReport
         return new CancellationScope(previous);
     }
 
-    /// <summary>Uploads bf16 weights once, as stored, and f16 and f32 ones in the exact mode; FP8 and NVFP4 weights, and f16 and
-    /// f32 ones for bf16 products, are converted once on the way (<see cref="WeightExpansion"/>).</summary>
+    /// <summary>Uploads bf16 weights once, as stored, f16 and f32 ones in the exact mode, and FP8 ones for FP8 GEMMs (their
+    /// scale after the bytes, see <see cref="Fp8ScalePointer"/>); the others are converted once on the way
+    /// (<see cref="WeightExpansion"/>).</summary>
     public LinearWeight LoadLinear(LinearWeight stored)
     {
         if (!stored.IsHostAccessible) throw new ArgumentException($"{stored.Name}: a weight must be loaded from its stored host bytes", nameof(stored));
-        if (WeightExpansion.Expands(stored.Format, Precision)) return LoadExpanded(stored);
-        if (stored.Format is not (WeightFormat.BFloat16 or WeightFormat.Float16 or WeightFormat.Float32))
+        if (WeightExpansion.Expands(stored, Precision, _device.ComputeCapability)) return LoadExpanded(stored);
+        if (stored.Format is not (WeightFormat.BFloat16 or WeightFormat.Float16 or WeightFormat.Float32 or WeightFormat.Fp8E4M3))
             throw new CudaUnsupportedOpException($"Linear with {stored.Format} weights ({stored.Name})");
         Begin();
-        var storage = WeightStorage(stored, stored.DataBytes);
+        bool fp8 = stored.Format == WeightFormat.Fp8E4M3;
+        var storage = WeightStorage(stored, fp8 ? Fp8ScaleOffset(stored) + sizeof(float) : stored.DataBytes);
         try
         {
             CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(storage.Pointer, (void*)stored.Data, (nuint)stored.DataBytes, _device.Stream),
                 nameof(CudaDriver.cuMemcpyHtoDAsync_v2));
+            if (fp8)
+            {
+                // From pageable memory the copy has read its source when the call returns.
+                float scale = stored.TensorScale;
+                CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(storage.Pointer + (ulong)Fp8ScaleOffset(stored), &scale, sizeof(float), _device.Stream),
+                    nameof(CudaDriver.cuMemcpyHtoDAsync_v2));
+            }
             return stored.Relocated((nint)storage.Pointer, 0, isHostAccessible: false, storage);
         }
         catch
@@ -225,6 +238,7 @@ public sealed unsafe partial class CudaBackend : IBackend, IDeviceMemoryReport
         _scratchW.Dispose();
         _scratchY.Dispose();
         _pool.Return(_sums, 2 * sizeof(double));
+        _pool.Return(_fp8Activation, Fp8ActivationBytes);
         foreach (var module in _modules) module.Dispose();
         _pool.Dispose();
         _device.Dispose();

@@ -40,6 +40,59 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
         });
     }
 
+    /// <summary>An FP8 weight kept as stored (bf16 products on sm_89+): x is quantized to E4M3 with one scale per call and
+    /// cuBLASLt's FP8 GEMM sums the products. Against the host's emulation of exactly that (E4M3.Encode of x / (amax / 448),
+    /// the weight's bytes times its scale, summed in double): within the fp32 sums (fp32 y) or the bf16 rounding of y.
+    /// Against the product of the unquantized x, what FP8 activations cost is reported.</summary>
+    [Theory]
+    [InlineData(33, 64, 48, false)]
+    [InlineData(33, 64, 48, true)]
+    [InlineData(300, 3072, 512, true)]
+    public void Fp8LinearRunsOnE4M3Activations(int rows, int k, int n, bool bf16Output)
+    {
+        var gpu = comparison.Gpu(ComputePrecision.BFloat16);
+        Assert.SkipWhen(gpu.ComputeCapability < 89, $"sm_{gpu.ComputeCapability} has no FP8 tensor cores");
+        var x = Random(rows * k, 11, 3f);
+        using var stored = new HostWeight(WeightFormat.Fp8E4M3, Random(n * k, 12, 0.5f), n, k);
+        var w = new float[n * k];
+        unsafe
+        {
+            fixed (float* row = w)
+                for (int j = 0; j < n; j++) Flux2.Core.Decoding.WeightRowDecoder.Decode(stored.Weight, j, 0, k, row + (long)j * k);
+        }
+        float scale = x.Max(MathF.Abs) / Flux2.Core.Numerics.E4M3.MaxValue;
+        var quantized = x.Select(v => Flux2.Core.Numerics.E4M3.Decode(Flux2.Core.Numerics.E4M3.Encode(v / scale)) * scale).ToArray();
+        float[] Product(float[] input)
+        {
+            var y = new float[rows * n];
+            for (int r = 0; r < rows; r++)
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0;
+                for (int i = 0; i < k; i++) sum += (double)input[r * k + i] * w[j * k + i];
+                y[r * n + j] = (float)sum;
+            }
+            return y;
+        }
+
+        using var weight = gpu.LoadLinear(stored.Weight);
+        Assert.Equal(WeightFormat.Fp8E4M3, weight.Format);
+        using var input = gpu.Upload<float>(x, rows, k);
+        using var output = gpu.Allocate(bf16Output ? DType.BFloat16 : DType.Float32, rows, n);
+        gpu.Linear(input, weight, output);
+        var actual = gpu.DownloadFloat32(output);
+        string name = $"Linear FP8 GEMM [{rows},{k}]x[{n},{k}] {(bf16Output ? "bf16" : "f32")} y";
+        AssertClose(name, ComputePrecision.BFloat16, Product(quantized), actual, bf16Output ? 5e-3 : 1e-5);
+        var unquantized = Product(x);
+        double difference = 0, reference = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            difference += Math.Pow(actual[i] - unquantized[i], 2);
+            reference += Math.Pow(unquantized[i], 2);
+        }
+        Report(name + " vs unquantized x", ComputePrecision.BFloat16, actual.Length, Math.Sqrt(difference / reference), true, " (FP8 activations)");
+    }
+
     public static TheoryData<ComputePrecision, int, int, int> NormCases()
     {
         var data = new TheoryData<ComputePrecision, int, int, int>();

@@ -39,19 +39,38 @@ public sealed unsafe class WeightExpansionTests
     }
 
     [Fact]
-    public void QuantizedFormatsAlwaysAndWideFormatsForBf16ProductsExpandToTheProductsPrecision()
+    public void QuantizedFormatsAndWideFormatsForBf16ProductsExpandToTheProductsPrecision()
     {
         foreach (var precision in new[] { ComputePrecision.Float32, ComputePrecision.BFloat16 })
         {
-            Assert.True(WeightExpansion.Expands(WeightFormat.Fp8E4M3, precision));
-            Assert.True(WeightExpansion.Expands(WeightFormat.Nvfp4, precision));
-            Assert.False(WeightExpansion.Expands(WeightFormat.BFloat16, precision));
+            Assert.True(Expands(WeightFormat.Fp8E4M3, precision, computeCapability: 80));
+            Assert.True(Expands(WeightFormat.Nvfp4, precision, computeCapability: 90));
+            Assert.False(Expands(WeightFormat.BFloat16, precision, computeCapability: 90));
         }
-        Assert.True(WeightExpansion.Expands(WeightFormat.Float32, ComputePrecision.BFloat16));
-        Assert.True(WeightExpansion.Expands(WeightFormat.Float16, ComputePrecision.BFloat16));
-        Assert.False(WeightExpansion.Expands(WeightFormat.Float32, ComputePrecision.Float32));
-        Assert.False(WeightExpansion.Expands(WeightFormat.Float16, ComputePrecision.Float32));
+        Assert.True(Expands(WeightFormat.Float32, ComputePrecision.BFloat16, 90));
+        Assert.True(Expands(WeightFormat.Float16, ComputePrecision.BFloat16, 90));
+        Assert.False(Expands(WeightFormat.Float32, ComputePrecision.Float32, 90));
+        Assert.False(Expands(WeightFormat.Float16, ComputePrecision.Float32, 90));
         Assert.Equal(WeightFormat.BFloat16, WeightExpansion.Target(ComputePrecision.BFloat16));
         Assert.Equal(WeightFormat.Float32, WeightExpansion.Target(ComputePrecision.Float32));
+    }
+
+    /// <summary>FP8 stays as stored only where cuBLASLt's FP8 GEMM runs it: bf16 products, sm_89 or later, and both sides
+    /// multiples of 16; the exact mode keeps the dequantised values.</summary>
+    [Fact]
+    public void Fp8StaysFp8OnlyForBf16ProductsOnFp8TensorCores()
+    {
+        Assert.False(Expands(WeightFormat.Fp8E4M3, ComputePrecision.BFloat16, computeCapability: 89));
+        Assert.False(Expands(WeightFormat.Fp8E4M3, ComputePrecision.BFloat16, computeCapability: 100));
+        Assert.True(Expands(WeightFormat.Fp8E4M3, ComputePrecision.BFloat16, computeCapability: 86));
+        Assert.True(Expands(WeightFormat.Fp8E4M3, ComputePrecision.Float32, computeCapability: 90));
+        Assert.True(Expands(WeightFormat.Fp8E4M3, ComputePrecision.BFloat16, computeCapability: 90, n: 40));
+        Assert.True(Expands(WeightFormat.Fp8E4M3, ComputePrecision.BFloat16, computeCapability: 90, k: 72));
+    }
+
+    private static bool Expands(WeightFormat format, ComputePrecision precision, int computeCapability, int n = 32, int k = 64)
+    {
+        using var stored = new HostWeight(format, new float[n * k], n, k);
+        return WeightExpansion.Expands(stored.Weight, precision, computeCapability);
     }
 }

@@ -8,7 +8,8 @@ namespace Flux2.Cuda.Gemm;
 /// on tensor cores, or fp32 operands without TF32). cuBLASLt is column-major, so the row-major product is computed as
 /// yᵀ = W·xᵀ: A = W read as a K×N column-major matrix and transposed (the "TN" form), B = xᵀ (K×rows, leading dimension
 /// the row stride of x), C = D = yᵀ (N×rows, leading dimension the row stride of y). A plan (descriptors, layouts and the
-/// heuristic's algorithm) is made once per shape, types and operand alignment and reused.
+/// heuristic's algorithm) is made once per shape, types and operand alignment and reused. FP8 (E4M3) operands take the
+/// same "TN" form, which is the one cuBLASLt's FP8 GEMM requires, with their scales.
 /// </summary>
 internal sealed unsafe class CublasLtGemm : IDisposable
 {
@@ -33,8 +34,10 @@ internal sealed unsafe class CublasLtGemm : IDisposable
     /// <summary>The cuBLASLt version number (e.g. 130000 for 13.0.0).</summary>
     public static long Version() => (long)CublasLt.cublasLtGetVersion();
 
-    /// <summary>The operands of one product: device addresses, cudaDataType_t of each, row strides in elements.</summary>
-    public readonly record struct Operands(ulong X, int XType, long Ldx, ulong W, int WType, ulong Y, int YType, long Ldy);
+    /// <summary>The operands of one product: device addresses, cudaDataType_t of each, row strides in elements; for FP8 x and
+    /// W, the device addresses of the fp32 scale each is multiplied by.</summary>
+    public readonly record struct Operands(ulong X, int XType, long Ldx, ulong W, int WType, ulong Y, int YType, long Ldy,
+        ulong XScale = 0, ulong WScale = 0);
 
     public void Multiply(in Operands o, int rows, int n, int k, bool accumulate)
     {
@@ -47,6 +50,15 @@ internal sealed unsafe class CublasLtGemm : IDisposable
         }
         _device.MakeCurrent();
         float alpha = 1f, beta = accumulate ? 1f : 0f;
+        if (o.XScale != 0 || o.WScale != 0)
+        {
+            // The plan's description is shared by every product of its shape: each sets its own scales.
+            ulong a = o.WScale, b = o.XScale;
+            CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(plan.Description, CublasLt.MatmulDescAScalePointer, &a, sizeof(ulong)),
+                nameof(CublasLt.cublasLtMatmulDescSetAttribute));
+            CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(plan.Description, CublasLt.MatmulDescBScalePointer, &b, sizeof(ulong)),
+                nameof(CublasLt.cublasLtMatmulDescSetAttribute));
+        }
         var algorithm = plan.Algorithm;
         CublasLt.Check(CublasLt.cublasLtMatmul(_handle, plan.Description, &alpha, o.W, plan.LayoutA, o.X, plan.LayoutB, &beta,
             o.Y, plan.LayoutC, o.Y, plan.LayoutC, algorithm.Algorithm, _workspace, (nuint)WorkspaceBytes, _device.Stream),

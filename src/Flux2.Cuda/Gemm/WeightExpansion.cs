@@ -7,17 +7,25 @@ namespace Flux2.Cuda.Gemm;
 
 /// <summary>
 /// Linear weights the GPU does not run as stored, converted once at load on the host to the format of the products:
-/// FP8 and NVFP4 to bf16 for bf16 products (at twice FP8's memory and four times NVFP4's) or to fp32 for the exact mode (the
-/// dequantised values, bit for bit); f32 and f16 weights to bf16 for bf16 products (the VAE's published weights are f32),
-/// so that every Linear and convolution of the fast mode runs on tensor cores. The bf16 values are those the CPU's bf16
-/// path rounds the same weights to. cuBLASLt's FP8 (sm_89+) and block-scaled FP4 (sm_100+) GEMMs would keep the stored
-/// bytes; they are not used yet.
+/// NVFP4, and FP8 where the GPU does not run it (below), to bf16 for bf16 products (at twice FP8's memory and four times
+/// NVFP4's) or to fp32 for the exact mode (the dequantised values, bit for bit); f32 and f16 weights to bf16 for bf16
+/// products (the VAE's published weights are f32), so that every Linear and convolution of the fast mode runs on tensor
+/// cores. The bf16 values are those the CPU's bf16 path rounds the same weights to. FP8 weights stay as stored for bf16
+/// products on GPUs with FP8 tensor cores (sm_89+), whose activations are then quantized to E4M3 too; cuBLASLt's
+/// block-scaled FP4 GEMM (sm_100+) is not used yet.
 /// </summary>
 internal static unsafe class WeightExpansion
 {
-    public static bool Expands(WeightFormat format, ComputePrecision precision) =>
-        format is WeightFormat.Fp8E4M3 or WeightFormat.Nvfp4
-        || precision == ComputePrecision.BFloat16 && format is WeightFormat.Float32 or WeightFormat.Float16;
+    /// <summary>Whether <paramref name="weight"/> stays FP8 on the device: bf16 products, FP8 tensor cores (compute capability
+    /// 8.9 and later), and the 16-element multiples cuBLASLt's FP8 GEMM needs of both sides.</summary>
+    public static bool KeepsFp8(LinearWeight weight, ComputePrecision precision, int computeCapability) =>
+        weight.Format == WeightFormat.Fp8E4M3 && precision == ComputePrecision.BFloat16 && computeCapability >= 89
+        && weight.InFeatures % 16 == 0 && weight.OutFeatures % 16 == 0;
+
+    public static bool Expands(LinearWeight weight, ComputePrecision precision, int computeCapability) =>
+        !KeepsFp8(weight, precision, computeCapability)
+        && (weight.Format is WeightFormat.Fp8E4M3 or WeightFormat.Nvfp4
+            || precision == ComputePrecision.BFloat16 && weight.Format is WeightFormat.Float32 or WeightFormat.Float16);
 
     /// <summary>The format a weight is expanded to for <paramref name="precision"/>.</summary>
     public static WeightFormat Target(ComputePrecision precision) =>

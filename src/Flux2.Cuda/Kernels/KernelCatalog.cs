@@ -17,5 +17,6 @@ internal static class KernelCatalog
         TensorCoreAttentionKernels.Family,
         ConvKernels.Family,
         SoftmaxKernels.Family,
+        Fp8Kernels.Family,
     ];
 }

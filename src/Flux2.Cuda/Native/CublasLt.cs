@@ -12,6 +12,7 @@ internal static unsafe partial class CublasLt
     public const int DataFloat32 = 0;
     public const int DataFloat16 = 2;
     public const int DataBFloat16 = 14;
+    public const int DataFloat8E4M3 = 28;
 
     // cublasComputeType_t: CUBLAS_COMPUTE_32F is fp32 arithmetic (no TF32 unless asked for by _FAST_TF32 = 77).
     public const int ComputeFloat32 = 68;
@@ -23,6 +24,9 @@ internal static unsafe partial class CublasLt
     // cublasLtMatmulDescAttributes_t
     public const int MatmulDescTransA = 3;
     public const int MatmulDescTransB = 4;
+    // Device pointers to one fp32 scale each that the FP8 operands A and B are multiplied by.
+    public const int MatmulDescAScalePointer = 17;
+    public const int MatmulDescBScalePointer = 18;
 
     // cublasLtMatmulPreferenceAttributes_t: the workspace is a uint64, the alignments (default 256) uint32 each.
     public const int PreferenceMaxWorkspaceBytes = 1;

@@ -1,5 +1,6 @@
 using Flux2.Core.Backend;
 using Flux2.Models;
+using Flux2.Models.Quantization;
 using Flux2.Models.TextEncoders;
 using Flux2.Models.Transformer;
 using Flux2.Models.Vae;
@@ -15,8 +16,9 @@ public sealed record ModelFootprint(string Model, long Transformer, long TextEnc
 
 /// <summary>
 /// What fits on a GPU (<c>flux2 info --device cuda</c>): the published models' weights counted from their tensor lists at the
-/// sizes the CUDA backend keeps them (bf16 in the fast mode, FP8 and NVFP4 expanded to bf16 at load; fp32 in the exact
-/// mode), plus a reserve for the activations of a 1024² generation. <c>flux2 serve</c> keeps the three models resident;
+/// sizes the CUDA backend keeps them (bf16 in the fast mode, NVFP4 expanded to bf16 at load; fp32 in the exact mode), and
+/// in the fast mode also their FP8 checkpoints, whose quantized Linears stay one byte per weight on sm_89 and later; plus a
+/// reserve for the activations of a 1024² generation. <c>flux2 serve</c> keeps the three models resident;
 /// <c>flux2 generate</c> on a GPU holds the VAE and the text encoder, then (the encoder released) the VAE and the
 /// transformer (<see cref="PipelineOptions.LoadTransformerAfterEncoding"/>).
 /// </summary>
@@ -26,21 +28,39 @@ public static class DeviceMemoryFit
     /// well under 2 GiB in bf16).</summary>
     public const long ActivationReserve = 4L << 30;
 
-    /// <summary>klein-4B (Qwen3-4B), klein-9B (Qwen3-8B) and dev (Mistral-Small-3.x) at the precision's bytes per weight.</summary>
+    /// <summary>klein-4B (Qwen3-4B), klein-9B (Qwen3-8B) and dev (Mistral-Small-3.x) at the precision's bytes per weight; in
+    /// bf16 also each with its FP8 transformer (the published FP8 layer set, <see cref="Flux2CheckpointQuantizer.QuantizedLayers"/>).</summary>
     public static IReadOnlyList<ModelFootprint> Published(ComputePrecision precision)
     {
         long bytes = precision == ComputePrecision.BFloat16 ? 2 : 4;
         long vae = Elements(new VaeTensorNames(VaeNaming.Diffusers, new VaeConfig().Levels).ExpectedTensors(new VaeConfig()).Select(t => t.Shape)) * bytes;
-        ModelFootprint Footprint(string name, Flux2Config transformer, TextEncoderConfig encoder) => new(name,
-            Elements(Flux2WeightMap.ExpectedTensors(transformer, TensorNaming.Diffusers).Select(t => t.Shape)) * bytes,
-            Elements(TextEncoderWeights.ExpectedTensors(encoder, encoder.FluxHiddenStateLayers[^1]).Select(t => t.Shape)) * bytes,
-            vae);
-        return
+        (string Name, Flux2Config Transformer, TextEncoderConfig Encoder)[] models =
         [
-            Footprint("FLUX.2-klein-4B", Flux2Config.Klein4B(), TextEncoderConfig.Qwen3_4B()),
-            Footprint("FLUX.2-klein-9B", Flux2Config.Klein9B(), TextEncoderConfig.Qwen3_8B()),
-            Footprint("FLUX.2-dev", Flux2Config.Dev(), TextEncoderConfig.MistralSmall3()),
+            ("FLUX.2-klein-4B", Flux2Config.Klein4B(), TextEncoderConfig.Qwen3_4B()),
+            ("FLUX.2-klein-9B", Flux2Config.Klein9B(), TextEncoderConfig.Qwen3_8B()),
+            ("FLUX.2-dev", Flux2Config.Dev(), TextEncoderConfig.MistralSmall3()),
         ];
+        var footprints = new List<ModelFootprint>();
+        foreach (bool fp8 in precision == ComputePrecision.BFloat16 ? new[] { false, true } : [false])
+            foreach (var (name, transformer, encoder) in models)
+                footprints.Add(new(fp8 ? name + " FP8 (sm_89+)" : name,
+                    fp8 ? Fp8TransformerBytes(transformer) : Elements(Flux2WeightMap.ExpectedTensors(transformer, TensorNaming.Diffusers).Select(t => t.Shape)) * bytes,
+                    Elements(TextEncoderWeights.ExpectedTensors(encoder, encoder.FluxHiddenStateLayers[^1]).Select(t => t.Shape)) * bytes,
+                    vae));
+        return footprints;
+    }
+
+    /// <summary>A transformer from an FP8 checkpoint on a GPU that keeps FP8: one byte per weight of the quantized Linears,
+    /// bf16 for the rest.</summary>
+    private static long Fp8TransformerBytes(Flux2Config config)
+    {
+        var quantized = Flux2CheckpointQuantizer.QuantizedLayers(QuantizedCheckpointFormat.Fp8, config).ToHashSet(StringComparer.Ordinal);
+        return Flux2WeightMap.ExpectedTensors(config, TensorNaming.Bfl).Sum(t =>
+        {
+            long elements = t.Shape.Aggregate(1L, (a, d) => a * d);
+            bool fp8 = t.Name.EndsWith(".weight", StringComparison.Ordinal) && quantized.Contains(t.Name[..^".weight".Length]);
+            return fp8 ? elements : 2 * elements;
+        });
     }
 
     /// <summary>Whether the three models fit together (what the server keeps).</summary>

@@ -42,11 +42,25 @@ public sealed class DeviceMemoryFitTests
         Assert.True(DeviceMemoryFit.FitsResident(Model("FLUX.2-klein-9B"), 79_000_000_000));
     }
 
+    /// <summary>The published FP8 layer set (every block Linear) at one byte per weight: about half the bf16 transformer, so
+    /// dev's FP8 checkpoint with its text encoder fits an 80 GB card all resident.</summary>
+    [Fact]
+    public void AnFp8TransformerKeepsItsBlockLinearsAtOneBytePerWeight()
+    {
+        var dev = Model("FLUX.2-dev");
+        var devFp8 = Model("FLUX.2-dev FP8 (sm_89+)");
+        Assert.InRange((double)devFp8.Transformer / dev.Transformer, 0.5, 0.55);
+        Assert.Equal(dev.TextEncoder, devFp8.TextEncoder);
+        Assert.True(DeviceMemoryFit.FitsResident(devFp8, 79_000_000_000));
+        Assert.InRange(Model("FLUX.2-klein-4B FP8 (sm_89+)").Transformer, 3.9e9, 4.3e9);
+        Assert.DoesNotContain(DeviceMemoryFit.Published(ComputePrecision.Float32), m => m.Model.Contains("FP8"));
+    }
+
     [Fact]
     public void TheReportHasOneLinePerModel()
     {
         var lines = DeviceMemoryFit.Describe(75_000_000_000, ComputePrecision.BFloat16).ToList();
-        Assert.Equal(3, lines.Count);
+        Assert.Equal(6, lines.Count);
         Assert.Matches(@"^FLUX\.2-klein-4B: 7\.\d GB transformer \+ 6\.\d GB text encoder \+ 0\.2 GB VAE: fits all resident \(serve, generate\)$", lines[0]);
         Assert.EndsWith("fits generate (encoder released before the transformer loads), not serve", lines[2]);
         Assert.EndsWith("does not fit", DeviceMemoryFit.Describe(10_000_000_000, ComputePrecision.BFloat16).Last());

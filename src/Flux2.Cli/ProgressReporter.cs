@@ -16,8 +16,9 @@ public sealed class ProgressReporter(TextWriter error, bool interactive)
     public void OnStep(DenoiseStep step)
     {
         double perStep = step.Elapsed.TotalSeconds / step.Step;
-        // The images after this one's batch come in batches of the same size.
-        int laterBatches = (step.Images - step.Image - 1 + step.BatchSize - 1) / step.BatchSize;
+        // The images after this one's batch (batches start at multiples of its size) come in batches of the same size.
+        int batchEnd = (step.Image / step.BatchSize + 1) * step.BatchSize;
+        int laterBatches = (Math.Max(0, step.Images - batchEnd) + step.BatchSize - 1) / step.BatchSize;
         int remainingSteps = (step.Steps - step.Step) + laterBatches * step.Steps;
         var eta = TimeSpan.FromSeconds(perStep * remainingSteps);
         string image = step.Images > 1 ? $"image {step.Image + 1}/{step.Images} " : "";

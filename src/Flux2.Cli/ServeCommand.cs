@@ -62,8 +62,9 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
               --threads N          CPU compute threads (default: all processors)
               --batch N            denoise up to N images together as one transformer batch (default 1): the
                                    images of a request, and waiting requests of the same size, steps, guidance
-                                   and LoRAs without reference images join the batch; more images per second
-                                   where one image leaves the device idle, N times the activation memory
+                                   and LoRAs without reference images join the batch (not with --cache, whose
+                                   generations run one image at a time); more images per second where one
+                                   image leaves the device idle, N times the activation memory
               --cache MODE         none (default), fbcache or taylorseer, for every request; with
                                    --cache-threshold, --taylorseer-interval, --taylorseer-warmup and
                                    --taylorseer-order as for flux2 generate

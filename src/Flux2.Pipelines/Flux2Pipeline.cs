@@ -245,9 +245,9 @@ public sealed class Flux2Pipeline : IDisposable
         }
     }
 
-    /// <summary>How many of <paramref name="prepared"/>'s images are denoised together: up to the batch option, one with a
-    /// cache, and no more pixels than one request may ask for (which bounds a batch's memory as it bounds a request's).</summary>
-    private int BatchSize(PreparedGeneration prepared)
+    /// <summary>How many images of <paramref name="prepared"/>'s size are denoised together: up to the batch option, one with
+    /// a cache, and no more pixels than one request may ask for (which bounds a batch's memory as it bounds a request's).</summary>
+    public int BatchSize(PreparedGeneration prepared)
     {
         if (prepared.Request.Cache != null) return 1;
         long pixels = (long)prepared.Plan.Width * prepared.Plan.Height;

@@ -59,8 +59,8 @@ public sealed class PromptEncoder(PromptTokenizer tokenizer, TextEncoder encoder
                 found[missing[j]] = values.AsSpan((int)(j * each), (int)each).ToArray();
                 cache.Add(keys[missing[j]], length, features, found[missing[j]]!);
             }
-            // Every prompt new: the encoder's tensor is the answer as it is.
-            if (missing.Length == tokens.Length) return Own(computed);
+            // The answer is always uploaded from the cached values, so a prompt's embedding has one type (Float32) whether it
+            // was cached or not, and embeddings of different prompts can be stacked into one batch.
             computed.Dispose();
         }
         return PromptEmbedding.Upload(Backend, found.SelectMany(f => f!).ToArray(), length, features);

@@ -37,10 +37,12 @@ public sealed class TransformerVelocityModel : IVelocityModel, IDisposable
         }
         if (_timestep.Shape[0] != batch)
         {
+            var timestepRow = Backend.Allocate(DType.Float32, batch);
             _timestep.Dispose();
-            _timestep = Backend.Allocate(DType.Float32, batch);
+            _timestep = timestepRow;
+            var guidanceRow = Backend.Allocate(DType.Float32, batch);
             _guidance.Dispose();
-            _guidance = Backend.Allocate(DType.Float32, batch);
+            _guidance = guidanceRow;
         }
         Upload(timestep, _timestep);
         if (guidance != null) Upload(guidance.Value, _guidance);

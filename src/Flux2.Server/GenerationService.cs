@@ -133,19 +133,20 @@ public sealed class GenerationService
         queued.Done.TrySetCanceled(queued.Cancellation);
     }
 
-    /// <summary>Starts the next generation unless one runs: the oldest waiting request and those that can share its batch.
-    /// Called under <see cref="_lock"/>.</summary>
+    /// <summary>Starts the next generation unless one runs: the oldest waiting request and those that can share its batch,
+    /// as many as fit one batch with it (so none waits for a second batch of another's images). Called under <see cref="_lock"/>.</summary>
     private void StartNext()
     {
         if (_running || _draining || _queue.Count == 0) return;
+        var first = _queue[0].Prepared;
         var batch = new List<QueuedGeneration> { _queue[0] };
-        int images = _queue[0].Prepared.Plan.Seeds.Count;
+        int images = first.Plan.Seeds.Count, room = _pipeline.BatchSize(first);
         foreach (var next in _queue.Skip(1))
         {
-            if (images >= _pipeline.MaxBatch) break;
-            if (!_queue[0].Prepared.CanShareBatchWith(next.Prepared)) continue;
+            int more = next.Prepared.Plan.Seeds.Count;
+            if (images + more > room || !first.CanShareBatchWith(next.Prepared)) continue;
             batch.Add(next);
-            images += next.Prepared.Plan.Seeds.Count;
+            images += more;
         }
         foreach (var queued in batch)
         {
@@ -170,7 +171,8 @@ public sealed class GenerationService
                     $"{(q.Request.Loras.Count > 0 ? $"with LoRAs {string.Join(", ", q.Request.Loras.Select(l => $"{l.Name}:{l.Scale.ToString(CultureInfo.InvariantCulture)}"))}, " : "")}" +
                     $"seed {q.Prepared.Request.Seed}{(batch.Count > 1 ? $", in one batch with {batch.Count - 1} other request(s)" : "")}");
             var outcomes = _pipeline.GenerateTogether([.. batch.Select(q => (q.Prepared, q.Cancellation))]);
-            completed = true;
+            // Retry-After follows generations that made images, not requests refused or cancelled early.
+            completed = outcomes.Any(o => o.Result != null);
             for (int i = 0; i < batch.Count; i++)
             {
                 var (result, error) = (outcomes[i].Result, outcomes[i].Error);

@@ -156,6 +156,24 @@ public sealed class GpuPipelineTests : IClassFixture<TinyDevModel>, IClassFixtur
         }
     }
 
+    /// <summary>A server's pipeline on a bf16 GPU (a prompt cache, batches of two): a prompt seen before (its embedding from
+    /// the cache) and a new one share a batch, and the first gives the image it gave alone.</summary>
+    [Fact]
+    public void ACachedAndANewPromptShareABatch()
+    {
+        CudaAvailability.RequireGpu();
+        var cancellation = TestContext.Current.CancellationToken;
+        using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = _kleinBase.Folder }, new GpuFactory(ComputePrecision.BFloat16),
+            new PipelineOptions { MaxBatch = 2, PromptCache = new PromptEmbeddingCache() });
+        GenerationRequest Request(string prompt, ulong seed) => new() { Prompt = prompt, Width = 64, Height = 48, Steps = 2, Guidance = 1.0, Seed = seed };
+        var alone = pipeline.Generate(Request("a lighthouse at dusk", 1), cancellation).Images[0];
+        var outcomes = pipeline.GenerateTogether(
+            [(pipeline.Prepare(Request("a lighthouse at dusk", 1)), cancellation), (pipeline.Prepare(Request("a red fox", 2)), cancellation)]);
+        Assert.All(outcomes, o => Assert.Null(o.Error));
+        GpuComparison.AssertClose("pipeline cached prompt in a batch latents", ComputePrecision.BFloat16, alone.Latents,
+            outcomes[0].Result!.Images[0].Latents, BFloat16Tolerance);
+    }
+
     /// <summary>What generate does on a GPU: the transformer uploaded only after the prompts are encoded and the encoder
     /// released. The image of the pipeline that loads everything at once.</summary>
     [Fact]

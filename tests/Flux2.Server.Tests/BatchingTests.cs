@@ -10,8 +10,8 @@ public sealed class BatchingTests(BatchingServer server) : IClassFixture<Batchin
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    private static string Request(string prompt, int seed, int side, int steps) =>
-        $"{{\"input\": \"{prompt}\", \"seed\": {seed}, \"provider_options\": {{\"image\": {{\"width\": {side}, \"height\": {side}, \"steps\": {steps}}}}}}}";
+    private static string Request(string prompt, int seed, int side, int steps, int images = 1) =>
+        $"{{\"input\": \"{prompt}\", \"seed\": {seed}, \"provider_options\": {{\"image\": {{\"width\": {side}, \"height\": {side}, \"steps\": {steps}, \"num_images\": {images}}}}}}}";
 
     /// <summary>Holds the generator with a request no other can join (its own size) until two more wait behind it.</summary>
     private async Task<Task<(HttpStatusCode, System.Text.Json.JsonElement)>> BusyAsync(int from, CancellationToken release)
@@ -49,6 +49,31 @@ public sealed class BatchingTests(BatchingServer server) : IClassFixture<Batchin
         var alone = ImageFileReader.Decode(Images(again)[0].Png, "alone").Pixels;
         var together = ImageFileReader.Decode(Images(batched)[0].Png, "batched").Pixels;
         Assert.True(alone.Zip(together, (a, b) => Math.Abs(a - b)).Max() <= 1);
+    }
+
+    /// <summary>A request whose images would not fit one batch with the oldest waits for the next generation; a later one
+    /// that fits joins.</summary>
+    [Fact]
+    public async Task OnlyRequestsThatFitOneBatchWithTheOldestJoinIt()
+    {
+        int from = server.Log.Lines.Count;
+        using var release = new CancellationTokenSource();
+        var busy = await BusyAsync(from, release.Token);
+        var fox = PostAsync(server.Client, Request("a red fox", 7, 16, 2));
+        var pair = PostAsync(server.Client, Request("two of them", 8, 16, 2, images: 2));
+        var lighthouse = PostAsync(server.Client, Request("a lighthouse", 9, 16, 2));
+        await Task.Delay(300);
+        release.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => busy);
+        foreach (var answer in new[] { fox, pair, lighthouse })
+        {
+            var (status, body) = await answer.WaitAsync(Patience);
+            Assert.True(status == HttpStatusCode.OK, body.ToString());
+        }
+        var generating = server.Log.Lines.Skip(from).Where(l => l.Contains("generating")).ToList();
+        Assert.Contains(generating, l => l.Contains("seed 7, in one batch with 1 other request(s)"));
+        Assert.Contains(generating, l => l.Contains("seed 9, in one batch with 1 other request(s)"));
+        Assert.Contains(generating, l => l.EndsWith("seed 8"));
     }
 
     [Fact]

@@ -19,8 +19,10 @@ public sealed unsafe partial class CudaBackend
     /// take many chunks.</summary>
     internal long ChunkElements { get; set; } = 64L << 20;
 
-    // An FP8 Linear's activation maximum (float bits) and scale, written by the quantization and read by the GEMM after it.
-    private const int Fp8ActivationBytes = 2 * sizeof(float);
+    // An FP8 Linear's activation maximum (float bits) and, 16 bytes on, its scale: written by the quantization and read by
+    // the GEMM after it.
+    private const int Fp8ActivationBytes = 32;
+    private const int Fp8ActivationScaleOffset = 16;
     private readonly ulong _fp8Activation;
 
     /// <summary>bf16 weights with <see cref="ComputePrecision.BFloat16"/>: one tensor-core GEMM on bf16 operands (x rounded to
@@ -40,9 +42,12 @@ public sealed unsafe partial class CudaBackend
         if (rows == 0) return;
         if (weight.Format == WeightFormat.Fp8E4M3)
         {
+            // cuBLASLt's FP8 GEMM needs 16-byte aligned C/D rows; the model's column ranges are multiples of 16.
+            if (yp % 16 != 0 || (long)Width(y) * y.DType.SizeInBytes() % 16 != 0)
+                throw new CudaUnsupportedOpException($"FP8 Linear {weight.Name} into column {yColumn} of {y.DType} {y.ShapeText} (rows and columns must start at 16-byte boundaries)");
             ulong q = QuantizeFp8(xp, x.DType, rows, k);
             _gemm.Multiply(new CublasLtGemm.Operands(q, CublasLt.DataFloat8E4M3, k, w, CublasLt.DataFloat8E4M3, yp, DataType(y.DType), Width(y),
-                XScale: _fp8Activation + sizeof(float), WScale: Fp8ScalePointer(weight, w)), rows, n, k, accumulate);
+                XScale: _fp8Activation + Fp8ActivationScaleOffset, WScale: Fp8ScalePointer(weight, w)), rows, n, k, accumulate);
             return;
         }
         if (Precision == ComputePrecision.BFloat16 && weight.Format == WeightFormat.BFloat16)
@@ -370,7 +375,7 @@ public sealed unsafe partial class CudaBackend
         return y;
     }
 
-    /// <summary>x [rows, width] (contiguous) as E4M3 bytes in the x scratch, its scale at <see cref="_fp8Activation"/> + 4.</summary>
+    /// <summary>x [rows, width] (contiguous) as E4M3 bytes in the x scratch, its scale at <see cref="_fp8Activation"/> + 16.</summary>
     private ulong QuantizeFp8(ulong x, DType type, int rows, int width)
     {
         Begin();
@@ -390,7 +395,7 @@ public sealed unsafe partial class CudaBackend
         b.Add(width);
         b.Add(_fp8Activation);
         b.Add(q);
-        b.Add(_fp8Activation + sizeof(float));
+        b.Add(_fp8Activation + Fp8ActivationScaleOffset);
         Launch(KernelFamily.ForActivation("fp8_quantize", type), (long)rows * width, ref b);
         return q;
     }

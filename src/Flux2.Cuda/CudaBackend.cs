@@ -165,12 +165,8 @@ public sealed unsafe partial class CudaBackend : IBackend, IDeviceMemoryReport
             CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(storage.Pointer, (void*)stored.Data, (nuint)stored.DataBytes, _device.Stream),
                 nameof(CudaDriver.cuMemcpyHtoDAsync_v2));
             if (fp8)
-            {
-                // From pageable memory the copy has read its source when the call returns.
-                float scale = stored.TensorScale;
-                CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(storage.Pointer + (ulong)Fp8ScaleOffset(stored), &scale, sizeof(float), _device.Stream),
-                    nameof(CudaDriver.cuMemcpyHtoDAsync_v2));
-            }
+                CudaDriver.Check(CudaDriver.cuMemsetD32Async(storage.Pointer + (ulong)Fp8ScaleOffset(stored), BitConverter.SingleToUInt32Bits(stored.TensorScale), 1,
+                    _device.Stream), nameof(CudaDriver.cuMemsetD32Async));
             return stored.Relocated((nint)storage.Pointer, 0, isHostAccessible: false, storage);
         }
         catch

@@ -82,7 +82,8 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
         gpu.Linear(input, weight, output);
         var actual = gpu.DownloadFloat32(output);
         string name = $"Linear FP8 GEMM [{rows},{k}]x[{n},{k}] {(bf16Output ? "bf16" : "f32")} y";
-        AssertClose(name, ComputePrecision.BFloat16, Product(quantized), actual, bf16Output ? 5e-3 : 1e-5);
+        // FP8 tensor cores sum inside an instruction with fewer than fp32's bits before promoting to fp32.
+        AssertClose(name, ComputePrecision.BFloat16, Product(quantized), actual, bf16Output ? 5e-3 : 1e-3);
         var unquantized = Product(x);
         double difference = 0, reference = 0;
         for (int i = 0; i < actual.Length; i++)
@@ -91,6 +92,24 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
             reference += Math.Pow(unquantized[i], 2);
         }
         Report(name + " vs unquantized x", ComputePrecision.BFloat16, actual.Length, Math.Sqrt(difference / reference), true, " (FP8 activations)");
+    }
+
+    /// <summary>The FP8 GEMM as the model calls it: bf16 x, into columns 16.. of a wider bf16 y whose other columns stay,
+    /// accumulating (C = D = y, beta 1); against the CPU on the dequantised weight within FP8 activations' error.</summary>
+    [Fact]
+    public void Fp8LinearAccumulatesIntoAColumnRange()
+    {
+        Assert.SkipWhen(comparison.Gpu(ComputePrecision.BFloat16).ComputeCapability < 89, "no FP8 tensor cores");
+        const int rows = 40, k = 96, n = 64;
+        using var stored = new HostWeight(WeightFormat.Fp8E4M3, Random(n * k, 13, 0.5f), n, k);
+        comparison.Compare($"Linear FP8 GEMM [{rows},{k}]x[{n},{k}] +=", ComputePrecision.BFloat16, s =>
+        {
+            using var weight = s.Backend.LoadLinear(stored.Weight);
+            var x = s.In(Random(rows * k, 14), rows, k);
+            var y = s.In(Random(rows * (n + 32), 15), rows, n + 32);
+            s.Backend.Linear(x, weight, y, 16, accumulate: true);
+            return s.Read(y);
+        }, tolerance: 5e-2);
     }
 
     public static TheoryData<ComputePrecision, int, int, int> NormCases()

@@ -46,19 +46,13 @@ internal sealed unsafe class CublasLtGemm : IDisposable
         GemmPlan? plan;
         lock (_plans)
         {
-            if (!_plans.TryGetValue(shape, out plan)) _plans[shape] = plan = GemmPlan.Create(_handle, shape, WorkspaceBytes);
+            if (!_plans.TryGetValue(shape, out plan)) _plans[shape] = plan = GemmPlan.Create(_handle, shape, WorkspaceBytes, o);
         }
         _device.MakeCurrent();
         float alpha = 1f, beta = accumulate ? 1f : 0f;
-        if (o.XScale != 0 || o.WScale != 0)
-        {
-            // The plan's description is shared by every product of its shape: each sets its own scales.
-            ulong a = o.WScale, b = o.XScale;
-            CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(plan.Description, CublasLt.MatmulDescAScalePointer, &a, sizeof(ulong)),
-                nameof(CublasLt.cublasLtMatmulDescSetAttribute));
-            CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(plan.Description, CublasLt.MatmulDescBScalePointer, &b, sizeof(ulong)),
-                nameof(CublasLt.cublasLtMatmulDescSetAttribute));
-        }
+        // The plan's description is shared by every product of its shape (its values are read when a product is queued):
+        // each sets its own scales.
+        if (o.XScale != 0 || o.WScale != 0) GemmPlan.SetScales(plan.Description, o);
         var algorithm = plan.Algorithm;
         CublasLt.Check(CublasLt.cublasLtMatmul(_handle, plan.Description, &alpha, o.W, plan.LayoutA, o.X, plan.LayoutB, &beta,
             o.Y, plan.LayoutC, o.Y, plan.LayoutC, algorithm.Algorithm, _workspace, (nuint)WorkspaceBytes, _device.Stream),
@@ -89,7 +83,9 @@ internal sealed unsafe class CublasLtGemm : IDisposable
         public nint Description, LayoutA, LayoutB, LayoutC;
         public CublasLt.HeuristicResult Algorithm;
 
-        public static GemmPlan Create(nint handle, GemmShape s, long workspaceBytes)
+        /// <param name="first">the product the plan is made for: FP8 scales are set before the heuristic is asked, as
+        /// NVIDIA's FP8 sample does</param>
+        public static GemmPlan Create(nint handle, GemmShape s, long workspaceBytes, in Operands first)
         {
             var plan = new GemmPlan();
             nint preference = 0;
@@ -100,6 +96,7 @@ internal sealed unsafe class CublasLtGemm : IDisposable
                 int transpose = CublasLt.OperationTranspose, none = CublasLt.OperationNone;
                 SetDescription(plan.Description, CublasLt.MatmulDescTransA, &transpose);
                 SetDescription(plan.Description, CublasLt.MatmulDescTransB, &none);
+                if (first.XScale != 0 || first.WScale != 0) SetScales(plan.Description, first);
                 plan.LayoutA = Layout(s.WType, (ulong)s.K, (ulong)s.N, s.K);
                 plan.LayoutB = Layout(s.XType, (ulong)s.K, (ulong)s.Rows, s.Ldx);
                 plan.LayoutC = Layout(s.YType, (ulong)s.N, (ulong)s.Rows, s.Ldy);
@@ -140,6 +137,16 @@ internal sealed unsafe class CublasLtGemm : IDisposable
             if (LayoutC != 0) CublasLt.cublasLtMatrixLayoutDestroy(LayoutC);
             if (Description != 0) CublasLt.cublasLtMatmulDescDestroy(Description);
             LayoutA = LayoutB = LayoutC = Description = 0;
+        }
+
+        /// <summary>The device addresses of the fp32 scales of A (W) and B (x).</summary>
+        public static void SetScales(nint description, in Operands o)
+        {
+            ulong a = o.WScale, b = o.XScale;
+            CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(description, CublasLt.MatmulDescAScalePointer, &a, sizeof(ulong)),
+                nameof(CublasLt.cublasLtMatmulDescSetAttribute));
+            CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(description, CublasLt.MatmulDescBScalePointer, &b, sizeof(ulong)),
+                nameof(CublasLt.cublasLtMatmulDescSetAttribute));
         }
 
         private static nint Layout(int type, ulong rows, ulong columns, long leadingDimension)

@@ -90,6 +90,9 @@ internal static unsafe partial class CudaDriver
     public static partial int cuMemsetD8Async(ulong destination, byte value, nuint count, nint stream);
 
     [LibraryImport(Lib)]
+    public static partial int cuMemsetD32Async(ulong destination, uint value, nuint count, nint stream);
+
+    [LibraryImport(Lib)]
     public static partial int cuModuleLoadData(out nint module, void* image);
 
     [LibraryImport(Lib)]

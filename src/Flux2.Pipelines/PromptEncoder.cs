@@ -59,11 +59,13 @@ public sealed class PromptEncoder(PromptTokenizer tokenizer, TextEncoder encoder
                 found[missing[j]] = values.AsSpan((int)(j * each), (int)each).ToArray();
                 cache.Add(keys[missing[j]], length, features, found[missing[j]]!);
             }
-            // The answer is always uploaded from the cached values, so a prompt's embedding has one type (Float32) whether it
-            // was cached or not, and embeddings of different prompts can be stacked into one batch.
+            // Every prompt new: the encoder's tensor is the answer as it is, on the device.
+            if (missing.Length == tokens.Length) return Own(computed);
             computed.Dispose();
         }
-        return PromptEmbedding.Upload(Backend, found.SelectMany(f => f!).ToArray(), length, features);
+        // In the encoder's own type (the backend's activation type; the cached values are its output widened, so a bf16 one
+        // rounds back exactly): a prompt's embedding is the same cached or not, and cached and new ones stack into one batch.
+        return Own(Backend.UploadAs(found.SelectMany(f => f!).ToArray(), Backend.ActivationDType, tokens.Length, length, features));
     }
 
     /// <summary>The LLM's stacked hidden states for tokenized prompts, [prompts, L, features] on the backend.</summary>

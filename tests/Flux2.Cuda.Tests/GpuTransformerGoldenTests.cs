@@ -12,14 +12,15 @@ namespace Flux2.Cuda.Tests;
 /// products, no TF32): max abs error ≤ 1e-4, the CPU's tolerance. bf16 mode (bf16 activations, tensor-core products):
 /// relative L2 error ≤ 5e-2, a first bound from the per-op 1.5e-2 compounded over the tiny models' blocks, to be
 /// tightened to what the device measures. The FP8 checkpoint on a GPU with FP8 tensor cores runs FP8 GEMMs on activations
-/// quantized to E4M3 (3 mantissa bits, ~2.5 % per value): relative L2 error ≤ 1e-1 against the dequantised golden, a
-/// first bound likewise. Skipped without a GPU.
+/// quantized to E4M3 (3 mantissa bits): relative L2 error ≤ 7.5e-2 against the dequantised golden, room for bf16 activations
+/// above the 1.55e-2 that FP8 activations alone cost when emulated on the CPU (Fp8ActivationNumericsTests); a first bound
+/// likewise. Skipped without a GPU.
 /// </summary>
 public sealed class GpuTransformerGoldenTests(GpuComparison comparison) : IClassFixture<GpuComparison>
 {
     private const float ExactTolerance = 1e-4f;
     private const double BFloat16Tolerance = 5e-2;
-    private const double Fp8GemmTolerance = 1e-1;
+    private const double Fp8GemmTolerance = 7.5e-2;
 
     public static TheoryData<string, string, ComputePrecision> Cases()
     {

@@ -15,9 +15,6 @@ namespace Flux2.Cuda.Tests;
 /// </summary>
 public sealed class GpuTransformerBatchTests(GpuComparison comparison) : IClassFixture<GpuComparison>
 {
-    private const float ExactTolerance = 1e-4f;
-    private const double BFloat16Tolerance = 5e-2;
-
     /// <summary>tiny_dev: head dim 64, a guidance embedder, 2 + 2 blocks; tiny_klein: no guidance embedder; head128: FLUX.2's
     /// head dim (the bf16 tensor-core attention's 128 instance).</summary>
     public static TheoryData<string, ComputePrecision> Cases()
@@ -48,8 +45,8 @@ public sealed class GpuTransformerBatchTests(GpuComparison comparison) : IClassF
             var cpu = expected.AsSpan(b * sample, sample).ToArray();
             var gpuBatch = batched.AsSpan(b * sample, sample).ToArray();
             string op = $"transformer {name} batch 2 sample {b}";
-            if (precision == ComputePrecision.BFloat16) GpuComparison.AssertClose(op, precision, cpu, gpuBatch, BFloat16Tolerance);
-            else GpuComparison.AssertMaxAbs(op, precision, cpu, gpuBatch, ExactTolerance);
+            if (precision == ComputePrecision.BFloat16) GpuComparison.AssertClose(op, precision, cpu, gpuBatch, GpuTransformerGoldenTests.BFloat16Tolerance);
+            else GpuComparison.AssertMaxAbs(op, precision, cpu, gpuBatch, GpuTransformerGoldenTests.ExactTolerance);
             GpuComparison.AssertClose($"{op} vs batch 1", precision, alone.AsSpan(b * sample, sample).ToArray(), gpuBatch,
                 GpuComparison.Tolerance(precision));
         }

@@ -18,8 +18,8 @@ namespace Flux2.Cuda.Tests;
 /// </summary>
 public sealed class GpuTransformerGoldenTests(GpuComparison comparison) : IClassFixture<GpuComparison>
 {
-    private const float ExactTolerance = 1e-4f;
-    private const double BFloat16Tolerance = 5e-2;
+    internal const float ExactTolerance = 1e-4f;
+    internal const double BFloat16Tolerance = 5e-2;
     private const double Fp8GemmTolerance = 7.5e-2;
 
     public static TheoryData<string, string, ComputePrecision> Cases()

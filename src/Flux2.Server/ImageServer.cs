@@ -102,7 +102,7 @@ public sealed class ImageServer : IAsyncDisposable
         if (!IPAddress.IsLoopback(options.Address) && options.ApiKey == null)
             service.Log("server", $"warning: listening on {options.Address}, not loopback, without an API key (--insecure-no-auth)");
         service.Log("server", $"serving {service.ModelName} ({pipeline.Variant.DisplayName()}) on {server.BaseAddress}" +
-            (options.ApiKey != null ? " (API key required)" : ""));
+            (options.ApiKey != null ? " (API key required)" : "") + (pipeline.MaxBatch > 1 ? $", up to {pipeline.MaxBatch} images per batch" : ""));
         return server;
     }
 

@@ -22,6 +22,9 @@ public sealed class BatchingTests(BatchingServer server) : IClassFixture<Batchin
     }
 
     [Fact]
+    public void TheStartLineSaysTheBatchSize() => Assert.Contains(server.Log.Lines, l => l.Contains("serving") && l.EndsWith(", up to 2 images per batch"));
+
+    [Fact]
     public async Task WaitingRequestsOfTheSameShapeAreGeneratedTogether()
     {
         int from = server.Log.Lines.Count;

@@ -5,7 +5,15 @@
 # shapes with random weights) and the PyTorch yardsticks of the same visit, and ends with a short table. First, on a
 # machine with the .NET SDK: tools/build-device-check.sh. Then, from the repository root with artifacts/device-check
 # carried: tools/device-check.sh. The full log goes to $OUT when set (else the temp folder).
+# A second call after a fix can run one part: `tools/device-check.sh tests [xunit options, e.g. -class NAME]` or
+# `tools/device-check.sh bench` (benchmark and yardsticks).
 set -uo pipefail
+part=${1:-all}
+[ $# -gt 0 ] && shift
+case "$part" in
+  all | tests | bench) ;;
+  *) echo "device-check: unknown part '$part' (all, tests [xunit options], bench)"; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 pack=artifacts/device-check/flux2-cuda-tests.tar.xz
 [ -f "$pack" ] || { echo "device-check: $pack is missing; run tools/build-device-check.sh first"; exit 2; }
@@ -30,22 +38,26 @@ echo "VIRTUAL_ENV=${VIRTUAL_ENV:-} FLUX2_CUDA_LIBRARY_PATH=${FLUX2_CUDA_LIBRARY_
 # Compile every kernel here, with this machine's NVRTC, rather than reuse a cache.
 export FLUX2_CUDA_CACHE=$work/cubin
 
+status=0
+if [ "$part" != bench ]; then
 echo "== tests (log: $log)"
 # On a GPU machine nothing may skip: a skip means a library or the device was not found (the reason is in the log).
-timeout 210 "$work/tests/Flux2.Cuda.Tests" -showLiveOutput -noColor -failSkips >"$log" 2>&1
+timeout 210 "$work/tests/Flux2.Cuda.Tests" -showLiveOutput -noColor -failSkips "$@" >"$log" 2>&1
 status=$?
 grep -o 'FACT .*' "$log" | sed 's/^FACT /  /'
 if grep -qE '\[(FAIL|SKIP)\]' "$log"; then
   echo "== failures"
   grep -A8 -E '\[(FAIL|SKIP)\]' "$log" | head -120
 fi
+fi
 
+bench_log=${OUT:-$work}/device-bench.log
+if [ "$part" != tests ]; then
 # Every part has its own time limit: the whole visit stays under ~9.75 minutes (tests 210 s + benchmarks 90 + 30 + 150 s
 # + yardsticks 75 s + the FP8 step 30 s = 585 s), a device call's limit being 10. The FP8 step (weights quantized on the
 # host first) comes last: it is the one to lose if time runs short.
 echo "== benchmark (random weights of the real shapes; times until the GPU has finished)"
 bench=$work/bench/Flux2.Bench
-bench_log=${OUT:-$work}/device-bench.log
 {
   timeout 90 "$bench" step --device cuda --precision bf16 --sizes 512,1024 --steps 10
   timeout 30 "$bench" step --device cuda --precision fp32 --sizes 512 --steps 3
@@ -53,10 +65,15 @@ bench_log=${OUT:-$work}/device-bench.log
   timeout 75 python3 tools/device-yardsticks.py
   timeout 30 "$bench" step --device cuda --precision bf16 --weights fp8 --sizes 1024 --steps 10
 } 2>&1 | tee "$bench_log"
+fi
 
-echo "== GPU against CPU and goldens: op, precision, elements, error, verdict"
-grep -o 'TABLE .*' "$log" | sed 's/^TABLE /  /' | sort
-echo "== speed"
-grep -E 'ms/step|end to end|images/s|peak|YARDSTICK' "$bench_log" | sed 's/^/  /'
-grep -A1 'TEST EXECUTION SUMMARY' "$log" | tail -1
+if [ -f "$log" ]; then
+  echo "== GPU against CPU and goldens: op, precision, elements, error, verdict"
+  grep -o 'TABLE .*' "$log" | sed 's/^TABLE /  /' | sort
+fi
+if [ -f "$bench_log" ]; then
+  echo "== speed"
+  grep -E 'ms/step|end to end|images/s|peak|YARDSTICK' "$bench_log" | sed 's/^/  /'
+fi
+[ -f "$log" ] && grep -A1 'TEST EXECUTION SUMMARY' "$log" | tail -1
 exit $status

@@ -87,14 +87,24 @@ internal static class TransformerStepBench
 
             Timed(backend, Step); // warm-up: buffers, JIT, kernels, first touch of the weights
             var times = new List<double>(steps);
+            // On a GPU the host only issues the ops: when issuing takes about as long as the step, the GPU waits for
+            // launches (what CUDA graphs would remove); when it takes much less, the GPU is the bound.
+            var issuing = new List<double>(steps);
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-            for (int s = 0; s < steps; s++) times.Add(Timed(backend, Step));
+            for (int s = 0; s < steps; s++)
+            {
+                var watch = Stopwatch.StartNew();
+                Step();
+                issuing.Add(watch.Elapsed.TotalSeconds);
+                backend.Synchronize();
+                times.Add(watch.Elapsed.TotalSeconds);
+            }
             long allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / Math.Max(1, steps);
             var (gemm, attention) = StepFlops(config, imageTokens, TextTokens);
             double median = Median(times);
             Console.WriteLine($"{px}x{px} ({imageTokens} image tokens): {median * 1e3:F1} ms/step (median of {steps}, min {times.Min() * 1e3:F1}), " +
                 $"{(gemm + attention) / median * 1e-12:F2} TFLOP/s ({(gemm + attention) * 1e-12:F2} TFLOP/step: GEMM {gemm * 1e-12:F2}, attention {attention * 1e-12:F2}), " +
-                $"managed allocation {allocated} B/step");
+                $"managed allocation {allocated} B/step" + (backend.Device.Kind == DeviceKind.Gpu ? $", host issuing the ops {Median(issuing) * 1e3:F1} ms/step" : ""));
         }
     }
 

@@ -1,7 +1,5 @@
-using Flux2.Core;
 using Flux2.Core.Backend;
 using Flux2.Core.SafeTensors;
-using Flux2.Models.Transformer;
 using Flux2.Tests;
 
 namespace Flux2.Cuda.Tests;
@@ -43,37 +41,15 @@ public sealed class GpuTransformerGoldenTests(GpuComparison comparison) : IClass
     {
         var gpu = comparison.Gpu(precision);
         using var file = SafeTensorsFile.Open(Fixtures.Golden(io + ".io.safetensors"));
-        var inputs = new List<Tensor>();
-        Tensor Upload(string name)
+        var expected = file.Get("outputs.sample").ToFloat32Array();
+        var actual = GoldenTransformerRun.Output(weights, file, gpu);
+        if (precision == ComputePrecision.BFloat16)
         {
-            var view = file.Get(name);
-            int[] shape = view.Shape.Select(d => checked((int)d)).ToArray();
-            var tensor = name.EndsWith("_ids", StringComparison.Ordinal)
-                ? gpu.Upload<long>(view.ToInt64Array(), shape)
-                : gpu.Upload<float>(view.ToFloat32Array(), shape);
-            inputs.Add(tensor);
-            return tensor;
+            bool fp8Gemms = io == "fp8_klein" && gpu.ComputeCapability >= 89;
+            GpuComparison.AssertClose($"transformer {weights}{(fp8Gemms ? " FP8 GEMMs" : "")}", precision, expected, actual,
+                fp8Gemms ? Fp8GemmTolerance : BFloat16Tolerance);
+            return;
         }
-        try
-        {
-            using var model = Flux2Transformer.Load(Fixtures.Golden(weights), gpu);
-            var guidance = file.Contains("inputs.guidance") ? Upload("inputs.guidance") : null;
-            using var output = model.Forward(Upload("inputs.hidden_states"), Upload("inputs.encoder_hidden_states"), Upload("inputs.timestep"),
-                guidance, Upload("inputs.img_ids"), Upload("inputs.txt_ids"));
-            var expected = file.Get("outputs.sample").ToFloat32Array();
-            var actual = gpu.DownloadFloat32(output);
-            if (precision == ComputePrecision.BFloat16)
-            {
-                bool fp8Gemms = io == "fp8_klein" && gpu.ComputeCapability >= 89;
-                GpuComparison.AssertClose($"transformer {weights}{(fp8Gemms ? " FP8 GEMMs" : "")}", precision, expected, actual,
-                    fp8Gemms ? Fp8GemmTolerance : BFloat16Tolerance);
-                return;
-            }
-            GpuComparison.AssertMaxAbs($"transformer {weights}", precision, expected, actual, ExactTolerance);
-        }
-        finally
-        {
-            foreach (var t in inputs) t.Dispose();
-        }
+        GpuComparison.AssertMaxAbs($"transformer {weights}", precision, expected, actual, ExactTolerance);
     }
 }

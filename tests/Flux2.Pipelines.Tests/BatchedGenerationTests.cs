@@ -13,7 +13,8 @@ public sealed class BatchedGenerationTests(TinyKleinModel klein) : IClassFixture
     private static GenerationRequest Small(GenerationRequest request) => request with { Width = 32, Height = 48, Steps = 4 };
 
     /// <summary>The same images up to the order of fp32 sums, which a GEMM over more rows may block differently: latents within
-    /// 1e-5, pixels within one level.</summary>
+    /// 1e-5, pixels within one level (measured on this suite's cases: latents at most 1.1e-6 apart, pixels at most one
+    /// level; the bound leaves room for another processor's GEMM kernels).</summary>
     private static void AssertSameImages(GenerationResult expected, GenerationResult actual)
     {
         Assert.Equal(expected.Images.Count, actual.Images.Count);

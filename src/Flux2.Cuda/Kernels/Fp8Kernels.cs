@@ -41,16 +41,8 @@ internal static class Fp8Kernels
             __shared__ float scratch[32];
             float m = 0.f;
             FOR_EACH_INDEX(i, (i64)rows * width) m = fmaxf(m, fabsf(to_float(x[(i / width) * ldx + i % width])));
-            int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-            m = warp_max(m);
-            if (lane == 0) scratch[warp] = m;
-            __syncthreads();
-            if (warp == 0)
-            {
-                m = lane < (int)(blockDim.x >> 5) ? scratch[lane] : 0.f;
-                m = warp_max(m);
-                if (lane == 0) atomicMax(amax, __float_as_uint(m));
-            }
+            m = block_max(m, scratch);
+            if (threadIdx.x == 0) atomicMax(amax, __float_as_uint(m));
         }
 
         // q[rows, width] (contiguous) = e4m3(x / s), s = amax / 448 (1 for an all-zero x), written to scale for the GEMM.

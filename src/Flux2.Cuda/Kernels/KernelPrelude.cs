@@ -70,6 +70,18 @@ internal static class KernelPrelude
             return warp_sum(v);
         }
 
+        // The largest v over the block (blockDim.x a multiple of 32), returned to every thread; as block_sum.
+        __device__ float block_max(float v, float* scratch)
+        {
+            int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+            v = warp_max(v);
+            __syncthreads();
+            if (lane == 0) scratch[warp] = v;
+            __syncthreads();
+            v = lane < (int)(blockDim.x >> 5) ? scratch[lane] : negative_infinity();
+            return warp_max(v);
+        }
+
         // Adds the block's sums of a and b into sums[0] and sums[1] (one pair of double atomics per block; blockDim.x a
         // multiple of 32). The caller zeroes sums before the grid runs.
         __device__ void block_add_pair(double a, double b, double* sums)

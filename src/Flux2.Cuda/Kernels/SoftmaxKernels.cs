@@ -7,18 +7,6 @@ internal static class SoftmaxKernels
     public static KernelFamily Family { get; } = new("softmax", Code, KernelFamily.ForActivations("softmax_rows"));
 
     private const string Code = """
-        // The largest v over the block (blockDim.x a multiple of 32), returned to every thread; as block_sum.
-        __device__ float block_max(float v, float* scratch)
-        {
-            int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-            v = warp_max(v);
-            __syncthreads();
-            if (lane == 0) scratch[warp] = v;
-            __syncthreads();
-            v = lane < (int)(blockDim.x >> 5) ? scratch[lane] : negative_infinity();
-            return warp_max(v);
-        }
-
         // p[r, c] = exp(scale·s[r, c] − m)/Σ_c exp(scale·s[r, c] − m), m the row's largest scaled score, for rows of width
         // values (both dense); one block per row.
         template <typename T>

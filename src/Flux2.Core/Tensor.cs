@@ -104,6 +104,13 @@ public sealed unsafe class Tensor : IDisposable
         return new Tensor(Storage, ByteOffset + start * rowElements * DType.SizeInBytes(), DType, shape, owns: false);
     }
 
+    /// <summary>A view of rows [start, start + count) of batch element <paramref name="b"/> of a [B, L, C] tensor, as [1, count, C].</summary>
+    public Tensor SliceRows(int b, int start, int count)
+    {
+        if (Rank != 3) throw new ArgumentException($"rows of a batch element need a [B, L, C] tensor, not {ShapeText}");
+        return Slice0(b, 1).Reshape(Shape[1], Shape[2]).Slice0(start, count).Reshape(1, count, Shape[2]);
+    }
+
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";
 
     public void Dispose()

@@ -55,7 +55,7 @@ public static class DenoisingLoop
         var ids = LatentIds.Image(gridHeight, gridWidth, 0);
         if (inputs.References is { } refs)
         {
-            for (int b = 0; b < batch; b++) backend.Copy(refs.Tokens, Rows(hidden, b, imageTokens, referenceTokens));
+            for (int b = 0; b < batch; b++) backend.Copy(refs.Tokens, hidden.SliceRows(b, imageTokens, referenceTokens));
             ids = [.. ids, .. refs.Ids];
         }
         using var imageIds = backend.Upload<long>(ids, totalTokens, 4);
@@ -87,10 +87,6 @@ public static class DenoisingLoop
         return reusedSteps;
     }
 
-    /// <summary>Rows [start, start + count) of batch row <paramref name="b"/> of a [B, L, C] tensor, as [1, count, C].</summary>
-    internal static Tensor Rows(Tensor t, int b, int start, int count) =>
-        t.Slice0(b, 1).Reshape(t.Shape[1], t.Shape[2]).Slice0(start, count).Reshape(1, count, t.Shape[2]);
-
     /// <summary>The first min(L, L') tokens of every batch row of <paramref name="source"/> [B, L, C] into those of
     /// <paramref name="destination"/> [B, L', C]: the noisy tokens into the model's input, its output's back out.</summary>
     internal static void CopyLeadingTokens(IBackend backend, Tensor source, Tensor destination)
@@ -101,7 +97,7 @@ public static class DenoisingLoop
             backend.Copy(source, destination);
             return;
         }
-        for (int b = 0; b < source.Shape[0]; b++) backend.Copy(Rows(source, b, 0, rows), Rows(destination, b, 0, rows));
+        for (int b = 0; b < source.Shape[0]; b++) backend.Copy(source.SliceRows(b, 0, rows), destination.SliceRows(b, 0, rows));
     }
 
     /// <summary>One guidance stream: its prompt, its velocity buffer and its cache state, shown to the cache as the

@@ -62,7 +62,7 @@ public sealed class FirstBlockCache : IVelocityCache, IFirstBlockHook
             _residual = _backend.Allocate(img.DType, batch, _imageTokens, d);
             _previousResidual = _backend.Allocate(img.DType, batch, _imageTokens, d);
         }
-        for (int b = 0; b < batch; b++) _backend.Copy(NoisyRows(img, b), _residual.Slice0(b, 1));
+        for (int b = 0; b < batch; b++) _backend.Copy(img.SliceRows(b, 0, _imageTokens), _residual.Slice0(b, 1));
     }
 
     bool IFirstBlockHook.SkipAfterFirstBlock(Tensor img)
@@ -71,7 +71,7 @@ public sealed class FirstBlockCache : IVelocityCache, IFirstBlockHook
         double change = 0, previous = 0;
         for (int b = 0; b < img.Shape[0]; b++)
         {
-            var (c, p) = _backend.ResidualChange(NoisyRows(img, b), _residual!.Slice0(b, 1), _previousResidual!.Slice0(b, 1));
+            var (c, p) = _backend.ResidualChange(img.SliceRows(b, 0, _imageTokens), _residual!.Slice0(b, 1), _previousResidual!.Slice0(b, 1));
             change += c;
             previous += p;
         }
@@ -81,9 +81,6 @@ public sealed class FirstBlockCache : IVelocityCache, IFirstBlockHook
         // The zero initial state makes rel huge, but an all-zero residual would give 0: nothing to reuse before a full pass.
         return _hasPrediction && relative < _threshold;
     }
-
-    /// <summary>Batch element <paramref name="b"/>'s first L_img rows of an image stream [B, L, D], as [1, L_img, D].</summary>
-    private Tensor NoisyRows(Tensor img, int b) => img.Slice0(b, 1).Reshape(img.Shape[1], img.Shape[2]).Slice0(0, _imageTokens).Reshape(1, _imageTokens, img.Shape[2]);
 
     public void Dispose()
     {

@@ -27,6 +27,17 @@ public class TensorStorageTests
     }
 
     [Fact]
+    public void SliceRowsIsARowRangeOfOneBatchElement()
+    {
+        using var t = Tensor.FromArray(Enumerable.Range(0, 2 * 3 * 2).Select(i => (float)i).ToArray(), 2, 3, 2);
+        var rows = t.SliceRows(1, 1, 2);
+        Assert.Equal([1, 2, 2], rows.Shape);
+        Assert.Equal([8f, 9, 10, 11], rows.ToArray<float>());
+        Assert.Throws<ArgumentException>(() => t.Reshape(6, 2).SliceRows(0, 0, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => t.SliceRows(1, 2, 2));
+    }
+
+    [Fact]
     public void HostAccessToDeviceMemoryIsAnErrorNamingTheDevice()
     {
         var memory = new DeviceMemory(24);

@@ -17,11 +17,17 @@ internal static class KernelPrelude
 
         __device__ __forceinline__ float to_float(float v) { return v; }
         __device__ __forceinline__ float to_float(bf16 v) { return __uint_as_float((u32)v.bits << 16); }
+        // PTX where NVRTC compiles for the GPU; the host emulation of the tests (tests/CudaEmulator) models each
+        // instruction with its operands in the same order.
         __device__ __forceinline__ float to_float(f16 v)
         {
+        #ifdef __CUDA_ARCH__
             float r;
             asm("cvt.f32.f16 %0, %1;" : "=f"(r) : "h"(v.bits));
             return r;
+        #else
+            return emulated_cvt_f32_f16(v.bits);
+        #endif
         }
 
         template <typename T> __device__ __forceinline__ T from_float(float v);
@@ -30,7 +36,11 @@ internal static class KernelPrelude
         template <> __device__ __forceinline__ bf16 from_float<bf16>(float v)
         {
             bf16 r;
+        #ifdef __CUDA_ARCH__
             asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(r.bits) : "f"(v));
+        #else
+            r.bits = emulated_cvt_rn_bf16_f32(v);
+        #endif
             return r;
         }
 

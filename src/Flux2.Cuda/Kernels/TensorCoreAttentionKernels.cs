@@ -33,17 +33,25 @@ internal static class TensorCoreAttentionKernels
         // Two floats rounded to bf16 (round to nearest even) in one word, the lower index in the lower half.
         __device__ __forceinline__ u32 pack_bf16x2(float lower, float upper)
         {
+        #ifdef __CUDA_ARCH__
             u32 r;
             asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(upper), "f"(lower));
             return r;
+        #else
+            return emulated_cvt_rn_bf16x2_f32(upper, lower);
+        #endif
         }
 
         // c += a·b for a 16×16 bf16 A (row-major fragment), a 16×8 bf16 B (column-major fragment), fp32 c.
         __device__ __forceinline__ void mma_bf16_16816(float* c, const u32* a, u32 b0, u32 b1)
         {
+        #ifdef __CUDA_ARCH__
             asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+        #else
+            emulated_mma_m16n8k16_row_col_f32_bf16_bf16_f32(c, a, b0, b1);
+        #endif
         }
 
         // The two bf16 values at element `column` (even) of a row, as one word.

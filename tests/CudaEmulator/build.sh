@@ -9,5 +9,5 @@ flags=(-std=c++17 -O2 -fPIC -shared -Wall -Wno-unused-parameter -Wno-unused-func
 g++ "${flags[@]}" -o "$out/libcuda.so.1" "$here/driver.cpp" -ldl
 g++ "${flags[@]}" -o "$out/libnvrtc.so.12" "$here/nvrtc.cpp" -ldl
 g++ "${flags[@]}" -o "$out/libcublasLt.so.12" "$here/cublaslt.cpp"
-cp "$here/kernel_runtime.h" "$out/kernel_runtime.h"
+cp "$here/kernel_runtime.h" "$here/emulator.h" "$out/"
 echo "$out"

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <vector>
 
+#include "emulator.h"
+
 namespace
 {
 enum Status
@@ -53,21 +55,13 @@ bool known_type(int type) { return type == Float32 || type == Float16 || type ==
 
 size_t element_bytes(int type) { return type == Float32 ? 4 : type == Float8E4M3 ? 1 : 2; }
 
-float from_bits16(uint32_t bits) { float v; uint32_t w = bits << 16; memcpy(&v, &w, 4); return v; }
-
 double read(int type, const void* base, uint64_t index)
 {
     switch (type)
     {
         case Float32: return ((const float*)base)[index];
-        case BFloat16: return from_bits16(((const uint16_t*)base)[index]);
-        case Float16:
-        {
-            uint16_t h = ((const uint16_t*)base)[index];
-            int exponent = (h >> 10) & 31, mantissa = h & 1023;
-            double m = exponent == 31 ? (mantissa ? NAN : INFINITY) : exponent == 0 ? ldexp(mantissa, -24) : ldexp(mantissa | 1024, exponent - 25);
-            return h & 0x8000 ? -m : m;
-        }
+        case BFloat16: return emulated_bf16_to_f32(((const uint16_t*)base)[index]);
+        case Float16: return emulated_cvt_f32_f16(((const uint16_t*)base)[index]);
         default:
         {
             // E4M3: bias 7, no infinities, S.1111.111 is NaN.
@@ -77,14 +71,6 @@ double read(int type, const void* base, uint64_t index)
             return b & 0x80 ? -m : m;
         }
     }
-}
-
-uint16_t round_to_bf16(float v)
-{
-    uint32_t bits;
-    memcpy(&bits, &v, 4);
-    if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((bits >> 16) | 0x40);
-    return (uint16_t)((bits + 0x7fffu + ((bits >> 16) & 1)) >> 16);
 }
 
 uint16_t round_to_f16(float v)
@@ -110,7 +96,7 @@ void write(int type, void* base, uint64_t index, double value)
     switch (type)
     {
         case Float32: ((float*)base)[index] = v; break;
-        case BFloat16: ((uint16_t*)base)[index] = round_to_bf16(v); break;
+        case BFloat16: ((uint16_t*)base)[index] = emulated_cvt_rn_bf16_f32(v); break;
         case Float16: ((uint16_t*)base)[index] = round_to_f16(v); break;
         default: break;
     }

@@ -30,10 +30,8 @@ enum Result
     InvalidDevice = 101,
     InvalidImage = 200,
     InvalidContext = 201,
-    InvalidHandle = 400,
     NotFound = 500,
     IllegalAddress = 700,
-    LaunchOutOfResources = 701,
     LaunchFailed = 719,
 };
 

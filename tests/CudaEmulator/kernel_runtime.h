@@ -12,6 +12,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "emulator.h"
+
 struct emu_uint3 { unsigned x, y, z; };
 
 namespace emu
@@ -250,13 +252,6 @@ static T shuffle(unsigned mask, T v, int source)
     return r;
 }
 
-static float bf16_to_float(uint32_t bits)
-{
-    uint32_t word = bits << 16;
-    float v;
-    memcpy(&v, &word, 4);
-    return v;
-}
 }  // namespace emu
 
 // Runs every block of a launch; returns false with emu::failure set when the launch fails.
@@ -330,24 +325,6 @@ inline int atomicMax(int* p, int v) { int old = *p; if (v > old) *p = v; return 
 
 // The PTX instructions the kernels write as inline asm, with the instruction's operands in its order.
 
-// cvt.f32.f16
-inline float emulated_cvt_f32_f16(unsigned short h)
-{
-    unsigned sign = (h >> 15) & 1, exponent = (h >> 10) & 31, mantissa = h & 1023;
-    float magnitude = exponent == 31 ? (mantissa ? NAN : INFINITY)
-        : exponent == 0 ? ldexpf((float)mantissa, -24)
-        : ldexpf((float)(mantissa | 1024), (int)exponent - 25);
-    return sign ? -magnitude : magnitude;
-}
-
-// cvt.rn.bf16.f32: round to nearest even; a NaN stays a (quiet) NaN.
-inline unsigned short emulated_cvt_rn_bf16_f32(float v)
-{
-    uint32_t bits = (uint32_t)emu::to_slot(v);
-    if ((bits & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((bits >> 16) | 0x40);
-    return (unsigned short)((bits + 0x7fffu + ((bits >> 16) & 1)) >> 16);
-}
-
 // cvt.rn.bf16x2.f32 d, a, b: a rounded into the upper half of d, b into the lower.
 inline uint32_t emulated_cvt_rn_bf16x2_f32(float a, float b)
 {
@@ -369,11 +346,11 @@ inline void emulated_mma_m16n8k16_row_col_f32_bf16_bf16_f32(float* c, const uint
     warp_barrier(0xffffffffu);
     auto element_a = [w](int row, int k) {
         int owner = 4 * (row & 7) + ((k & 7) >> 1), r = (row >> 3) + 2 * (k >> 3);
-        return bf16_to_float(mma_a[w][owner][r] >> (16 * (k & 1)) & 0xffff);
+        return emulated_bf16_to_f32(mma_a[w][owner][r] >> (16 * (k & 1)) & 0xffff);
     };
     auto element_b = [w](int k, int n) {
         int owner = 4 * n + ((k & 7) >> 1), r = k >> 3;
-        return bf16_to_float(mma_b[w][owner][r] >> (16 * (k & 1)) & 0xffff);
+        return emulated_bf16_to_f32(mma_b[w][owner][r] >> (16 * (k & 1)) & 0xffff);
     };
     int g = l >> 2, t = l & 3;
     for (int e = 0; e < 4; e++)

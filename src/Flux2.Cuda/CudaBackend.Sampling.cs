@@ -1,5 +1,6 @@
 using Flux2.Core;
 using Flux2.Cuda.Device;
+using Flux2.Cuda.Kernels;
 using Flux2.Cuda.Native;
 using static Flux2.Cuda.CudaOperands;
 
@@ -13,7 +14,7 @@ public sealed unsafe partial class CudaBackend
     public void EulerStep(Tensor latents, Tensor velocity, float dt)
     {
         Type(latents, DType.Float32, nameof(latents));
-        SameLengthFloat32(latents, velocity, nameof(velocity));
+        SameTypeAndLength(latents, velocity, nameof(velocity));
         var a = new KernelArguments();
         a.Add(Pointer(latents, nameof(latents)));
         a.Add(Pointer(velocity, nameof(velocity)));
@@ -25,7 +26,7 @@ public sealed unsafe partial class CudaBackend
     public void GuidanceCombine(Tensor velocity, Tensor negative, float scale)
     {
         Type(velocity, DType.Float32, nameof(velocity));
-        SameLengthFloat32(velocity, negative, nameof(negative));
+        SameTypeAndLength(velocity, negative, nameof(negative));
         var a = new KernelArguments();
         a.Add(Pointer(velocity, nameof(velocity)));
         a.Add(Pointer(negative, nameof(negative)));
@@ -37,9 +38,9 @@ public sealed unsafe partial class CudaBackend
     public void TaylorUpdate(Tensor f0, Tensor f1, Tensor f2, Tensor velocity, float divisor, bool secondOrder)
     {
         Type(f0, DType.Float32, nameof(f0));
-        SameLengthFloat32(f0, f1, nameof(f1));
-        SameLengthFloat32(f0, f2, nameof(f2));
-        SameLengthFloat32(f0, velocity, nameof(velocity));
+        SameTypeAndLength(f0, f1, nameof(f1));
+        SameTypeAndLength(f0, f2, nameof(f2));
+        SameTypeAndLength(f0, velocity, nameof(velocity));
         var a = new KernelArguments();
         a.Add(Pointer(f0, nameof(f0)));
         a.Add(Pointer(f1, nameof(f1)));
@@ -54,9 +55,9 @@ public sealed unsafe partial class CudaBackend
     public void TaylorExtrapolate(Tensor f0, Tensor f1, Tensor f2, float delta, bool secondOrder, Tensor velocity)
     {
         Type(f0, DType.Float32, nameof(f0));
-        SameLengthFloat32(f0, f1, nameof(f1));
-        SameLengthFloat32(f0, f2, nameof(f2));
-        SameLengthFloat32(f0, velocity, nameof(velocity));
+        SameTypeAndLength(f0, f1, nameof(f1));
+        SameTypeAndLength(f0, f2, nameof(f2));
+        SameTypeAndLength(f0, velocity, nameof(velocity));
         var a = new KernelArguments();
         a.Add(Pointer(f0, nameof(f0)));
         a.Add(Pointer(f1, nameof(f1)));
@@ -72,9 +73,9 @@ public sealed unsafe partial class CudaBackend
     /// differ from the CPU's index order; the cache compares them with a threshold.</summary>
     public (double Change, double Previous) ResidualChange(Tensor after, Tensor residual, Tensor previous)
     {
-        Type(after, DType.Float32, nameof(after));
-        SameLengthFloat32(after, residual, nameof(residual));
-        SameLengthFloat32(after, previous, nameof(previous));
+        Activation(after, nameof(after));
+        SameTypeAndLength(after, residual, nameof(residual));
+        SameTypeAndLength(after, previous, nameof(previous));
         ulong afterPointer = Pointer(after, nameof(after)), residualPointer = Pointer(residual, nameof(residual)), previousPointer = Pointer(previous, nameof(previous));
         Begin();
         CudaDriver.Check(CudaDriver.cuMemsetD8Async(_sums, 0, 2 * sizeof(double), _device.Stream), nameof(CudaDriver.cuMemsetD8Async));
@@ -84,7 +85,7 @@ public sealed unsafe partial class CudaBackend
         a.Add(previousPointer);
         a.Add(after.Length);
         a.Add(_sums);
-        Launch("residual_change", after.Length, ref a);
+        Launch(KernelFamily.ForActivation("residual_change", after.DType), after.Length, ref a);
         double* sums = stackalloc double[2];
         CudaDriver.Check(CudaDriver.cuMemcpyDtoHAsync_v2(sums, _sums, 2 * sizeof(double), _device.Stream), nameof(CudaDriver.cuMemcpyDtoHAsync_v2));
         _device.Synchronize();

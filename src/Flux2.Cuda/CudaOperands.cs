@@ -54,10 +54,10 @@ internal static class CudaOperands
             throw new ArgumentException($"{name} {b.DType} {b.ShapeText} must match {a.DType} {a.ShapeText}", name);
     }
 
-    /// <summary>A Float32 operand with as many elements as <paramref name="like"/> (the sampler's state).</summary>
-    public static void SameLengthFloat32(Tensor like, Tensor t, string name)
+    /// <summary>An operand of <paramref name="like"/>'s type with as many elements (the sampler's state).</summary>
+    public static void SameTypeAndLength(Tensor like, Tensor t, string name)
     {
-        Type(t, DType.Float32, name);
+        Type(t, like.DType, name);
         if (t.Length != like.Length) throw new ArgumentException($"{name} {t.ShapeText} must have the {like.Length} elements of {like.ShapeText}", name);
     }
 

@@ -20,6 +20,15 @@ internal static class CudaAvailability
     /// <summary>Skips the calling test unless NVRTC loads (FLUX2_CUDA_LIBRARY_PATH may point at a copy).</summary>
     public static void RequireNvrtc() => Assert.SkipWhen(NvrtcMissing.Value != null, $"no NVRTC: {NvrtcMissing.Value}");
 
+    /// <summary>Skips the calling test unless NVRTC loads and makes cubins: the host emulation (tests/CudaEmulator, NVRTC
+    /// version 0.x) builds host libraries instead.</summary>
+    public static void RequireCubinCompiler()
+    {
+        RequireNvrtc();
+        Nvrtc.Check(Nvrtc.nvrtcVersion(out int major, out int minor), nameof(Nvrtc.nvrtcVersion));
+        Assert.SkipWhen(major == 0, $"NVRTC {major}.{minor} is the host emulation, which builds host libraries, not cubins");
+    }
+
     /// <summary>Skips the calling test unless a GPU, its driver, NVRTC and cuBLASLt are all there.</summary>
     public static void RequireGpu() => Assert.SkipWhen(GpuMissing.Value != null, $"no GPU: {GpuMissing.Value}");
 

@@ -49,11 +49,13 @@ public sealed class OperandRuleTests
     }
 
     [Fact]
-    public void SamplerStateIsFloat32OfOneLength()
+    public void SamplerStateHasOneTypeAndLength()
     {
-        CudaOperands.SameLengthFloat32(T(DType.Float32, 4, 8), T(DType.Float32, 32), "v");
-        Assert.Throws<ArgumentException>(() => CudaOperands.SameLengthFloat32(T(DType.Float32, 4, 8), T(DType.Float32, 31), "v"));
-        Assert.Throws<ArgumentException>(() => CudaOperands.SameLengthFloat32(T(DType.Float32, 4, 8), T(DType.BFloat16, 32), "v"));
+        CudaOperands.SameTypeAndLength(T(DType.Float32, 4, 8), T(DType.Float32, 32), "v");
+        CudaOperands.SameTypeAndLength(T(DType.BFloat16, 4, 8), T(DType.BFloat16, 32), "v");
+        Assert.Throws<ArgumentException>(() => CudaOperands.SameTypeAndLength(T(DType.Float32, 4, 8), T(DType.Float32, 31), "v"));
+        Assert.Throws<ArgumentException>(() => CudaOperands.SameTypeAndLength(T(DType.Float32, 4, 8), T(DType.BFloat16, 32), "v"));
+        Assert.Throws<ArgumentException>(() => CudaOperands.SameTypeAndLength(T(DType.BFloat16, 4, 8), T(DType.Float32, 32), "v"));
     }
 
     [Fact]

@@ -1,7 +1,8 @@
 namespace Flux2.Core.Backend;
 
 /// <summary>The sampler's element-wise arithmetic (spec §9.5, §9.6, §10), in fp32 with the reference's formulas so that
-/// every backend rounds alike. Latents and cache state are Float32; velocities are Float32.</summary>
+/// every backend rounds alike. Latents, velocities and the TaylorSeer state are Float32; First-Block-Cache's residuals
+/// are the image stream's, in the backend's activation type.</summary>
 public partial interface IBackend
 {
     /// <summary>The Euler step x ← x + dt·v on every element.</summary>
@@ -19,7 +20,8 @@ public partial interface IBackend
     void TaylorExtrapolate(Tensor f0, Tensor f1, Tensor f2, float delta, bool secondOrder, Tensor velocity);
 
     /// <summary>First-Block-Cache's measurement: residual ← after − residual (the residual holds the stream before the
-    /// block on entry), then returns Σ|residual − previous| and Σ|previous| (element differences in fp32, sums in
-    /// float64). Waits for the ops before it, like a download.</summary>
+    /// block on entry, and keeps the difference rounded to its type), then returns Σ|residual − previous| and Σ|previous|
+    /// (element differences in fp32, sums in float64). The three tensors share one activation type. Waits for the ops
+    /// before it, like a download.</summary>
     (double Change, double Previous) ResidualChange(Tensor after, Tensor residual, Tensor previous);
 }

@@ -2,11 +2,11 @@ namespace Flux2.Cuda.Kernels;
 
 /// <summary>The sampler's fp32 arithmetic (IBackend.EulerStep, GuidanceCombine, TaylorUpdate, TaylorExtrapolate,
 /// ResidualChange) rounding like the CPU: every product that the host rounds before an addition is __fmul_rn, which the
-/// compiler never fuses into an FMA.</summary>
+/// compiler never fuses into an FMA. ResidualChange's tensors are the image stream's, so it comes in both activation types.</summary>
 internal static class SamplerKernels
 {
     public static KernelFamily Family { get; } = new("sampler", Code,
-        ["euler_step", "guidance_combine", "taylor_update", "taylor_extrapolate", "residual_change"]);
+        ["euler_step", "guidance_combine", "taylor_update", "taylor_extrapolate", .. KernelFamily.ForActivations("residual_change")]);
 
     private const string Code = """
         extern "C" __global__ void euler_step(float* x, const float* v, i64 n, float dt)
@@ -40,19 +40,26 @@ internal static class SamplerKernels
             }
         }
 
-        // residual ← after − residual; sums[0] += Σ|residual − previous|, sums[1] += Σ|previous| in float64 (the caller
-        // zeroes sums first). Blocks of 256 threads.
-        extern "C" __global__ void residual_change(const float* after, float* residual, const float* previous, i64 n, double* sums)
+        // residual ← after − residual, rounded to T as stored; sums[0] += Σ|residual − previous|, sums[1] += Σ|previous| in
+        // float64 (the caller zeroes sums first). Blocks of 256 threads.
+        template <typename T>
+        __device__ void residual_change(const T* after, T* residual, const T* previous, i64 n, double* sums)
         {
             double change = 0, previousSum = 0;
             FOR_EACH_INDEX(i, n)
             {
-                float r = after[i] - residual[i];
-                residual[i] = r;
-                change += fabsf(r - previous[i]);
-                previousSum += fabsf(previous[i]);
+                T stored = from_float<T>(to_float(after[i]) - to_float(residual[i]));
+                residual[i] = stored;
+                float r = to_float(stored), p = to_float(previous[i]);
+                change += fabsf(r - p);
+                previousSum += fabsf(p);
             }
             block_add_pair(change, previousSum, sums);
         }
+
+        #define RESIDUAL_CHANGE(S, T) extern "C" __global__ void residual_change_##S(const T* after, T* residual, const T* previous, i64 n, double* sums) \
+            { residual_change<T>(after, residual, previous, n, sums); }
+        RESIDUAL_CHANGE(f32, float)
+        RESIDUAL_CHANGE(bf16, bf16)
         """;
 }

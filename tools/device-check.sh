@@ -2,7 +2,8 @@
 # The CUDA backend's check on a GPU machine, which needs no .NET: prints the machine's facts, runs the CUDA tests (every
 # kernel compiled by the machine's NVRTC, every GPU op against the CPU backend, the backend contract, the golden models
 # and pipelines on the GPU), the GPU benchmark (klein-4B step, and whole klein-4B images with their stages, at real
-# shapes with random weights) and the PyTorch yardsticks of the same visit, and ends with a short table. First, on a
+# shapes with random weights; one step of each size also profiled: GPU time per kernel and per product shape) and the
+# PyTorch yardsticks of the same visit, and ends with a short table. First, on a
 # machine with the .NET SDK: tools/build-device-check.sh. Then, from the repository root with artifacts/device-check
 # carried: tools/device-check.sh. The full log goes to $OUT when set (else the temp folder).
 # A second call after a fix can run one part: `tools/device-check.sh tests [xunit options, e.g. -class NAME]` or
@@ -59,11 +60,11 @@ if [ "$part" != tests ]; then
 echo "== benchmark (random weights of the real shapes; times until the GPU has finished)"
 bench=$work/bench/Flux2.Bench
 {
-  timeout 90 "$bench" step --device cuda --precision bf16 --sizes 512,1024 --steps 10
+  timeout 90 "$bench" step --device cuda --precision bf16 --sizes 512,1024 --steps 10 --profile
   timeout 30 "$bench" step --device cuda --precision fp32 --sizes 512 --steps 3
   timeout 150 "$bench" pipeline --device cuda --precision bf16 --sizes 512,1024 --runs 3 --images 4 --batch 4 --folder "$work/model"
   timeout 75 python3 tools/device-yardsticks.py
-  timeout 30 "$bench" step --device cuda --precision bf16 --weights fp8 --sizes 1024 --steps 10
+  timeout 30 "$bench" step --device cuda --precision bf16 --weights fp8 --sizes 1024 --steps 10 --profile
 } 2>&1 | tee "$bench_log"
 fi
 
@@ -73,7 +74,7 @@ if [ -f "$log" ]; then
 fi
 if [ -f "$bench_log" ]; then
   echo "== speed"
-  grep -E 'ms/step|end to end|images/s|peak|YARDSTICK' "$bench_log" | sed 's/^/  /'
+  grep -E 'ms/step|PROFILE|end to end|images/s|peak|YARDSTICK' "$bench_log" | sed 's/^/  /'
 fi
 [ -f "$log" ] && grep -A1 'TEST EXECUTION SUMMARY' "$log" | tail -1
 exit $status

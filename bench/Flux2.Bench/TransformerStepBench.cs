@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Flux2.Core;
 using Flux2.Core.Backend;
+using Flux2.Cuda;
 using Flux2.Models;
 using Flux2.Models.Quantization;
 using Flux2.Models.Transformer;
@@ -17,7 +18,8 @@ namespace Flux2.Bench;
 /// --weights bf16|fp8|nvfp4 (the Linears the published FP8 / NVFP4 layouts quantize, stored quantized; default bf16),
 /// --precision fp32|bf16|both (the products' precision; default fp32; both runs each size in fp32, then in bf16),
 /// --device cpu|cuda[:N] (default cpu; on a GPU the weights are uploaded once and each step is timed until the device
-/// has finished it). Step times are the median (and minimum) of the timed steps.
+/// has finished it), --profile (on a GPU: one more step with every kernel and product timed by events, summed by kind).
+/// Step times are the median (and minimum) of the timed steps.
 /// </summary>
 internal static class TransformerStepBench
 {
@@ -56,7 +58,7 @@ internal static class TransformerStepBench
                 weights ??= Generate(label, config, naming, quantized);
                 Console.WriteLine($"{precision}: {backend.Name}");
                 using var model = new Flux2Transformer(config, naming, weights.Linear, weights.Vector, backend);
-                RunSizes(model, backend, config, sizes, steps);
+                RunSizes(model, backend, config, sizes, steps, profile: args.Contains("--profile"));
                 Console.WriteLine(PeakMemory(backend));
             }
         }
@@ -76,7 +78,7 @@ internal static class TransformerStepBench
         return weights;
     }
 
-    private static void RunSizes(Flux2Transformer model, IBackend backend, Flux2Config config, int[] sizes, int steps)
+    private static void RunSizes(Flux2Transformer model, IBackend backend, Flux2Config config, int[] sizes, int steps, bool profile)
     {
         foreach (int px in sizes)
         {
@@ -105,6 +107,12 @@ internal static class TransformerStepBench
             Console.WriteLine($"{px}x{px} ({imageTokens} image tokens): {median * 1e3:F1} ms/step (median of {steps}, min {times.Min() * 1e3:F1}), " +
                 $"{(gemm + attention) / median * 1e-12:F2} TFLOP/s ({(gemm + attention) * 1e-12:F2} TFLOP/step: GEMM {gemm * 1e-12:F2}, attention {attention * 1e-12:F2}), " +
                 $"managed allocation {allocated} B/step" + (backend.Device.Kind == DeviceKind.Gpu ? $", host issuing the ops {Median(issuing) * 1e3:F1} ms/step" : ""));
+            if (profile && backend is CudaBackend gpu)
+            {
+                gpu.StartProfile();
+                Step();
+                GpuProfileReport.Print($"{px}x{px}", gpu.StopProfile(), median * 1e3);
+            }
         }
     }
 

@@ -46,14 +46,14 @@ public sealed unsafe partial class CudaBackend
             if (yp % 16 != 0 || (long)Width(y) * y.DType.SizeInBytes() % 16 != 0)
                 throw new CudaUnsupportedOpException($"FP8 Linear {weight.Name} into column {yColumn} of {y.DType} {y.ShapeText} (rows and columns must start at 16-byte boundaries)");
             ulong q = QuantizeFp8(xp, x.DType, rows, k);
-            _gemm.Multiply(new CublasLtGemm.Operands(q, CublasLt.DataFloat8E4M3, k, w, CublasLt.DataFloat8E4M3, yp, DataType(y.DType), Width(y),
+            Multiply(new CublasLtGemm.Operands(q, CublasLt.DataFloat8E4M3, k, w, CublasLt.DataFloat8E4M3, yp, DataType(y.DType), Width(y),
                 XScale: _fp8Activation + Fp8ActivationScaleOffset, WScale: Fp8ScalePointer(weight, w)), rows, n, k, accumulate);
             return;
         }
         if (Precision == ComputePrecision.BFloat16 && weight.Format == WeightFormat.BFloat16)
         {
             if (x.DType == DType.Float32) xp = Convert("convert_f32_bf16", xp, k, _scratchX.Get(2L * rows * k), k, rows, k);
-            _gemm.Multiply(new CublasLtGemm.Operands(xp, CublasLt.DataBFloat16, k, w, CublasLt.DataBFloat16, yp, DataType(y.DType), Width(y)),
+            Multiply(new CublasLtGemm.Operands(xp, CublasLt.DataBFloat16, k, w, CublasLt.DataBFloat16, yp, DataType(y.DType), Width(y)),
                 rows, n, k, accumulate);
             return;
         }
@@ -61,13 +61,13 @@ public sealed unsafe partial class CudaBackend
         if (x.DType == DType.BFloat16) xp = Convert("convert_bf16_f32", xp, k, _scratchX.Get(4L * rows * k), k, rows, k);
         if (y.DType == DType.Float32)
         {
-            _gemm.Multiply(new CublasLtGemm.Operands(xp, CublasLt.DataFloat32, k, w, CublasLt.DataFloat32, yp, CublasLt.DataFloat32, Width(y)),
+            Multiply(new CublasLtGemm.Operands(xp, CublasLt.DataFloat32, k, w, CublasLt.DataFloat32, yp, CublasLt.DataFloat32, Width(y)),
                 rows, n, k, accumulate);
             return;
         }
         ulong wide = _scratchY.Get(4L * rows * n);
         if (accumulate) Convert("convert_bf16_f32", yp, Width(y), wide, n, rows, n);
-        _gemm.Multiply(new CublasLtGemm.Operands(xp, CublasLt.DataFloat32, k, w, CublasLt.DataFloat32, wide, CublasLt.DataFloat32, n),
+        Multiply(new CublasLtGemm.Operands(xp, CublasLt.DataFloat32, k, w, CublasLt.DataFloat32, wide, CublasLt.DataFloat32, n),
             rows, n, k, accumulate);
         Convert("convert_f32_bf16", wide, n, yp, Width(y), rows, n);
     }

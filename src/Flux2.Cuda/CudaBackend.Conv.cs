@@ -45,7 +45,7 @@ public sealed unsafe partial class CudaBackend
                 if (patch > 0)
                 {
                     Im2col(im2col, xb, g, first, count, col);
-                    _gemm.Multiply(new CublasLtGemm.Operands(w, DataType(colType), patch, col, DataType(colType), target, CublasLt.DataFloat32, ldt),
+                    Multiply(new CublasLtGemm.Operands(w, DataType(colType), patch, col, DataType(colType), target, CublasLt.DataFloat32, ldt),
                         cout, count, patch, accumulate: true);
                 }
                 if (wide) Convert("convert_f32_bf16", sums, count, yc, pixels, cout, count);

@@ -50,7 +50,7 @@ public sealed unsafe partial class CudaBackend
                 for (int first = 0; first < lq; first += chunk)
                 {
                     int rows = Math.Min(chunk, lq - first);
-                    _gemm.Multiply(new CublasLtGemm.Operands(qh + (ulong)((long)first * ldq * size), gemmType, ldq, kh, gemmType, scores,
+                    Multiply(new CublasLtGemm.Operands(qh + (ulong)((long)first * ldq * size), gemmType, ldq, kh, gemmType, scores,
                         CublasLt.DataFloat32, lk), rows, lk, headDim, accumulate: false);
                     var a = new KernelArguments();
                     a.Add(scores);
@@ -58,7 +58,7 @@ public sealed unsafe partial class CudaBackend
                     a.Add(lk);
                     a.Add(scale);
                     Launch(KernelFamily.ForActivation("softmax_rows", type), (uint)rows, 1, 1, Threads, ref a);
-                    _gemm.Multiply(new CublasLtGemm.Operands(probabilities, gemmType, lk, valuesT, gemmType,
+                    Multiply(new CublasLtGemm.Operands(probabilities, gemmType, lk, valuesT, gemmType,
                         oh + (ulong)((long)first * ldo * size), gemmType, ldo), rows, headDim, lk, accumulate: false);
                 }
             }

@@ -27,6 +27,7 @@ public sealed unsafe partial class CudaBackend : IBackend, IDeviceMemoryReport
     private readonly List<CudaModule> _modules = [];
     private readonly CublasLtGemm _gemm;
     private readonly uint _maxBlocks;
+    private OpProfile? _profile;
 
     private CudaBackend(CudaDevice device, ComputePrecision precision)
     {
@@ -226,9 +227,28 @@ public sealed unsafe partial class CudaBackend : IBackend, IDeviceMemoryReport
         }
     }
 
+    /// <summary>Starts timing every kernel and cuBLASLt product on the GPU, with events recorded around each: issuing the
+    /// ops gets slower, the times are the device's. <see cref="StopProfile"/> returns them.</summary>
+    public void StartProfile()
+    {
+        Begin();
+        _profile ??= new OpProfile(_device);
+    }
+
+    /// <summary>Waits for the profiled ops and returns their GPU times per kernel name or product shape, the longest first;
+    /// profiling stops.</summary>
+    public IReadOnlyList<GpuOpTime> StopProfile()
+    {
+        var profile = _profile ?? throw new InvalidOperationException("StopProfile: no profile was started (StartProfile)");
+        Begin();
+        _profile = null;
+        using (profile) return profile.Stop();
+    }
+
     public void Dispose()
     {
         Synchronize();
+        _profile?.Dispose();
         _gemm.Dispose();
         _scratchX.Dispose();
         _scratchW.Dispose();
@@ -286,7 +306,17 @@ public sealed unsafe partial class CudaBackend : IBackend, IDeviceMemoryReport
     private void Launch(string kernel, uint blocksX, uint blocksY, uint blocksZ, uint threads, ref KernelArguments arguments)
     {
         Begin();
+        _profile?.Begin();
         arguments.Launch(_kernels[kernel], kernel, blocksX, blocksY, blocksZ, threads, 0, _device.Stream);
+        _profile?.End(kernel);
+    }
+
+    /// <summary>One cuBLASLt product (<see cref="CublasLtGemm.Multiply"/>); a profile names it by its types and shape.</summary>
+    private void Multiply(in CublasLtGemm.Operands o, int rows, int n, int k, bool accumulate)
+    {
+        _profile?.Begin();
+        _gemm.Multiply(o, rows, n, k, accumulate);
+        _profile?.End($"matmul {CublasLt.DataName(o.XType)}·{CublasLt.DataName(o.WType)}→{CublasLt.DataName(o.YType)} {rows}×{n}×{k}");
     }
 
     private sealed class CancellationScope(CancellationToken previous) : IDisposable

@@ -46,6 +46,31 @@ public sealed class GpuBackendContractTests(GpuComparison comparison) : IClassFi
         Assert.Contains("was not loaded by this backend", Assert.Throws<ArgumentException>(() => gpu.Linear(device, stored.Weight, device)).Message);
     }
 
+    /// <summary>A profile times every kernel by name and every product by its types and shape, counts their calls, and
+    /// records nothing once stopped.</summary>
+    [Fact]
+    public void AProfileTimesEachKernelAndProductByName()
+    {
+        var gpu = comparison.Gpu(ComputePrecision.BFloat16);
+        using var stored = new HostWeight(WeightFormat.BFloat16, Random(8 * 16, 52), 8, 16);
+        using var weight = gpu.LoadLinear(stored.Weight);
+        using var x = gpu.UploadAs(Random(3 * 16, 53), DType.BFloat16, 3, 16);
+        using var y = gpu.Allocate(DType.BFloat16, 3, 8);
+        gpu.StartProfile();
+        gpu.Linear(x, weight, y);
+        gpu.Silu(y, y);
+        gpu.Silu(y, y);
+        var times = gpu.StopProfile();
+        Assert.Equal(["matmul bf16·bf16→bf16 3×8×16", "silu_bf16"], times.Select(t => t.Name).Order());
+        Assert.Equal(1, times.Single(t => t.Name.StartsWith("matmul")).Calls);
+        Assert.Equal(2, times.Single(t => t.Name == "silu_bf16").Calls);
+        Assert.All(times, t => Assert.True(double.IsFinite(t.Milliseconds) && t.Milliseconds >= 0, $"{t.Name}: {t.Milliseconds} ms"));
+        Assert.Throws<InvalidOperationException>(() => gpu.StopProfile());
+        gpu.Silu(y, y);
+        gpu.StartProfile();
+        Assert.Empty(gpu.StopProfile());
+    }
+
     /// <summary>A weight the device cannot hold (1 TiB claimed over a few host bytes: the allocation fails before any copy)
     /// is refused with its name and the device's free memory, and the backend stays usable.</summary>
     [Fact]

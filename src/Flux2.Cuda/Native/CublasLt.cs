@@ -14,6 +14,16 @@ internal static unsafe partial class CublasLt
     public const int DataBFloat16 = 14;
     public const int DataFloat8E4M3 = 28;
 
+    /// <summary>A cudaDataType_t of ours as a short name (profiles).</summary>
+    public static string DataName(int type) => type switch
+    {
+        DataFloat32 => "f32",
+        DataFloat16 => "f16",
+        DataBFloat16 => "bf16",
+        DataFloat8E4M3 => "e4m3",
+        _ => $"type{type}",
+    };
+
     // cublasComputeType_t: CUBLAS_COMPUTE_32F is fp32 arithmetic (no TF32 unless asked for by _FAST_TF32 = 77).
     public const int ComputeFloat32 = 68;
 

@@ -314,6 +314,7 @@ public sealed unsafe partial class CudaBackend : IBackend, IDeviceMemoryReport
     /// <summary>One cuBLASLt product (<see cref="CublasLtGemm.Multiply"/>); a profile names it by its types and shape.</summary>
     private void Multiply(in CublasLtGemm.Operands o, int rows, int n, int k, bool accumulate)
     {
+        Begin();
         _profile?.Begin();
         _gemm.Multiply(o, rows, n, k, accumulate);
         _profile?.End($"matmul {CublasLt.DataName(o.XType)}·{CublasLt.DataName(o.WType)}→{CublasLt.DataName(o.YType)} {rows}×{n}×{k}");

@@ -26,11 +26,11 @@ public sealed class CancellationTests(BaseServer server) : IClassFixture<BaseSer
         Assert.NotNull(cancelled);
         Assert.DoesNotContain("step 10000", cancelled);
 
+        // One generation runs at a time, so the waiting one is served within the patience only if the slow loop stopped.
+        // (The two log lines are not ordered: the abandoned request is answered, and logs, at once, while the loop stops
+        // at its next step check and the next generation starts from there.)
         var (status, body) = await waiting.WaitAsync(Patience);
         Assert.True(status == HttpStatusCode.OK, body.ToString());
-        var lines = server.Log.Lines.Skip(from).ToList();
-        Assert.True(lines.FindIndex(l => l.Contains("cancelled after step")) < lines.FindLastIndex(l => l.Contains("generating")),
-            string.Join('\n', lines));
     }
 
     [Fact]

@@ -2,8 +2,8 @@
 # The CUDA backend's check on a GPU machine, which needs no .NET: prints the machine's facts, runs the CUDA tests (every
 # kernel compiled by the machine's NVRTC, every GPU op against the CPU backend, the backend contract, the golden models
 # and pipelines on the GPU), the GPU benchmark (klein-4B step, and whole klein-4B images with their stages, at real
-# shapes with random weights; one step of each size also profiled: GPU time per kernel and per product shape) and the
-# PyTorch yardsticks of the same visit, and ends with a short table. First, on a
+# shapes with random weights; one step and one image of each size also profiled: GPU time per kernel and per product
+# shape) and the PyTorch yardsticks of the same visit, and ends with a short table. First, on a
 # machine with the .NET SDK: tools/build-device-check.sh. Then, from the repository root with artifacts/device-check
 # carried: tools/device-check.sh. The full log goes to $OUT when set (else the temp folder).
 # A second call after a fix can run one part: `tools/device-check.sh tests [xunit options, e.g. -class NAME]` or
@@ -62,7 +62,7 @@ bench=$work/bench/Flux2.Bench
 {
   timeout 90 "$bench" step --device cuda --precision bf16 --sizes 512,1024 --steps 10 --profile
   timeout 30 "$bench" step --device cuda --precision fp32 --sizes 512 --steps 3
-  timeout 150 "$bench" pipeline --device cuda --precision bf16 --sizes 512,1024 --runs 3 --images 4 --batch 4 --folder "$work/model"
+  timeout 150 "$bench" pipeline --device cuda --precision bf16 --sizes 512,1024 --runs 3 --images 4 --batch 4 --folder "$work/model" --profile
   timeout 75 python3 tools/device-yardsticks.py
   timeout 30 "$bench" step --device cuda --precision bf16 --weights fp8 --sizes 1024 --steps 10 --profile
 } 2>&1 | tee "$bench_log"

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Flux2.Core;
 using Flux2.Core.Backend;
 using Flux2.Core.SafeTensors;
+using Flux2.Cuda;
 using Flux2.Models;
 using Flux2.Models.TextEncoders;
 using Flux2.Models.Transformer;
@@ -22,7 +23,8 @@ namespace Flux2.Bench;
 /// and in batches (what batching gains), and the peak memory. Options: --sizes 512,1024, --runs R (default 3), --images N
 /// (default 4), --batch B (default 4),
 /// --device cpu|cuda[:N], --precision fp32|bf16 (default bf16), --blocks D,S (transformer blocks; default the published
-/// 5,20), --folder DIR (where the weights go; default a temporary folder, deleted after).
+/// 5,20), --folder DIR (where the weights go; default a temporary folder, deleted after), --profile (on a GPU: one more image
+/// with every kernel and product timed by events, summed by kind).
 /// </summary>
 internal static class PipelineBench
 {
@@ -56,7 +58,7 @@ internal static class PipelineBench
             using var pipeline = Flux2Pipeline.Load(pipelineConfig, Factory(args, precision), new PipelineOptions { MaxBatch = batch });
             Console.WriteLine($"klein-4B pipeline ({config.NumLayers} double + {config.NumSingleLayers} single blocks) opened in " +
                 $"{watch.Elapsed.TotalSeconds:F1} s on {pipeline.Backend.Name}");
-            foreach (int size in sizes) RunSize(pipeline, size, runs, images);
+            foreach (int size in sizes) RunSize(pipeline, size, runs, images, profile: args.Contains("--profile"));
             Console.WriteLine(PeakMemory(pipeline.Backend));
         }
         finally
@@ -66,7 +68,7 @@ internal static class PipelineBench
         return 0;
     }
 
-    private static void RunSize(Flux2Pipeline pipeline, int size, int runs, int images)
+    private static void RunSize(Flux2Pipeline pipeline, int size, int runs, int images, bool profile)
     {
         GenerationRequest Request(int count, ulong seed) => new() { Prompt = Prompt, Width = size, Height = size, Steps = 4, Seed = seed, NumImages = count };
         var warmUp = Stopwatch.StartNew();
@@ -88,6 +90,12 @@ internal static class PipelineBench
         }
         Console.WriteLine($"{size}x{size}, 4 steps, one image: {Median(total) * 1e3:F1} ms end to end (median of {runs}; min {total.Min() * 1e3:F1}): " +
             $"text encoder {Median(text) * 1e3:F1} ms, denoising {Median(denoise) * 1e3:F1} ms, decode {Median(decode) * 1e3:F1} ms");
+        if (profile && pipeline.Backend is CudaBackend gpu)
+        {
+            gpu.StartProfile();
+            pipeline.Generate(Request(1, 2));
+            GpuProfileReport.Print($"{size}x{size} image", gpu.StopProfile(), Median(total) * 1e3);
+        }
 
         var request = Stopwatch.StartNew();
         pipeline.Generate(Request(images, 100));

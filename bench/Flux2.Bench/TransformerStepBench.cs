@@ -111,7 +111,7 @@ internal static class TransformerStepBench
             {
                 gpu.StartProfile();
                 Step();
-                GpuProfileReport.Print($"{px}x{px}", gpu.StopProfile(), median * 1e3);
+                GpuProfileReport.Print($"{px}x{px} step", gpu.StopProfile(), median * 1e3);
             }
         }
     }

@@ -229,11 +229,7 @@ public sealed unsafe partial class CudaBackend : IBackend, IDeviceMemoryReport
 
     /// <summary>Starts timing every kernel and cuBLASLt product on the GPU, with events recorded around each: issuing the
     /// ops gets slower, the times are the device's. <see cref="StopProfile"/> returns them.</summary>
-    public void StartProfile()
-    {
-        Begin();
-        _profile ??= new OpProfile(_device);
-    }
+    public void StartProfile() => _profile ??= new OpProfile(_device);
 
     /// <summary>Waits for the profiled ops and returns their GPU times per kernel name or product shape, the longest first;
     /// profiling stops.</summary>

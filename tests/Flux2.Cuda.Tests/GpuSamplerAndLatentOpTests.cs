@@ -70,7 +70,8 @@ public sealed class GpuSamplerAndLatentOpTests(GpuComparison comparison) : IClas
         t.Slice0(b, 1).Reshape(t.Shape[1], t.Shape[2]).Slice0(0, count).Reshape(1, count, t.Shape[2]);
 
     /// <summary>First-Block-Cache's residuals are the image stream's, so ResidualChange runs in both activation types;
-    /// in bf16 the stored residual is rounded, within the bf16 bound of the CPU's fp32.</summary>
+    /// in bf16 the stored residual is rounded to bf16 (measured 1.5e-5 from the CPU's fp32: the difference of two bf16 values
+    /// is mostly exact).</summary>
     [Theory]
     [InlineData(1, ComputePrecision.Float32)]
     [InlineData(70001, ComputePrecision.Float32)]
@@ -81,7 +82,7 @@ public sealed class GpuSamplerAndLatentOpTests(GpuComparison comparison) : IClas
             var residual = s.In(Random(n, 41), n);
             var (change, previous) = s.Backend.ResidualChange(s.In(Random(n, 42), n), residual, s.In(Random(n, 43), n));
             return [.. s.Read(residual), (float)change, (float)previous];
-        }, tolerance: precision == Exact ? 1e-7 : null);
+        }, tolerance: precision == Exact ? 1e-7 : 1e-4);
 
     [Fact]
     public void LatentLayouts()

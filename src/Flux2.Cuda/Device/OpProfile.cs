@@ -5,7 +5,8 @@ namespace Flux2.Cuda.Device;
 /// <summary>
 /// Events recorded on the stream around every op while a profile runs, summed per op name when it stops. The events are
 /// created once and reused; past <see cref="FoldAfter"/> pending ops the stream is waited for and their times folded into
-/// the totals, so a long profile holds a bounded number of events.
+/// the totals, so a long profile holds a bounded number of events. Called by the backend's ops, with the device's context
+/// current.
 /// </summary>
 internal sealed class OpProfile(CudaDevice device) : IDisposable
 {
@@ -52,7 +53,6 @@ internal sealed class OpProfile(CudaDevice device) : IDisposable
     private void Fold()
     {
         if (_pending.Count == 0) return;
-        device.MakeCurrent();
         CudaDriver.Check(CudaDriver.cuEventSynchronize(_events[2 * _pending.Count - 1]), nameof(CudaDriver.cuEventSynchronize));
         for (int i = 0; i < _pending.Count; i++)
         {
@@ -65,7 +65,6 @@ internal sealed class OpProfile(CudaDevice device) : IDisposable
 
     public void Dispose()
     {
-        device.MakeCurrent();
         foreach (var e in _events) CudaDriver.cuEventDestroy_v2(e);
         _events.Clear();
     }

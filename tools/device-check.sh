@@ -3,7 +3,7 @@
 # kernel compiled by the machine's NVRTC, every GPU op against the CPU backend, the backend contract, the golden models
 # and pipelines on the GPU), the GPU benchmark (klein-4B step, and whole klein-4B images with their stages, at real
 # shapes with random weights; one step and one image of each size also profiled: GPU time per kernel and per product
-# shape) and the PyTorch yardsticks of the same visit, and ends with a short table. First, on a
+# shape; attention and the GEMM it is measured against at the step's lengths) and the PyTorch yardsticks of the same visit, and ends with a short table. First, on a
 # machine with the .NET SDK: tools/build-device-check.sh. Then, from the repository root with artifacts/device-check
 # carried: tools/device-check.sh. The full log goes to $OUT when set (else the temp folder).
 # A second call after a fix can run one part: `tools/device-check.sh tests [xunit options, e.g. -class NAME]` or
@@ -54,15 +54,16 @@ fi
 
 bench_log=${OUT:-$work}/device-bench.log
 if [ "$part" != tests ]; then
-# Every part has its own time limit: the whole visit stays under ~9.75 minutes (tests 210 s + benchmarks 90 + 30 + 150 s
-# + yardsticks 75 s + the FP8 step 30 s = 585 s), a device call's limit being 10. The FP8 step (weights quantized on the
+# Every part has its own time limit: the whole visit stays under ~9.9 minutes (tests 210 s + benchmarks 90 + 20 + 30 + 140 s
+# + yardsticks 75 s + the FP8 step 30 s = 595 s), a device call's limit being 10. The FP8 step (weights quantized on the
 # host first) comes last: it is the one to lose if time runs short.
 echo "== benchmark (random weights of the real shapes; times until the GPU has finished)"
 bench=$work/bench/Flux2.Bench
 {
   timeout 90 "$bench" step --device cuda --precision bf16 --sizes 512,1024 --steps 10 --profile
+  timeout 20 "$bench" attention --device cuda --precision bf16 --lengths 1536,5120 --reps 10
   timeout 30 "$bench" step --device cuda --precision fp32 --sizes 512 --steps 3
-  timeout 150 "$bench" pipeline --device cuda --precision bf16 --sizes 512,1024 --runs 3 --images 4 --batch 4 --folder "$work/model" --profile
+  timeout 140 "$bench" pipeline --device cuda --precision bf16 --sizes 512,1024 --runs 3 --images 4 --batch 4 --folder "$work/model" --profile
   timeout 75 python3 tools/device-yardsticks.py
   timeout 30 "$bench" step --device cuda --precision bf16 --weights fp8 --sizes 1024 --steps 10 --profile
 } 2>&1 | tee "$bench_log"
@@ -74,7 +75,7 @@ if [ -f "$log" ]; then
 fi
 if [ -f "$bench_log" ]; then
   echo "== speed"
-  grep -E 'ms/step|PROFILE|end to end|images/s|peak|YARDSTICK' "$bench_log" | sed 's/^/  /'
+  grep -E 'ms/step|PROFILE|attention L=|causal GQA|end to end|images/s|peak|YARDSTICK' "$bench_log" | sed 's/^/  /'
 fi
 [ -f "$log" ] && grep -A1 'TEST EXECUTION SUMMARY' "$log" | tail -1
 exit $status

@@ -287,7 +287,7 @@ public sealed unsafe partial class CudaBackend
         var operands = new AttentionOperands(Pointer(q, qColumn, nameof(q)), Width(q), Pointer(k, kColumn, nameof(k)), Width(k),
             Pointer(v, vColumn, nameof(v)), Width(v), Pointer(output, outputColumn, nameof(output)), Width(output), q.DType);
         // No keys: the SIMT kernel writes zeros, as the CPU does.
-        if (lk > 0 && q.DType == DType.BFloat16 && TensorCoreAttentionKernels.Serves(headDim) && operands.WordAligned)
+        if (lk > 0 && q.DType == DType.BFloat16 && TensorCoreAttentionKernels.Serves(headDim) && operands.TensorCoreAligned)
         {
             LaunchTensorCoreAttention(operands, batch, heads, lq, lk, headDim, scale);
             return;
@@ -300,7 +300,7 @@ public sealed unsafe partial class CudaBackend
         LaunchAttention(operands, batch, heads, lq, lk, headDim, scale, kvGroup: 1, keyMask: 0, causal: false, uniformWhenMasked: false);
     }
 
-    /// <summary>Queues the tensor-core flash kernel over batch × heads × ceil(lq / 64) blocks (see <see cref="TensorCoreAttentionKernels"/>).</summary>
+    /// <summary>Queues the tensor-core flash kernel over batch × heads × ceil(lq / 128) blocks (see <see cref="TensorCoreAttentionKernels"/>).</summary>
     private void LaunchTensorCoreAttention(AttentionOperands operands, int batch, int heads, int lq, int lk, int headDim, float scale)
     {
         CheckAttentionGrid(batch, heads);
@@ -323,8 +323,9 @@ public sealed unsafe partial class CudaBackend
     /// <summary>Where the flash kernels read and write: each operand's first element of head 0 and its row stride.</summary>
     private readonly record struct AttentionOperands(ulong Q, int Ldq, ulong K, int Ldk, ulong V, int Ldv, ulong Output, int Ldo, DType DType)
     {
-        /// <summary>Whether every bf16 pair a row holds starts on a 4-byte word (the tensor-core kernel reads and writes words).</summary>
-        public bool WordAligned => ((Q | K | V | Output) & 3) == 0 && int.IsEvenInteger(Ldq | Ldk | Ldv | Ldo);
+        /// <summary>Whether the bf16 operands suit the tensor-core kernel: K and V rows start on 16 bytes (it copies them in
+        /// 16-byte pieces), Q and output rows on 4 (it reads and writes bf16 pairs as words).</summary>
+        public bool TensorCoreAligned => ((K | V) & 15) == 0 && (Ldk | Ldv) % 8 == 0 && ((Q | Output) & 3) == 0 && int.IsEvenInteger(Ldq | Ldo);
 
         /// <summary>The kernels' first eight arguments: q, ldq, k, ldk, v, ldv, o, ldo.</summary>
         public void AddTo(ref KernelArguments a)

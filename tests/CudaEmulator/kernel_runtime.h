@@ -1,7 +1,7 @@
 // The host side of CUDA C that the emulated NVRTC (nvrtc.cpp) puts in front of a kernel family's source, so the
 // kernels compile as C++ and run on the CPU: every thread of a block is a fiber on the launching thread, __syncthreads
-// and the warp operations (shuffles, mma.sync) are points where a fiber waits for the others, __shared__ variables are
-// static (blocks run one after another). A barrier that can never complete, a full-mask warp operation with a lane
+// and the warp operations (shuffles, mma.sync, ldmatrix) are points where a fiber waits for the others, __shared__
+// variables are static (blocks run one after another), and a cp.async copy lands only when its thread waits for its group. A barrier that can never complete, a full-mask warp operation with a lane
 // missing, or a launch the GPU would refuse fails the launch with a message instead of hanging. x86-64 Linux only.
 #pragma once
 #include <math.h>
@@ -20,12 +20,26 @@ namespace emu
 {
 enum class State { Runnable, AtBlockBarrier, AtWarpBarrier, Done };
 
+// A cp.async copy in flight: the source's bytes as read at issue (zero past src_bytes), written to dst when its group
+// is waited for, so a kernel that reads shared memory before waiting sees the old contents, as it may on a GPU.
+struct PendingCopy
+{
+    void* dst;
+    unsigned char bytes[16];
+    int group;
+};
+
+constexpr int MaxPendingCopies = 64;
+
 struct Fiber
 {
     void* sp;
     emu_uint3 index;
     int linear;
     State state;
+    PendingCopy pending[MaxPendingCopies];
+    int pending_count;
+    int open_group;  // the group that cp.async.commit_group closes next; groups below it are committed
 };
 
 constexpr int MaxThreads = 1024;
@@ -188,6 +202,8 @@ static bool run_block()
         f.linear = i;
         f.index = { (unsigned)i % block_dim.x, (unsigned)i / block_dim.x % block_dim.y, (unsigned)i / (block_dim.x * block_dim.y) };
         f.state = State::Runnable;
+        f.pending_count = 0;
+        f.open_group = 0;
         f.sp = new_stack(stacks + (size_t)i * StackBytes);
     }
     for (;;)
@@ -361,4 +377,57 @@ inline void emulated_mma_m16n8k16_row_col_f32_bf16_bf16_f32(float* c, const uint
         c[e] = sum;
     }
     warp_barrier(0xffffffffu);
+}
+
+// ldmatrix.sync.aligned.m8n8.x4{.trans}.shared.b16 {r0..r3}, [address]: lanes 8m to 8m + 7 give the 16-byte rows of
+// 8×8 matrix m; lane 4·g + t receives in register m row g's elements 2t and 2t + 1 (with .trans, column g's elements
+// in rows 2t and 2t + 1), the first in the lower half.
+inline void emulated_ldmatrix_x4(uint32_t* r, const void* row, bool transposed)
+{
+    using namespace emu;
+    if ((uintptr_t)row % 16 != 0) fail("ldmatrix with a row address that is not 16-byte aligned");
+    int w = warp(), l = lane();
+    warp_slots[w][l] = (uint64_t)(uintptr_t)row;
+    warp_barrier(0xffffffffu);
+    auto element = [w](int matrix, int row, int column) {
+        const uint16_t* p = (const uint16_t*)(uintptr_t)warp_slots[w][8 * matrix + row];
+        return (uint32_t)p[column];
+    };
+    int g = l >> 2, t = l & 3;
+    for (int m = 0; m < 4; m++)
+        r[m] = transposed ? element(m, 2 * t, g) | element(m, 2 * t + 1, g) << 16
+                          : element(m, g, 2 * t) | element(m, g, 2 * t + 1) << 16;
+    warp_barrier(0xffffffffu);  // every lane has read before any lane's next warp operation writes its slot
+}
+
+// cp.async.cg.shared.global [dst], [src], 16, src_bytes: src_bytes of src, the rest of the 16 bytes zero.
+inline void emulated_cp_async_16(void* dst, const void* src, int src_bytes)
+{
+    using namespace emu;
+    if ((uintptr_t)dst % 16 != 0 || (src_bytes > 0 && (uintptr_t)src % 16 != 0)) fail("cp.async of 16 bytes between addresses not 16-byte aligned");
+    if (src_bytes < 0 || src_bytes > 16) fail("cp.async with a source size outside 0..16");
+    if (current->pending_count == MaxPendingCopies) fail("more cp.async copies in flight than the emulation holds");
+    PendingCopy& copy = current->pending[current->pending_count++];
+    copy.dst = dst;
+    copy.group = current->open_group;
+    memset(copy.bytes, 0, sizeof copy.bytes);
+    memcpy(copy.bytes, src, (size_t)src_bytes);
+}
+
+// cp.async.commit_group
+inline void emulated_cp_async_commit_group() { emu::current->open_group++; }
+
+// cp.async.wait_group n: the copies of every committed group but the newest n land.
+inline void emulated_cp_async_wait_group(int n)
+{
+    using namespace emu;
+    Fiber* f = current;
+    int kept = 0;
+    for (int i = 0; i < f->pending_count; i++)
+    {
+        PendingCopy& copy = f->pending[i];
+        if (copy.group < f->open_group - n) memcpy(copy.dst, copy.bytes, sizeof copy.bytes);
+        else f->pending[kept++] = copy;
+    }
+    f->pending_count = kept;
 }

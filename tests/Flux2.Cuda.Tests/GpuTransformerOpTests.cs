@@ -312,8 +312,8 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
                      // Long sequences through cuBLASLt in fp32 (bf16 head dims 64 and 128 take the tensor-core kernel): at the
                      // backend's own threshold, and small ones sent there.
                      (1, 2, 128, 1100, 1100, 0), (1, 3, 128, 70, 70, 64), (2, 2, 64, 33, 40, 1),
-                     // The tensor-core kernel's 64-row blocks and 64-key tiles, both ragged.
-                     (2, 3, 64, 130, 77, 0), (1, 2, 128, 200, 200, 0),
+                     // The tensor-core kernel's 128-row blocks and 64-key tiles, both ragged (a last tile of one key).
+                     (2, 3, 64, 130, 77, 0), (1, 2, 128, 200, 200, 0), (1, 1, 128, 300, 129, 0),
                      // The transformer's joint attention over a batch: fused q|k|v of FLUX.2's head dim (the tensor-core kernel
                      // in bf16), and a batch of 8.
                      (2, 2, 128, 70, 70, 0), (8, 2, 64, 21, 21, 0),
@@ -344,6 +344,24 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
         {
             gpu.GemmAttentionMinKeys = defaultKeys;
         }
+    }
+
+    /// <summary>K and V rows that start 8 bytes past a 16-byte boundary, which the tensor-core kernel's 16-byte copies
+    /// cannot take: the GPU runs another kernel and still agrees with the CPU.</summary>
+    [Theory]
+    [MemberData(nameof(Precisions))]
+    public void AttentionWithKeysOffTheTensorCoreAlignment(ComputePrecision precision)
+    {
+        const int batch = 1, heads = 2, headDim = 64, lq = 40, lk = 70, width = heads * headDim;
+        comparison.Compare($"Attention B{batch} H{heads} D{headDim} Lq{lq} Lk{lk} K, V at column 4", precision, s =>
+        {
+            var q = s.In(Random(batch * lq * width, 27, 2f), batch, lq, width);
+            var k = s.In(Random(batch * lk * (width + 4), 28, 2f), batch, lk, width + 4);
+            var v = s.In(Random(batch * lk * (width + 4), 29, 2f), batch, lk, width + 4);
+            var output = s.Out(batch, lq, width);
+            s.Backend.Attention(q, 0, k, 4, v, 4, output, 0, heads, headDim, 1f / MathF.Sqrt(headDim));
+            return s.Read(output);
+        });
     }
 
     private void CompareAttention(ComputePrecision precision, int batch, int heads, int headDim, int lq, int lk, int width, float scale, int gemmFromKeys) =>

@@ -2,22 +2,24 @@ namespace Flux2.Cuda.Kernels;
 
 /// <summary>
 /// Flash attention on tensor cores for bf16 activations (IBackend.Attention, unmasked), FlashAttention-2's scheme with
-/// PTX <c>mma.sync.m16n8k16</c> (bf16 operands, fp32 sums; sm_80 and later): a block of 4 warps takes 64 query rows of one
-/// (batch, head), 16 per warp, and walks the keys in tiles of 64 staged in shared memory (K as rows, V transposed). Each
-/// warp keeps its queries as A fragments in registers, computes its 16×64 scores S = Q·Kᵀ, runs the online softmax on
-/// them in registers (row maxima shared by the 4 lanes of a row group, exp2 with the scale folded in), reuses the
-/// probabilities' accumulator layout as the A fragments of O += P·V (P rounded to bf16, as the CPU's bf16 products
-/// round it), and divides by the row sums at the end. Scores never leave the chip. Head dims 64 and 128; rows and key
-/// counts of any length (keys past the end score −∞). Operand rows and head offsets must be even (bf16 pairs are read as
-/// 32-bit words), which the dispatch checks.
+/// PTX <c>mma.sync.m16n8k16</c> (bf16 operands, fp32 sums; sm_80 and later): a block of 8 warps takes 128 query rows of
+/// one (batch, head), 16 per warp, and walks the keys in tiles of 64. K and V tiles are staged in shared memory as stored
+/// (rows of keys) by 16-byte <c>cp.async</c> copies that overlap the products: V's tile loads while the warps compute the
+/// scores on K's, and the next K tile while they multiply by V. <c>ldmatrix</c> reads the B fragments (transposed for V).
+/// Each warp keeps its queries as A fragments in registers, computes its 16×64 scores S = Q·Kᵀ, runs the online softmax
+/// on them in registers (row maxima shared by the 4 lanes of a row group, exp2 with the scale folded in), reuses the
+/// probabilities' accumulator layout as the A fragments of O += P·V (P rounded to bf16, as the CPU's bf16 products round
+/// it), and divides by the row sums at the end. Scores never leave the chip. Head dims 64 and 128; rows and key counts of
+/// any length (keys past the end are zero-filled and score −∞). K and V rows must start on 16 bytes (cp.async), Q and
+/// output rows on 4 (bf16 pairs are read and written as 32-bit words), which the dispatch checks.
 /// </summary>
 internal static class TensorCoreAttentionKernels
 {
     /// <summary>Query rows per block.</summary>
-    public const int RowsPerBlock = 64;
+    public const int RowsPerBlock = 128;
 
     /// <summary>Threads per block.</summary>
-    public const int Threads = 128;
+    public const int Threads = 256;
 
     /// <summary>Whether a head dim has an instance.</summary>
     public static bool Serves(int headDim) => headDim is 64 or 128;
@@ -27,8 +29,12 @@ internal static class TensorCoreAttentionKernels
     public static KernelFamily Family { get; } = new("attention_tc", Code, [KernelFor(64), KernelFor(128)]);
 
     private const string Code = """
-        #define TC_WARPS 4
+        #define TC_WARPS 8
+        #define TC_THREADS (32 * TC_WARPS)
         #define TC_KEYS 64
+        // Shared-memory rows are 8 elements (16 bytes) longer than a head: the 8 rows an ldmatrix reads start 4 banks
+        // apart and cover all 32 banks once.
+        #define TC_PAD 8
 
         // Two floats rounded to bf16 (round to nearest even) in one word, the lower index in the lower half.
         __device__ __forceinline__ u32 pack_bf16x2(float lower, float upper)
@@ -54,21 +60,95 @@ internal static class TensorCoreAttentionKernels
         #endif
         }
 
+        #ifdef __CUDA_ARCH__
+        // The shared-window address of a generic pointer into shared memory, as ldmatrix and cp.async take it.
+        __device__ __forceinline__ u32 shared_address(const void* p)
+        {
+            u32 r;
+            asm("{ .reg .u64 a; cvta.to.shared.u64 a, %1; cvt.u32.u64 %0, a; }" : "=r"(r) : "l"(p));
+            return r;
+        }
+        #endif
+
+        // Four 8×8 bf16 matrices from shared memory: lanes 8m to 8m + 7 give the rows of matrix m (16 bytes each); lane
+        // 4g + t receives in r[m] row g's elements 2t and 2t + 1, or with Transposed column g's elements in rows 2t and 2t + 1.
+        template <bool Transposed>
+        __device__ __forceinline__ void load_matrices(u32* r, const bf16* row)
+        {
+        #ifdef __CUDA_ARCH__
+            if (Transposed)
+                asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];"
+                    : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(shared_address(row)));
+            else
+                asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
+                    : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(shared_address(row)));
+        #else
+            emulated_ldmatrix_x4(r, row, Transposed);
+        #endif
+        }
+
+        // Starts copying 16 bytes from global to shared memory, of which the first `bytes` (16 or 0) are read and the
+        // rest zero-filled.
+        __device__ __forceinline__ void copy_async_16(bf16* shared, const bf16* global, int bytes)
+        {
+        #ifdef __CUDA_ARCH__
+            asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(shared_address(shared)), "l"(global), "r"(bytes) : "memory");
+        #else
+            emulated_cp_async_16(shared, global, bytes);
+        #endif
+        }
+
+        __device__ __forceinline__ void commit_copies()
+        {
+        #ifdef __CUDA_ARCH__
+            asm volatile("cp.async.commit_group;" ::: "memory");
+        #else
+            emulated_cp_async_commit_group();
+        #endif
+        }
+
+        // Waits until this thread's copies have landed (other threads' copies need a __syncthreads after it).
+        __device__ __forceinline__ void wait_copies()
+        {
+        #ifdef __CUDA_ARCH__
+            asm volatile("cp.async.wait_group 0;" ::: "memory");
+        #else
+            emulated_cp_async_wait_group(0);
+        #endif
+        }
+
         // The two bf16 values at element `column` (even) of a row, as one word.
         __device__ __forceinline__ u32 load_pair(const bf16* row, int column) { return *(const u32*)(row + column); }
 
+        // Starts staging rows [start, start + TC_KEYS) of one operand (K or V) in `tile`, 16 bytes per copy; rows past
+        // lk are zeros (their copies read nothing, from row lk − 1's address).
+        template <int D>
+        __device__ __forceinline__ void stage_tile(bf16 (*tile)[D + TC_PAD], const bf16* base, int ld, int start, int lk)
+        {
+            constexpr int Chunks = D / 8;
+            static_assert(TC_KEYS * Chunks % TC_THREADS == 0, "every thread copies the same number of chunks");
+            #pragma unroll
+            for (int r = 0; r < TC_KEYS * Chunks / TC_THREADS; r++)
+            {
+                int i = threadIdx.x + r * TC_THREADS, j = i / Chunks, c = i % Chunks, key = start + j;
+                bool inside = key < lk;
+                copy_async_16(&tile[j][8 * c], base + (i64)(inside ? key : lk - 1) * ld + 8 * c, inside ? 16 : 0);
+            }
+            commit_copies();
+        }
+
         // Fragment layouts (PTX ISA, mma.m16n8k16 with .bf16): lane = 4·g + t. A word r of a 16×16 A tile holds row
         // g + 8·(r & 1), columns 2t + 8·(r >> 1) and the next; a word r of a 16×8 B tile holds rows (k) 2t + 8·r and the
-        // next of column (n) g; accumulator c[e] is row g + 8·(e >> 1), column 2t + (e & 1).
+        // next of column (n) g; accumulator c[e] is row g + 8·(e >> 1), column 2t + (e & 1). For S = Q·Kᵀ a B tile is
+        // 8 key rows of K as stored (ldmatrix); for O = P·V it is 16 key rows of V read transposed (ldmatrix.trans).
         // Arguments as the SIMT kernel's: pointers at head 0's first column of batch element 0, row strides, lengths.
-        // Grid: (ceil(lq / 64), heads, batch), 128 threads.
+        // Grid: (ceil(lq / 128), heads, batch), 256 threads.
         template <int D>
         __device__ void attention_tc(const bf16* q, int ldq, const bf16* k, int ldk, const bf16* v, int ldv, bf16* o, int ldo,
             int lq, int lk, float scale)
         {
-            // +4 words per row: the 8 row groups of a warp's fragment reads land on distinct banks.
-            __shared__ u32 ks[TC_KEYS][D / 2 + 4];       // key j, dims 2w and 2w + 1
-            __shared__ u32 vts[D][TC_KEYS / 2 + 4];      // dim d, keys 2w and 2w + 1 of the tile
+            alignas(16) __shared__ bf16 ks[TC_KEYS][D + TC_PAD];
+            alignas(16) __shared__ bf16 vs[TC_KEYS][D + TC_PAD];
 
             int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
             i64 b = blockIdx.z, head = (i64)blockIdx.y * D;
@@ -78,6 +158,8 @@ internal static class TensorCoreAttentionKernels
             bf16* ob = o + b * lq * ldo + head;
             int row0 = blockIdx.x * TC_WARPS * 16 + warp * 16 + g, row1 = row0 + 8;
             float log2Scale = scale * 1.4426950408889634f;
+
+            stage_tile<D>(ks, kb, ldk, 0, lk);
 
             u32 qa[D / 16][4];
             #pragma unroll
@@ -94,31 +176,31 @@ internal static class TensorCoreAttentionKernels
             for (int n = 0; n < D / 8; n++) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.f;
             // Running maxima (of scaled log2 scores) and this lane's part of the row sums, for rows row0 and row1.
             float m0 = negative_infinity(), m1 = negative_infinity(), l0 = 0.f, l1 = 0.f;
+            // The rows and column this lane gives ldmatrix: K's B tiles are keys 8n + (lane & 7) at dims 32kp + 8·(lane >> 3)
+            // (the two halves of dim steps 2kp and 2kp + 1); V's are keys 16kk + (lane & 15) at dims 16np + 8·(lane >> 4)
+            // (the two key halves of dim tiles 2np and 2np + 1).
+            int kRow = lane & 7, kColumn = 8 * (lane >> 3), vRow = lane & 15, vColumn = 8 * (lane >> 4);
 
             for (int start = 0; start < lk; start += TC_KEYS)
             {
-                __syncthreads();  // the previous tile is consumed
-                for (int i = threadIdx.x; i < TC_KEYS * (D / 2); i += blockDim.x)
-                {
-                    int j = i / (D / 2), w = i % (D / 2), key = start + j;
-                    ks[j][w] = key < lk ? load_pair(kb + (i64)key * ldk, 2 * w) : 0u;
-                }
-                for (int i = threadIdx.x; i < (TC_KEYS / 2) * D; i += blockDim.x)
-                {
-                    int d = i % D, w = i / D, key = start + 2 * w;
-                    u32 lower = key < lk ? vb[(i64)key * ldv + d].bits : 0u;
-                    u32 upper = key + 1 < lk ? vb[(i64)(key + 1) * ldv + d].bits : 0u;
-                    vts[d][w] = lower | upper << 16;
-                }
-                __syncthreads();
+                wait_copies();
+                __syncthreads();  // K's tile has landed, and every warp is done with V's previous tile
+                stage_tile<D>(vs, vb, ldv, start, lk);
 
                 float s[TC_KEYS / 8][4];
                 #pragma unroll
-                for (int n = 0; n < TC_KEYS / 8; n++)
+                for (int n = 0; n < TC_KEYS / 8; n++) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+                #pragma unroll
+                for (int kp = 0; kp < D / 32; kp++)
                 {
-                    s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
                     #pragma unroll
-                    for (int kk = 0; kk < D / 16; kk++) mma_bf16_16816(s[n], qa[kk], ks[8 * n + g][8 * kk + t], ks[8 * n + g][8 * kk + 4 + t]);
+                    for (int n = 0; n < TC_KEYS / 8; n++)
+                    {
+                        u32 kf[4];
+                        load_matrices<false>(kf, &ks[8 * n + kRow][32 * kp + kColumn]);
+                        mma_bf16_16816(s[n], qa[2 * kp], kf[0], kf[1]);
+                        mma_bf16_16816(s[n], qa[2 * kp + 1], kf[2], kf[3]);
+                    }
                 }
 
                 float tileMax0 = negative_infinity(), tileMax1 = negative_infinity();
@@ -155,6 +237,10 @@ internal static class TensorCoreAttentionKernels
                     acc[n][3] *= correction1;
                 }
 
+                wait_copies();
+                __syncthreads();  // V's tile has landed, and every warp is done with K's
+                if (start + TC_KEYS < lk) stage_tile<D>(ks, kb, ldk, start + TC_KEYS, lk);
+
                 #pragma unroll
                 for (int kk = 0; kk < TC_KEYS / 16; kk++)
                 {
@@ -170,7 +256,13 @@ internal static class TensorCoreAttentionKernels
                     l1 += p[2] + p[3] + p[6] + p[7];
                     u32 pa[4] = { pack_bf16x2(p[0], p[1]), pack_bf16x2(p[2], p[3]), pack_bf16x2(p[4], p[5]), pack_bf16x2(p[6], p[7]) };
                     #pragma unroll
-                    for (int n = 0; n < D / 8; n++) mma_bf16_16816(acc[n], pa, vts[8 * n + g][8 * kk + t], vts[8 * n + g][8 * kk + 4 + t]);
+                    for (int np = 0; np < D / 16; np++)
+                    {
+                        u32 vf[4];
+                        load_matrices<true>(vf, &vs[16 * kk + vRow][16 * np + vColumn]);
+                        mma_bf16_16816(acc[2 * np], pa, vf[0], vf[1]);
+                        mma_bf16_16816(acc[2 * np + 1], pa, vf[2], vf[3]);
+                    }
                 }
             }
 
@@ -189,7 +281,7 @@ internal static class TensorCoreAttentionKernels
         }
 
         #define ATTENTION_TC_KERNEL(D) \
-            extern "C" __global__ void __launch_bounds__(128) attention_tc_bf16_d##D(const bf16* q, int ldq, const bf16* k, int ldk, \
+            extern "C" __global__ void __launch_bounds__(TC_THREADS) attention_tc_bf16_d##D(const bf16* q, int ldq, const bf16* k, int ldk, \
                 const bf16* v, int ldv, bf16* o, int ldo, int lq, int lk, float scale) \
             { attention_tc<D>(q, ldq, k, ldk, v, ldv, o, ldo, lq, lk, scale); }
         ATTENTION_TC_KERNEL(64)

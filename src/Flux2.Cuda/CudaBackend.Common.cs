@@ -287,7 +287,7 @@ public sealed unsafe partial class CudaBackend
         var operands = new AttentionOperands(Pointer(q, qColumn, nameof(q)), Width(q), Pointer(k, kColumn, nameof(k)), Width(k),
             Pointer(v, vColumn, nameof(v)), Width(v), Pointer(output, outputColumn, nameof(output)), Width(output), q.DType);
         // No keys: the SIMT kernel writes zeros, as the CPU does.
-        if (lk > 0 && q.DType == DType.BFloat16 && TensorCoreAttentionKernels.Serves(headDim) && operands.TensorCoreAligned)
+        if (lk > 0 && q.DType == DType.BFloat16 && TensorCoreAttentionKernels.Serves(headDim) && scale > 0 && float.IsFinite(scale) && operands.TensorCoreAligned)
         {
             LaunchTensorCoreAttention(operands, batch, heads, lq, lk, headDim, scale);
             return;

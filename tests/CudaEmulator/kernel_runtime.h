@@ -431,3 +431,12 @@ inline void emulated_cp_async_wait_group(int n)
     }
     f->pending_count = kept;
 }
+
+// ex2.approx.ftz.f32: 2^x (the GPU's is approximate; the emulation's is the host's exp2f), subnormal inputs and results
+// flushed to zero.
+inline float emulated_ex2_approx_ftz_f32(float x)
+{
+    if (fabsf(x) < 1.17549435e-38f) x = 0.f;
+    float r = exp2f(x);
+    return r < 1.17549435e-38f ? 0.f : r;
+}

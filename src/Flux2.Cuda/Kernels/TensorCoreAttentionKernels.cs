@@ -7,11 +7,13 @@ namespace Flux2.Cuda.Kernels;
 /// (rows of keys) by 16-byte <c>cp.async</c> copies that overlap the products: V's tile loads while the warps compute the
 /// scores on K's, and the next K tile while they multiply by V. <c>ldmatrix</c> reads the B fragments (transposed for V).
 /// Each warp keeps its queries as A fragments in registers, computes its 16×64 scores S = Q·Kᵀ, runs the online softmax
-/// on them in registers (row maxima shared by the 4 lanes of a row group, exp2 with the scale folded in), reuses the
+/// on them in registers (row maxima shared by the 4 lanes of a row group, the GPU's approximate exp2 with the scale folded
+/// into one fused multiply-add, keys past the end masked on the last tile only), reuses the
 /// probabilities' accumulator layout as the A fragments of O += P·V (P rounded to bf16, as the CPU's bf16 products round
 /// it), and divides by the row sums at the end. Scores never leave the chip. Head dims 64 and 128; rows and key counts of
 /// any length (keys past the end are zero-filled and score −∞). K and V rows must start on 16 bytes (cp.async), Q and
-/// output rows on 4 (bf16 pairs are read and written as 32-bit words), which the dispatch checks.
+/// output rows on 4 (bf16 pairs are read and written as 32-bit words), and the scale must be positive and finite, which
+/// the dispatch checks.
 /// </summary>
 internal static class TensorCoreAttentionKernels
 {
@@ -60,14 +62,24 @@ internal static class TensorCoreAttentionKernels
         #endif
         }
 
-        #ifdef __CUDA_ARCH__
-        // The shared-window address of a generic pointer into shared memory, as ldmatrix and cp.async take it.
-        __device__ __forceinline__ u32 shared_address(const void* p)
+        // 2^x with the GPU's approximate instruction (relative error about 2⁻²², subnormal results flushed to zero): the
+        // exact exp2f adds a range fix-up around it that costs more than the instruction itself. exp2(−∞) = 0.
+        __device__ __forceinline__ float fast_exp2(float x)
         {
-            u32 r;
-            asm("{ .reg .u64 a; cvta.to.shared.u64 a, %1; cvt.u32.u64 %0, a; }" : "=r"(r) : "l"(p));
+        #ifdef __CUDA_ARCH__
+            float r;
+            asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(x));
             return r;
+        #else
+            return emulated_ex2_approx_ftz_f32(x);
+        #endif
         }
+
+        #ifdef __CUDA_ARCH__
+        // The shared-window address of a generic pointer into shared memory, as ldmatrix and cp.async take it. The
+        // intrinsic rather than a cvta in inline asm: the compiler sees through it and folds each fragment's address
+        // into the instruction's offset (NVRTC 12.4: 230 registers instead of 254, and no stack).
+        __device__ __forceinline__ u32 shared_address(const void* p) { return (u32)__cvta_generic_to_shared(p); }
         #endif
 
         // Four 8×8 bf16 matrices from shared memory: lanes 8m to 8m + 7 give the rows of matrix m (16 bytes each); lane
@@ -174,8 +186,9 @@ internal static class TensorCoreAttentionKernels
             float acc[D / 8][4];
             #pragma unroll
             for (int n = 0; n < D / 8; n++) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.f;
-            // Running maxima (of scaled log2 scores) and this lane's part of the row sums, for rows row0 and row1.
-            float m0 = negative_infinity(), m1 = negative_infinity(), l0 = 0.f, l1 = 0.f;
+            // Running maxima of the (unscaled) scores, the same times log2Scale, and this lane's part of the row sums, for
+            // rows row0 and row1. The scale is positive, so the maxima of the scores are those of the scaled ones.
+            float m0 = negative_infinity(), m1 = negative_infinity(), scaledMax0 = 0.f, scaledMax1 = 0.f, l0 = 0.f, l1 = 0.f;
             // The rows and column this lane gives ldmatrix: K's B tiles are keys 8n + (lane & 7) at dims 32kp + 8·(lane >> 3)
             // (the two halves of dim steps 2kp and 2kp + 1); V's are keys 16kk + (lane & 15) at dims 16np + 8·(lane >> 4)
             // (the two key halves of dim tiles 2np and 2np + 1).
@@ -203,16 +216,19 @@ internal static class TensorCoreAttentionKernels
                     }
                 }
 
+                // Only the last tile can reach past the keys.
+                if (start + TC_KEYS > lk)
+                {
+                    #pragma unroll
+                    for (int n = 0; n < TC_KEYS / 8; n++)
+                        #pragma unroll
+                        for (int e = 0; e < 4; e++)
+                            if (start + 8 * n + 2 * t + (e & 1) >= lk) s[n][e] = negative_infinity();
+                }
                 float tileMax0 = negative_infinity(), tileMax1 = negative_infinity();
                 #pragma unroll
                 for (int n = 0; n < TC_KEYS / 8; n++)
                 {
-                    #pragma unroll
-                    for (int e = 0; e < 4; e++)
-                    {
-                        int key = start + 8 * n + 2 * t + (e & 1);
-                        s[n][e] = key < lk ? s[n][e] * log2Scale : negative_infinity();
-                    }
                     tileMax0 = fmaxf(tileMax0, fmaxf(s[n][0], s[n][1]));
                     tileMax1 = fmaxf(tileMax1, fmaxf(s[n][2], s[n][3]));
                 }
@@ -223,9 +239,11 @@ internal static class TensorCoreAttentionKernels
                 tileMax1 = fmaxf(tileMax1, __shfl_xor_sync(0xffffffffu, tileMax1, 2));
                 // Key `start` exists, so the new maxima are finite; exp2(−∞) = 0 on the first tile.
                 float next0 = fmaxf(m0, tileMax0), next1 = fmaxf(m1, tileMax1);
-                float correction0 = exp2f(m0 - next0), correction1 = exp2f(m1 - next1);
+                float correction0 = fast_exp2((m0 - next0) * log2Scale), correction1 = fast_exp2((m1 - next1) * log2Scale);
                 m0 = next0;
                 m1 = next1;
+                scaledMax0 = next0 * log2Scale;
+                scaledMax1 = next1 * log2Scale;
                 l0 *= correction0;
                 l1 *= correction1;
                 #pragma unroll
@@ -249,8 +267,8 @@ internal static class TensorCoreAttentionKernels
                     #pragma unroll
                     for (int e = 0; e < 4; e++)
                     {
-                        p[e] = exp2f(s[2 * kk][e] - (e < 2 ? m0 : m1));
-                        p[4 + e] = exp2f(s[2 * kk + 1][e] - (e < 2 ? m0 : m1));
+                        p[e] = fast_exp2(fmaf(s[2 * kk][e], log2Scale, -(e < 2 ? scaledMax0 : scaledMax1)));
+                        p[4 + e] = fast_exp2(fmaf(s[2 * kk + 1][e], log2Scale, -(e < 2 ? scaledMax0 : scaledMax1)));
                     }
                     l0 += p[0] + p[1] + p[4] + p[5];
                     l1 += p[2] + p[3] + p[6] + p[7];

@@ -1,8 +1,9 @@
 // The host side of CUDA C that the emulated NVRTC (nvrtc.cpp) puts in front of a kernel family's source, so the
 // kernels compile as C++ and run on the CPU: every thread of a block is a fiber on the launching thread, __syncthreads
 // and the warp operations (shuffles, mma.sync, ldmatrix) are points where a fiber waits for the others, __shared__
-// variables are static (blocks run one after another), and a cp.async copy lands only when its thread waits for its group. A barrier that can never complete, a full-mask warp operation with a lane
-// missing, or a launch the GPU would refuse fails the launch with a message instead of hanging. x86-64 Linux only.
+// variables are static (blocks run one after another), and a cp.async copy lands only when its thread waits for its
+// group. A barrier that can never complete, a full-mask warp operation with a lane missing, or a launch the GPU would
+// refuse fails the launch with a message instead of hanging. x86-64 Linux only.
 #pragma once
 #include <math.h>
 #include <stdint.h>

@@ -239,20 +239,25 @@ internal static class TensorCoreAttentionKernels
                 tileMax1 = fmaxf(tileMax1, __shfl_xor_sync(0xffffffffu, tileMax1, 2));
                 // Key `start` exists, so the new maxima are finite; exp2(−∞) = 0 on the first tile.
                 float next0 = fmaxf(m0, tileMax0), next1 = fmaxf(m1, tileMax1);
-                float correction0 = fast_exp2((m0 - next0) * log2Scale), correction1 = fast_exp2((m1 - next1) * log2Scale);
-                m0 = next0;
-                m1 = next1;
-                scaledMax0 = next0 * log2Scale;
-                scaledMax1 = next1 * log2Scale;
-                l0 *= correction0;
-                l1 *= correction1;
-                #pragma unroll
-                for (int n = 0; n < D / 8; n++)
+                // Past the first tiles a row's maximum seldom changes: the warp skips the rescaling when none of its
+                // rows' did.
+                if (next0 != m0 || next1 != m1)
                 {
-                    acc[n][0] *= correction0;
-                    acc[n][1] *= correction0;
-                    acc[n][2] *= correction1;
-                    acc[n][3] *= correction1;
+                    float correction0 = fast_exp2((m0 - next0) * log2Scale), correction1 = fast_exp2((m1 - next1) * log2Scale);
+                    m0 = next0;
+                    m1 = next1;
+                    scaledMax0 = next0 * log2Scale;
+                    scaledMax1 = next1 * log2Scale;
+                    l0 *= correction0;
+                    l1 *= correction1;
+                    #pragma unroll
+                    for (int n = 0; n < D / 8; n++)
+                    {
+                        acc[n][0] *= correction0;
+                        acc[n][1] *= correction0;
+                        acc[n][2] *= correction1;
+                        acc[n][3] *= correction1;
+                    }
                 }
 
                 wait_copies();

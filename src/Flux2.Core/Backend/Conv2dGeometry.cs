@@ -30,6 +30,9 @@ public readonly record struct Conv2dGeometry(
         if (y.Shape[0] != x.Shape[0] || !fits || y.Shape[2] != g.OutHeight || y.Shape[3] != g.OutWidth)
             throw new ArgumentException($"conv2d {weight.Name}: output {y.ShapeText} does not match input {x.ShapeText} " +
                 $"with kernel {kernelSize}, stride {stride}, padding {padding}");
+        // The output is written (the bias first) while the input is still being read.
+        if (x.Storage == y.Storage && x.ByteOffset < y.ByteOffset + y.ByteLength && y.ByteOffset < x.ByteOffset + x.ByteLength)
+            throw new ArgumentException($"conv2d {weight.Name}: output {y.ShapeText} overlaps input {x.ShapeText} in memory");
         return g;
     }
 }

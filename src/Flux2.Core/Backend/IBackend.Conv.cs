@@ -18,7 +18,7 @@ public partial interface IBackend
     /// y[b, co, oy, ox] (+)= bias[co] + Σ w[co, ci, ky, kx] · x[b, ci, oy·stride + ky − top, ox·stride + kx − left],
     /// reading zero outside the input. x [B, Cin, H, W] and y [B, Cout, Ho, Wo] are Float32 or the activation type, with
     /// Ho = (H + top + bottom − k)/stride + 1 (likewise Wo). The weight [Cout, Cin, k, k] is viewed as a
-    /// <see cref="LinearWeight"/> [Cout, Cin·k·k] in its stored format; bias is fp32 [Cout].
+    /// <see cref="LinearWeight"/> [Cout, Cin·k·k] in its stored format; bias is fp32 [Cout]. y may not overlap x.
     /// </summary>
     /// <param name="accumulate">add the result to y (a fused residual add) instead of overwriting it</param>
     void Conv2d(Tensor x, LinearWeight weight, int kernelSize, Tensor bias, int stride, Conv2dPadding padding, Tensor y,

@@ -76,6 +76,27 @@ internal readonly unsafe struct Bf16Panels(Bf16MicroKernel kernel) : IPanelForma
         }
     }
 
+    public void PackDepthMajor(float* b, long ldb, int nc, int kc, float* dst)
+    {
+        int pairs = Depth(kc);
+        for (int j0 = 0; j0 < nc; j0 += Columns, dst += (long)Columns * pairs)
+        {
+            int count = Math.Min(Columns, nc - j0);
+            for (int p = 0; p < pairs; p++)
+            {
+                float* first = b + 2 * p * ldb + j0, second = 2 * p + 1 < kc ? first + ldb : null;
+                uint* strip = (uint*)dst + (long)p * Columns;
+                if (count == Columns)
+                {
+                    PairRows(first, second, Columns, strip);
+                    continue;
+                }
+                for (int c = 0; c < Columns; c++)
+                    strip[c] = c >= count ? 0 : BFloat16Bits.FromFloat(first[c]) | (uint)(second == null ? 0 : BFloat16Bits.FromFloat(second[c])) << 16;
+            }
+        }
+    }
+
     public void Tile(int kc, float* a, float* b, float* c, nint ldc, bool accumulate) =>
         kernel.Run(Depth(kc), (uint*)a, Rows, (uint*)b, c, ldc, accumulate);
 

@@ -19,8 +19,21 @@ public static unsafe class Gemm
         Check(m, ldx, w, ldy);
         if (m == 0) return;
         if (m <= SmallRowsGemm.MaxRows) SmallRowsGemm.Run(x, m, ldx, w, y, ldy, accumulate, pool);
-        else if (bf16 != null) PackedGemm.Run(new Bf16Panels(bf16), x, m, ldx, w, y, ldy, accumulate, pool);
-        else PackedGemm.Run(new Float32Panels(GemmKernel.Best), x, m, ldx, w, y, ldy, accumulate, pool);
+        else if (bf16 != null) PackedGemm.Run(new Bf16Panels(bf16), x, m, ldx, new StoredWeight(w), y, ldy, accumulate, pool);
+        else PackedGemm.Run(new Float32Panels(GemmKernel.Best), x, m, ldx, new StoredWeight(w), y, ldy, accumulate, pool);
+    }
+
+    /// <summary>y[M, N] (+)= x[M, K] · B, B an fp32 [K, N] matrix with row stride <paramref name="ldb"/>, in bf16 products when
+    /// <paramref name="bf16"/> is given (the convolution: the weight times its patches).</summary>
+    internal static void MultiplyDepthMajor(float* x, int m, int ldx, float* b, long ldb, int n, int k, float* y, int ldy, bool accumulate,
+        ComputePool pool, Bf16MicroKernel? bf16)
+    {
+        if (m < 0 || n < 0 || ldx < k || ldy < n || ldb < n)
+            throw new ArgumentException($"GEMM with m={m}, n={n}, k={k}, ldx={ldx}, ldb={ldb}, ldy={ldy} has strides shorter than its rows");
+        if (m == 0 || n == 0) return;
+        var columns = new DepthMajorMatrix(b, ldb, n, k);
+        if (bf16 != null) PackedGemm.Run(new Bf16Panels(bf16), x, m, ldx, columns, y, ldy, accumulate, pool);
+        else PackedGemm.Run(new Float32Panels(GemmKernel.Best), x, m, ldx, columns, y, ldy, accumulate, pool);
     }
 
     /// <summary>The same product with a chosen fp32 microkernel for the packed path (tests and benchmarks compare them).</summary>
@@ -30,14 +43,14 @@ public static unsafe class Gemm
         Check(m, ldx, w, ldy);
         if (m == 0) return;
         if (m <= SmallRowsGemm.MaxRows) SmallRowsGemm.Run(x, m, ldx, w, y, ldy, accumulate, pool);
-        else PackedGemm.Run(new Float32Panels(kernel), x, m, ldx, w, y, ldy, accumulate, pool);
+        else PackedGemm.Run(new Float32Panels(kernel), x, m, ldx, new StoredWeight(w), y, ldy, accumulate, pool);
     }
 
     /// <summary>The bf16 kernel on every row count, the small-row path included (tests compare it with its oracle).</summary>
     internal static void MultiplyBf16(Bf16MicroKernel bf16, float* x, int m, int ldx, LinearWeight w, float* y, int ldy, bool accumulate, ComputePool pool)
     {
         Check(m, ldx, w, ldy);
-        if (m > 0) PackedGemm.Run(new Bf16Panels(bf16), x, m, ldx, w, y, ldy, accumulate, pool);
+        if (m > 0) PackedGemm.Run(new Bf16Panels(bf16), x, m, ldx, new StoredWeight(w), y, ldy, accumulate, pool);
     }
 
     private static void Check(int m, int ldx, LinearWeight w, int ldy)

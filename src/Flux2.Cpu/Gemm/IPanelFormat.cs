@@ -22,6 +22,10 @@ internal unsafe interface IPanelFormat
     /// <paramref name="rowBuffers"/> holds Columns rows of kc floats for decoding.</summary>
     void PackWeights(LinearWeight w, int n0, int nc, int k0, int kc, float* dst, float* rowBuffers);
 
+    /// <summary>B[0 .. kc, 0 .. nc) of an fp32 matrix stored by rows of stride <paramref name="ldb"/> (B = Wᵀ) into the same
+    /// strips as <see cref="PackWeights"/>; columns past nc are zero.</summary>
+    void PackDepthMajor(float* b, long ldb, int nc, int kc, float* dst);
+
     /// <summary>C[Rows, Columns] (+)= packed A · packed B over a kc slice; C row-major with stride ldc floats.</summary>
     void Tile(int kc, float* a, float* b, float* c, nint ldc, bool accumulate);
 }
@@ -37,6 +41,8 @@ internal readonly unsafe struct Float32Panels(GemmKernel kernel) : IPanelFormat
 
     public void PackWeights(LinearWeight w, int n0, int nc, int k0, int kc, float* dst, float* rowBuffers) =>
         PanelPacker.PackWeights(w, n0, nc, k0, kc, kernel.Columns, dst, rowBuffers);
+
+    public void PackDepthMajor(float* b, long ldb, int nc, int kc, float* dst) => PanelPacker.PackDepthMajor(b, ldb, nc, kc, kernel.Columns, dst);
 
     public void Tile(int kc, float* a, float* b, float* c, nint ldc, bool accumulate) =>
         kernel.Run(kc, a, kernel.Rows, b, kernel.Columns, c, ldc, accumulate);

@@ -24,10 +24,11 @@ internal static unsafe class PackedGemm
     /// <summary>Narrowest column range worth a task of its own before rows are split instead.</summary>
     public const int MinTaskColumns = 512;
 
-    public static void Run<TFormat>(TFormat format, float* x, int m, int ldx, LinearWeight w, float* y, int ldy, bool accumulate, ComputePool pool)
+    public static void Run<TFormat, TColumns>(TFormat format, float* x, int m, int ldx, TColumns w, float* y, int ldy, bool accumulate, ComputePool pool)
         where TFormat : struct, IPanelFormat
+        where TColumns : struct, IColumnOperand
     {
-        int n = w.OutFeatures, k = w.InFeatures;
+        int n = w.Count, k = w.Depth;
         int nr = format.Columns, mr = format.Rows;
         int threads = pool.ThreadCount;
         int columnChunks = Math.Max(DivideUp(n, MaxTaskColumns), Math.Min(2 * threads, n / MinTaskColumns));
@@ -41,7 +42,7 @@ internal static unsafe class PackedGemm
         // The packed slice lives in the calling thread's scratch; the tasks only read it.
         float* packed = GemmScratch.Current.Activations.Get((long)DivideUp(m, mr) * mr * format.Depth(KC));
         var pack = new PackSlice<TFormat> { Format = format, X = x, M = m, Ldx = ldx, Packed = packed };
-        var work = new Work<TFormat>
+        var work = new Work<TFormat, TColumns>
         {
             Format = format, Packed = packed, M = m, W = w, Y = y, Ldy = ldy, Accumulate = accumulate,
             ColumnChunks = columnChunks, ChunkColumns = chunkColumns, ChunkRows = chunkRows,
@@ -71,34 +72,37 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>One block of output rows and columns over the slice K0 .. K0+Kc.</summary>
-    private struct Work<TFormat> : IParallelWork where TFormat : struct, IPanelFormat
+    private struct Work<TFormat, TColumns> : IParallelWork
+        where TFormat : struct, IPanelFormat
+        where TColumns : struct, IColumnOperand
     {
         public TFormat Format;
         public float* Packed, Y;
         public int M, Ldy, ColumnChunks, ChunkColumns, ChunkRows, K0, Kc;
-        public LinearWeight W;
+        public TColumns W;
         public bool Accumulate;
 
         public readonly void Execute(int index)
         {
             int m0 = index / ColumnChunks * ChunkRows, n0 = index % ColumnChunks * ChunkColumns;
-            RunBlock(Format, Packed, m0, Math.Min(ChunkRows, M - m0), W, n0, Math.Min(ChunkColumns, W.OutFeatures - n0), K0, Kc,
+            RunBlock(Format, Packed, m0, Math.Min(ChunkRows, M - m0), W, n0, Math.Min(ChunkColumns, W.Count - n0), K0, Kc,
                 Y + (long)m0 * Ldy + n0, Ldy, Accumulate || K0 > 0);
         }
     }
 
     /// <summary>y[0 .. m, 0 .. nc) (+)= x[m0 .. m0+m, k0 .. k0+kc) · W[n0 .. n0+nc, k0 .. k0+kc)ᵀ on the calling thread, x read
     /// from its packed strips.</summary>
-    private static void RunBlock<TFormat>(TFormat format, float* packed, int m0, int m, LinearWeight w, int n0, int nc, int k0, int kc,
+    private static void RunBlock<TFormat, TColumns>(TFormat format, float* packed, int m0, int m, in TColumns w, int n0, int nc, int k0, int kc,
         float* y, int ldy, bool add)
         where TFormat : struct, IPanelFormat
+        where TColumns : struct, IColumnOperand
     {
         int mr = format.Rows, nr = format.Columns, depth = format.Depth(kc);
         var scratch = GemmScratch.Current;
         float* panel = scratch.Weights.Get((long)DivideUp(nc, nr) * nr * KC);
         float* rowBuffers = scratch.DecodedRows.Get((long)nr * KC);
         float* edge = scratch.EdgeTile.Get(mr * nr);
-        format.PackWeights(w, n0, nc, k0, kc, panel, rowBuffers);
+        w.Pack(format, n0, nc, k0, kc, panel, rowBuffers);
         for (int ir = 0; ir < m; ir += mr)
         {
             // A task can run for seconds at large sizes; MC rows are milliseconds.

@@ -35,6 +35,22 @@ internal static unsafe class PanelPacker
         }
     }
 
+    /// <summary>B[0 .. kc, 0 .. nc) (rows of stride <paramref name="ldb"/>) → strips of <paramref name="nr"/> columns laid out
+    /// [kc][nr]: each strip row is a contiguous piece of a B row, so no transpose; columns past nc are zero.</summary>
+    public static void PackDepthMajor(float* b, long ldb, int nc, int kc, int nr, float* dst)
+    {
+        for (int j0 = 0; j0 < nc; j0 += nr, dst += (long)nr * kc)
+        {
+            int count = Math.Min(nr, nc - j0);
+            for (int p = 0; p < kc; p++)
+            {
+                var row = new Span<float>(dst + (long)p * nr, nr);
+                new ReadOnlySpan<float>(b + p * ldb + j0, count).CopyTo(row);
+                row[count..].Clear();
+            }
+        }
+    }
+
     /// <summary>The fp32 values of W[row, k0 .. k0+count): read in place for fp32 weights, else decoded into buffer.</summary>
     public static float* DecodeRow(LinearWeight w, int row, int k0, int count, float* buffer)
     {

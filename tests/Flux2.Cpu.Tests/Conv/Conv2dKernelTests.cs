@@ -1,6 +1,8 @@
 using Flux2.Core;
 using Flux2.Core.Backend;
+using Flux2.Core.Numerics;
 using Flux2.Cpu.Conv;
+using Flux2.Cpu.Tests.Gemm;
 using Flux2.Cpu.Threading;
 using Flux2.Tests;
 
@@ -31,8 +33,8 @@ public sealed unsafe class Conv2dKernelTests : IDisposable
         { 64, 65, 15, 16, 1, 1, 0 },
         { 7, 1, 63, 65, 3, 1, 1 },
         { 1, 7, 1, 7, 3, 2, 1 },
-        // Patch length 2048·9 makes chunks of 113 pixels: 289 pixels span three chunks.
-        { 2048, 3, 17, 17, 3, 1, 1 },
+        // Patch length 6600·9 makes chunks of 141 pixels: 289 pixels span three chunks, the last of 7.
+        { 6600, 3, 17, 17, 3, 1, 1 },
     };
 
     [Theory]
@@ -42,11 +44,24 @@ public sealed unsafe class Conv2dKernelTests : IDisposable
         var padding = padKind switch { 0 => Conv2dPadding.All(0), 1 => Conv2dPadding.All(1), _ => new Conv2dPadding(0, 1, 0, 1) };
         foreach (var format in new[] { WeightFormat.Float32, WeightFormat.BFloat16, WeightFormat.Float16 })
         foreach (bool accumulate in new[] { false, true })
-            Compare(cin, cout, h, w, kernel, stride, padding, format, accumulate, batch: 2);
+            Compare(_backend, cin, cout, h, w, kernel, stride, padding, format, accumulate, batch: 2);
     }
 
-    private void Compare(int cin, int cout, int h, int w, int kernel, int stride, Conv2dPadding padding, WeightFormat format,
-        bool accumulate, int batch)
+    /// <summary>bf16 products against the direct convolution of the inputs rounded to bf16 (the weights are stored bf16): only
+    /// the order of the fp32 sums differs.</summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Bf16_products_match_the_direct_convolution_of_rounded_inputs(int cin, int cout, int h, int w, int kernel, int stride, int padKind)
+    {
+        if (Bf16Kernel.WhereSupported() == null) return;
+        using var bf16 = new CpuBackend(_pool, precision: ComputePrecision.BFloat16);
+        var padding = padKind switch { 0 => Conv2dPadding.All(0), 1 => Conv2dPadding.All(1), _ => new Conv2dPadding(0, 1, 0, 1) };
+        foreach (bool accumulate in new[] { false, true })
+            Compare(bf16, cin, cout, h, w, kernel, stride, padding, WeightFormat.BFloat16, accumulate, batch: 2);
+    }
+
+    private static void Compare(CpuBackend backend, int cin, int cout, int h, int w, int kernel, int stride, Conv2dPadding padding,
+        WeightFormat format, bool accumulate, int batch)
     {
         var rng = new Random(cin * 1000 + cout * 10 + h + w);
         var g = new Conv2dGeometry(cin, h, w, cout, kernel, stride, padding);
@@ -57,13 +72,18 @@ public sealed unsafe class Conv2dKernelTests : IDisposable
         using var expected = Tensor.Zeros(actual.Shape);
         actual.AsSpan<float>().CopyTo(expected.AsSpan<float>());
 
-        _backend.Conv2d(x, weight, kernel, bias, stride, padding, actual, accumulate);
+        backend.Conv2d(x, weight, kernel, bias, stride, padding, actual, accumulate);
+        if (backend.Precision == ComputePrecision.BFloat16)
+        {
+            var values = x.AsSpan<float>();
+            for (int i = 0; i < values.Length; i++) values[i] = BFloat16Bits.ToFloat(BFloat16Bits.FromFloat(values[i]));
+        }
         for (int b = 0; b < batch; b++)
             Conv2dReference.Run(x.Float32Pointer + (long)b * cin * h * w, g, weight, bias.Float32Pointer,
                 expected.Float32Pointer + (long)b * cout * g.OutPlane, accumulate);
 
         float diff = FloatComparison.MaxAbsDiff(expected.AsSpan<float>(), actual.AsSpan<float>());
-        Assert.True(diff <= 1e-4f, $"{format} accumulate={accumulate}: max |kernel - reference| = {diff}");
+        Assert.True(diff <= 1e-4f, $"{format} {backend.Precision} accumulate={accumulate}: max |kernel - reference| = {diff}");
     }
 
     [Fact]
@@ -98,13 +118,30 @@ public sealed unsafe class Conv2dKernelTests : IDisposable
     }
 
     [Fact]
+    public void Rejects_an_output_that_overlaps_the_input()
+    {
+        // The bias is written into y while x is still being read, so y may share x's storage only where they do not overlap.
+        var rng = new Random(6);
+        var weight = ConvTestData.Weight(rng, 4, 4, WeightFormat.Float32);
+        using var bias = Tensor.Zeros(4);
+        using var both = ConvTestData.Random(rng, 1, 0, 2, 4, 5, 5);
+        using var first = both.Slice0(0, 1);
+        using var second = both.Slice0(1, 1);
+        var e = Assert.Throws<ArgumentException>(() => _backend.Conv2d(first, weight, 1, bias, 1, Conv2dPadding.All(0), first));
+        Assert.Contains("overlaps", e.Message);
+        using var shifted = Tensor.View(both.Storage, 4 * 24, DType.Float32, 1, 4, 5, 5);
+        Assert.Throws<ArgumentException>(() => _backend.Conv2d(first, weight, 1, bias, 1, Conv2dPadding.All(0), shifted));
+        _backend.Conv2d(first, weight, 1, bias, 1, Conv2dPadding.All(0), second);
+    }
+
+    [Fact]
     public void Chunks_never_exceed_the_budget()
     {
         // The decoder's widest 3x3 conv at 1024x1024: 512 channels in, 512 out.
-        int chunk = Conv2dKernel.ChunkPixels(512 * 9, 512, 1024 * 1024);
+        int chunk = Conv2dKernel.ChunkPixels(512 * 9, 1024 * 1024);
         Assert.True((long)chunk * 512 * 9 <= Conv2dKernel.ChunkBudget);
-        Assert.True(chunk >= 256, $"chunk of {chunk} pixels is too small to amortise the weight packing");
-        Assert.Equal(1, Conv2dKernel.ChunkPixels(1 << 22, 3, 100));
-        Assert.Equal(100, Conv2dKernel.ChunkPixels(27, 128, 100));
+        Assert.True(chunk >= 512, $"chunk of {chunk} pixels is too small to amortise the weight packing");
+        Assert.Equal(1, Conv2dKernel.ChunkPixels(1 << 23, 100));
+        Assert.Equal(100, Conv2dKernel.ChunkPixels(27, 100));
     }
 }

@@ -12,14 +12,6 @@ namespace Flux2.Cpu.Tests.Gemm;
 /// fallback to fp32 where it cannot run.</summary>
 public unsafe class Bf16GemmTests
 {
-    /// <summary>Tested where the kernel exists; elsewhere the processor must lack the instruction (then the fallback runs).</summary>
-    private static Bf16MicroKernel? Kernel()
-    {
-        var kernel = Bf16MicroKernel.Available;
-        if (kernel == null) Assert.False(Bf16MicroKernel.ProcessorSupports && OperatingSystem.IsLinux(), "AVX512_BF16 is present but the kernel was not emitted");
-        return kernel;
-    }
-
     private static readonly (int M, int N, int K)[] Shapes =
     [
         (1, 1, 1), (12, 32, 2), (13, 33, 3), (7, 31, 17), (25, 64, 384), (24, 65, 385), (100, 100, 777), (37, 1100, 64), (400, 40, 20),
@@ -31,7 +23,7 @@ public unsafe class Bf16GemmTests
     [InlineData(WeightFormat.Float16)]
     public void MatchesTheRoundedOracle(WeightFormat format)
     {
-        if (Kernel() is not { } kernel) return;
+        if (Bf16Kernel.WhereSupported() is not { } kernel) return;
         foreach (var (m, n, k) in Shapes)
             foreach (bool accumulate in new[] { false, true })
             {
@@ -53,7 +45,7 @@ public unsafe class Bf16GemmTests
     public void RoundsTheActivationsToBf16()
     {
         // 1 + 2^-10 is not a bf16 value: an fp32 product would keep it, the bf16 path rounds it to 1.
-        if (Kernel() is not { } kernel) return;
+        if (Bf16Kernel.WhereSupported() is not { } kernel) return;
         var ops = new GemmOperands(12, 32, 4, WeightFormat.BFloat16);
         Array.Fill(ops.X, 1f + MathF.Pow(2, -10));
         var bf16 = (float[])ops.Y.Clone();

@@ -1,4 +1,5 @@
 using Flux2.Cpu.Gemm.Jit;
+using Flux2.Cpu.Tests.Gemm;
 using Flux2.Cpu.Kernels;
 using Flux2.Cpu.Threading;
 using static Flux2.Cpu.Tests.Kernels.KernelTestData;
@@ -44,12 +45,7 @@ public unsafe class FlashAttentionTests
     [InlineData(5, 433, 128, false)]
     public void Bf16ProductsStayWithinTheirBound(int lq, int lk, int headDim, bool fused)
     {
-        var kernel = Bf16MicroKernel.Available;
-        if (kernel == null)
-        {
-            Assert.False(Bf16MicroKernel.ProcessorSupports && OperatingSystem.IsLinux(), "AVX512_BF16 is present but the kernel was not emitted");
-            return;
-        }
+        if (Bf16Kernel.WhereSupported() is not { } kernel) return;
         Check(batch: 2, lq, lk, heads: 3, headDim, fused, atol: Bf16Tolerance, bf16: kernel);
     }
 

@@ -1,5 +1,6 @@
 using Flux2.Core.Backend;
 using Flux2.Cpu.Gemm.Jit;
+using Flux2.Cpu.Tests.Gemm;
 using Flux2.Cpu.Kernels.Text;
 using Flux2.Cpu.Threading;
 
@@ -43,12 +44,7 @@ public sealed unsafe class CausalMaskedAttentionTests
     [InlineData(70, 2, 1, 32, Padding.None)]
     public void Bf16ProductsStayWithinTheirBound(int length, int qHeads, int kvHeads, int headDim, Padding padding)
     {
-        var kernel = Bf16MicroKernel.Available;
-        if (kernel == null)
-        {
-            Assert.False(Bf16MicroKernel.ProcessorSupports && OperatingSystem.IsLinux(), "AVX512_BF16 is present but the kernel was not emitted");
-            return;
-        }
+        if (Bf16Kernel.WhereSupported() is not { } kernel) return;
         Check(length, qHeads, kvHeads, headDim, padding, tolerance: Bf16Tolerance, kernel);
     }
 

@@ -11,9 +11,10 @@ namespace Flux2.Cuda;
 public sealed unsafe partial class CudaBackend
 {
     /// <summary>
-    /// im2col + cuBLASLt, per image and per chunk of output pixels: the chunk's patches col [pixels, Cin·k·k] are gathered,
-    /// and y[Cout, pixels] = W[Cout, Cin·k·k]·colᵀ is Linear's product with x ← W and the weight ← col, written into the
-    /// chunk's columns of y viewed as [Cout, Ho·Wo]. The bias (plus y, when accumulating) is written first and the product
+    /// im2col + cuBLASLt, per image and per chunk of output pixels: the chunk's patches col [Cin·k·k, pixels] are gathered
+    /// (one row per input channel and kernel offset, so that a warp reads consecutive pixels of an image row and writes
+    /// consecutive pixels of col), and y[Cout, pixels] = W[Cout, Cin·k·k]·col is Linear's product with x ← W and the
+    /// weight ← col stored by rows of K, written into the chunk's columns of y viewed as [Cout, Ho·Wo]. The bias (plus y, when accumulating) is written first and the product
     /// accumulated onto it. bf16 weights in bf16 precision multiply bf16 patches on tensor cores; otherwise patches and
     /// weights are fp32 and the product exact. The sums are fp32: a bf16 y is summed in an fp32 chunk and rounded once.
     /// </summary>
@@ -44,9 +45,11 @@ public sealed unsafe partial class CudaBackend
                 ConvBias(y.DType, yc, pixels, target, ldt, cout, count, bp, accumulate);
                 if (patch > 0)
                 {
-                    Im2col(im2col, xb, g, first, count, col);
-                    Multiply(new CublasLtGemm.Operands(w, DataType(colType), patch, col, DataType(colType), target, CublasLt.DataFloat32, ldt),
-                        cout, count, patch, accumulate: true);
+                    // col's rows keep the whole chunk's stride (a multiple of 128 when more than 128 fit), so the last, shorter
+                    // chunk's rows stay aligned for the tensor cores.
+                    Im2col(im2col, xb, g, first, count, col, chunk);
+                    Multiply(new CublasLtGemm.Operands(w, DataType(colType), patch, col, DataType(colType), target, CublasLt.DataFloat32, ldt,
+                        Ldw: chunk, WDepthMajor: true), cout, count, patch, accumulate: true);
                 }
                 if (wide) Convert("convert_f32_bf16", sums, count, yc, pixels, cout, count);
             }
@@ -122,29 +125,22 @@ public sealed unsafe partial class CudaBackend
         Launch(KernelFamily.ForActivation("upsample_nearest_2x", x.DType), y.Length, ref a);
     }
 
+    /// <summary>y[b, c, r] = x[b, r, c]: one block of <see cref="Threads"/> threads per 32×32 tile, the batch along the
+    /// grid's y (at most 65535, the kernel loops over the rest).</summary>
     public void TransposeLastTwo(Tensor x, Tensor y)
     {
         var (batch, rows, columns) = Transposed(x, y);
         ulong xp = Pointer(x, nameof(x)), yp = Pointer(y, nameof(y));
         if (xp == yp && x.Length > 0) throw new ArgumentException("transpose: y must not alias x", nameof(y));
-        Transpose(x.DType, xp, columns, yp, batch, rows, columns);
-    }
-
-    /// <summary>Queues y[b, c, r] = x[b, r, c] for x [batch, rows, columns] with rows ldx apart: one block of
-    /// <see cref="Threads"/> threads per 32×32 tile, the batch along the grid's y (at most 65535, the kernel loops over the
-    /// rest).</summary>
-    private void Transpose(DType type, ulong x, long ldx, ulong y, int batch, int rows, int columns)
-    {
         if ((long)batch * rows * columns == 0) return;
         long tiles = (rows + 31L) / 32 * ((columns + 31L) / 32);
         var a = new KernelArguments();
-        a.Add(x);
-        a.Add(ldx);
-        a.Add(y);
+        a.Add(xp);
+        a.Add(yp);
         a.Add(batch);
         a.Add(rows);
         a.Add(columns);
-        Launch(KernelFamily.ForActivation("transpose_last_two", type), (uint)checked((int)tiles), (uint)Math.Min(batch, 65535), 1, Threads, ref a);
+        Launch(KernelFamily.ForActivation("transpose_last_two", x.DType), (uint)checked((int)tiles), (uint)Math.Min(batch, 65535), 1, Threads, ref a);
     }
 
     /// <summary>Queues sum[co, c] = bias[co] (+ y[co, c]) over one chunk's columns.</summary>
@@ -163,7 +159,7 @@ public sealed unsafe partial class CudaBackend
     }
 
     /// <summary>Queues the patches of output pixels [first, first + count) of one image into col.</summary>
-    private void Im2col(string kernel, ulong x, in Conv2dGeometry g, int first, int count, ulong col)
+    private void Im2col(string kernel, ulong x, in Conv2dGeometry g, int first, int count, ulong col, int ldc)
     {
         var a = new KernelArguments();
         a.Add(x);
@@ -178,6 +174,7 @@ public sealed unsafe partial class CudaBackend
         a.Add(count);
         a.Add(g.PatchLength);
         a.Add(col);
+        a.Add(ldc);
         Launch(kernel, (long)count * g.PatchLength, ref a);
     }
 }

@@ -17,11 +17,11 @@ public sealed unsafe partial class CudaBackend
 
     /// <summary>
     /// Attention through cuBLASLt, for head dims beyond the flash kernel's (the VAE's one head of 512) and long sequences
-    /// (<see cref="GemmAttentionMinKeys"/>): per (batch, head) and chunk of query rows, the scores S = Q·Kᵀ through cuBLASLt into fp32, a row softmax into P, and O = P·V through cuBLASLt with Vᵀ as
-    /// the weight, written into the output's columns. bf16 operands multiply on tensor cores with P rounded to bf16 (as the
-    /// CPU's bf16 attention products round the probabilities); fp32 ones exactly. A chunk's scores stay within
-    /// <see cref="ChunkElements"/>. K is copied dense first when its rows are wider than one head (cuBLASLt's weight
-    /// operand has no row stride of its own here).
+    /// (<see cref="GemmAttentionMinKeys"/>): per (batch, head) and chunk of query rows, the scores S = Q·Kᵀ through cuBLASLt
+    /// into fp32, a row softmax into P, and O = P·V through cuBLASLt with V as the depth-major weight, written into the
+    /// output's columns; K and V are read in place through their row strides. bf16 operands multiply on tensor cores with P
+    /// rounded to bf16 (as the CPU's bf16 attention products round the probabilities); fp32 ones exactly. A chunk's scores
+    /// stay within <see cref="ChunkElements"/>.
     /// </summary>
     private void GemmAttention(Tensor q, int qColumn, Tensor k, int kColumn, Tensor v, int vColumn, Tensor output, int outputColumn,
         int batch, int heads, int headDim, float scale)
@@ -34,38 +34,26 @@ public sealed unsafe partial class CudaBackend
         ulong op = Pointer(output, outputColumn, nameof(output));
         int chunk = (int)Math.Clamp(ChunkElements / lk, 1, lq);
         ulong scores = _scratchX.Get(4L * chunk * lk), probabilities = _scratchY.Get((long)size * chunk * lk);
-        ulong valuesT = _scratchW.Get((long)size * headDim * lk);
-        long denseKeyBytes = ldk == headDim ? 0 : (long)size * lk * headDim;
-        ulong denseKeys = denseKeyBytes == 0 ? 0 : _pool.Rent(denseKeyBytes);
-        try
+        for (int b = 0; b < batch; b++)
+        for (int h = 0; h < heads; h++)
         {
-            for (int b = 0; b < batch; b++)
-            for (int h = 0; h < heads; h++)
+            ulong column = (ulong)((long)h * headDim * size);
+            ulong qh = qp + (ulong)((long)b * lq * ldq * size) + column, oh = op + (ulong)((long)b * lq * ldo * size) + column;
+            ulong kh = kp + (ulong)((long)b * lk * ldk * size) + column, vh = vp + (ulong)((long)b * lk * ldv * size) + column;
+            for (int first = 0; first < lq; first += chunk)
             {
-                ulong column = (ulong)((long)h * headDim * size);
-                ulong qh = qp + (ulong)((long)b * lq * ldq * size) + column, oh = op + (ulong)((long)b * lq * ldo * size) + column;
-                ulong kh = kp + (ulong)((long)b * lk * ldk * size) + column, vh = vp + (ulong)((long)b * lk * ldv * size) + column;
-                if (denseKeys != 0) kh = Convert($"copy_columns_{size}", kh, ldk, denseKeys, headDim, lk, headDim);
-                Transpose(type, vh, ldv, valuesT, 1, lk, headDim);
-                for (int first = 0; first < lq; first += chunk)
-                {
-                    int rows = Math.Min(chunk, lq - first);
-                    Multiply(new CublasLtGemm.Operands(qh + (ulong)((long)first * ldq * size), gemmType, ldq, kh, gemmType, scores,
-                        CublasLt.DataFloat32, lk), rows, lk, headDim, accumulate: false);
-                    var a = new KernelArguments();
-                    a.Add(scores);
-                    a.Add(probabilities);
-                    a.Add(lk);
-                    a.Add(scale);
-                    Launch(KernelFamily.ForActivation("softmax_rows", type), (uint)rows, 1, 1, Threads, ref a);
-                    Multiply(new CublasLtGemm.Operands(probabilities, gemmType, lk, valuesT, gemmType,
-                        oh + (ulong)((long)first * ldo * size), gemmType, ldo), rows, headDim, lk, accumulate: false);
-                }
+                int rows = Math.Min(chunk, lq - first);
+                Multiply(new CublasLtGemm.Operands(qh + (ulong)((long)first * ldq * size), gemmType, ldq, kh, gemmType, scores,
+                    CublasLt.DataFloat32, lk, Ldw: ldk), rows, lk, headDim, accumulate: false);
+                var a = new KernelArguments();
+                a.Add(scores);
+                a.Add(probabilities);
+                a.Add(lk);
+                a.Add(scale);
+                Launch(KernelFamily.ForActivation("softmax_rows", type), (uint)rows, 1, 1, Threads, ref a);
+                Multiply(new CublasLtGemm.Operands(probabilities, gemmType, lk, vh, gemmType,
+                    oh + (ulong)((long)first * ldo * size), gemmType, ldo, Ldw: ldv, WDepthMajor: true), rows, headDim, lk, accumulate: false);
             }
-        }
-        finally
-        {
-            if (denseKeys != 0) _pool.Return(denseKeys, denseKeyBytes);
         }
     }
 }

@@ -9,7 +9,9 @@ namespace Flux2.Cuda.Gemm;
 /// yᵀ = W·xᵀ: A = W read as a K×N column-major matrix and transposed (the "TN" form), B = xᵀ (K×rows, leading dimension
 /// the row stride of x), C = D = yᵀ (N×rows, leading dimension the row stride of y). A plan (descriptors, layouts and the
 /// heuristic's algorithm) is made once per shape, types and operand alignment and reused. FP8 (E4M3) operands take the
-/// same "TN" form, which is the one cuBLASLt's FP8 GEMM requires, with their scales.
+/// same "TN" form, which is the one cuBLASLt's FP8 GEMM requires, with their scales. W's rows may be further apart than K
+/// (a head's columns of a wider matrix), and a W stored depth-major instead, [K, N] with a row per k (the convolution's
+/// patches, attention's values), is A read as an N×K column-major matrix as it is (the "NN" form).
 /// </summary>
 internal sealed unsafe class CublasLtGemm : IDisposable
 {
@@ -35,14 +37,17 @@ internal sealed unsafe class CublasLtGemm : IDisposable
     public static long Version() => (long)CublasLt.cublasLtGetVersion();
 
     /// <summary>The operands of one product: device addresses, cudaDataType_t of each, row strides in elements; for FP8 x and
-    /// W, the device addresses of the fp32 scale each is multiplied by.</summary>
+    /// W, the device addresses of the fp32 scale each is multiplied by; W is [N, K], or [K, N] when
+    /// <paramref name="WDepthMajor"/>, with rows <paramref name="Ldw"/> elements apart (0: dense, K or N).</summary>
     public readonly record struct Operands(ulong X, int XType, long Ldx, ulong W, int WType, ulong Y, int YType, long Ldy,
-        ulong XScale = 0, ulong WScale = 0);
+        ulong XScale = 0, ulong WScale = 0, long Ldw = 0, bool WDepthMajor = false);
 
     public void Multiply(in Operands o, int rows, int n, int k, bool accumulate)
     {
         if (rows == 0) return;
-        var shape = new GemmShape(rows, n, k, o.Ldx, o.Ldy, o.XType, o.WType, o.YType, Alignment(o.X), Alignment(o.W), Alignment(o.Y));
+        long ldw = o.Ldw != 0 ? o.Ldw : o.WDepthMajor ? n : k;
+        var shape = new GemmShape(rows, n, k, o.Ldx, ldw, o.Ldy, o.XType, o.WType, o.YType, Alignment(o.X), Alignment(o.W), Alignment(o.Y),
+            o.WDepthMajor);
         GemmPlan? plan;
         lock (_plans)
         {
@@ -75,8 +80,8 @@ internal sealed unsafe class CublasLtGemm : IDisposable
     internal static int Alignment(ulong address) => address == 0 ? 256 : (int)Math.Min(256, address & (~address + 1));
 
     /// <summary>What a plan depends on.</summary>
-    internal readonly record struct GemmShape(int Rows, int N, int K, long Ldx, long Ldy, int XType, int WType, int YType,
-        int XAlignment, int WAlignment, int YAlignment);
+    internal readonly record struct GemmShape(int Rows, int N, int K, long Ldx, long Ldw, long Ldy, int XType, int WType, int YType,
+        int XAlignment, int WAlignment, int YAlignment, bool WDepthMajor);
 
     private sealed class GemmPlan : IDisposable
     {
@@ -93,11 +98,11 @@ internal sealed unsafe class CublasLtGemm : IDisposable
             {
                 CublasLt.Check(CublasLt.cublasLtMatmulDescCreate(out plan.Description, CublasLt.ComputeFloat32, CublasLt.DataFloat32),
                     nameof(CublasLt.cublasLtMatmulDescCreate));
-                int transpose = CublasLt.OperationTranspose, none = CublasLt.OperationNone;
-                SetDescription(plan.Description, CublasLt.MatmulDescTransA, &transpose);
+                int transA = s.WDepthMajor ? CublasLt.OperationNone : CublasLt.OperationTranspose, none = CublasLt.OperationNone;
+                SetDescription(plan.Description, CublasLt.MatmulDescTransA, &transA);
                 SetDescription(plan.Description, CublasLt.MatmulDescTransB, &none);
                 if (first.XScale != 0 || first.WScale != 0) SetScales(plan.Description, first);
-                plan.LayoutA = Layout(s.WType, (ulong)s.K, (ulong)s.N, s.K);
+                plan.LayoutA = s.WDepthMajor ? Layout(s.WType, (ulong)s.N, (ulong)s.K, s.Ldw) : Layout(s.WType, (ulong)s.K, (ulong)s.N, s.Ldw);
                 plan.LayoutB = Layout(s.XType, (ulong)s.K, (ulong)s.Rows, s.Ldx);
                 plan.LayoutC = Layout(s.YType, (ulong)s.N, (ulong)s.Rows, s.Ldy);
 

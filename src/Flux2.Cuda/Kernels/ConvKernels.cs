@@ -18,30 +18,31 @@ internal static class ConvKernels
     ]);
 
     private const string Code = """
-        // col[p, (ci·k + ky)·k + kx] = x[ci, oy·stride + ky − top, ox·stride + kx − left], zero outside the image, for the
-        // output pixels first + p = oy·outWidth + ox with p < count: the im2col rows of one image [channels, height, width]
-        // in the weight's element order. The host keeps count·patch below 2³¹, so in-chunk indices are 32-bit; offsets
-        // into x are 64-bit.
+        // col[(ci·k + ky)·k + kx, p] (row stride ldc) = x[ci, oy·stride + ky − top, ox·stride + kx − left], zero outside
+        // the image, for the output pixels first + p = oy·outWidth + ox with p < count: the patches of one image
+        // [channels, height, width], one row per weight element. Consecutive threads take consecutive pixels, so a warp
+        // reads an image row and writes a col row. The host keeps ldc·patch below 2³¹, so in-chunk indices are 32-bit;
+        // offsets into x are 64-bit.
         template <typename S, typename D>
         __device__ void im2col(const S* x, int height, int width, int kernel, int stride, int top, int left, int outWidth,
-            int first, int count, int patch, D* col)
+            int first, int count, int patch, D* col, int ldc)
         {
             int window = kernel * kernel;
             FOR_EACH_INDEX(i, (i64)count * patch)
             {
-                int j = (int)i, p = j / patch, e = j - p * patch;
+                int j = (int)i, e = j / count, p = j - e * count;
                 int ci = e / window, r = e - ci * window, ky = r / kernel, kx = r - ky * kernel;
                 int pixel = first + p, oy = pixel / outWidth, ox = pixel - oy * outWidth;
                 int iy = oy * stride + ky - top, ix = ox * stride + kx - left;
                 bool inside = iy >= 0 && iy < height && ix >= 0 && ix < width;
-                col[i] = from_float<D>(inside ? to_float(x[((i64)ci * height + iy) * width + ix]) : 0.f);
+                col[e * ldc + p] = from_float<D>(inside ? to_float(x[((i64)ci * height + iy) * width + ix]) : 0.f);
             }
         }
 
         #define IM2COL_KERNEL(SN, S, DN, D) \
             extern "C" __global__ void im2col_##SN##_##DN(const S* x, int height, int width, int kernel, int stride, int top, int left, \
-                int outWidth, int first, int count, int patch, D* col) \
-            { im2col<S, D>(x, height, width, kernel, stride, top, left, outWidth, first, count, patch, col); }
+                int outWidth, int first, int count, int patch, D* col, int ldc) \
+            { im2col<S, D>(x, height, width, kernel, stride, top, left, outWidth, first, count, patch, col, ldc); }
         IM2COL_KERNEL(f32, float, f32, float)
         IM2COL_KERNEL(f32, float, bf16, bf16)
         IM2COL_KERNEL(bf16, bf16, f32, float)
@@ -129,12 +130,12 @@ internal static class ConvKernels
             }
         }
 
-        // y[b, c, r] = x[b, r, c] for x [batch, rows, cols] with rows ldx apart (y is dense): block x moves the 32×32 tile
+        // y[b, c, r] = x[b, r, c] for x [batch, rows, cols]: block x moves the 32×32 tile
         // (x / tilesC, x % tilesC) of every batch element from blockIdx.y on through shared memory, so both the reads and
         // the writes run along rows. 256 threads: 8 rows of 32 lanes, 4 tile rows each. 33 columns: a warp reading a tile
         // column hits distinct banks.
         template <typename T>
-        __device__ void transpose_last_two(const T* x, i64 ldx, T* y, int batch, int rows, int cols)
+        __device__ void transpose_last_two(const T* x, T* y, int batch, int rows, int cols)
         {
             __shared__ T tile[32][33];
             int tilesC = (cols + 31) >> 5;
@@ -142,10 +143,10 @@ internal static class ConvKernels
             int lane = threadIdx.x & 31, row = threadIdx.x >> 5;
             for (i64 b = blockIdx.y; b < batch; b += gridDim.y)
             {
-                const T* xb = x + b * rows * ldx;
+                const T* xb = x + b * rows * cols;
                 T* yb = y + b * rows * cols;
                 for (int j = row; j < 32; j += 8)
-                    if (r0 + j < rows && c0 + lane < cols) tile[j][lane] = xb[(i64)(r0 + j) * ldx + c0 + lane];
+                    if (r0 + j < rows && c0 + lane < cols) tile[j][lane] = xb[(i64)(r0 + j) * cols + c0 + lane];
                 __syncthreads();
                 for (int j = row; j < 32; j += 8)
                     if (c0 + j < cols && r0 + lane < rows) yb[(i64)(c0 + j) * rows + r0 + lane] = tile[lane][j];
@@ -163,8 +164,8 @@ internal static class ConvKernels
             { group_norm_apply<T>(x, y, sums, groupLength, chunks, chunkLength, plane, channelsPerGroup, groups, gamma, beta, eps, silu); } \
             extern "C" __global__ void upsample_nearest_2x_##S(const T* x, T* y, i64 planes, int height, int width) \
             { upsample_nearest_2x<T>(x, y, planes, height, width); } \
-            extern "C" __global__ void transpose_last_two_##S(const T* x, i64 ldx, T* y, int batch, int rows, int cols) \
-            { transpose_last_two<T>(x, ldx, y, batch, rows, cols); }
+            extern "C" __global__ void transpose_last_two_##S(const T* x, T* y, int batch, int rows, int cols) \
+            { transpose_last_two<T>(x, y, batch, rows, cols); }
         CONV_KERNELS(f32, float)
         CONV_KERNELS(bf16, bf16)
         """;

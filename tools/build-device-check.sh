@@ -15,9 +15,12 @@ dotnet publish tests/Flux2.Cuda.Tests -c Release -r linux-x64 --self-contained \
 # (every subfolder of the output is one of the first two).
 find "$out/tests" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
 rm -f "$out/tests/libmscordaccore.so" "$out/tests/libmscordbi.so" "$out/tests/createdump"
-# The benchmark compiled ahead of time for the baseline x64 instruction set: its CPU-side numbers there are not the CPU
-# backend's (that needs the JIT's AVX-512 paths); it is there for the GPU.
-dotnet publish bench/Flux2.Bench -c Release -r linux-x64 -p:PublishAot=true -p:DebugType=none -p:StripSymbols=true -o "$out/bench"
+# The benchmark compiled ahead of time for x86-64-v3 (AVX2, which every GPU server's processor has): its host-side work
+# (random models written as files, weights quantized or expanded on the host) runs on the AVX2 kernels, 22 times faster
+# than on the baseline instruction set (a 256² VAE decode on the CPU: 105 s against 4.6 s). Its CPU numbers are still
+# not the CPU backend's, which takes the JIT's AVX-512 and bf16 paths; it is there for the GPU.
+dotnet publish bench/Flux2.Bench -c Release -r linux-x64 -p:PublishAot=true -p:IlcInstructionSet=x86-64-v3 -p:DebugType=none \
+  -p:StripSymbols=true -o "$out/bench"
 tar -C "$out" -cJf "$out/flux2-cuda-tests.tar.xz" tests bench/Flux2.Bench
 rm -rf "$out/tests" "$out/bench"
 echo "$out/flux2-cuda-tests.tar.xz: $(du -h "$out/flux2-cuda-tests.tar.xz" | cut -f1) (the tracked repository adds $(git ls-files -z | du -ch --files0-from=- | tail -1 | cut -f1))"

@@ -30,6 +30,8 @@ else
 fi
 ldd --version 2>&1 | head -1
 uname -srm
+# The benchmark is built for x86-64-v3 (AVX2).
+echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) processors; $(grep -m1 -ow 'avx2' /proc/cpuinfo || echo 'no avx2') $(grep -m1 -ow 'avx512f' /proc/cpuinfo)"
 # NVIDIA's pip wheels of the Python on PATH (torch's venv): the backend's search looks under $VIRTUAL_ENV.
 if [ -z "${VIRTUAL_ENV:-}" ] && command -v python3 >/dev/null; then
   prefix=$(python3 -c 'import sys; print(sys.prefix)')

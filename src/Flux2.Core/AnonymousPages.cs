@@ -5,7 +5,8 @@ namespace Flux2.Core;
 /// <summary>
 /// Memory mapped straight from the kernel through the C library's mmap (Linux only; elsewhere, or where the C library
 /// refuses, <see cref="Map"/> returns 0 and callers fall back). The pages arrive zeroed: large host tensors use them with
-/// the huge-page advice, so they need no clearing pass and fault once per 2 MiB instead of once per 4 KiB; the JIT'd
+/// the huge-page advice, so they need no clearing pass and, where the kernel grants transparent huge pages, fault once
+/// per 2 MiB instead of once per 4 KiB (the unaligned head and tail of a buffer keep small pages); the JIT'd
 /// GEMM kernels use them to switch a page from writable to executable.
 /// </summary>
 public static unsafe partial class AnonymousPages

@@ -17,7 +17,7 @@ public sealed unsafe class HostStorage : TensorStorage
         var size = (nuint)Math.Max(1, bytes);
         // The C library maps large buffers itself (above its mmap threshold, 128 KiB growing to 32 MiB) and unmaps them when
         // freed, so each short-lived activation paid for fresh 4 KiB faults and then a clearing pass. Pages mapped here come
-        // zeroed, and as huge pages they fault once per 2 MiB.
+        // zeroed, and where the kernel grants transparent huge pages they fault once per 2 MiB.
         if (bytes >= MappedBytes) _address = AnonymousPages.Map(size);
         _mapped = _address != 0;
         if (_mapped)

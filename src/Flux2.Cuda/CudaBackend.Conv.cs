@@ -56,9 +56,10 @@ public sealed unsafe partial class CudaBackend
         }
     }
 
-    /// <summary>Output pixels per convolution chunk: as many as keep the patches [pixels, patch] and the sums [Cout, pixels]
-    /// within <paramref name="budget"/> elements (and below 2³¹, the kernel's index range), a multiple of 128 when more than
-    /// 128 fit (aligned GEMM columns), at least one and at most all.</summary>
+    /// <summary>Output pixels per convolution chunk: as many as keep the patches [patch, pixels] (rows a whole chunk apart)
+    /// and the sums [Cout, pixels] within <paramref name="budget"/> elements (and below 2³¹, the kernel's index range), a
+    /// multiple of 128 when more than 128 fit (aligned rows of the patches and the GEMM's columns), at least one and at
+    /// most all.</summary>
     internal static int Conv2dChunkPixels(int patch, int outChannels, int pixels, long budget)
     {
         long fit = Math.Max(1, Math.Min(budget, int.MaxValue) / Math.Max(1, Math.Max(patch, outChannels)));

@@ -313,7 +313,7 @@ public sealed unsafe partial class CudaBackend : IBackend, IDeviceMemoryReport
         Begin();
         _profile?.Begin();
         _gemm.Multiply(o, rows, n, k, accumulate);
-        _profile?.End($"matmul {CublasLt.DataName(o.XType)}·{CublasLt.DataName(o.WType)}→{CublasLt.DataName(o.YType)} {rows}×{n}×{k}");
+        _profile?.End($"matmul {CublasLt.DataName(o.XType)}·{CublasLt.DataName(o.WType)}→{CublasLt.DataName(o.YType)} {rows}×{n}×{k}{(o.WDepthMajor ? " NN" : "")}");
     }
 
     private sealed class CancellationScope(CancellationToken previous) : IDisposable

@@ -120,7 +120,7 @@ internal sealed unsafe class CublasLtGemm : IDisposable
                     plan.LayoutC, preference, 1, &result, out int found), nameof(CublasLt.cublasLtMatmulAlgoGetHeuristic));
                 if (found == 0)
                     throw new CudaException(nameof(CublasLt.cublasLtMatmulAlgoGetHeuristic), CudaErrorNames.Cublas(15), 15,
-                        $"no algorithm for [{s.Rows}, {s.K}]·[{s.N}, {s.K}]ᵀ with types {s.XType}/{s.WType}/{s.YType}");
+                        $"no algorithm for [{s.Rows}, {s.K}]·{(s.WDepthMajor ? $"[{s.K}, {s.N}]" : $"[{s.N}, {s.K}]ᵀ")} with types {s.XType}/{s.WType}/{s.YType}");
                 plan.Algorithm = result;
                 return plan;
             }

@@ -35,8 +35,7 @@ public sealed unsafe class Conv2dKernel
             new AddBias { Bias = bias, Y = y, OutChannels = cout, Plane = pixels, Accumulate = accumulate });
         if (patch == 0) return;
         float* w = Float32Weight(weight);
-        var pad = g.Padding;
-        if (g.KernelSize == 1 && g.Stride == 1 && pad.Top == 0 && pad.Left == 0 && pad.Bottom == 0 && pad.Right == 0)
+        if (g.KernelSize == 1 && g.Stride == 1 && g.Padding == Conv2dPadding.All(0))
         {
             Gemm.Gemm.MultiplyDepthMajor(w, cout, patch, x, g.InPlane, pixels, patch, y, pixels, true, pool, bf16);
             return;

@@ -58,11 +58,19 @@ internal static class BenchSupport
         _ => throw new ArgumentException($"--precision {text}: expected fp32 or bf16"),
     };
 
-    /// <summary>This process's peak resident set (VmHWM, kB in /proc/self/status) in GB; NaN where /proc has no such line.</summary>
+    /// <summary>This process's peak resident set in GB; NaN where /proc has no such line. /proc/self/status pads VmHWM's kB
+    /// with spaces to 8 digits after a tab, so 10 GB and more follow the tab directly.</summary>
     public static double PeakRssGb()
     {
         var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line == null ? double.NaN : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1e6 * 1.024;
+        return line == null ? double.NaN : long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]) / 1e6 * 1.024;
+    }
+
+    /// <summary>Starts <see cref="PeakRssGb"/> again from the current resident set (Linux: "5" written to
+    /// /proc/self/clear_refs), so that writing random weight files does not count as the model's memory.</summary>
+    public static void ResetPeakRss()
+    {
+        if (File.Exists("/proc/self/clear_refs")) File.WriteAllText("/proc/self/clear_refs", "5");
     }
 
     /// <summary>GFLOP/s of one m×k by k×n multiply; the first call also pays for JIT and page faults, so callers keep the best.</summary>

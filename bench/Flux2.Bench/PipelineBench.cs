@@ -9,6 +9,7 @@ using Flux2.Models.TextEncoders;
 using Flux2.Models.Transformer;
 using Flux2.Pipelines;
 using Flux2.Pipelines.Config;
+using Flux2.Text;
 using static Flux2.Bench.BenchSupport;
 
 namespace Flux2.Bench;
@@ -16,15 +17,15 @@ namespace Flux2.Bench;
 /// <summary>
 /// Whole klein-4B (distilled) images through the pipeline: prompt encoding with a Qwen3-4B-shaped text encoder (27 of 36
 /// layers, as FLUX.2 reads), 4 denoising steps and the VAE decode, with random weights of the real shapes written once as
-/// the files a user has (a single transformer file, a text-encoder folder with the built-in Qwen3 tokenizer, a VAE file).
+/// the diffusers repository a user downloads (its layout, shards and tokenizer; see <see cref="WriteModel"/>).
 /// Per size: the end-to-end time of one image (median of --runs after a warm-up that also loads the models), the stages
 /// (text encoding, denoising, decode; each timed until the backend has finished it), images/s for --images images of
 /// one prompt in one request (denoised in batches of --batch), the same images from the prompt's embedding one at a time
 /// and in batches (what batching gains), and the peak memory. Options: --sizes 512,1024, --runs R (default 3), --images N
 /// (default 4), --batch B (default 4),
 /// --device cpu|cuda[:N], --precision fp32|bf16 (default bf16), --blocks D,S (transformer blocks; default the published
-/// 5,20), --folder DIR (where the weights go; default a temporary folder, deleted after), --profile (on a GPU: one more image
-/// with every kernel and product timed by events, summed by kind).
+/// 5,20), --folder DIR (where the repository goes, kept after; default a temporary folder, deleted after), --profile (on a
+/// GPU: one more image with every kernel and product timed by events, summed by kind).
 /// </summary>
 internal static class PipelineBench
 {
@@ -52,8 +53,9 @@ internal static class PipelineBench
         Directory.CreateDirectory(folder);
         try
         {
-            var components = WriteModel(folder, config);
-            var pipelineConfig = new PipelineConfig { ModelPath = components.Transformer, Components = components, Devices = [device] };
+            WriteModel(folder, config);
+            ResetPeakRss();
+            var pipelineConfig = new PipelineConfig { ModelPath = folder, Devices = [device] };
             var watch = Stopwatch.StartNew();
             using var pipeline = Flux2Pipeline.Load(pipelineConfig, Factory(args, precision), new PipelineOptions { MaxBatch = batch });
             Console.WriteLine($"klein-4B pipeline ({config.NumLayers} double + {config.NumSingleLayers} single blocks) opened in " +
@@ -116,11 +118,18 @@ internal static class PipelineBench
             $"{pipeline.MaxBatch} {images / batched:F2} images/s (x{single / batched:F2})");
     }
 
-    /// <summary>Writes the transformer, text encoder and VAE with random weights under <paramref name="folder"/>.</summary>
-    private static PipelineComponents WriteModel(string folder, Flux2Config config)
+    /// <summary>Writes a diffusers repository with random weights under <paramref name="folder"/>, laid out as the published
+    /// FLUX.2-klein-4B one is (model_index.json; transformer/ as one file; text_encoder/ as two shards with their index;
+    /// tokenizer/; vae/), so other engines that read that layout can run the same files.</summary>
+    private static void WriteModel(string folder, Flux2Config config)
     {
         var watch = Stopwatch.StartNew();
-        var transformer = Path.Combine(folder, "flux-2-klein-4b.safetensors");
+        File.WriteAllText(Path.Combine(folder, "model_index.json"), new JsonObject
+        {
+            ["_class_name"] = "Flux2KleinPipeline",
+            ["is_distilled"] = true,
+        }.ToJsonString());
+        Directory.CreateDirectory(Path.Combine(folder, "transformer"));
         using (var weights = new TransformerStepWeights(config, TensorNaming.Diffusers))
         {
             var writer = new SafeTensorsWriter();
@@ -129,17 +138,19 @@ internal static class PipelineBench
                 if (e.Shape.Length == 1) writer.AddFloat32(e.Name, e.Shape, weights.Vector(e.Name));
                 else AddLinear(writer, e.Name, weights.Linear(e.Name));
             }
-            writer.Write(transformer);
+            writer.Write(Path.Combine(folder, "transformer", "diffusion_pytorch_model.safetensors"));
         }
-        var textEncoder = Path.Combine(folder, "text_encoder");
-        WriteTextEncoder(textEncoder);
-        var vae = VaeBench.WriteRandomWeights(Path.Combine(folder, "ae.safetensors"));
-        long bytes = new FileInfo(transformer).Length + Directory.GetFiles(textEncoder).Sum(f => new FileInfo(f).Length) + new FileInfo(vae).Length;
+        WriteTextEncoder(Path.Combine(folder, "text_encoder"));
+        BuiltInTokenizer.WriteQwen3(Path.Combine(folder, "tokenizer"));
+        Directory.CreateDirectory(Path.Combine(folder, "vae"));
+        VaeBench.WriteRandomWeights(Path.Combine(folder, "vae", "diffusion_pytorch_model.safetensors"));
+        long bytes = Directory.GetFiles(folder, "*.safetensors", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         Console.WriteLine($"random weights written: {bytes / 1e9:F2} GB in {watch.Elapsed.TotalSeconds:F1} s ({folder})");
-        return new PipelineComponents { Transformer = transformer, Vae = vae, TextEncoder = textEncoder, Variant = PipelineVariant.KleinDistilled };
     }
 
-    /// <summary>Qwen3-4B's config.json and its embedding and first 27 layers (what FLUX.2 reads) as random bf16.</summary>
+    /// <summary>Qwen3-4B's config.json, its embedding, 36 layers and final norm, in two shards with the index that names each
+    /// tensor's shard: random bf16 (the norms as ones) for the embedding and the 27 layers FLUX.2 reads, zeros for the rest,
+    /// which other engines load but never use (holes in the file: no time, no disk).</summary>
     private static void WriteTextEncoder(string folder)
     {
         Directory.CreateDirectory(folder);
@@ -160,15 +171,39 @@ internal static class PipelineBench
             ["rope_theta"] = config.RopeTheta,
             ["tie_word_embeddings"] = true,
         }.ToJsonString());
-        using var weights = new RandomBf16Weights();
-        var writer = new SafeTensorsWriter();
-        foreach (var t in TextEncoderWeights.ExpectedTensors(config, config.FluxHiddenStateLayers[^1]))
+        var tensors = TextEncoderWeights.ExpectedTensors(config, config.NumLayers)
+            .Append(new TextEncoderTensor(TextEncoderWeights.FinalNormName, [config.HiddenSize], false)).ToList();
+        string[] shards = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"];
+        var weightMap = new JsonObject();
+        int half = tensors.Count / 2;
+        for (int s = 0; s < shards.Length; s++)
         {
-            string name = "model." + t.Name;
-            if (!t.IsLinear) writer.AddFloat32(name, t.Shape, Enumerable.Repeat(1f, checked((int)t.Shape[0])).ToArray());
-            else AddLinear(writer, name, weights.RandomBf16(name, checked((int)t.Shape[0]), checked((int)t.Shape[1])));
+            // The first half of the layers with the embedding, the rest with the final norm.
+            using var weights = new RandomBf16Weights();
+            var writer = new SafeTensorsWriter();
+            foreach (var t in s == 0 ? tensors[..half] : tensors[half..])
+            {
+                string name = "model." + t.Name;
+                if (!t.IsLinear) writer.AddFloat32(name, t.Shape, Enumerable.Repeat(1f, checked((int)t.Shape[0])).ToArray());
+                else if (TextEncoderWeights.IsUnread(t.Name, config.FluxHiddenStateLayers[^1])) AddZeros(writer, name, t.Shape);
+                else AddLinear(writer, name, weights.RandomBf16(name, checked((int)t.Shape[0]), checked((int)t.Shape[1])));
+                weightMap[name] = shards[s];
+            }
+            writer.Write(Path.Combine(folder, shards[s]));
         }
-        writer.Write(Path.Combine(folder, "model.safetensors"));
+        File.WriteAllText(Path.Combine(folder, "model.safetensors.index.json"),
+            new JsonObject { ["metadata"] = new JsonObject(), ["weight_map"] = weightMap }.ToJsonString());
+    }
+
+    /// <summary>A bf16 tensor of zeros, left as a hole in the file (the file is extended, nothing is written).</summary>
+    private static void AddZeros(SafeTensorsWriter writer, string name, long[] shape)
+    {
+        long bytes = shape.Aggregate(2L, (a, d) => a * d);
+        writer.AddDeferred(name, DType.BFloat16, shape, stream =>
+        {
+            stream.SetLength(stream.Position + bytes);
+            stream.Seek(bytes, SeekOrigin.Current);
+        });
     }
 
     /// <summary>A bf16 weight in native memory, streamed into the file when it is written.</summary>

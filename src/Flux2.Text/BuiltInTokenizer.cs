@@ -22,6 +22,14 @@ public static class BuiltInTokenizer
         return PromptTokenizer.Create(tokenizer, template, Qwen3Source + " (tokenizer_config.json)", files["tokenizer_config.json"]);
     }
 
+    /// <summary>Writes the built-in tokenizer's files into <paramref name="folder"/> (created when missing), as a diffusers
+    /// repository's tokenizer/ folder holds them.</summary>
+    public static void WriteQwen3(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var (name, bytes) in ReadArchive()) File.WriteAllBytes(Path.Combine(folder, name), bytes);
+    }
+
     private static Dictionary<string, byte[]> ReadArchive()
     {
         using var resource = typeof(BuiltInTokenizer).Assembly.GetManifestResourceStream(ResourceName)

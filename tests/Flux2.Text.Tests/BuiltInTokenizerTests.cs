@@ -28,4 +28,24 @@ public class BuiltInTokenizerTests
             builtIn.Tokenizer.SpecialTokens.OrderBy(t => t.Key, StringComparer.Ordinal));
         Assert.Equal(BuiltInTokenizer.Qwen3Source + " (tokenizer.json)", builtIn.Tokenizer.Source);
     }
+
+    [Fact]
+    public void WrittenAsAFolderLoadsAsTheSameTokenizer()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "flux2-builtin-tokenizer-" + Guid.NewGuid().ToString("N"), "tokenizer");
+        try
+        {
+            BuiltInTokenizer.WriteQwen3(folder);
+            Assert.Equal(["tokenizer.json", "tokenizer_config.json"], Directory.GetFiles(folder).Select(Path.GetFileName).Order());
+            var loaded = PromptTokenizer.Load(folder, PromptTemplate.Klein);
+            var entry = QwenTokenizerGoldenTests.Entry(0);
+            var encoded = loaded.Tokenize(entry.GetProperty("prompt").GetString()!);
+            Assert.Equal(QwenTokenizerGoldenTests.Ints(entry, "input_ids"), encoded.InputIds);
+            Assert.Equal((Klein.Value.PaddingSide, Klein.Value.PadTokenId), (loaded.PaddingSide, loaded.PadTokenId));
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(folder)!, recursive: true);
+        }
+    }
 }

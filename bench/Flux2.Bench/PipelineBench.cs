@@ -119,8 +119,9 @@ internal static class PipelineBench
     }
 
     /// <summary>Writes a diffusers repository with random weights under <paramref name="folder"/>, laid out as the published
-    /// FLUX.2-klein-4B one is (model_index.json; transformer/ as one file; text_encoder/ as two shards with their index;
-    /// tokenizer/; vae/), so other engines that read that layout can run the same files.</summary>
+    /// FLUX.2-klein-4B one is (model_index.json declaring its components; scheduler/; transformer/ as one file; text_encoder/
+    /// as two shards with their index; tokenizer/; vae/), so other engines that read that layout can run the same files and
+    /// <c>flux2 info</c> finds it complete.</summary>
     private static void WriteModel(string folder, Flux2Config config)
     {
         var watch = Stopwatch.StartNew();
@@ -128,6 +129,17 @@ internal static class PipelineBench
         {
             ["_class_name"] = "Flux2KleinPipeline",
             ["is_distilled"] = true,
+            ["scheduler"] = new JsonArray("diffusers", "FlowMatchEulerDiscreteScheduler"),
+            ["text_encoder"] = new JsonArray("transformers", "Qwen3ForCausalLM"),
+            ["tokenizer"] = new JsonArray("transformers", "Qwen2TokenizerFast"),
+            ["transformer"] = new JsonArray("diffusers", "Flux2Transformer2DModel"),
+            ["vae"] = new JsonArray("diffusers", "AutoencoderKLFlux2"),
+        }.ToJsonString());
+        Directory.CreateDirectory(Path.Combine(folder, "scheduler"));
+        File.WriteAllText(Path.Combine(folder, "scheduler", "scheduler_config.json"), new JsonObject
+        {
+            ["_class_name"] = "FlowMatchEulerDiscreteScheduler",
+            ["use_dynamic_shifting"] = true,
         }.ToJsonString());
         Directory.CreateDirectory(Path.Combine(folder, "transformer"));
         using (var weights = new TransformerStepWeights(config, TensorNaming.Diffusers))

@@ -14,8 +14,8 @@ public sealed unsafe partial class CudaBackend
     /// im2col + cuBLASLt, per image and per chunk of output pixels: the chunk's patches col [Cin·k·k, pixels] are gathered
     /// (one row per input channel and kernel offset, so that a warp reads consecutive pixels of an image row and writes
     /// consecutive pixels of col), and y[Cout, pixels] = W[Cout, Cin·k·k]·col is Linear's product with x ← W and the
-    /// weight ← col stored by rows of K, written into the chunk's columns of y viewed as [Cout, Ho·Wo]. The bias (plus y, when accumulating) is written first and the product
-    /// accumulated onto it. bf16 weights in bf16 precision multiply bf16 patches on tensor cores; otherwise patches and
+    /// weight ← col, depth-major, written into the chunk's columns of y viewed as [Cout, Ho·Wo]. The bias (plus y, when
+    /// accumulating) is written first and the product accumulated onto it. bf16 weights in bf16 precision multiply bf16 patches on tensor cores; otherwise patches and
     /// weights are fp32 and the product exact. The sums are fp32: a bf16 y is summed in an fp32 chunk and rounded once.
     /// </summary>
     public void Conv2d(Tensor x, LinearWeight weight, int kernelSize, Tensor bias, int stride, Conv2dPadding padding, Tensor y,

@@ -130,9 +130,8 @@ internal static class ConvKernels
             }
         }
 
-        // y[b, c, r] = x[b, r, c] for x [batch, rows, cols]: block x moves the 32×32 tile
-        // (x / tilesC, x % tilesC) of every batch element from blockIdx.y on through shared memory, so both the reads and
-        // the writes run along rows. 256 threads: 8 rows of 32 lanes, 4 tile rows each. 33 columns: a warp reading a tile
+        // y[b, c, r] = x[b, r, c] for x [batch, rows, cols]: block x moves the 32×32 tile (x / tilesC, x % tilesC) of
+        // every batch element from blockIdx.y on through shared memory, so both the reads and the writes run along rows. 256 threads: 8 rows of 32 lanes, 4 tile rows each. 33 columns: a warp reading a tile
         // column hits distinct banks.
         template <typename T>
         __device__ void transpose_last_two(const T* x, T* y, int batch, int rows, int cols)

@@ -41,7 +41,7 @@ public sealed unsafe class Conv2dKernelTests : IDisposable
     [MemberData(nameof(Shapes))]
     public void Matches_the_direct_convolution(int cin, int cout, int h, int w, int kernel, int stride, int padKind)
     {
-        var padding = padKind switch { 0 => Conv2dPadding.All(0), 1 => Conv2dPadding.All(1), _ => new Conv2dPadding(0, 1, 0, 1) };
+        var padding = Padding(padKind);
         foreach (var format in new[] { WeightFormat.Float32, WeightFormat.BFloat16, WeightFormat.Float16 })
         foreach (bool accumulate in new[] { false, true })
             Compare(_backend, cin, cout, h, w, kernel, stride, padding, format, accumulate, batch: 2);
@@ -55,10 +55,14 @@ public sealed unsafe class Conv2dKernelTests : IDisposable
     {
         if (Bf16Kernel.WhereSupported() == null) return;
         using var bf16 = new CpuBackend(_pool, precision: ComputePrecision.BFloat16);
-        var padding = padKind switch { 0 => Conv2dPadding.All(0), 1 => Conv2dPadding.All(1), _ => new Conv2dPadding(0, 1, 0, 1) };
+        var padding = Padding(padKind);
         foreach (bool accumulate in new[] { false, true })
             Compare(bf16, cin, cout, h, w, kernel, stride, padding, WeightFormat.BFloat16, accumulate, batch: 2);
     }
+
+    /// <summary>The shapes' padding kinds: none, one on every side, or one on the bottom and right only.</summary>
+    private static Conv2dPadding Padding(int padKind) =>
+        padKind switch { 0 => Conv2dPadding.All(0), 1 => Conv2dPadding.All(1), _ => new Conv2dPadding(0, 1, 0, 1) };
 
     private static void Compare(CpuBackend backend, int cin, int cout, int h, int w, int kernel, int stride, Conv2dPadding padding,
         WeightFormat format, bool accumulate, int batch)

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Flux2.Core;
 using Flux2.Cpu.Gemm;
 using Flux2.Cpu.Gemm.Jit;
+using Flux2.Cpu.Tests.Kernels;
 using Flux2.Cpu.Threading;
 using GemmOp = Flux2.Cpu.Gemm.Gemm;
 
@@ -30,11 +31,11 @@ public unsafe class DepthMajorGemmTests
         foreach (var (m, n, k) in Shapes)
             foreach (bool accumulate in new[] { false, true })
             {
-                var rng = new Random(m * 31 + n * 7 + k);
+                int seed = m * 31 + n * 7 + k;
                 int ldx = k + 2, ldb = n + 3, ldy = n + 5;
-                var x = Values(rng, m * ldx);
-                var b = Values(rng, k * ldb);
-                var y = Values(rng, m * ldy);
+                var x = KernelTestData.Random(m * ldx, seed);
+                var b = KernelTestData.Random(k * ldb, seed + 1);
+                var y = KernelTestData.Random(m * ldy, seed + 2);
                 var expected = (float[])y.Clone();
                 // W [N, K] = Bᵀ for the reference.
                 var transposed = GC.AllocateArray<float>(n * k, pinned: true);
@@ -52,12 +53,5 @@ public unsafe class DepthMajorGemmTests
                     if (!(Math.Abs(expected[i] - y[i]) <= tolerance))
                         Assert.Fail($"{(bf16 != null ? "bf16" : "fp32")} M={m} N={n} K={k} accumulate={accumulate}: element {i} is {y[i]}, expected {expected[i]}");
             }
-    }
-
-    private static float[] Values(Random rng, int count)
-    {
-        var values = new float[Math.Max(1, count)];
-        for (int i = 0; i < values.Length; i++) values[i] = (float)(rng.NextDouble() * 2 - 1);
-        return values;
     }
 }

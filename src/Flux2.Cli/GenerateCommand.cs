@@ -10,7 +10,7 @@ using Flux2.Pipelines.Images;
 namespace Flux2.Cli;
 
 /// <summary><c>flux2 generate</c>: text-to-image and reference-image editing with a FLUX.2 model (a diffusers folder or a
-/// Hugging Face model id), written as PNG files with the generation settings in their text metadata.</summary>
+/// Hugging Face model id), written as PNG, JPEG or WebP files with the generation settings in their metadata.</summary>
 /// <param name="backends">makes the backend factory from --threads (this build's backends by default)</param>
 /// <param name="memoryBytes">the memory a job must fit in (default: this machine's, as the runtime sees it)</param>
 /// <param name="hub">finds Hugging Face model ids (default: the Hub and cache the environment names)</param>
@@ -21,13 +21,13 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
     private readonly HubModels _hub = hub ?? new HubModels();
 
     public string Name => "generate";
-    public string Summary => "generate (or edit) images from a prompt and write PNG files";
+    public string Summary => "generate (or edit) images from a prompt and write PNG, JPEG or WebP files";
 
     public string Help =>
         $$"""
         Usage: flux2 generate -p PROMPT [-m MODEL | --transformer FILE --vae FILE --text-encoder PATH] [options]
 
-        Generates images with a FLUX.2 model (dev, klein or klein-base) and writes them as PNG files.
+        Generates images with a FLUX.2 model (dev, klein or klein-base) and writes them as PNG, JPEG or WebP files.
         The model is a diffusers folder (model_index.json, transformer/, vae/, text_encoder/, tokenizer/), a
         Hugging Face model id, looked up in the Hugging Face cache and downloaded there when missing (see
         flux2 download for HF_TOKEN, HF_HUB_CACHE and HF_HUB_OFFLINE), or its components as single files.
@@ -38,7 +38,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
           -p, --prompt TEXT        the prompt (this or --prompt-file is required)
               --prompt-file FILE   several prompts, one per line (UTF-8, blank lines skipped): -n images each,
                                    written prompt by prompt; image k (from 0) of the run uses seed + k
-          -i, --image FILE         reference image (PNG, JPEG, BMP, GIF, TGA, PSD, HDR); repeat for several.
+          -i, --image FILE         reference image (PNG, JPEG, WebP, BMP, GIF, TGA, PSD, HDR); repeat for several.
                                    Images above 1024x1024 pixels are downscaled, then center-cropped to
                                    multiples of 16; sides must be >= 64 px and the aspect ratio <= 8.
               --reference-cap P    downscaling policy: diffusers (1024² each, default) or bfl (2024² for a
@@ -53,7 +53,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
               --negative-prompt T  klein-base only: the negative prompt of classifier-free guidance (default "")
               --strict-prompt      reject a prompt longer than 512 tokens (default: keep the first 512, with a note)
               --seed N             noise seed, 0..18446744073709551615 (default: random); image k uses
-                                   seed + k. The seed is always printed and stored in the PNG.
+                                   seed + k. The seed is always printed and stored in the image.
               --cache MODE         none (default), fbcache or taylorseer: faster denoising, slightly different
                                    images; stderr reports how many steps reused the cache. fbcache
                                    (First-Block-Cache) reuses the previous step's prediction while the first
@@ -67,9 +67,11 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
               --batch N            denoise up to N of them together as one transformer batch (default 1): more
                                    images per second where one image leaves the device idle (a GPU at small
                                    sizes), N times the activation memory; runs with --cache use 1
-          -o, --output PATTERN     output .png file (default flux2-{seed}.png). {n} is replaced by the image number
-                                   (from 1) and {seed} by its seed; with several images and no {n},
-                                   NAME.png becomes NAME-1.png, NAME-2.png, ...
+          -o, --output PATTERN     output file, .png, .jpg / .jpeg or .webp (default flux2-{seed}.png). {n} is
+                                   replaced by the image number (from 1) and {seed} by its seed; with several
+                                   images and no {n}, NAME.png becomes NAME-1.png, NAME-2.png, ... The settings
+                                   are stored in the file: PNG text chunks, or XMP in JPEG and WebP
+              --quality Q          JPEG and WebP quality, 0 (smallest) to 100 (best) (default 90)
               --force              overwrite existing output files (otherwise they are an error)
               --device DEVICE      where to compute: cpu (default) or cuda[:N]
               --precision P        bf16 (default where the processor has AVX512_BF16: operands rounded to bf16,
@@ -132,6 +134,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         int count = o.OptionalInt("num-images", 1, GenerationPlan.MaxImages) ?? 1;
         int batch = o.OptionalInt("batch", 1, PipelineOptions.MaxBatchLimit) ?? 1;
         var pattern = o.Optional("output") ?? GenerateOutputPaths.DefaultPattern;
+        var encoding = GenerateOutputPaths.Encoding(pattern, o.OptionalInt("quality", 0, 100));
         bool force = o.Flag("force");
         var compute = ComputeOptions.Parse(o, _backends);
         var loras = GenerateLoraOptions.Parse(o);
@@ -179,7 +182,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         {
             var writing = Stopwatch.StartNew();
             var path = paths[image.Index];
-            PngWriter.Write(path, image.Image, GenerationMetadata.PngText(pipeline, plan, prompts[image.PromptIndex], negativePrompt, image.Seed, imageFiles), overwrite: force);
+            encoding.Write(path, image.Image, GenerationMetadata.Entries(pipeline, plan, prompts[image.PromptIndex], negativePrompt, image.Seed, imageFiles), overwrite: force);
             written++;
             writeTime += writing.Elapsed;
             output.WriteLine($"wrote {path} ({plan.Width}x{plan.Height}, seed {image.Seed})");

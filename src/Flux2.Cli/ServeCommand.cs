@@ -38,8 +38,8 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
           GET  /health                 status and model variant (open even with an API key)
         One image is generated at a time (see --batch); further requests wait (16 at most, then 503 with
         Retry-After).
-        A request whose client disconnects stops within moments. Images come back as base64 PNG (with the
-        generation settings as text chunks), JPEG or WebP (output_format).
+        A request whose client disconnects stops within moments. Images come back as base64 PNG, JPEG or WebP
+        (output_format), with the generation settings in their metadata (PNG text chunks, or XMP).
         Prompts seen before skip the text encoder: their embeddings are kept in memory (256 MiB) and in
         ~/.cache/flux2/prompts (as for flux2 generate; FLUX2_PROMPT_CACHE).
 
@@ -69,7 +69,7 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
                                    --cache-threshold, --taylorseer-interval, --taylorseer-warmup and
                                    --taylorseer-order as for flux2 generate
               --lora FILE[:SCALE]  apply a LoRA to every request (repeatable; as for flux2 generate; recorded in
-                                   PNG answers)
+                                   the images' metadata)
               --lora-dir FOLDER    let requests add LoRAs of FOLDER by name: "loras": ["NAME[:SCALE]", ...] names
                                    FOLDER/NAME.safetensors (in /v1/responses: provider_options.image.loras)
               --lora-lenient       skip LoRA tensors that adapt no layer of the transformer, with a warning

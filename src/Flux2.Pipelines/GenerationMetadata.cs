@@ -4,7 +4,8 @@ using System.Reflection;
 namespace Flux2.Pipelines;
 
 /// <summary>What a written image records about its making, the same wherever it is written (<c>flux2 generate</c>'s files,
-/// the server's PNG answers): prompt, seed, steps, guidance, size, model, LoRAs and software version as PNG text chunks.</summary>
+/// the server's answers): prompt, seed, steps, guidance, size, model, LoRAs and software version, as PNG text chunks or as
+/// the XMP of a JPEG or WebP file (<see cref="Images.ImageEncoding"/>).</summary>
 public static class GenerationMetadata
 {
     /// <summary>This build's version (the informational version without its source hash).</summary>
@@ -12,7 +13,7 @@ public static class GenerationMetadata
         typeof(GenerationMetadata).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     /// <param name="references">the reference images' names (file names are kept without their folders)</param>
-    public static List<KeyValuePair<string, string>> PngText(Flux2Pipeline pipeline, GenerationPlan plan, string prompt,
+    public static List<KeyValuePair<string, string>> Entries(Flux2Pipeline pipeline, GenerationPlan plan, string prompt,
         string? negativePrompt, ulong seed, IReadOnlyList<string> references)
     {
         var text = new List<KeyValuePair<string, string>>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Flux2.Models.Lora;
+using Flux2.Pipelines.Images;
 using Flux2.Text;
 
 namespace Flux2.Pipelines;
@@ -68,7 +69,7 @@ public sealed record GenerationPlan(
         bool useCfg = variant == PipelineVariant.KleinBase && guidance > 1;
         if (variant == PipelineVariant.KleinDistilled && request.Guidance != null)
             notices.Add("the distilled klein model has no guidance; --guidance is ignored");
-        CheckLength("the negative prompt", request.NegativePrompt);
+        CheckPrompt("the negative prompt", request.NegativePrompt);
         bool hasNegative = request.NegativePrompt != null || request.NegativePromptEmbedding != null;
         if (hasNegative && variant != PipelineVariant.KleinBase)
             throw new PipelineException($"a negative prompt is used only by klein-base (classifier-free guidance); this model is {variant.DisplayName()}");
@@ -101,16 +102,26 @@ public sealed record GenerationPlan(
         {
             string what = prompts.Count == 1 ? "the prompt" : $"prompt {i + 1} of {prompts.Count}";
             if (string.IsNullOrEmpty(prompts[i])) throw new PipelineException(prompts.Count == 1 ? "the prompt must not be empty" : $"{what} is empty");
-            CheckLength(what, prompts[i]);
+            CheckPrompt(what, prompts[i]);
         }
         return prompts.Count;
     }
 
-    private static void CheckLength(string what, string? prompt)
+    private static void CheckPrompt(string what, string? prompt)
     {
-        if (prompt != null && prompt.Length > MaxPromptCharacters)
-            throw new PipelineException($"{what} is {prompt.Length} characters long, more than the {MaxPromptCharacters} read " +
-                $"(the text encoder sees its first {PromptTokenizer.DefaultMaxLength} tokens)");
+        if (prompt != null && PromptProblem(prompt) is { } problem) throw new PipelineException($"{what} {problem}");
+    }
+
+    /// <summary>Why <paramref name="prompt"/> cannot be used, as words that follow its name ("is 70000 characters long,
+    /// ..."), or null when it can: too long, or holding a character the images' metadata could not give back as it was.</summary>
+    public static string? PromptProblem(string prompt)
+    {
+        if (prompt.Length > MaxPromptCharacters)
+            return $"is {prompt.Length} characters long, more than the {MaxPromptCharacters} read " +
+                $"(the text encoder sees its first {PromptTokenizer.DefaultMaxLength} tokens)";
+        int bad = XmpPacket.IndexOfUnstorable(prompt);
+        return bad < 0 ? null : $"holds U+{(int)prompt[bad]:X4} at character {bad + 1}, which image metadata cannot store " +
+            "(control characters other than tab, line feed and carriage return; unpaired surrogates; U+FFFE, U+FFFF)";
     }
 
     /// <summary>A seed for a request that gives none: 64 random bits.</summary>

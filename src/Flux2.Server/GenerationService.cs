@@ -211,12 +211,11 @@ public sealed class GenerationService
         _ => e,
     };
 
-    /// <summary>The images of <paramref name="result"/> encoded as <paramref name="r"/> asked; PNGs carry the generation's
-    /// text metadata, as the files of <c>flux2 generate</c> do.</summary>
+    /// <summary>The images of <paramref name="result"/> encoded as <paramref name="r"/> asked, with the generation's
+    /// metadata, as the files of <c>flux2 generate</c> carry it.</summary>
     public IReadOnlyList<byte[]> Encode(GenerationResult result, ResponsesRequest r) =>
-        result.Images.Select(image => r.Output.Encode(image.Image, r.Output.Format == OutputFormat.Png
-            ? GenerationMetadata.PngText(_pipeline, result.Plan, r.Prompts[image.PromptIndex], r.NegativePrompt, image.Seed, r.ReferenceImages.Select(i => i.Name).ToArray())
-            : [])).ToArray();
+        result.Images.Select(image => r.Output.Encode(image.Image,
+            GenerationMetadata.Entries(_pipeline, result.Plan, r.Prompts[image.PromptIndex], r.NegativePrompt, image.Seed, r.ReferenceImages.Select(i => i.Name).ToArray()))).ToArray();
 
     /// <summary>A refused client may retry once a queue place frees, that is after about one generation: the last one's time.</summary>
     public int RetryAfterSeconds()

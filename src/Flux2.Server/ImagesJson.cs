@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Flux2.Pipelines;
+using Flux2.Pipelines.Images;
 
 namespace Flux2.Server;
 

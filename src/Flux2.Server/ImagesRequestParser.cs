@@ -31,7 +31,11 @@ public static partial class ImagesRequestParser
         var prompts = fields.Strings("prompt", ResponsesRequestParser.MaxImagesPerRequest) ?? throw RequestException.BadField("prompt", "missing");
         if (prompts.Count == 0) throw RequestException.BadField("prompt", "the list of prompts must not be empty");
         for (int i = 0; i < prompts.Count; i++)
-            if (string.IsNullOrWhiteSpace(prompts[i])) throw RequestException.BadField(prompts.Count == 1 ? "prompt" : $"prompt[{i}]", "must not be empty");
+        {
+            var param = prompts.Count == 1 ? "prompt" : $"prompt[{i}]";
+            if (string.IsNullOrWhiteSpace(prompts[i])) throw RequestException.BadField(param, "must not be empty");
+            ResponsesRequestParser.CheckPrompt(prompts[i], param);
+        }
         int perPrompt = fields.Int("n", 1, ResponsesRequestParser.MaxImagesPerRequest) ?? 1;
         if (perPrompt * prompts.Count > ResponsesRequestParser.MaxImagesPerRequest)
             throw RequestException.BadField("n", $"{perPrompt} images for each of {prompts.Count} prompts is more than the " +
@@ -57,10 +61,10 @@ public static partial class ImagesRequestParser
             Height = height,
             Steps = fields.Int("steps", 1, ResponsesRequestParser.MaxStepsPerRequest),
             Guidance = fields.Number("guidance_scale"),
-            NegativePrompt = fields.String("negative_prompt"),
+            NegativePrompt = ResponsesRequestParser.CheckPrompt(fields.String("negative_prompt"), "negative_prompt"),
             NumImages = perPrompt,
             Loras = RequestedLora.Parse(fields.Strings("loras", RequestedLora.MaxPerRequest), "loras"),
-            Output = ImageEncoding.Parse(fields.String("output_format"), fields.Int("output_compression", 0, 100), "output_format"),
+            Output = OutputEncoding.Parse(fields.String("output_format"), fields.Int("output_compression", 0, 100), "output_format"),
             OptionsPath = "",
             ImagesParam = "image",
         }, fields.Bool("stream") ?? false);

@@ -34,6 +34,7 @@ public static class ResponsesRequestParser
         var (prompt, images) = ParseInput(root.TryGetProperty("input", out var input) ? input
             : throw RequestException.BadField("input", "missing; give the prompt or a message array"), imageLimits ?? ImageDecodeLimits.Default);
         if (string.IsNullOrWhiteSpace(prompt)) throw RequestException.BadField("input", "the prompt must not be empty");
+        CheckPrompt(prompt, "input");
         var seed = OptionalUInt64(root, "seed", "seed");
 
         var request = new ResponsesRequest { Model = model, Prompts = [prompt], ReferenceImages = images, Seed = seed };
@@ -52,7 +53,7 @@ public static class ResponsesRequestParser
             if (!Used.Contains(name) && !Unused.Contains(name))
                 throw RequestException.BadField($"{ImageOptions}.{name}", "unknown option");
         }
-        var output = ImageEncoding.Parse(OptionalString(o, "output_format", $"{ImageOptions}.output_format"), null, $"{ImageOptions}.output_format");
+        var output = OutputEncoding.Parse(OptionalString(o, "output_format", $"{ImageOptions}.output_format"), null, $"{ImageOptions}.output_format");
         var responseFormat = OptionalString(o, "response_format", $"{ImageOptions}.response_format") ?? "b64_json";
         if (responseFormat != "b64_json")
             throw RequestException.BadField($"{ImageOptions}.response_format", $"'{responseFormat}' is not supported; use 'b64_json'");
@@ -63,13 +64,18 @@ public static class ResponsesRequestParser
             Steps = OptionalInt(o, "steps", 1, MaxStepsPerRequest),
             Guidance = OptionalNumber(o, "guidance_scale"),
             TrueCfgScale = OptionalNumber(o, "true_cfg_scale"),
-            NegativePrompt = OptionalString(o, "negative_prompt", $"{ImageOptions}.negative_prompt"),
+            NegativePrompt = CheckPrompt(OptionalString(o, "negative_prompt", $"{ImageOptions}.negative_prompt"), $"{ImageOptions}.negative_prompt"),
             NumImages = OptionalInt(o, "num_images", 1, MaxImagesPerRequest) ?? 1,
             Output = output,
             Loras = RequestedLora.Parse(JsonFields.OptionalStrings(o, "loras", $"{ImageOptions}.loras", RequestedLora.MaxPerRequest),
                 $"{ImageOptions}.loras"),
         };
     }
+
+    /// <summary><paramref name="prompt"/>, refused naming <paramref name="param"/> when the pipeline could not take it (too
+    /// long, or a character the images' metadata cannot store).</summary>
+    public static string? CheckPrompt(string? prompt, string param) =>
+        prompt != null && Pipelines.GenerationPlan.PromptProblem(prompt) is { } problem ? throw RequestException.BadField(param, $"the prompt {problem}") : prompt;
 
     private static (string Prompt, IReadOnlyList<ReferenceImage> Images) ParseInput(JsonElement input, ImageDecodeLimits imageLimits)
     {

@@ -46,6 +46,47 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
         Assert.NotEqual(ImageFileReader.Read(first).Pixels, ImageFileReader.Read(other).Pixels);
     }
 
+    [Theory]
+    [InlineData("a.jpg")]
+    [InlineData("a.WEBP")]
+    public void WritesJpegAndWebpWithTheMetadataAsXmp(string name)
+    {
+        using var dir = new TempDirectory();
+        var result = Generate("-p", "a red fox", "-W", "64", "-H", "48", "--seed", "42", "-o", dir.File(name), "--quality", "95");
+        Assert.True(result.ExitCode == 0, result.Error);
+        var xmp = XmpText(File.ReadAllBytes(dir.File(name)));
+        Assert.Equal("a red fox", xmp["prompt"]);
+        Assert.Equal("42", xmp["seed"]);
+        Assert.Equal("64x48", xmp["size"]);
+        Assert.StartsWith("flux2 ", xmp["Software"]);
+
+        // The same image as the PNG of the same seed, up to the lossy format's error.
+        Assert.Equal(0, Generate("-p", "a red fox", "-W", "64", "-H", "48", "--seed", "42", "-o", dir.File("a.png")).ExitCode);
+        var lossy = ImageFileReader.Read(dir.File(name));
+        var exact = ImageFileReader.Read(dir.File("a.png"));
+        Assert.Equal((64, 48), (lossy.Width, lossy.Height));
+        double difference = BlockMeanDifference(64, exact.Pixels, lossy.Pixels);
+        Assert.True(difference < 3, $"mean difference of the 8×8 blocks' means {difference:F2} levels");
+
+        // A lower quality gives a smaller file.
+        Assert.Equal(0, Generate("-p", "a red fox", "-W", "64", "-H", "48", "--seed", "42", "-o", dir.File("low" + name), "--quality", "10").ExitCode);
+        Assert.True(new FileInfo(dir.File("low" + name)).Length < new FileInfo(dir.File(name)).Length);
+    }
+
+    [Theory]
+    [InlineData("a.gif", null, "option --output: 'DIR/a.gif' must end in .png, .jpg, .jpeg or .webp")]
+    [InlineData("a.png", "80", "option --quality: applies to .jpg and .webp outputs; 'DIR/a.png' is a PNG")]
+    [InlineData("a.jpg", "101", "option --quality: 101 is outside [0, 100]")]
+    public void OutputFormatMistakesAreOneLineBeforeTheModelLoads(string name, string? quality, string message)
+    {
+        using var dir = new TempDirectory();
+        string[] args = ["-p", "x", "-o", dir.File(name), .. quality != null ? new[] { "--quality", quality } : []];
+        var result = Generate(args);
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith($"flux2 generate: error: {message.Replace("DIR", dir.Path)}", Assert.Single(result.ErrorLines));
+        Assert.DoesNotContain("seed:", result.Output);
+    }
+
     [Fact]
     public void SeveralImagesGetNumberedFilesAndConsecutiveSeeds()
     {
@@ -161,8 +202,8 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
         using var dir = new TempDirectory();
         var ref1 = dir.File("ref1.png");
         var ref2 = dir.File("ref2.png");
-        PngWriter.Write(ref1, Pattern(70, 64), [], overwrite: false);
-        PngWriter.Write(ref2, Pattern(64, 96), [], overwrite: false);
+        File.WriteAllBytes(ref1, PngWriter.Encode(Pattern(70, 64), []));
+        File.WriteAllBytes(ref2, PngWriter.Encode(Pattern(64, 96), []));
         var output = dir.File("edit.png");
         var result = Generate("-p", "put them together", "-i", ref1, "-i", ref2, "--seed", "1", "-o", output);
         Assert.True(result.ExitCode == 0, result.Error);
@@ -234,7 +275,7 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
     {
         using var dir = new TempDirectory();
         var small = dir.File("small.png");
-        PngWriter.Write(small, Pattern(32, 80), [], overwrite: false);
+        File.WriteAllBytes(small, PngWriter.Encode(Pattern(32, 80), []));
         AssertOneLineFailure(Generate("-p", "x", "-i", small, "-o", dir.File("a.png")), dir, "at least 64", except: small);
     }
 

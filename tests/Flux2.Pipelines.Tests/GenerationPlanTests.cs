@@ -114,6 +114,18 @@ public class GenerationPlanTests
     }
 
     [Fact]
+    public void PromptsWithCharactersImageMetadataCannotStoreAreRefused()
+    {
+        Assert.Equal(1, Resolve(new GenerationRequest { Prompt = "tab\t, lines\r\n, 🦊, \u007f" }).PromptCount);
+        Assert.StartsWith("the prompt holds U+0000 at character 2, which image metadata cannot store",
+            Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { Prompt = "a\0b" })).Message);
+        Assert.StartsWith("prompt 2 of 2 holds U+D83E at character 3",
+            Assert.Throws<PipelineException>(() => GenerationPlan.Resolve(new GenerationRequest { Prompts = ["a", "ab\ud83e"] }, PipelineVariant.Dev, null)).Message);
+        Assert.StartsWith("the negative prompt holds U+001B at character 1",
+            Assert.Throws<PipelineException>(() => Resolve(new GenerationRequest { NegativePrompt = "\u001b[0m" }, PipelineVariant.KleinBase)).Message);
+    }
+
+    [Fact]
     public void MemoryEstimateGrowsWithTheImageAndMatchesTheMeasuredScale()
     {
         var klein = Models.Flux2Config.Klein4B();

@@ -35,7 +35,8 @@ public sealed class ImagesEndpointTests(DistilledServer server) : IClassFixture<
         if (format == "png") Assert.Equal(expected, bytes); // pixels and metadata as flux2 generate writes them
         else
         {
-            double difference = ImageFormats.BlockMeanDifference(ImageFileReader.Decode(expected, "library"), image);
+            Assert.Equal(Flux2.Tests.TestImages.PngText(expected), Flux2.Tests.TestImages.XmpText(bytes));
+            double difference = Flux2.Tests.TestImages.BlockMeanDifference(image.Width, ImageFileReader.Decode(expected, "library").Pixels, image.Pixels);
             Assert.True(difference < 3, $"{format}: mean difference {difference}");
         }
     }
@@ -123,6 +124,8 @@ public sealed class ImagesEndpointTests(DistilledServer server) : IClassFixture<
     [InlineData("""{"prompt": "x", "model": "dall-e-3"}""", "model", "not served here")]
     [InlineData("""{"prompt": []}""", "prompt", "must not be empty")]
     [InlineData("""{"prompt": ["a", " "]}""", "prompt[1]", "must not be empty")]
+    [InlineData("""{"prompt": ["a", "b\u0000"]}""", "prompt[1]", "the prompt holds U+0000 at character 2, which image metadata cannot store")]
+    [InlineData("""{"prompt": "x", "negative_prompt": "\u001b"}""", "negative_prompt", "the prompt holds U+001B at character 1")]
     [InlineData("""{"prompt": ["a", 2]}""", "prompt[1]", "expected a string, got 2")]
     [InlineData("""{"prompt": {"text": "a"}}""", "prompt", "expected a string or an array of strings")]
     [InlineData("""{"prompt": ["a", "b", "c", "d", "e", "f", "g", "h", "i"], "n": 2}""", "n", "2 images for each of 9 prompts")]

@@ -26,7 +26,7 @@ public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixtu
     {
         using var pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = modelFolder }, TestBackends.Factory(TestBackends.Cpu));
         var result = pipeline.Generate(request);
-        return result.Images.Select(image => PngWriter.Encode(image.Image, GenerationMetadata.PngText(pipeline, result.Plan,
+        return result.Images.Select(image => PngWriter.Encode(image.Image, GenerationMetadata.Entries(pipeline, result.Plan,
             request.Prompts?[image.PromptIndex] ?? request.Prompt!, request.NegativePrompt, image.Seed, referenceNames))).ToArray();
     }
 
@@ -66,7 +66,7 @@ public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixtu
         var image = ImageFileReader.Decode(bytes, "response");
         var png = ImageFileReader.Decode(LibraryPng(new GenerationRequest { Prompt = "a red fox", Width = 64, Height = 48, Seed = 42 }), "library");
         Assert.Equal((64, 48), (image.Width, image.Height));
-        Assert.True(ImageFormats.BlockMeanDifference(png, image) < 3, $"{format}: mean difference {ImageFormats.BlockMeanDifference(png, image)}");
+        Assert.True(Flux2.Tests.TestImages.BlockMeanDifference(image.Width, png.Pixels, image.Pixels) < 3, $"{format}: mean difference {Flux2.Tests.TestImages.BlockMeanDifference(image.Width, png.Pixels, image.Pixels)}");
     }
 
     [Fact]
@@ -120,6 +120,8 @@ public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixtu
 
     [Theory]
     [InlineData("""{"input": ""}""", 400, "input")]
+    [InlineData("""{"input": "a\u0007"}""", 400, "input")]
+    [InlineData("""{"input": "x", "provider_options": {"image": {"negative_prompt": "\ufffe"}}}""", 400, "provider_options.image.negative_prompt")]
     [InlineData("""{"input": "x", "provider_options": {"image": {"width": 0}}}""", 400, "provider_options.image.width")]
     [InlineData("""{"input": "x", "provider_options": {"image": {"height": "big"}}}""", 400, "provider_options.image.height")]
     [InlineData("""{"input": "x", "provider_options": {"image": {"steps": 8}}}""", 400, "provider_options.image.steps")]

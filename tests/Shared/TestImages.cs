@@ -1,11 +1,13 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Security.Cryptography;
 using System.Text;
+using System.Xml.Linq;
 
 namespace Flux2.Tests;
 
 /// <summary>Hand-built image files for the reader tests: PNGs of any colour type (with their own CRC, independent of the
-/// code under test), and JPEG and WebP files declaring any size.</summary>
+/// code under test), and JPEG and WebP files declaring any size; readers of the metadata written images carry.</summary>
 public static class TestImages
 {
     /// <summary>A PNG of <paramref name="width"/>×<paramref name="height"/> whose scanlines (each without its filter byte)
@@ -57,6 +59,30 @@ public static class TestImages
         return webp;
     }
 
+    /// <summary>Mean absolute difference of the 8×8 block averages of two same-sized images, per channel: what lossy
+    /// codecs keep (each block's mean) even for the noise-like images of the tiny test model, whose pixel-wise error is
+    /// large at any quality.</summary>
+    /// <param name="width">the images' width; <paramref name="a"/> and <paramref name="b"/> are their RGB pixels</param>
+    public static double BlockMeanDifference(int width, byte[] a, byte[] b)
+    {
+        Assert.Equal(a.Length, b.Length);
+        int height = a.Length / (3 * width);
+        double total = 0;
+        int blocks = 0;
+        for (int by = 0; by + 8 <= height; by += 8)
+            for (int bx = 0; bx + 8 <= width; bx += 8)
+                for (int c = 0; c < 3; c++)
+                {
+                    double sum = 0;
+                    for (int y = by; y < by + 8; y++)
+                        for (int x = bx; x < bx + 8; x++)
+                            sum += a[(y * width + x) * 3 + c] - b[(y * width + x) * 3 + c];
+                    total += Math.Abs(sum / 64);
+                    blocks++;
+                }
+        return total / blocks;
+    }
+
     /// <summary>The tEXt / iTXt entries of a PNG file.</summary>
     public static Dictionary<string, string> PngText(byte[] png)
     {
@@ -72,6 +98,58 @@ public static class TestImages
             pos += 12 + length;
         }
         return text;
+    }
+
+    /// <summary>A JPEG file's marker segments before its scan: each marker's second byte and its payload.</summary>
+    public static List<(byte Marker, byte[] Payload)> JpegSegments(byte[] jpeg)
+    {
+        var segments = new List<(byte, byte[])>();
+        for (int pos = 2; jpeg[pos + 1] != 0xDA;)
+        {
+            int length = BinaryPrimitives.ReadUInt16BigEndian(jpeg.AsSpan(pos + 2));
+            segments.Add((jpeg[pos + 1], jpeg[(pos + 4)..(pos + 2 + length)]));
+            pos += 2 + length;
+        }
+        return segments;
+    }
+
+    /// <summary>The XMP properties of a JPEG or WebP file by name (flux2:NAME as NAME, xmp:CreatorTool as "Software"), read
+    /// as the XMP specification says: JPEG's APP1 packet joined with its extended XMP (checked against the MD5 the packet
+    /// names), WebP's "XMP " chunk.</summary>
+    public static Dictionary<string, string> XmpText(byte[] file)
+    {
+        var properties = new Dictionary<string, string>();
+        if (file[0] == 0xFF)
+        {
+            var segments = JpegSegments(file).Where(s => s.Marker == 0xE1).Select(s => s.Payload).ToArray();
+            var main = segments.SingleOrDefault(p => p.AsSpan().StartsWith("http://ns.adobe.com/xap/1.0/\0"u8));
+            if (main == null) return properties;
+            AddXmpProperties(main[29..], properties);
+            if (properties.Remove("HasExtendedXMP", out var guid))
+            {
+                var parts = segments.Where(p => p.AsSpan().StartsWith("http://ns.adobe.com/xmp/extension/\0"u8)).ToArray();
+                Assert.All(parts, p => Assert.Equal(guid, Encoding.ASCII.GetString(p, 35, 32)));
+                var extension = new byte[BinaryPrimitives.ReadUInt32BigEndian(parts[0].AsSpan(67))];
+                foreach (var p in parts) p.AsSpan(75).CopyTo(extension.AsSpan((int)BinaryPrimitives.ReadUInt32BigEndian(p.AsSpan(71))));
+                Assert.Equal(guid, Convert.ToHexString(MD5.HashData(extension)));
+                AddXmpProperties(extension, properties);
+            }
+            return properties;
+        }
+        for (int pos = 12; pos < file.Length;)
+        {
+            int length = (int)BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(pos + 4));
+            if (Encoding.ASCII.GetString(file, pos, 4) == "XMP ") AddXmpProperties(file[(pos + 8)..(pos + 8 + length)], properties);
+            pos += 8 + length + length % 2;
+        }
+        return properties;
+    }
+
+    private static void AddXmpProperties(byte[] xml, Dictionary<string, string> properties)
+    {
+        XNamespace rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+        foreach (var property in XDocument.Parse(Encoding.UTF8.GetString(xml)).Descendants(rdf + "Description").Elements())
+            properties.Add(property.Name.LocalName == "CreatorTool" ? "Software" : property.Name.LocalName, property.Value);
     }
 
     /// <summary>Byte offset of the first chunk of <paramref name="type"/> in <paramref name="png"/>.</summary>

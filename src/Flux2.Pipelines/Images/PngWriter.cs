@@ -13,27 +13,6 @@ public static class PngWriter
 {
     private static ReadOnlySpan<byte> Signature => [137, 80, 78, 71, 13, 10, 26, 10];
 
-    /// <summary>Writes the file atomically: a temporary file in the same folder is renamed over <paramref name="path"/>
-    /// once complete, so a failure or cancellation never leaves a partial image.</summary>
-    /// <param name="overwrite">replace an existing file; when false an existing file is an error</param>
-    public static void Write(string path, RgbImage image, IReadOnlyList<KeyValuePair<string, string>> text, bool overwrite)
-    {
-        if (!overwrite && File.Exists(path)) throw new ImageFileException($"{path}: file exists and would be overwritten");
-        byte[] png = Encode(image, text);
-        var full = Path.GetFullPath(path);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllBytes(temp, png);
-            File.Move(temp, full, overwrite);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-            throw new ImageFileException($"{path}: cannot write the image ({e.Message})", e);
-        }
-    }
-
     public static byte[] Encode(RgbImage image, IReadOnlyList<KeyValuePair<string, string>> text)
     {
         using var output = new MemoryStream();

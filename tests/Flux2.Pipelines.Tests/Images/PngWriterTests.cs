@@ -47,30 +47,6 @@ public class PngWriterTests
         Assert.Equal("Comment\0\0\0\0\0猫の写真", Encoding.UTF8.GetString(itxt));
     }
 
-    [Fact]
-    public void NeverOverwritesUnlessAskedAndLeavesNoTemporaryFile()
-    {
-        using var dir = new TempDirectory();
-        var path = dir.File("out.png");
-        PngWriter.Write(path, Pattern(4, 4), [], overwrite: false);
-        var first = File.ReadAllBytes(path);
-        var e = Assert.Throws<ImageFileException>(() => PngWriter.Write(path, Pattern(5, 5), [], overwrite: false));
-        Assert.Contains(path, e.Message);
-        Assert.Equal(first, File.ReadAllBytes(path));
-        PngWriter.Write(path, Pattern(5, 5), [], overwrite: true);
-        Assert.Equal(5, ImageFileReader.Read(path).Width);
-        Assert.Equal(["out.png"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
-    }
-
-    [Fact]
-    public void MissingFolderIsAnImageFileError()
-    {
-        using var dir = new TempDirectory();
-        var path = Path.Combine(dir.Path, "missing", "out.png");
-        var e = Assert.Throws<ImageFileException>(() => PngWriter.Write(path, Pattern(4, 4), [], overwrite: false));
-        Assert.Contains(path, e.Message);
-    }
-
     internal static List<(string Type, byte[] Data)> ReadChunks(byte[] png)
     {
         var chunks = new List<(string, byte[])>();

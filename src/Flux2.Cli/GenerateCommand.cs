@@ -127,7 +127,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         int? steps = o.OptionalInt("steps", 1, 10_000);
         bool anySteps = o.Flag("allow-any-steps");
         double? guidance = o.OptionalDouble("guidance");
-        var negativePrompt = o.Optional("negative-prompt");
+        var negativePrompt = CheckPrompt("negative-prompt", o.Optional("negative-prompt"));
         bool strictPrompt = o.Flag("strict-prompt");
         var cache = GenerateCacheOptions.Parse(o);
         ulong seed = ParseSeed(o.Optional("seed"));
@@ -270,8 +270,12 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         if (promptFile != null) return PromptFile.Read(promptFile);
         if (prompt == null) throw new CliException("missing required option --prompt (or --prompt-file)");
         if (prompt.Length == 0) throw new CliException("option --prompt: the prompt must not be empty");
-        return [prompt];
+        return [CheckPrompt("prompt", prompt)!];
     }
+
+    /// <summary><paramref name="prompt"/>, refused before any model loads when the pipeline would refuse it.</summary>
+    private static string? CheckPrompt(string option, string? prompt) =>
+        prompt != null && GenerationPlan.PromptProblem(prompt) is { } problem ? throw new CliException($"option --{option}: the prompt {problem}") : prompt;
 
     private static ulong ParseSeed(string? text)
     {

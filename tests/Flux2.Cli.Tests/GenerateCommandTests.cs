@@ -155,6 +155,7 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
     [InlineData("missing", "file not found")]
     [InlineData("too many", "300 prompts")]
     [InlineData("too many images", "2 prompts × 200 images")]
+    [InlineData("control character", "prompts.txt: line 3: the prompt holds U+0000 at character 2, which image metadata cannot store")]
     public void BadPromptFilesAreOneLineErrors(string problem, string mentioned)
     {
         using var dir = new TempDirectory();
@@ -168,6 +169,7 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
             case "latin1": File.WriteAllBytes(file, [0x63, 0x61, 0x66, 0xE9, 0x0A]); break;
             case "too many": File.WriteAllLines(file, Enumerable.Range(0, 300).Select(i => $"prompt {i}")); break;
             case "too many images": File.WriteAllLines(file, ["a", "b"]); extra = ["-n", "200"]; break;
+            case "control character": File.WriteAllText(file, "a\n\nb\0c\n"); break;
         }
         AssertOneLineFailure(Generate(["--prompt-file", file, .. extra, "-o", dir.File("a.png")]), dir, mentioned);
     }
@@ -359,15 +361,19 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
     }
 
     [Fact]
-    public void TheRequestBudgetAndThePromptLengthAreCheckedBeforeGenerating()
+    public void TheRequestBudgetAndThePromptsAreCheckedBeforeGenerating()
     {
         using var dir = new TempDirectory();
         var result = Generate("-p", "x", "-W", "8192", "-H", "8192", "-n", "16", "-o", dir.File("a.png"));
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("16 image(s) of 8192x8192 are 1073741824 pixels, more than the 67108864-pixel budget of one request", Assert.Single(result.ErrorLines));
         result = Generate("-p", new string('a', 70_000), "-W", "32", "-H", "32", "-o", dir.File("a.png"));
-        Assert.Equal(1, result.ExitCode);
-        Assert.Contains("the prompt is 70000 characters long, more than the 65536 read", Assert.Single(result.ErrorLines));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("option --prompt: the prompt is 70000 characters long, more than the 65536 read", Assert.Single(result.ErrorLines));
+        Assert.DoesNotContain("seed:", result.Output); // refused before loading
+        result = Generate("-p", "x", "--negative-prompt", "\u0007", "-o", dir.File("a.png"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("option --negative-prompt: the prompt holds U+0007 at character 1", Assert.Single(result.ErrorLines));
         Assert.Empty(Directory.GetFiles(dir.Path));
     }
 

@@ -16,25 +16,29 @@ public sealed unsafe class GemmKernel
     public int Rows { get; }
     /// <summary>NR: output columns (weight rows) per tile.</summary>
     public int Columns { get; }
+    /// <summary>Floats per vector the kernel computes with (16 for AVX-512, 8 for AVX2, 1 for the scalar kernel): the
+    /// attention's softmax beside it runs at the same width.</summary>
+    public int Lanes { get; }
     public bool IsSupported { get; }
     internal delegate*<int, float*, nint, float*, nint, float*, nint, bool, void> Run { get; }
 
-    private GemmKernel(string name, int rows, int columns, bool supported, delegate*<int, float*, nint, float*, nint, float*, nint, bool, void> run)
+    private GemmKernel(string name, int rows, int columns, int lanes, bool supported, delegate*<int, float*, nint, float*, nint, float*, nint, bool, void> run)
     {
         Name = name;
         Rows = rows;
         Columns = columns;
+        Lanes = lanes;
         IsSupported = supported;
         Run = run;
     }
 
-    public static GemmKernel Avx512 { get; } = new("avx512 12x32", MicroKernelAvx512.Rows, MicroKernelAvx512.Columns,
+    public static GemmKernel Avx512 { get; } = new("avx512 12x32", MicroKernelAvx512.Rows, MicroKernelAvx512.Columns, 16,
         Vector512.IsHardwareAccelerated && Avx512F.IsSupported, &MicroKernelAvx512.Run);
 
-    public static GemmKernel Avx2 { get; } = new("avx2 6x16", MicroKernelAvx2.Rows, MicroKernelAvx2.Columns,
+    public static GemmKernel Avx2 { get; } = new("avx2 6x16", MicroKernelAvx2.Rows, MicroKernelAvx2.Columns, 8,
         Vector256.IsHardwareAccelerated && Fma.IsSupported, &MicroKernelAvx2.Run);
 
-    public static GemmKernel Scalar { get; } = new("scalar 4x8", MicroKernelScalar.Rows, MicroKernelScalar.Columns, true, &MicroKernelScalar.Run);
+    public static GemmKernel Scalar { get; } = new("scalar 4x8", MicroKernelScalar.Rows, MicroKernelScalar.Columns, 1, true, &MicroKernelScalar.Run);
 
     public static IReadOnlyList<GemmKernel> All { get; } = [Avx512, Avx2, Scalar];
 

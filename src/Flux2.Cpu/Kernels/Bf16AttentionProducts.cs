@@ -15,6 +15,7 @@ internal readonly unsafe struct Bf16AttentionProducts(Bf16MicroKernel kernel) : 
 
     public int Rows => Bf16MicroKernel.Rows;
     public int Columns => Bf16MicroKernel.Columns;
+    public int Lanes => Lanes512.Count;
     public long KeyFloats(int keys, int dh) => (long)TiledAttention.RoundUp(keys, Rows) * (dh / 2);
     public long ValueFloats(int keys, int dh) => (long)Pairs(keys) * dh;
     public long QueryFloats(int dh) => (long)QueryTile * (dh / 2);

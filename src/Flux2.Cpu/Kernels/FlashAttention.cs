@@ -38,19 +38,21 @@ public static unsafe class FlashAttention
 
     /// <param name="bf16">with a bf16 kernel, the microkernel path's products round q, k, the probabilities and v to bf16
     /// (<see cref="Bf16AttentionProducts"/>); the other head dims stay fp32</param>
+    /// <param name="kernel">the fp32 products' microkernel (default: the widest this processor runs)</param>
     internal static void Run(ComputePool pool, AttentionOperand q, AttentionOperand k, AttentionOperand v, AttentionOperand o,
-        int batch, int heads, int headDim, float scale, Bf16MicroKernel? bf16)
+        int batch, int heads, int headDim, float scale, Bf16MicroKernel? bf16, GemmKernel? kernel = null)
     {
         if (k.Rows != v.Rows || q.Rows != o.Rows) throw new ArgumentException("k/v and q/o row counts differ");
         if (q.Rows == 0) return;
-        if (TiledAttention.Supports(headDim))
+        var fp32 = new Float32AttentionProducts(kernel ?? GemmKernel.Best);
+        if (TiledAttention.Supports(fp32, headDim))
         {
             // One item per (batch, head, chunk of rows); chunks only where there are too few heads to keep every thread busy.
             int chunks = Math.Min((q.Rows + TiledAttention.QueryTile - 1) / TiledAttention.QueryTile,
                 Math.Max(1, (2 * pool.ThreadCount + batch * heads - 1) / (batch * heads)));
             int chunkRows = (q.Rows + chunks - 1) / chunks;
             if (bf16 != null) RunTiled(pool, new Bf16AttentionProducts(bf16), q, k, v, o, batch, heads, headDim, scale, chunks, chunkRows);
-            else RunTiled(pool, new Float32AttentionProducts(GemmKernel.Best), q, k, v, o, batch, heads, headDim, scale, chunks, chunkRows);
+            else RunTiled(pool, fp32, q, k, v, o, batch, heads, headDim, scale, chunks, chunkRows);
             return;
         }
         int tiles = (q.Rows + QueryTile - 1) / QueryTile;

@@ -15,6 +15,9 @@ internal unsafe interface IAttentionProducts
     /// <summary>Queries per tile of Sᵀ, and head-dim columns per tile of P·V.</summary>
     int Columns { get; }
 
+    /// <summary>The vector width of the softmax between the products: 16 (AVX-512) or 8 (AVX2) floats.</summary>
+    int Lanes { get; }
+
     /// <summary>Floats of packed K for <paramref name="keys"/> keys (and of packed V: 0 when V is read in place).</summary>
     long KeyFloats(int keys, int dh);
 
@@ -47,6 +50,7 @@ internal readonly unsafe struct Float32AttentionProducts(GemmKernel kernel) : IA
 {
     public int Rows => kernel.Rows;
     public int Columns => kernel.Columns;
+    public int Lanes => kernel.Lanes;
     public long KeyFloats(int keys, int dh) => (long)TiledAttention.RoundUp(keys, kernel.Rows) * dh;
     public long ValueFloats(int keys, int dh) => 0;
     public long QueryFloats(int dh) => (long)dh * TiledAttention.QueryTile;

@@ -51,10 +51,13 @@ internal static unsafe class TiledAttention
     [ThreadStatic] private static float[]? t_keys;
     [ThreadStatic] private static float[]? t_values;
 
-    /// <summary>The softmax runs on 16-lane vectors and the tiles assume the AVX-512 kernel's 12 × 32 (or a divisor of the tiles).</summary>
-    public static bool Supports(int headDim) =>
-        Vector512.IsHardwareAccelerated && VectorExp.IsSupported && headDim > 0 && headDim % GemmKernel.Best.Columns == 0
-        && QueryTile % GemmKernel.Best.Columns == 0 && QueryTile % GemmKernel.Best.Rows == 0 && KeyTile % GemmKernel.Best.Rows == 0;
+    /// <summary>Whether <paramref name="products"/> can run heads of <paramref name="headDim"/>: its tiles divide the query
+    /// and key tiles and the head dim, and the processor has the vector width of its softmax (16 floats with AVX-512, 8 with
+    /// AVX2 and FMA).</summary>
+    public static bool Supports<TProducts>(TProducts products, int headDim) where TProducts : struct, IAttentionProducts =>
+        (products.Lanes == Lanes512.Count ? Lanes512.IsSupported : products.Lanes == Lanes256.Count && Lanes256.IsSupported)
+        && headDim > 0 && headDim % products.Columns == 0 && QueryTile % products.Columns == 0 && QueryTile % products.Rows == 0
+        && KeyTile % products.Rows == 0;
 
     /// <summary>o[r, :] = softmax(scale · q[r, :]·kᵀ over the visible keys) · v for query rows [rowStart, rowEnd) (pointers are
     /// to row 0); rows that see no key get zeros and, when <paramref name="noKeys"/> is not null, are flagged in
@@ -98,7 +101,10 @@ internal static unsafe class TiledAttention
             {
                 int cols = Math.Min(KeyTile, tileKeys - j0);
                 products.Scores(kPack, j0 - keyStart, cols, qPack, columns, dh, st);
-                Softmax(st, cols, columns, j0, i0, scale, in mask, rowMax, rowSum, correction);
+                if (products.Lanes == Lanes512.Count)
+                    Softmax<Lanes512, Vector512<float>, TMask>(st, cols, columns, j0, i0, scale, in mask, rowMax, rowSum, correction);
+                else
+                    Softmax<Lanes256, Vector256<float>, TMask>(st, cols, columns, j0, i0, scale, in mask, rowMax, rowSum, correction);
                 for (int r = 0; r < rows; r++)
                     if (correction[r] != 1f) Multiply(acc + (long)r * dh, dh, correction[r]);
                 products.AccumulateValues(st, cols, strips, v + j0 * ldv, ldv, vPack, j0 - keyStart, keyCount, dh, pPack, acc);
@@ -128,62 +134,62 @@ internal static unsafe class TiledAttention
     /// (0 for hidden keys and where nothing is visible yet), summed into the running sums. The max is taken on the raw
     /// scores (scale &gt; 0 commutes with it), so the scores are read twice and written once.
     /// </summary>
-    private static void Softmax<TMask>(float* st, int cols, int columns, int firstKey, int firstQuery, float scale, in TMask mask,
-        float* rowMax, float* rowSum, float* correction) where TMask : struct, IKeyMask
+    private static void Softmax<TLanes, TV, TMask>(float* st, int cols, int columns, int firstKey, int firstQuery, float scale, in TMask mask,
+        float* rowMax, float* rowSum, float* correction) where TLanes : IFloatLanes<TV> where TV : struct where TMask : struct, IKeyMask
     {
-        const int Lanes = 16;
-        var factor = Vector512.Create(scale);
-        for (int c = 0; c < columns; c += Lanes)
+        var factor = TLanes.Splat(scale);
+        var negativeInfinity = TLanes.Splat(float.NegativeInfinity);
+        var zero = TLanes.Splat(0f);
+        for (int c = 0; c < columns; c += TLanes.Count)
         {
-            var tileMax = Vector512.Create(float.NegativeInfinity);
+            var tileMax = negativeInfinity;
             for (int p = 0; p < cols; p++)
             {
-                var s = Vector512.Load(st + p * QueryTile + c);
-                if (mask.Masks) s = Vector512.ConditionalSelect(Hidden(mask, firstKey + p, firstQuery, c), Vector512.Create(float.NegativeInfinity), s);
-                tileMax = Vector512.Max(tileMax, s);
+                var s = TLanes.Load(st + p * QueryTile + c);
+                if (mask.Masks) s = TLanes.Select(Hidden<TLanes, TV, TMask>(mask, firstKey + p, firstQuery, c), negativeInfinity, s);
+                tileMax = TLanes.Max(tileMax, s);
             }
-            var old = Vector512.Load(rowMax + c);
-            var max = Vector512.Max(old, tileMax * factor);
-            max.Store(rowMax + c);
+            var old = TLanes.Load(rowMax + c);
+            var max = TLanes.Max(old, TLanes.Multiply(tileMax, factor));
+            TLanes.Store(max, rowMax + c);
             // exp(−∞ − −∞) would be NaN: an unchanged max (visible or not) needs no correction.
-            var same = Vector512.Equals(old, max);
-            var corr = Vector512.ConditionalSelect(same, Vector512<float>.One, VectorExp.Exp(old - max));
-            corr.Store(correction + c);
+            var same = TLanes.Equal(old, max);
+            var corr = TLanes.Select(same, TLanes.Splat(1f), VectorExp.Exp<TLanes, TV>(TLanes.Subtract(old, max)));
+            TLanes.Store(corr, correction + c);
 
-            var nothingVisible = Vector512.Equals(max, Vector512.Create(float.NegativeInfinity));
-            var negativeMax = -max;
-            var sum = Vector512<float>.Zero;
+            var nothingVisible = TLanes.Equal(max, negativeInfinity);
+            var negativeMax = TLanes.Subtract(zero, max);
+            var sum = zero;
             for (int p = 0; p < cols; p++)
             {
                 float* at = st + p * QueryTile + c;
-                var e = VectorExp.Exp(Vector512.FusedMultiplyAdd(Vector512.Load(at), factor, negativeMax));
-                var zero = nothingVisible;
-                if (mask.Masks) zero |= Hidden(mask, firstKey + p, firstQuery, c);
-                e = Vector512.ConditionalSelect(zero, Vector512<float>.Zero, e);
-                e.Store(at);
-                sum += e;
+                var e = VectorExp.Exp<TLanes, TV>(TLanes.FusedMultiplyAdd(TLanes.Load(at), factor, negativeMax));
+                var hidden = nothingVisible;
+                if (mask.Masks) hidden = TLanes.Or(hidden, Hidden<TLanes, TV, TMask>(mask, firstKey + p, firstQuery, c));
+                e = TLanes.Select(hidden, zero, e);
+                TLanes.Store(e, at);
+                sum = TLanes.Add(sum, e);
             }
-            (Vector512.Load(rowSum + c) * corr + sum).Store(rowSum + c);
+            TLanes.Store(TLanes.Add(TLanes.Multiply(TLanes.Load(rowSum + c), corr), sum), rowSum + c);
         }
     }
 
-    /// <summary>All-ones lanes for the queries firstQuery + c .. c+15 that may not see key <paramref name="key"/>.</summary>
+    /// <summary>All-ones lanes for the queries firstQuery + c, ... (one per lane) that may not see key <paramref name="key"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Hidden<TMask>(in TMask mask, int key, int firstQuery, int c) where TMask : struct, IKeyMask
+    private static TV Hidden<TLanes, TV, TMask>(in TMask mask, int key, int firstQuery, int c)
+        where TLanes : IFloatLanes<TV> where TV : struct where TMask : struct, IKeyMask
     {
         int hidden = mask.KeyOn(key) ? Math.Clamp(mask.FirstQuery(key) - firstQuery, 0, QueryTile) : QueryTile;
-        return c < hidden ? Vector512.LessThan(ColumnIndices(c), Vector512.Create((float)hidden)) : Vector512<float>.Zero;
+        return c < hidden ? TLanes.LessThan(TLanes.Add(TLanes.Splat(c), TLanes.Indices), TLanes.Splat(hidden)) : TLanes.Splat(0f);
     }
-
-    /// <summary>The column indices c .. c+15 as floats.</summary>
-    private static Vector512<float> ColumnIndices(int c) => Vector512.Create((float)c) + Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 
     internal static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     private static void Multiply(float* x, int n, float factor)
     {
         int i = 0;
-        for (var f = Vector512.Create(factor); i + 16 <= n; i += 16) (Vector512.Load(x + i) * f).Store(x + i);
+        if (Vector256.IsHardwareAccelerated)
+            for (var f = Vector256.Create(factor); i + 8 <= n; i += 8) (Vector256.Load(x + i) * f).Store(x + i);
         for (; i < n; i++) x[i] *= factor;
     }
 

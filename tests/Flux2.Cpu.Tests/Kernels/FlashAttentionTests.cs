@@ -1,3 +1,4 @@
+using Flux2.Cpu.Gemm;
 using Flux2.Cpu.Gemm.Jit;
 using Flux2.Cpu.Tests.Gemm;
 using Flux2.Cpu.Kernels;
@@ -35,6 +36,18 @@ public unsafe class FlashAttentionTests
     [Fact]
     public void LargeScoresStayFinite() => Check(batch: 1, lq: 20, lk: 300, heads: 1, headDim: 32, fused: false, valueScale: 30f);
 
+    /// <summary>The microkernel path on the AVX2 kernel (6 × 16 tiles, an 8-lane softmax), as on processors without AVX-512.</summary>
+    [Theory]
+    [InlineData(200, 300, 128, false)]
+    [InlineData(97, 129, 64, false)]
+    [InlineData(300, 1, 16, false)]
+    [InlineData(230, 230, 128, true)]
+    public void Avx2KernelMatchesOracle(int lq, int lk, int headDim, bool fused)
+    {
+        Assert.True(GemmKernel.Avx2.IsSupported, "this processor has no AVX2: the test cannot run");
+        Check(batch: 2, lq, lk, heads: 2, headDim, fused, kernel: GemmKernel.Avx2);
+    }
+
     /// <summary>The bf16 products (q, k, probabilities and v rounded to bf16, sums and softmax in fp32) against the fp32 oracle:
     /// odd key counts (a zero-padded last key pair), one key, several tiles, fused buffers.</summary>
     [Theory]
@@ -54,7 +67,7 @@ public unsafe class FlashAttentionTests
     private const float Bf16Tolerance = 4e-3f;
 
     private static void Check(int batch, int lq, int lk, int heads, int headDim, bool fused, float? scale = null, float valueScale = 1f,
-        float atol = 2e-5f, Bf16MicroKernel? bf16 = null)
+        float atol = 2e-5f, Bf16MicroKernel? bf16 = null, GemmKernel? kernel = null)
     {
         float s = scale ?? 1 / MathF.Sqrt(headDim);
         int width = heads * headDim;
@@ -71,7 +84,7 @@ public unsafe class FlashAttentionTests
             var q = new AttentionOperand(pq, lq, ldq);
             var k = new AttentionOperand(fused ? pk + width : pk, lk, ldk);
             var v = new AttentionOperand(fused ? pv + 2 * width : pv, lk, ldk);
-            FlashAttention.Run(ComputePool.Shared, q, k, v, new AttentionOperand(pg + 1, lq, ldo), batch, heads, headDim, s, bf16);
+            FlashAttention.Run(ComputePool.Shared, q, k, v, new AttentionOperand(pg + 1, lq, ldo), batch, heads, headDim, s, bf16, kernel);
             FlashAttentionReference.Run(q, k, v, new AttentionOperand(pw + 1, lq, ldo), batch, heads, headDim, s);
         }
         AssertClose(want, got, atol, bf16 == null ? 1e-4f : 0);

@@ -26,18 +26,21 @@ public static unsafe class CausalMaskedAttention
         Run(pool, q, k, v, keyMask, o, batch, length, qHeads, kvHeads, headDim, fullyMaskedRows, bf16: null);
 
     /// <param name="bf16">with a bf16 kernel, the microkernel path's products run in bf16 (<see cref="Bf16AttentionProducts"/>)</param>
+    /// <param name="kernel">the fp32 products' microkernel (default: the widest this processor runs)</param>
     internal static void Run(ComputePool pool, float* q, float* k, float* v, long* keyMask, float* o,
-        int batch, int length, int qHeads, int kvHeads, int headDim, FullyMaskedRows fullyMaskedRows, Bf16MicroKernel? bf16)
+        int batch, int length, int qHeads, int kvHeads, int headDim, FullyMaskedRows fullyMaskedRows, Bf16MicroKernel? bf16,
+        GemmKernel? kernel = null)
     {
         if (headDim < 1 || headDim > MaxHeadDim) throw new ArgumentOutOfRangeException(nameof(headDim), headDim, $"head dim must be in [1, {MaxHeadDim}]");
         if (kvHeads < 1 || qHeads % kvHeads != 0) throw new ArgumentException($"{qHeads} query heads cannot be grouped over {kvHeads} KV heads");
         float scale = 1f / MathF.Sqrt(headDim);
-        if (TiledAttention.Supports(headDim))
+        var fp32 = new Float32AttentionProducts(kernel ?? GemmKernel.Best);
+        if (TiledAttention.Supports(fp32, headDim))
         {
             int chunks = Math.Min((length + TiledAttention.QueryTile - 1) / TiledAttention.QueryTile,
                 Math.Max(1, (2 * pool.ThreadCount + batch * qHeads - 1) / (batch * qHeads)));
             if (bf16 != null) RunTiled(pool, new Bf16AttentionProducts(bf16), q, k, v, keyMask, o, batch, length, qHeads, kvHeads, headDim, scale, chunks, fullyMaskedRows);
-            else RunTiled(pool, new Float32AttentionProducts(GemmKernel.Best), q, k, v, keyMask, o, batch, length, qHeads, kvHeads, headDim, scale, chunks, fullyMaskedRows);
+            else RunTiled(pool, fp32, q, k, v, keyMask, o, batch, length, qHeads, kvHeads, headDim, scale, chunks, fullyMaskedRows);
             return;
         }
         int tiles = (length + QueryTile - 1) / QueryTile;

@@ -1,3 +1,4 @@
+using Flux2.Cpu.Gemm;
 using Flux2.Core.Backend;
 using Flux2.Cpu.Gemm.Jit;
 using Flux2.Cpu.Tests.Gemm;
@@ -34,6 +35,20 @@ public sealed unsafe class CausalMaskedAttentionTests
     public void MatchesScalarTwin(int length, int qHeads, int kvHeads, int headDim, Padding padding) =>
         Check(length, qHeads, kvHeads, headDim, padding, tolerance: 1e-5f, bf16: null);
 
+    /// <summary>The microkernel path on the AVX2 kernel (6 × 16 tiles, an 8-lane softmax), as on processors without AVX-512:
+    /// every kind of padding, several query and key tiles.</summary>
+    [Theory]
+    [InlineData(200, 4, 2, 128, Padding.Left)]
+    [InlineData(300, 8, 2, 32, Padding.Holes)]
+    [InlineData(130, 2, 1, 64, Padding.AllPad)]
+    [InlineData(33, 2, 1, 16, Padding.Right)]
+    [InlineData(70, 1, 1, 16, Padding.None)]
+    public void Avx2KernelMatchesScalarTwin(int length, int qHeads, int kvHeads, int headDim, Padding padding)
+    {
+        Assert.True(GemmKernel.Avx2.IsSupported, "this processor has no AVX2: the test cannot run");
+        Check(length, qHeads, kvHeads, headDim, padding, tolerance: 1e-5f, bf16: null, GemmKernel.Avx2);
+    }
+
     /// <summary>bf16 products under every kind of padding, odd first real keys (left padding) and pads in the middle included.</summary>
     [Theory]
     [InlineData(200, 4, 2, 128, Padding.Left)]
@@ -52,7 +67,8 @@ public sealed unsafe class CausalMaskedAttentionTests
     /// the largest error seen is between 8e-3 and 1e-2; the bound is twice that.</summary>
     private const float Bf16Tolerance = 2e-2f;
 
-    private static void Check(int length, int qHeads, int kvHeads, int headDim, Padding padding, float tolerance, Bf16MicroKernel? bf16)
+    private static void Check(int length, int qHeads, int kvHeads, int headDim, Padding padding, float tolerance, Bf16MicroKernel? bf16,
+        GemmKernel? kernel = null)
     {
         foreach (var mode in new[] { FullyMaskedRows.Zero, FullyMaskedRows.Uniform })
         {
@@ -68,7 +84,7 @@ public sealed unsafe class CausalMaskedAttentionTests
             fixed (long* m = mask)
             {
                 CausalMaskedAttentionReference.Run(qp, kp, vp, m, e, batch, length, qHeads, kvHeads, headDim, mode);
-                CausalMaskedAttention.Run(Pool, qp, kp, vp, m, a, batch, length, qHeads, kvHeads, headDim, mode, bf16);
+                CausalMaskedAttention.Run(Pool, qp, kp, vp, m, a, batch, length, qHeads, kvHeads, headDim, mode, bf16, kernel);
             }
             float relative = bf16 == null ? tolerance : 0;
             for (int i = 0; i < expected.Length; i++)

@@ -130,7 +130,8 @@ int validate(const Description* d, const Layout* a, const Layout* b, const Layou
     }
     else
     {
-        if (a->type != b->type) return NotSupported;
+        // CUBLAS_COMPUTE_32F's table without FP8: C and D in the inputs' type, or fp32 for 16-bit inputs.
+        if (a->type != b->type || (out->type != a->type && out->type != Float32)) return NotSupported;
         if (d->a_scale || d->b_scale) return NotSupported;
     }
     return Success;

@@ -2,12 +2,13 @@
 // kernels compile as C++ and run on the CPU: every thread of a block is a fiber on the launching thread, __syncthreads
 // and the warp operations (shuffles, mma.sync, ldmatrix) are points where a fiber waits for the others, __shared__
 // variables are static (blocks run one after another), and a cp.async copy lands only when its thread waits for its
-// group. A barrier that can never complete, a full-mask warp operation with a lane missing, or a launch the GPU would
+// group (or at once, with FLUX2_EMULATOR_CP_ASYNC=early). A barrier that can never complete, a full-mask warp operation with a lane missing, or a launch the GPU would
 // refuse fails the launch with a message instead of hanging. x86-64 Linux only.
 #pragma once
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <type_traits>
@@ -144,28 +145,37 @@ static void warp_barrier(unsigned mask)
 // Releases what can go on after every fiber of the block has stopped: the warps whose lanes all wait at a warp
 // operation, else the block when all its live threads wait at __syncthreads. False when nothing can go on (a deadlock
 // on a GPU), or when a warp operation waits for lanes that have exited or do not exist (undefined on a GPU).
+static int warp_count() { return (block_threads + 31) / 32; }
+
+// Releases warp w when all its live lanes wait at a warp operation; sets failed when lanes are missing from it.
+static bool release_warp(int w)
+{
+    int first = w * 32, end = first + 32 < block_threads ? first + 32 : block_threads, waiting = 0, live = 0;
+    for (int i = first; i < end; i++)
+    {
+        waiting += fibers[i].state == State::AtWarpBarrier;
+        live += fibers[i].state != State::Done;
+    }
+    if (waiting == 0 || waiting < live) return false;
+    if (waiting < 32)
+    {
+        snprintf(failure, sizeof failure,
+            "a full-mask warp operation in warp %d of block %u,%u,%u has %d of 32 lanes (the others have exited or do not exist)",
+            w, block_index.x, block_index.y, block_index.z, waiting);
+        failed = true;
+        return false;
+    }
+    for (int i = first; i < end; i++) fibers[i].state = State::Runnable;
+    return true;
+}
+
 static bool release()
 {
     bool released = false;
-    for (int w = 0; w * 32 < block_threads; w++)
+    for (int w = 0; w < warp_count(); w++)
     {
-        int first = w * 32, end = first + 32 < block_threads ? first + 32 : block_threads, waiting = 0, live = 0;
-        for (int i = first; i < end; i++)
-        {
-            waiting += fibers[i].state == State::AtWarpBarrier;
-            live += fibers[i].state != State::Done;
-        }
-        if (waiting == 0 || waiting < live) continue;
-        if (waiting < 32)
-        {
-            snprintf(failure, sizeof failure,
-                "a full-mask warp operation in warp %d of block %u,%u,%u has %d of 32 lanes (the others have exited or do not exist)",
-                w, block_index.x, block_index.y, block_index.z, waiting);
-            failed = true;
-            return false;
-        }
-        for (int i = first; i < end; i++) fibers[i].state = State::Runnable;
-        released = true;
+        released |= release_warp(w);
+        if (failed) return false;
     }
     if (released) return true;
     int live = 0, waiting = 0;
@@ -195,6 +205,56 @@ static void describe_deadlock()
     failed = true;
 }
 
+// The order fibers run in. Lockstep (the default): every live thread runs to its next warp operation or barrier before
+// any goes on, so the warps keep pace. FLUX2_EMULATOR_SCHEDULE=warps: each warp runs as far as it can (to a __syncthreads
+// or its exit) before the next starts, warp 0 first; warps-reversed: the last warp first. A GPU may interleave warps in
+// any of these ways, so a kernel that shares memory between warps without a barrier between the write and the read (or
+// between a read and the next write) gives a wrong result under one of them.
+enum class Schedule { Lockstep, Warps, WarpsReversed };
+
+static const Schedule schedule = getenv("FLUX2_EMULATOR_SCHEDULE") == nullptr ? Schedule::Lockstep
+    : strcmp(getenv("FLUX2_EMULATOR_SCHEDULE"), "warps") == 0 ? Schedule::Warps
+    : strcmp(getenv("FLUX2_EMULATOR_SCHEDULE"), "warps-reversed") == 0 ? Schedule::WarpsReversed : Schedule::Lockstep;
+
+// When a copy lands: at the wait (the default), or at once with FLUX2_EMULATOR_CP_ASYNC=early.
+static const bool copies_land_early = getenv("FLUX2_EMULATOR_CP_ASYNC") != nullptr && strcmp(getenv("FLUX2_EMULATOR_CP_ASYNC"), "early") == 0;
+
+// The settings above, spelled as they must be: a misspelt one fails every launch rather than run the default unnoticed.
+static bool settings_are_valid(char* message, int message_length)
+{
+    const char* schedule_name = getenv("FLUX2_EMULATOR_SCHEDULE");
+    const char* copies = getenv("FLUX2_EMULATOR_CP_ASYNC");
+    if (schedule_name != nullptr && strcmp(schedule_name, "lockstep") != 0 && strcmp(schedule_name, "warps") != 0
+        && strcmp(schedule_name, "warps-reversed") != 0)
+        snprintf(message, message_length, "FLUX2_EMULATOR_SCHEDULE=%s: expected lockstep, warps or warps-reversed", schedule_name);
+    else if (copies != nullptr && strcmp(copies, "late") != 0 && strcmp(copies, "early") != 0)
+        snprintf(message, message_length, "FLUX2_EMULATOR_CP_ASYNC=%s: expected late or early", copies);
+    else
+        return true;
+    return false;
+}
+
+// Runs the runnable fibers of warp w, and with a warps schedule releases its warp operations until none of its threads
+// can go on alone. True when a fiber ran.
+static bool run_warp(int w, Schedule order)
+{
+    bool ran = false;
+    int first = w * 32, end = first + 32 < block_threads ? first + 32 : block_threads;
+    for (;;)
+    {
+        bool any = false;
+        for (int i = first; i < end; i++)
+        {
+            if (fibers[i].state != State::Runnable) continue;
+            current = &fibers[i];
+            emu_switch(&scheduler_sp, current->sp);
+            ran = any = true;
+            if (failed) return true;
+        }
+        if (order == Schedule::Lockstep || (!any && !release_warp(w))) return ran;
+    }
+}
+
 static bool run_block()
 {
     for (int i = 0; i < block_threads; i++)
@@ -210,12 +270,9 @@ static bool run_block()
     for (;;)
     {
         bool ran = false;
-        for (int i = 0; i < block_threads; i++)
+        for (int k = 0; k < warp_count(); k++)
         {
-            if (fibers[i].state != State::Runnable) continue;
-            current = &fibers[i];
-            emu_switch(&scheduler_sp, current->sp);
-            ran = true;
+            ran |= run_warp(schedule == Schedule::WarpsReversed ? warp_count() - 1 - k : k, schedule);
             if (failed) return false;
         }
         if (ran) continue;
@@ -276,6 +333,7 @@ extern "C" __attribute__((visibility("default"))) int emu_run_grid(void (*entry)
     unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, char* message, int message_length)
 {
     using namespace emu;
+    if (!settings_are_valid(message, message_length)) return 0;
     if (stacks == nullptr)
     {
         void* memory = mmap(nullptr, MaxThreads * StackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -407,6 +465,15 @@ inline void emulated_cp_async_16(void* dst, const void* src, int src_bytes)
     using namespace emu;
     if ((uintptr_t)dst % 16 != 0 || (src_bytes > 0 && (uintptr_t)src % 16 != 0)) fail("cp.async of 16 bytes between addresses not 16-byte aligned");
     if (src_bytes < 0 || src_bytes > 16) fail("cp.async with a source size outside 0..16");
+    // Landing late (the default) shows a kernel that reads the copy before waiting for it; landing at once shows one that
+    // refills a buffer before every warp still reading it has passed a barrier. A GPU may do either: test both ways.
+    if (copies_land_early)
+    {
+        unsigned char bytes[16] = {};
+        memcpy(bytes, src, (size_t)src_bytes);
+        memcpy(dst, bytes, sizeof bytes);
+        return;
+    }
     if (current->pending_count == MaxPendingCopies) fail("more cp.async copies in flight than the emulation holds");
     PendingCopy& copy = current->pending[current->pending_count++];
     copy.dst = dst;

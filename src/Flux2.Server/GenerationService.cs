@@ -42,6 +42,11 @@ public sealed class GenerationService
         }
     }
 
+    /// <summary>Requests that may be open at once, being read, waiting or generating: the queue's places and a batch's. A
+    /// request beyond them is refused before its body is read (<see cref="RequestHandling"/>), which bounds what requests
+    /// hold in memory together.</summary>
+    public int MaxOpenRequests => _options.MaxWaitingRequests + _pipeline.MaxBatch;
+
     /// <summary>The backend the pipeline runs on, by name (e.g. "cuda:0 (NVIDIA H200, sm_90, bf16 activations)").</summary>
     public string Device => _pipeline.Backend.Name;
 
@@ -251,6 +256,7 @@ public sealed class GenerationService
             Seed = r.Seed ?? GenerationPlan.RandomSeed(),
             NumImages = r.NumImages,
             ReferenceImages = r.ReferenceImages,
+            ReferenceCap = ReferenceUploads.Cap,
             MaxReferenceImages = _options.MaxReferenceImages,
             Cache = _options.Cache,
         };

@@ -59,6 +59,7 @@ public sealed class ImageServer : IAsyncDisposable
         {
             k.Listen(options.Address, options.Port);
             k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            k.Limits.MaxConcurrentConnections = options.MaxConnections;
         });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton<IHostLifetime, CallerStoppedLifetime>();

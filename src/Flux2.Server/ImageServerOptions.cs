@@ -26,6 +26,10 @@ public sealed record ImageServerOptions
     /// <summary>Requests allowed to wait while another one generates; more are refused with 503.</summary>
     public int MaxWaitingRequests { get; init; } = 16;
 
+    /// <summary>Open connections at most; one beyond them is closed as soon as it is accepted, so that a flood of idle
+    /// connections cannot use up the process's file descriptors.</summary>
+    public int MaxConnections { get; init; } = 1024;
+
     /// <summary>Largest request body (reference images are base64 inside it, or multipart parts).</summary>
     public long MaxRequestBytes { get; init; } = 64L << 20;
 
@@ -61,6 +65,8 @@ public sealed record ImageServerOptions
         if (ApiKey == null && !AllowNoAuthBeyondLoopback && !IPAddress.IsLoopback(Address))
             throw new ServerStartException($"listening on {Address} (not loopback) needs an API key (--api-key or FLUX2_API_KEY), " +
                 "or --insecure-no-auth to serve without one on a trusted network");
+        if (MaxConnections < 1)
+            throw new ServerStartException($"the connection limit must be at least 1, got {MaxConnections}");
         if (RequestTimeout <= TimeSpan.Zero)
             throw new ServerStartException($"the request time limit must be positive, got {RequestTimeout}");
         foreach (var origin in CorsOrigins)

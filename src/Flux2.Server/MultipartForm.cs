@@ -49,15 +49,8 @@ public static class MultipartForm
                 if (images.Count == maxImages) throw RequestException.BadField(param, $"more than {maxImages} reference images");
                 var bytes = await ReadBodyAsync(section.Body, limits.MaxFileBytes, param, cancellation);
                 var fileName = Path.GetFileName(HeaderUtilities.RemoveQuotes(disposition.FileName).ToString());
-                try
-                {
-                    var image = ImageFileReader.Decode(bytes, fileName.Length > 0 ? $"{param} ('{fileName}')" : param, limits);
-                    images.Add(new ReferenceImage(fileName.Length > 0 ? fileName : param, image));
-                }
-                catch (ImageFileException e)
-                {
-                    throw new RequestException(400, param, e.Message);
-                }
+                images.Add(ReferenceUploads.Decode(bytes, param, fileName.Length > 0 ? fileName : param,
+                    fileName.Length > 0 ? $"{param} ('{fileName}')" : param, limits));
             }
             else if (name == "mask")
                 throw RequestException.BadField(name, "inpainting masks are not supported: FLUX.2 edits from the prompt and the reference images");

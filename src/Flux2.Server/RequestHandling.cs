@@ -12,11 +12,34 @@ namespace Flux2.Server;
 /// </summary>
 public sealed class RequestHandling(GenerationService service, ImageServerOptions options, CancellationToken stopping)
 {
+    /// <summary>Requests between arrival and answer (see <see cref="GenerationService.MaxOpenRequests"/>).</summary>
+    private int _open;
+
     /// <param name="idPrefix">starts the request's id, which the log lines carry</param>
     /// <param name="handle">reads the request and answers it, given the id and the request's cancellation</param>
     public async Task RunAsync(HttpContext context, string idPrefix, Func<string, CancellationToken, Task> handle)
     {
         var id = idPrefix + Guid.NewGuid().ToString("N");
+        if (Interlocked.Increment(ref _open) > service.MaxOpenRequests)
+        {
+            Interlocked.Decrement(ref _open);
+            service.Log(id, $"refused (503): {service.MaxOpenRequests} requests are already open");
+            context.Response.Headers.Connection = "close"; // the body is not read: the connection cannot carry another request
+            await WriteErrorAsync(context, 503, $"the server is busy ({service.MaxOpenRequests} requests are already being read, waiting or generating); retry later", null, null);
+            return;
+        }
+        try
+        {
+            await HandleAsync(context, id, handle);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _open);
+        }
+    }
+
+    private async Task HandleAsync(HttpContext context, string id, Func<string, CancellationToken, Task> handle)
+    {
         using var timeout = new CancellationTokenSource(options.RequestTimeout);
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping, timeout.Token);
         try

@@ -122,15 +122,7 @@ public static class ResponsesRequestParser
             url = url.TryGetProperty("url", out var inner) ? inner : throw RequestException.BadField(urlParam, "missing");
         }
         if (url.ValueKind != JsonValueKind.String) throw RequestException.BadField(urlParam, "expected a data: URI string");
-        var bytes = DataUri.DecodeBase64(JsonFields.Text(url, urlParam), urlParam);
-        try
-        {
-            return new ReferenceImage(urlParam, ImageFileReader.Decode(bytes, urlParam, limits));
-        }
-        catch (ImageFileException e)
-        {
-            throw new RequestException(400, urlParam, e.Message);
-        }
+        return ReferenceUploads.Decode(DataUri.DecodeBase64(JsonFields.Text(url, urlParam), urlParam), urlParam, urlParam, urlParam, limits);
     }
 
     private static int? OptionalInt(JsonElement o, string name, int min, int max) => JsonFields.OptionalInt(o, name, $"{ImageOptions}.{name}", min, max);

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using Flux2.Pipelines;
 using Flux2.Pipelines.Config;
 using Flux2.Testing;
@@ -52,13 +54,8 @@ public sealed class RetryAfterTests(NoQueueServer server) : IClassFixture<NoQueu
     private const string Slow = """{"prompt": "a slow one", "size": "16x16", "steps": 10000, "seed": 1}""";
 
     [Fact]
-    public async Task AFullQueueIsA503WithRetryAfter()
+    public Task AFullQueueIsA503WithRetryAfter() => WhileOneGeneratesAsync(async from =>
     {
-        int from = server.Log.Lines.Count;
-        using var abandon = new CancellationTokenSource();
-        var slow = SendAsync(server.Client, Json("v1/images/generations", Slow), abandon.Token);
-        Assert.NotNull(await server.Log.WaitForAsync("generating", Patience, from));
-
         foreach (var path in new[] { "v1/images/generations", "v1/responses" })
         {
             var json = path.EndsWith("responses") ? """{"input": "another"}""" : """{"prompt": "another", "size": "16x16"}""";
@@ -67,6 +64,33 @@ public sealed class RetryAfterTests(NoQueueServer server) : IClassFixture<NoQueu
             Assert.True(answer.Headers.RetryAfter?.Delta is { TotalSeconds: >= 1 }, answer.Headers.ToString());
             Assert.Equal("server_busy", answer.Body.GetProperty("error").GetProperty("type").GetString());
         }
+    });
+
+    /// <summary>Past the open-request bound (here the one generating request), a request is refused before its body is read:
+    /// the 503 comes while the client has sent 1 KiB of the 32 MiB it announced.</summary>
+    [Fact]
+    public Task ARequestPastTheOpenBoundIsRefusedBeforeItsBodyIsRead() => WhileOneGeneratesAsync(async from =>
+    {
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(server.Server.BaseAddress.Host, server.Server.BaseAddress.Port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /v1/images/generations HTTP/1.1\r\nHost: {server.Server.BaseAddress.Authority}\r\n" +
+            $"Content-Type: application/json\r\nContent-Length: {32 << 20}\r\n\r\n{{\"prompt\": \"{new string('x', 1024)}"));
+        using var reading = new StreamReader(stream, Encoding.ASCII);
+        var statusLine = await reading.ReadLineAsync().WaitAsync(Patience);
+        Assert.Equal("HTTP/1.1 503 Service Unavailable", statusLine);
+        Assert.NotNull(await server.Log.WaitForAsync("requests are already open", Patience, from));
+    });
+
+    /// <summary>Runs <paramref name="during"/> (given the log line the test started at) while a slow request generates, then
+    /// abandons that request and waits until its generation has stopped.</summary>
+    private async Task WhileOneGeneratesAsync(Func<int, Task> during)
+    {
+        int from = server.Log.Lines.Count;
+        using var abandon = new CancellationTokenSource();
+        var slow = SendAsync(server.Client, Json("v1/images/generations", Slow), abandon.Token);
+        Assert.NotNull(await server.Log.WaitForAsync("generating", Patience, from));
+        await during(from);
         abandon.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow);
         Assert.NotNull(await server.Log.WaitForAsync("cancelled after step", Patience, from));
@@ -86,5 +110,37 @@ public sealed class RetryAfterTests(NoQueueServer server) : IClassFixture<NoQueu
         Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.Status);
         Assert.True(answer.Headers.RetryAfter?.Delta is { TotalSeconds: >= 1 }, answer.Headers.ToString());
         Assert.Contains("shutting down", answer.Body.GetProperty("error").GetProperty("message").GetString());
+    }
+}
+
+/// <summary>Connections past the server's limit are closed as they arrive; one freed lets the next request in.</summary>
+public sealed class ConnectionLimitTests(TwoConnectionServer server) : IClassFixture<TwoConnectionServer>
+{
+    [Fact]
+    public async Task AConnectionPastTheLimitIsClosedUntilOneIsFreed()
+    {
+        var address = server.Server.BaseAddress;
+        using var first = new TcpClient();
+        using var second = new TcpClient();
+        await first.ConnectAsync(address.Host, address.Port);
+        await second.ConnectAsync(address.Host, address.Port);
+
+        using (var refused = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) })
+            await Assert.ThrowsAsync<HttpRequestException>(() => refused.GetAsync("health"));
+
+        first.Close();
+        using var admitted = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        await OpenAiWire.WaitUntilAsync(async () =>
+        {
+            try
+            {
+                using var answer = await admitted.GetAsync("health");
+                return answer.StatusCode == HttpStatusCode.OK;
+            }
+            catch (HttpRequestException)
+            {
+                return false; // the server has not yet seen the first connection close
+            }
+        }, TimeSpan.FromSeconds(30));
     }
 }

@@ -93,13 +93,5 @@ public sealed class LoadTests(LoadServer server) : IClassFixture<LoadServer>
 
     private static Task WaitUntilAsync(Func<bool> done) => WaitUntilAsync(() => Task.FromResult(done()));
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> done)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await done())
-        {
-            Assert.True(clock.Elapsed < Patience, "timed out waiting");
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitUntilAsync(Func<Task<bool>> done) => OpenAiWire.WaitUntilAsync(done, Patience);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -71,6 +72,17 @@ public static class OpenAiWire
     }
 
     /// <summary>The images of an images-API response, decoded from <c>data[k].b64_json</c>.</summary>
+    /// <summary>Polls <paramref name="done"/> every 50 ms until it holds; fails the test past <paramref name="patience"/>.</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> done, TimeSpan patience)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await done())
+        {
+            Assert.True(clock.Elapsed < patience, "timed out waiting");
+            await Task.Delay(50);
+        }
+    }
+
     public static byte[][] Images(JsonElement body) =>
         body.GetProperty("data").EnumerateArray().Select(d => Convert.FromBase64String(d.GetProperty("b64_json").GetString()!)).ToArray();
 

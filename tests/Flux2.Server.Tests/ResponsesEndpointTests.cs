@@ -152,14 +152,14 @@ public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixtu
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("not valid JSON", body.GetProperty("error").GetProperty("message").GetString());
 
-        // Decodable but too small for the VAE (sides must be >= 64 px).
+        // Decodable but too small for the VAE (sides must be >= 64 px): refused as it is read, naming the image's own field.
         var json = JsonSerializer.Serialize(new
         {
             input = new object[] { new { role = "user", content = new object[] { new { type = "input_image", image_url = DataUri(Gradient(8, 8)) } } } },
         });
         (status, body) = await PostAsync(Client, json);
         Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.Equal("input", body.GetProperty("error").GetProperty("param").GetString());
+        Assert.Equal("input[0].content[0].image_url", body.GetProperty("error").GetProperty("param").GetString());
     }
 
     [Theory]

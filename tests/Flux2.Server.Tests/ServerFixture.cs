@@ -56,6 +56,9 @@ public sealed class ImpatientServer() : ServerFixture(distilled: false, o => o w
 /// <summary>klein-base with no room to wait: a request arriving while another generates is refused.</summary>
 public sealed class NoQueueServer() : ServerFixture(distilled: false, o => o with { MaxWaitingRequests = 0 });
 
+/// <summary>The distilled model accepting two connections at a time.</summary>
+public sealed class TwoConnectionServer() : ServerFixture(distilled: true, o => o with { MaxConnections = 2 });
+
 /// <summary>The distilled model, for tests that read the counters and so want no other class's requests on them.</summary>
 public sealed class MetricsServer() : ServerFixture(distilled: true);
 

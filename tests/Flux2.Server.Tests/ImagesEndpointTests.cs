@@ -142,6 +142,23 @@ public sealed class ImagesEndpointTests(DistilledServer server) : IClassFixture<
         Assert.Contains(problem, error.GetProperty("message").GetString());
     }
 
+    /// <summary>A refusal quoting a huge value (a model name of a million characters, emoji straddling the cut) answers and
+    /// logs a bounded message that still names the field and says what was expected.</summary>
+    [Fact]
+    public async Task AHugeValueIsQuotedInPart()
+    {
+        var model = string.Concat(Enumerable.Repeat("\U0001F98A", 500_000));
+        var answer = await SendAsync(Client, Json("v1/images/generations", JsonSerializer.Serialize(new { prompt = "x", model })));
+        Assert.Equal(HttpStatusCode.NotFound, answer.Status);
+        var message = answer.Body.GetProperty("error").GetProperty("message").GetString()!;
+        Assert.InRange(message.Length, 100, RequestException.MaxMessageLength + 64);
+        Assert.StartsWith("model: '\U0001F98A", message);
+        Assert.Contains("characters left out", message);
+        Assert.EndsWith("' is not served here; this server serves 'FLUX.2-klein-tiny'", message);
+        Assert.Equal(-1, XmpPacket.IndexOfUnstorable(message)); // no surrogate left without its pair
+        Assert.DoesNotContain('\uFFFD', message);
+    }
+
     [Fact]
     public async Task BadFormFieldsAreRefusedNamingTheField()
     {

@@ -63,7 +63,14 @@ public sealed class GenerationService
         ModelName = options.ModelName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(pipeline.Source)));
     }
 
-    public void Log(string id, string line) => _log.WriteLine($"{DateTime.UtcNow:HH:mm:ss} [{id}] {line}");
+    /// <summary>Writes one log line; control characters in it (from what a client sent: a size, a model name) are written as
+    /// \uXXXX, so that no request can start a line of its own. <paramref name="details"/> (the server's own text, a stack
+    /// trace) follows as it is.</summary>
+    public void Log(string id, string line, string? details = null) =>
+        _log.WriteLine($"{DateTime.UtcNow:HH:mm:ss} [{id}] {OneLine(line)}" + (details != null ? Environment.NewLine + details : ""));
+
+    private static string OneLine(string text) =>
+        text.Any(char.IsControl) ? string.Concat(text.Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString())) : text;
 
     /// <summary>The model a request names is this one: its name, or a repository id ending in it ("owner/NAME").</summary>
     public bool Serves(string model) =>

@@ -36,8 +36,10 @@ public sealed record ImageServerOptions
     /// <summary>What one reference image may cost before it is decoded (declared pixels, bytes).</summary>
     public ImageDecodeLimits ImageLimits { get; init; } = ImageDecodeLimits.Default;
 
+    public const int DefaultMaxReferenceImages = 10;
+
     /// <summary>Most reference images in one request.</summary>
-    public int MaxReferenceImages { get; init; } = 10;
+    public int MaxReferenceImages { get; init; } = DefaultMaxReferenceImages;
 
     /// <summary>The key clients must send as <c>Authorization: Bearer KEY</c> on every endpoint but <c>/health</c>; null: none.</summary>
     public string? ApiKey { get; init; }

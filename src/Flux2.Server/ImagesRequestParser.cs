@@ -83,6 +83,6 @@ public static partial class ImagesRequestParser
         throw RequestException.BadField("size", $"expected WIDTHxHEIGHT with sides from 16 to {GenerationPlan.MaxSide} (e.g. 1024x768), or 'auto', got '{size}'");
     }
 
-    [GeneratedRegex(@"^([0-9]{1,5})x([0-9]{1,5})$")]
+    [GeneratedRegex(@"^([0-9]{1,5})x([0-9]{1,5})\z")] // \z: $ would let a final line feed through
     private static partial Regex SizePattern();
 }

@@ -49,6 +49,9 @@ public static class MultipartForm
                 if (images.Count == maxImages) throw RequestException.BadField(param, $"more than {maxImages} reference images");
                 var bytes = await ReadBodyAsync(section.Body, limits.MaxFileBytes, param, cancellation);
                 var fileName = Path.GetFileName(HeaderUtilities.RemoveQuotes(disposition.FileName).ToString());
+                // The name goes into the images' metadata, as the CLI's reference file names do.
+                if (XmpPacket.IndexOfUnstorable(fileName) is int bad and >= 0)
+                    throw RequestException.BadField(param, $"the file name holds U+{(int)fileName[bad]:X4}, which image metadata cannot store");
                 images.Add(ReferenceUploads.Decode(bytes, param, fileName.Length > 0 ? fileName : param,
                     fileName.Length > 0 ? $"{param} ('{fileName}')" : param, limits));
             }

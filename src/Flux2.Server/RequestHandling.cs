@@ -74,7 +74,7 @@ public sealed class RequestHandling(GenerationService service, ImageServerOption
         }
         catch (Exception e)
         {
-            service.Log(id, $"error: {e}");
+            service.Log(id, $"error: {e.GetType()}: {e.Message}", e.StackTrace);
             await WriteErrorAsync(context, 500, $"internal error: {e.Message}", null, null);
         }
     }

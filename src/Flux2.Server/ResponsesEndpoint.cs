@@ -9,7 +9,7 @@ public sealed class ResponsesEndpoint(GenerationService service, ImageServerOpti
     {
         ResponsesRequest request;
         using (var body = await RequestHandling.ReadJsonAsync(context.Request, cancellation))
-            request = ResponsesRequestParser.Parse(body.RootElement, options.ImageLimits);
+            request = ResponsesRequestParser.Parse(body.RootElement, options.ImageLimits, options.MaxReferenceImages);
         var result = await service.GenerateAsync(id, request, cancellation);
         await RequestHandling.WriteJsonAsync(context.Response, StatusCodes.Status200OK,
             ResponsesJson.Response(id, service.ModelName, DateTimeOffset.UtcNow, result, service.Encode(result, request)), cancellation);

@@ -27,12 +27,13 @@ public static class ResponsesRequestParser
         ["strength", "cfg_normalization", "cfg_truncation", "flow_shift", "secondary_prompt", "secondary_negative_prompt"];
 
     /// <param name="imageLimits">what a reference image may cost before it is decoded (default <see cref="ImageDecodeLimits.Default"/>)</param>
-    public static ResponsesRequest Parse(JsonElement root, ImageDecodeLimits? imageLimits = null)
+    /// <param name="maxImages">the most reference images a request may hold; one more is refused before it is decoded</param>
+    public static ResponsesRequest Parse(JsonElement root, ImageDecodeLimits? imageLimits = null, int maxImages = ImageServerOptions.DefaultMaxReferenceImages)
     {
         if (root.ValueKind != JsonValueKind.Object) throw new RequestException(400, null, "the request body must be a JSON object");
         var model = OptionalString(root, "model", "model");
         var (prompt, images) = ParseInput(root.TryGetProperty("input", out var input) ? input
-            : throw RequestException.BadField("input", "missing; give the prompt or a message array"), imageLimits ?? ImageDecodeLimits.Default);
+            : throw RequestException.BadField("input", "missing; give the prompt or a message array"), imageLimits ?? ImageDecodeLimits.Default, maxImages);
         if (string.IsNullOrWhiteSpace(prompt)) throw RequestException.BadField("input", "the prompt must not be empty");
         CheckPrompt(prompt, "input");
         var seed = OptionalUInt64(root, "seed", "seed");
@@ -77,7 +78,7 @@ public static class ResponsesRequestParser
     public static string? CheckPrompt(string? prompt, string param) =>
         prompt != null && Pipelines.GenerationPlan.PromptProblem(prompt) is { } problem ? throw RequestException.BadField(param, $"the prompt {problem}") : prompt;
 
-    private static (string Prompt, IReadOnlyList<ReferenceImage> Images) ParseInput(JsonElement input, ImageDecodeLimits imageLimits)
+    private static (string Prompt, IReadOnlyList<ReferenceImage> Images) ParseInput(JsonElement input, ImageDecodeLimits imageLimits, int maxImages)
     {
         if (input.ValueKind == JsonValueKind.String) return (JsonFields.Text(input, "input"), []);
         if (input.ValueKind != JsonValueKind.Array) throw RequestException.BadField("input", "expected a string (the prompt) or a message array");
@@ -102,6 +103,7 @@ public static class ResponsesRequestParser
                     texts.Add(OptionalString(item, "text", $"{param}.text") ?? throw RequestException.BadField($"{param}.text", "missing"));
                     break;
                 case "input_image":
+                    if (images.Count == maxImages) throw RequestException.BadField(param, $"more than {maxImages} reference images");
                     images.Add(ReadImage(item, param, imageLimits));
                     break;
                 default:

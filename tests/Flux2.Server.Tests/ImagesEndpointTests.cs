@@ -113,6 +113,7 @@ public sealed class ImagesEndpointTests(DistilledServer server) : IClassFixture<
     [InlineData("""{"prompt": " "}""", "prompt", "must not be empty")]
     [InlineData("""{"prompt": "x", "size": "1024"}""", "size", "expected WIDTHxHEIGHT")]
     [InlineData("""{"prompt": "x", "size": "8x8"}""", "size", "sides from 16 to 8192")]
+    [InlineData("""{"prompt": "x", "size": "16x16\n"}""", "size", "expected WIDTHxHEIGHT")]
     [InlineData("""{"prompt": "x", "n": 0}""", "n", "expected an integer in [1, 16]")]
     [InlineData("""{"prompt": "x", "output_format": "gif"}""", "output_format", "'gif' is not supported")]
     [InlineData("""{"prompt": "x", "output_compression": 101}""", "output_compression", "[0, 100]")]
@@ -157,6 +158,30 @@ public sealed class ImagesEndpointTests(DistilledServer server) : IClassFixture<
         Assert.EndsWith("' is not served here; this server serves 'FLUX.2-klein-tiny'", message);
         Assert.Equal(-1, XmpPacket.IndexOfUnstorable(message)); // no surrogate left without its pair
         Assert.DoesNotContain('\uFFFD', message);
+    }
+
+    /// <summary>A value with line feeds cannot forge a line of the server's log: its control characters are logged escaped.</summary>
+    [Fact]
+    public async Task AValueCannotStartALogLineOfItsOwn()
+    {
+        int from = server.Log.Lines.Count;
+        var answer = await SendAsync(Client, Json("v1/images/generations", """{"prompt": "x", "size": "16x16\n12:00:00 [img_forged] done"}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, answer.Status);
+        var refused = await server.Log.WaitForAsync("\\u000A12:00:00 [img_forged] done", TimeSpan.FromSeconds(10), from);
+        Assert.NotNull(refused);
+        Assert.DoesNotContain(server.Log.Lines.Skip(from), line => line.StartsWith("12:00:00 [img_forged]", StringComparison.Ordinal));
+    }
+
+    /// <summary>A file name goes into the images' metadata: one with a character metadata cannot store is refused at upload,
+    /// not after the generation (which then failed to write its metadata).</summary>
+    [Fact]
+    public async Task AnUploadWhoseFileNameMetadataCannotStoreIsRefused()
+    {
+        var image = Part.File("image", "a\u0001.png", "image/png", PngWriter.Encode(ServerClient.Gradient(64, 64), []));
+        var answer = await SendAsync(Client, Multipart("v1/images/edits", [image, Part.Text("prompt", "x")]));
+        Assert.Equal(HttpStatusCode.BadRequest, answer.Status);
+        Assert.Equal("image[0]", answer.Body.GetProperty("error").GetProperty("param").GetString());
+        Assert.Contains("U+0001", answer.Body.GetProperty("error").GetProperty("message").GetString());
     }
 
     [Fact]

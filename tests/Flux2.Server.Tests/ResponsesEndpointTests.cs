@@ -162,6 +162,20 @@ public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixtu
         Assert.Equal("input[0].content[0].image_url", body.GetProperty("error").GetProperty("param").GetString());
     }
 
+    /// <summary>An 11th image is refused before it is decoded (here it is not an image at all): a request of thousands of
+    /// small images would otherwise be decoded whole before the count is checked.</summary>
+    [Fact]
+    public async Task AnImagePastTheLimitIsRefusedBeforeItIsDecoded()
+    {
+        var images = Enumerable.Repeat<object>(new { type = "input_image", image_url = DataUri(Gradient(64, 64)) }, 10)
+            .Append(new { type = "input_image", image_url = "data:image/png;base64,bm90IGFuIGltYWdl" });
+        var json = JsonSerializer.Serialize(new { input = new object[] { new { role = "user", content = images.ToArray() } } });
+        var (status, body) = await PostAsync(Client, json);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("input[0].content[10]", body.GetProperty("error").GetProperty("param").GetString());
+        Assert.Contains("more than 10 reference images", body.GetProperty("error").GetProperty("message").GetString());
+    }
+
     [Theory]
     [InlineData(new byte[] { 0xFF, 0x41 }, "input")]
     [InlineData(new byte[] { 0xC3 }, "input")]

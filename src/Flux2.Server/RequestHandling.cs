@@ -113,5 +113,10 @@ public sealed class RequestHandling(GenerationService service, ImageServerOption
         {
             throw new RequestException(400, null, $"the request body is not valid JSON ({e.Message})");
         }
+        catch (IOException e) when (e is not BadHttpRequestException && !request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            // Kestrel's word for chunked framing it cannot read, e.g. a chunk size past 2³¹ (an OverflowException inside).
+            throw new RequestException(400, null, $"the request body cannot be read: {e.Message}");
+        }
     }
 }

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 using Flux2.Pipelines;
 using Flux2.Pipelines.Images;
@@ -158,6 +160,21 @@ public sealed class ImagesEndpointTests(DistilledServer server) : IClassFixture<
         Assert.EndsWith("' is not served here; this server serves 'FLUX.2-klein-tiny'", message);
         Assert.Equal(-1, XmpPacket.IndexOfUnstorable(message)); // no surrogate left without its pair
         Assert.DoesNotContain('\uFFFD', message);
+    }
+
+    /// <summary>Chunked framing Kestrel cannot read (a chunk size past 2³¹) is the client's error, a 400.</summary>
+    [Theory]
+    [InlineData("v1/images/generations")]
+    [InlineData("v1/responses")]
+    public async Task AnUnreadableChunkedBodyIsA400(string path)
+    {
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(server.Server.BaseAddress.Host, server.Server.BaseAddress.Port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /{path} HTTP/1.1\r\nHost: {server.Server.BaseAddress.Authority}\r\n" +
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nffffffff\r\n{\"prompt\": \"x\"}"));
+        using var reading = new StreamReader(stream, Encoding.ASCII);
+        Assert.Equal("HTTP/1.1 400 Bad Request", await reading.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
     /// <summary>A value with line feeds cannot forge a line of the server's log: its control characters are logged escaped.</summary>

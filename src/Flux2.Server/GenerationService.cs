@@ -267,14 +267,21 @@ public sealed class GenerationService
             MaxReferenceImages = _options.MaxReferenceImages,
             Cache = _options.Cache,
         };
+        PreparedGeneration prepared;
         try
         {
-            return _pipeline.Prepare(request);
+            prepared = _pipeline.Prepare(request);
         }
         catch (Flux2Exception e)
         {
             throw new RequestException(400, e is ImageFileException ? r.ImagesParam : null, e.Message);
         }
+        // One generation too large for the machine would take the whole server down with it.
+        long need = _pipeline.EstimateWorkingBytes(prepared), have = _options.WorkingMemoryBytes ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (need > have)
+            throw RequestException.BadField(r.SizeParam, $"{prepared.Plan.Width}x{prepared.Plan.Height} needs about {need / 1e9:0.0} GB of " +
+                $"working memory besides the weights, more than the {have / 1e9:0.0} GB this server has; ask for a smaller size");
+        return prepared;
     }
 
     /// <summary>The LoRAs of <paramref name="r"/>: the server's, then those it names; null when it names none (the

@@ -1,4 +1,5 @@
 using System.Net;
+using Flux2.Pipelines;
 using Flux2.Pipelines.Caching;
 using Flux2.Pipelines.Images;
 
@@ -25,6 +26,11 @@ public sealed record ImageServerOptions
 
     /// <summary>Requests allowed to wait while another one generates; more are refused with 503.</summary>
     public int MaxWaitingRequests { get; init; } = 16;
+
+    /// <summary>The working memory a generation may need besides the weights (<see cref="Flux2Pipeline.EstimateWorkingBytes"/>);
+    /// a request needing more (a size too large for this machine) is refused before it queues. Null: the machine's memory,
+    /// as the runtime sees it (the limit <c>flux2 generate</c> applies).</summary>
+    public long? WorkingMemoryBytes { get; init; }
 
     /// <summary>Open connections at most; one beyond them is closed as soon as it is accepted, so that a flood of idle
     /// connections cannot use up the process's file descriptors.</summary>

@@ -67,6 +67,7 @@ public static partial class ImagesRequestParser
             Output = OutputEncoding.Parse(fields.String("output_format"), fields.Int("output_compression", 0, 100), "output_format"),
             OptionsPath = "",
             ImagesParam = "image",
+            SizeParam = "size",
         }, fields.Bool("stream") ?? false);
     }
 

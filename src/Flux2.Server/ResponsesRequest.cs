@@ -28,4 +28,7 @@ public sealed record ResponsesRequest
 
     /// <summary>The field that holds the reference images, for errors about them.</summary>
     public string ImagesParam { get; init; } = "input";
+
+    /// <summary>The field that sets the image size, for errors about it.</summary>
+    public string SizeParam { get; init; } = "provider_options.image";
 }

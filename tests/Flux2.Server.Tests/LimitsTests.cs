@@ -144,3 +144,22 @@ public sealed class ConnectionLimitTests(TwoConnectionServer server) : IClassFix
         }, TimeSpan.FromSeconds(30));
     }
 }
+
+/// <summary>A generation needing more working memory than the server has is refused before it queues, naming the size.</summary>
+public sealed class WorkingMemoryTests(SmallMemoryServer server) : IClassFixture<SmallMemoryServer>
+{
+    [Theory]
+    [InlineData("v1/images/generations", """{"prompt": "x", "size": "2048x2048"}""", "size")]
+    [InlineData("v1/responses", """{"input": "x", "provider_options": {"image": {"width": 2048, "height": 2048}}}""", "provider_options.image")]
+    public async Task ASizeTooLargeForTheServersMemoryIsRefused(string path, string json, string param)
+    {
+        var answer = await SendAsync(server.Client, Json(path, json));
+        Assert.Equal(HttpStatusCode.BadRequest, answer.Status);
+        var error = answer.Body.GetProperty("error");
+        Assert.Equal(param, error.GetProperty("param").GetString());
+        Assert.Contains("2048x2048 needs about", error.GetProperty("message").GetString());
+
+        var small = await SendAsync(server.Client, Json("v1/images/generations", """{"prompt": "x", "size": "16x16"}"""));
+        Assert.Equal(HttpStatusCode.OK, small.Status);
+    }
+}

@@ -56,6 +56,9 @@ public sealed class ImpatientServer() : ServerFixture(distilled: false, o => o w
 /// <summary>klein-base with no room to wait: a request arriving while another generates is refused.</summary>
 public sealed class NoQueueServer() : ServerFixture(distilled: false, o => o with { MaxWaitingRequests = 0 });
 
+/// <summary>The distilled model on a server with 64 MiB of working memory for a generation.</summary>
+public sealed class SmallMemoryServer() : ServerFixture(distilled: true, o => o with { WorkingMemoryBytes = 64L << 20 });
+
 /// <summary>The distilled model accepting two connections at a time.</summary>
 public sealed class TwoConnectionServer() : ServerFixture(distilled: true, o => o with { MaxConnections = 2 });
 

@@ -2,8 +2,9 @@
 // kernels compile as C++ and run on the CPU: every thread of a block is a fiber on the launching thread, __syncthreads
 // and the warp operations (shuffles, mma.sync, ldmatrix) are points where a fiber waits for the others, __shared__
 // variables are static (blocks run one after another), and a cp.async copy lands only when its thread waits for its
-// group (or at once, with FLUX2_EMULATOR_CP_ASYNC=early). A barrier that can never complete, a full-mask warp operation with a lane missing, or a launch the GPU would
-// refuse fails the launch with a message instead of hanging. x86-64 Linux only.
+// group (or at once, with FLUX2_EMULATOR_CP_ASYNC=early). A barrier that can never complete, a full-mask warp operation
+// with a lane missing, or a launch the GPU would refuse fails the launch with a message instead of hanging. x86-64 Linux
+// only.
 #pragma once
 #include <math.h>
 #include <stdint.h>
@@ -142,16 +143,16 @@ static void warp_barrier(unsigned mask)
     yield(State::AtWarpBarrier);
 }
 
-// Releases what can go on after every fiber of the block has stopped: the warps whose lanes all wait at a warp
-// operation, else the block when all its live threads wait at __syncthreads. False when nothing can go on (a deadlock
-// on a GPU), or when a warp operation waits for lanes that have exited or do not exist (undefined on a GPU).
 static int warp_count() { return (block_threads + 31) / 32; }
+
+// One past warp w's last thread (a block's last warp may be partial).
+static int warp_end(int w) { return w * 32 + 32 < block_threads ? w * 32 + 32 : block_threads; }
 
 // Releases warp w when all its live lanes wait at a warp operation; sets failed when lanes are missing from it.
 static bool release_warp(int w)
 {
-    int first = w * 32, end = first + 32 < block_threads ? first + 32 : block_threads, waiting = 0, live = 0;
-    for (int i = first; i < end; i++)
+    int waiting = 0, live = 0;
+    for (int i = w * 32; i < warp_end(w); i++)
     {
         waiting += fibers[i].state == State::AtWarpBarrier;
         live += fibers[i].state != State::Done;
@@ -165,10 +166,13 @@ static bool release_warp(int w)
         failed = true;
         return false;
     }
-    for (int i = first; i < end; i++) fibers[i].state = State::Runnable;
+    for (int i = w * 32; i < warp_end(w); i++) fibers[i].state = State::Runnable;
     return true;
 }
 
+// Releases what can go on after every fiber of the block has stopped: the warps whose lanes all wait at a warp
+// operation, else the block when all its live threads wait at __syncthreads. False when nothing can go on (a deadlock
+// on a GPU), or when a warp operation waits for lanes that have exited or do not exist (undefined on a GPU).
 static bool release()
 {
     bool released = false;
@@ -212,23 +216,24 @@ static void describe_deadlock()
 // between a read and the next write) gives a wrong result under one of them.
 enum class Schedule { Lockstep, Warps, WarpsReversed };
 
-static const Schedule schedule = getenv("FLUX2_EMULATOR_SCHEDULE") == nullptr ? Schedule::Lockstep
-    : strcmp(getenv("FLUX2_EMULATOR_SCHEDULE"), "warps") == 0 ? Schedule::Warps
-    : strcmp(getenv("FLUX2_EMULATOR_SCHEDULE"), "warps-reversed") == 0 ? Schedule::WarpsReversed : Schedule::Lockstep;
+static const char* const schedule_setting = getenv("FLUX2_EMULATOR_SCHEDULE");
+static const char* const copies_setting = getenv("FLUX2_EMULATOR_CP_ASYNC");
+
+static bool setting_is(const char* setting, const char* value) { return setting != nullptr && strcmp(setting, value) == 0; }
+
+static const Schedule schedule = setting_is(schedule_setting, "warps") ? Schedule::Warps
+    : setting_is(schedule_setting, "warps-reversed") ? Schedule::WarpsReversed : Schedule::Lockstep;
 
 // When a copy lands: at the wait (the default), or at once with FLUX2_EMULATOR_CP_ASYNC=early.
-static const bool copies_land_early = getenv("FLUX2_EMULATOR_CP_ASYNC") != nullptr && strcmp(getenv("FLUX2_EMULATOR_CP_ASYNC"), "early") == 0;
+static const bool copies_land_early = setting_is(copies_setting, "early");
 
 // The settings above, spelled as they must be: a misspelt one fails every launch rather than run the default unnoticed.
 static bool settings_are_valid(char* message, int message_length)
 {
-    const char* schedule_name = getenv("FLUX2_EMULATOR_SCHEDULE");
-    const char* copies = getenv("FLUX2_EMULATOR_CP_ASYNC");
-    if (schedule_name != nullptr && strcmp(schedule_name, "lockstep") != 0 && strcmp(schedule_name, "warps") != 0
-        && strcmp(schedule_name, "warps-reversed") != 0)
-        snprintf(message, message_length, "FLUX2_EMULATOR_SCHEDULE=%s: expected lockstep, warps or warps-reversed", schedule_name);
-    else if (copies != nullptr && strcmp(copies, "late") != 0 && strcmp(copies, "early") != 0)
-        snprintf(message, message_length, "FLUX2_EMULATOR_CP_ASYNC=%s: expected late or early", copies);
+    if (schedule_setting != nullptr && schedule == Schedule::Lockstep && !setting_is(schedule_setting, "lockstep"))
+        snprintf(message, message_length, "FLUX2_EMULATOR_SCHEDULE=%s: expected lockstep, warps or warps-reversed", schedule_setting);
+    else if (copies_setting != nullptr && !copies_land_early && !setting_is(copies_setting, "late"))
+        snprintf(message, message_length, "FLUX2_EMULATOR_CP_ASYNC=%s: expected late or early", copies_setting);
     else
         return true;
     return false;
@@ -239,11 +244,10 @@ static bool settings_are_valid(char* message, int message_length)
 static bool run_warp(int w, Schedule order)
 {
     bool ran = false;
-    int first = w * 32, end = first + 32 < block_threads ? first + 32 : block_threads;
     for (;;)
     {
         bool any = false;
-        for (int i = first; i < end; i++)
+        for (int i = w * 32; i < warp_end(w); i++)
         {
             if (fibers[i].state != State::Runnable) continue;
             current = &fibers[i];

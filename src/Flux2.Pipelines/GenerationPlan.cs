@@ -50,12 +50,12 @@ public sealed record GenerationPlan(
         if (request.MaxReferenceImages is { } maxRefs && request.ReferenceImages.Count > maxRefs)
             throw new PipelineException($"{request.ReferenceImages.Count} reference images given; at most {maxRefs} are allowed");
 
-        int width = Side("width", request.Width ?? firstReferenceSize?.Width ?? DefaultSize, request.FloorSizeToMultipleOf16);
-        int height = Side("height", request.Height ?? firstReferenceSize?.Height ?? DefaultSize, request.FloorSizeToMultipleOf16);
+        int width = Side("width", nameof(GenerationRequest.Width), request.Width ?? firstReferenceSize?.Width ?? DefaultSize, request.FloorSizeToMultipleOf16);
+        int height = Side("height", nameof(GenerationRequest.Height), request.Height ?? firstReferenceSize?.Height ?? DefaultSize, request.FloorSizeToMultipleOf16);
         long pixels = (long)width * height * prompts * request.NumImages;
         if (pixels > maxPixels)
             throw new PipelineException($"{prompts * request.NumImages} image(s) of {width}x{height} are {pixels} pixels, more than the " +
-                $"{maxPixels}-pixel budget of one request");
+                $"{maxPixels}-pixel budget of one request", nameof(GenerationRequest.Width)); // the size: the larger of the two knobs
 
         int steps = request.Steps ?? variant.DefaultSteps();
         if (steps < 1) throw new PipelineException($"steps must be at least 1, got {steps}");
@@ -72,7 +72,8 @@ public sealed record GenerationPlan(
         CheckPrompt("the negative prompt", request.NegativePrompt);
         bool hasNegative = request.NegativePrompt != null || request.NegativePromptEmbedding != null;
         if (hasNegative && variant != PipelineVariant.KleinBase)
-            throw new PipelineException($"a negative prompt is used only by klein-base (classifier-free guidance); this model is {variant.DisplayName()}");
+            throw new PipelineException($"a negative prompt is used only by klein-base (classifier-free guidance); this model is {variant.DisplayName()}",
+                nameof(GenerationRequest.NegativePrompt));
         if (hasNegative && !useCfg)
             notices.Add($"guidance {guidance} ≤ 1 turns classifier-free guidance off; the negative prompt is not used");
 
@@ -127,11 +128,11 @@ public sealed record GenerationPlan(
     /// <summary>A seed for a request that gives none: 64 random bits.</summary>
     public static ulong RandomSeed() => BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
 
-    private static int Side(string name, int value, bool floor)
+    private static int Side(string name, string field, int value, bool floor)
     {
         if (floor) value = value / 16 * 16;
-        if (value % 16 != 0) throw new PipelineException($"{name} {value} is not a multiple of 16");
-        if (value < 16 || value > MaxSide) throw new PipelineException($"{name} {value} is outside [16, {MaxSide}]");
+        if (value % 16 != 0) throw new PipelineException($"{name} {value} is not a multiple of 16", field);
+        if (value < 16 || value > MaxSide) throw new PipelineException($"{name} {value} is outside [16, {MaxSide}]", field);
         return value;
     }
 }

@@ -214,14 +214,17 @@ public sealed class GenerationService
         }
     }
 
-    /// <summary>What the client of <paramref name="queued"/> is told about <paramref name="e"/>.</summary>
-    private static Exception Answer(QueuedGeneration queued, Exception e) => e switch
+    /// <summary>What the client of <paramref name="queued"/> is told about <paramref name="e"/>. The model loaded and worked
+    /// at start-up: a <see cref="Flux2Exception"/> now is about what this request asked for, often a LoRA of the folder,
+    /// which is named as the client named it, without the server's path.</summary>
+    private Exception Answer(QueuedGeneration queued, Exception e)
     {
-        LoraException => new RequestException(400, $"{queued.Request.OptionsPath}loras", e.Message),
-        // The model loaded and worked at start-up: what fails now is what this request asked for.
-        Flux2Exception => new RequestException(400, null, e.Message),
-        _ => e,
-    };
+        if (e is not Flux2Exception) return e;
+        var folder = _options.LoraFolder is { } f ? f.Path + Path.DirectorySeparatorChar : null;
+        bool aboutLora = e is LoraException || (folder != null && e.Message.Contains(folder, StringComparison.Ordinal));
+        return new RequestException(400, aboutLora ? $"{queued.Request.OptionsPath}loras" : null,
+            folder != null ? e.Message.Replace(folder, "", StringComparison.Ordinal) : e.Message);
+    }
 
     /// <summary>The images of <paramref name="result"/> encoded as <paramref name="r"/> asked, with the generation's
     /// metadata, as the files of <c>flux2 generate</c> carry it.</summary>
@@ -274,7 +277,9 @@ public sealed class GenerationService
         }
         catch (Flux2Exception e)
         {
-            throw new RequestException(400, e is ImageFileException ? r.ImagesParam : null, e.Message);
+            var param = Param(e, r);
+            // The pipeline's words name its own option; a request field is named in front of them.
+            throw e is PipelineException && param != null ? RequestException.BadField(param, e.Message) : new RequestException(400, param, e.Message);
         }
         // One generation too large for the machine would take the whole server down with it.
         long need = _pipeline.EstimateWorkingBytes(prepared), have = _options.WorkingMemoryBytes ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
@@ -283,6 +288,16 @@ public sealed class GenerationService
                 $"working memory besides the weights, more than the {have / 1e9:0.0} GB this server has; ask for a smaller size");
         return prepared;
     }
+
+    /// <summary>The field of <paramref name="r"/> that <paramref name="e"/>, the pipeline's refusal, is about; null when it is
+    /// about no single one.</summary>
+    private static string? Param(Flux2Exception e, ResponsesRequest r) => e switch
+    {
+        ImageFileException => r.ImagesParam,
+        PipelineException { RequestField: nameof(GenerationRequest.NegativePrompt) } => $"{r.OptionsPath}negative_prompt",
+        PipelineException { RequestField: nameof(GenerationRequest.Width) or nameof(GenerationRequest.Height) } => r.SizeParam,
+        _ => null,
+    };
 
     /// <summary>The LoRAs of <paramref name="r"/>: the server's, then those it names; null when it names none (the
     /// pipeline's own).</summary>

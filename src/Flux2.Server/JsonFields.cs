@@ -65,6 +65,27 @@ public static class JsonFields
         };
     }
 
+    /// <summary>Refuses an object anywhere in <paramref name="e"/> that names a field twice (JSON parsers disagree on which
+    /// one counts, and the form path refuses a repeat too), naming the field by its path.</summary>
+    /// <param name="path">where <paramref name="e"/> is in the body: "" for the body itself</param>
+    public static void RefuseRepeatedNames(JsonElement e, string path)
+    {
+        if (e.ValueKind == JsonValueKind.Array)
+        {
+            int i = 0;
+            foreach (var item in e.EnumerateArray()) RefuseRepeatedNames(item, $"{path}[{i++}]");
+        }
+        if (e.ValueKind != JsonValueKind.Object) return;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in e.EnumerateObject())
+        {
+            var name = Text(() => property.Name, path.Length > 0 ? path : "the request body");
+            var param = path.Length > 0 ? $"{path}.{name}" : name;
+            if (!names.Add(name)) throw RequestException.BadField(param, "given twice");
+            RefuseRepeatedNames(property.Value, param);
+        }
+    }
+
     /// <summary>A JSON string as text; invalid UTF-8 or a lone surrogate escape (which <see cref="JsonElement.GetString"/> cannot
     /// turn into a string) is the client's mistake, not the server's.</summary>
     public static string Text(JsonElement e, string param) => Text(() => e.GetString()!, param);

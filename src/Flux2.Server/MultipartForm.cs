@@ -37,7 +37,7 @@ public static class MultipartForm
         {
             var section = await NextSectionAsync(reader, part, cancellation);
             if (section == null) return (fields, images);
-            if (part > MaxParts) throw new RequestException(400, null, $"the form has more than {MaxParts} parts");
+            if (part > MaxParts) throw new RequestException(400, $"part {part}", $"part {part}: the form has more than {MaxParts} parts");
             if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
                 || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
                 || HeaderUtilities.RemoveQuotes(disposition.Name).Length == 0)
@@ -89,6 +89,10 @@ public static class MultipartForm
         {
             return await reader.ReadNextSectionAsync(cancellation);
         }
+        catch (IOException e) when (e is not BadHttpRequestException && e.InnerException != null)
+        {
+            throw RequestHandling.UnreadableBody(e);
+        }
         catch (IOException e) when (e is not BadHttpRequestException)
         {
             // The reader's word for a body that ends before the boundary it looks for.
@@ -116,6 +120,10 @@ public static class MultipartForm
                     throw new RequestException(413, param, $"{param}: the part is larger than the {limit}-byte limit");
                 buffer.Write(chunk, 0, read);
             }
+        }
+        catch (IOException e) when (e is not BadHttpRequestException && e.InnerException != null)
+        {
+            throw RequestHandling.UnreadableBody(e);
         }
         catch (IOException e) when (e is not BadHttpRequestException)
         {

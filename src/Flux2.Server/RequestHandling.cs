@@ -102,12 +102,17 @@ public sealed class RequestHandling(GenerationService service, ImageServerOption
         await response.WriteAsync(body.ToJsonString(), cancellation);
     }
 
-    /// <exception cref="RequestException">the body is not JSON</exception>
+    /// <summary>Kestrel's word for chunked framing it cannot read, e.g. a chunk size past 2³¹: an IOException with an
+    /// OverflowException inside.</summary>
+    public static RequestException UnreadableBody(IOException e) => new(400, null, $"the request body cannot be read: {e.Message}");
+
+    /// <exception cref="RequestException">the body is not JSON, or an object in it names a field twice</exception>
     public static async Task<JsonDocument> ReadJsonAsync(HttpRequest request, CancellationToken cancellation)
     {
+        JsonDocument document;
         try
         {
-            return await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellation);
+            document = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellation);
         }
         catch (JsonException e)
         {
@@ -115,8 +120,17 @@ public sealed class RequestHandling(GenerationService service, ImageServerOption
         }
         catch (IOException e) when (e is not BadHttpRequestException && !request.HttpContext.RequestAborted.IsCancellationRequested)
         {
-            // Kestrel's word for chunked framing it cannot read, e.g. a chunk size past 2³¹ (an OverflowException inside).
-            throw new RequestException(400, null, $"the request body cannot be read: {e.Message}");
+            throw UnreadableBody(e);
+        }
+        try
+        {
+            JsonFields.RefuseRepeatedNames(document.RootElement, "");
+            return document;
+        }
+        catch
+        {
+            document.Dispose();
+            throw;
         }
     }
 }

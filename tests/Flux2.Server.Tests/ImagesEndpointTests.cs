@@ -129,6 +129,8 @@ public sealed class ImagesEndpointTests(DistilledServer server) : IClassFixture<
     [InlineData("""{"prompt": ["a", " "]}""", "prompt[1]", "must not be empty")]
     [InlineData("""{"prompt": ["a", "b\u0000"]}""", "prompt[1]", "the prompt holds U+0000 at character 2, which image metadata cannot store")]
     [InlineData("""{"prompt": "x", "negative_prompt": "\u001b"}""", "negative_prompt", "the prompt holds U+001B at character 1")]
+    [InlineData("""{"prompt": "x", "negative_prompt": "blurry"}""", "negative_prompt", "used only by klein-base")]
+    [InlineData("""{"prompt": "x", "size": "4096x4096", "n": 5}""", "size", "5 image(s) of 4096x4096 are 83886080 pixels, more than the 67108864-pixel budget")]
     [InlineData("""{"prompt": ["a", 2]}""", "prompt[1]", "expected a string, got 2")]
     [InlineData("""{"prompt": {"text": "a"}}""", "prompt", "expected a string or an array of strings")]
     [InlineData("""{"prompt": ["a", "b", "c", "d", "e", "f", "g", "h", "i"], "n": 2}""", "n", "2 images for each of 9 prompts")]
@@ -164,17 +166,22 @@ public sealed class ImagesEndpointTests(DistilledServer server) : IClassFixture<
 
     /// <summary>Chunked framing Kestrel cannot read (a chunk size past 2³¹) is the client's error, a 400.</summary>
     [Theory]
-    [InlineData("v1/images/generations")]
-    [InlineData("v1/responses")]
-    public async Task AnUnreadableChunkedBodyIsA400(string path)
+    [InlineData("v1/images/generations", "application/json")]
+    [InlineData("v1/responses", "application/json")]
+    [InlineData("v1/images/edits", "multipart/form-data; boundary=b")]
+    public async Task AnUnreadableChunkedBodyIsA400(string path, string contentType)
     {
         using var socket = new TcpClient();
         await socket.ConnectAsync(server.Server.BaseAddress.Host, server.Server.BaseAddress.Port);
         var stream = socket.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /{path} HTTP/1.1\r\nHost: {server.Server.BaseAddress.Authority}\r\n" +
-            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nffffffff\r\n{\"prompt\": \"x\"}"));
+            $"Content-Type: {contentType}\r\nTransfer-Encoding: chunked\r\n\r\nffffffff\r\n--b\r\n"));
         using var reading = new StreamReader(stream, Encoding.ASCII);
         Assert.Equal("HTTP/1.1 400 Bad Request", await reading.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        while (await reading.ReadLineAsync() is { Length: > 0 }) { } // the headers
+        await reading.ReadLineAsync(); // the size of the answer's one chunk
+        // Said as what it is (for a form, not as a body without parts).
+        Assert.Contains("the request body cannot be read: Bad chunk size data.", await reading.ReadLineAsync());
     }
 
     /// <summary>A value with line feeds cannot forge a line of the server's log: its control characters are logged escaped.</summary>
@@ -286,6 +293,7 @@ public sealed class ImagesEndpointTests(DistilledServer server) : IClassFixture<
         answer = await SendAsync(Client, Multipart("v1/images/edits", Enumerable.Range(0, MultipartForm.MaxParts + 1).Select(i => Part.Text($"f{i}", "1"))));
         Assert.Equal(HttpStatusCode.BadRequest, answer.Status);
         Assert.Contains($"more than {MultipartForm.MaxParts} parts", answer.Body.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal($"part {MultipartForm.MaxParts + 1}", answer.Body.GetProperty("error").GetProperty("param").GetString());
         answer = await SendAsync(Client, Multipart("v1/images/edits", [image, Part.Text("prompt", new string('x', MultipartForm.MaxFieldBytes + 1))]));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, answer.Status);
         Assert.Equal("prompt", answer.Body.GetProperty("error").GetProperty("param").GetString());

@@ -4,7 +4,8 @@ using Flux2.Tests;
 namespace Flux2.Server.Tests;
 
 /// <summary>The distilled tiny klein model with a LoRA folder requests may name LoRAs of: <c>style</c> (a LoRA on single
-/// block 0's output projection) and <c>misfit</c> (the same with a down weight of the wrong width).</summary>
+/// block 0's output projection), <c>misfit</c> (the same with a down weight of the wrong width) and <c>corrupt</c> (not a
+/// safetensors file).</summary>
 public sealed class LoraServer : ServerFixture
 {
     private readonly TempDirectory _loras;
@@ -18,7 +19,10 @@ public sealed class LoraServer : ServerFixture
         _loras = loras;
         Write(Style, inFeatures: 512);
         Write(loras.File("misfit.safetensors"), inFeatures: 100);
+        File.WriteAllBytes(loras.File("corrupt.safetensors"), "not a safetensors file"u8.ToArray());
     }
+
+    public string LoraFolderPath => _loras.Path;
 
     /// <summary>The file of the LoRA named <c>style</c>.</summary>
     public string Style => _loras.File("style.safetensors");

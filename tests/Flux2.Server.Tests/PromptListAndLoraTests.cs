@@ -59,13 +59,21 @@ public sealed class PromptListAndLoraTests(LoraServer server) : IClassFixture<Lo
         var unknown = await SendAsync(Client, Json("v1/images/generations", """{"prompt": "x", "size": "16x16", "loras": ["sytle"]}"""));
         Assert.Equal(HttpStatusCode.BadRequest, unknown.Status);
         Assert.Equal("loras", unknown.Body.GetProperty("error").GetProperty("param").GetString());
-        Assert.Contains("no LoRA named 'sytle' here; the server has 'misfit', 'style'", unknown.Body.GetProperty("error").GetProperty("message").GetString());
+        Assert.Contains("no LoRA named 'sytle' here; the server has 'corrupt', 'misfit', 'style'", unknown.Body.GetProperty("error").GetProperty("message").GetString());
 
         var (status, body) = await ServerClient.PostAsync(Client,
             """{"input": "x", "seed": 1, "provider_options": {"image": {"width": 16, "height": 16, "loras": ["misfit"]}}}""");
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("provider_options.image.loras", body.GetProperty("error").GetProperty("param").GetString());
         Assert.Contains("misfit.safetensors: tensor 'diffusion_model.single_blocks.0.linear2.lora_A.weight'", body.GetProperty("error").GetProperty("message").GetString());
+
+        // An unreadable file is named as the client named it, without the server's path.
+        var corrupt = await SendAsync(Client, Json("v1/images/generations", """{"prompt": "x", "size": "16x16", "loras": ["corrupt"]}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, corrupt.Status);
+        Assert.Equal("loras", corrupt.Body.GetProperty("error").GetProperty("param").GetString());
+        var message = corrupt.Body.GetProperty("error").GetProperty("message").GetString()!;
+        Assert.StartsWith("corrupt.safetensors: ", message);
+        Assert.DoesNotContain(server.LoraFolderPath, message);
 
         var after = await SendAsync(Client, Json("v1/images/generations", """{"prompt": "a red fox", "size": "32x32", "seed": 3}"""));
         Assert.Equal(HttpStatusCode.OK, after.Status);

@@ -122,6 +122,8 @@ public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixtu
     [InlineData("""{"input": ""}""", 400, "input")]
     [InlineData("""{"input": "a\u0007"}""", 400, "input")]
     [InlineData("""{"input": "x", "provider_options": {"image": {"negative_prompt": "\ufffe"}}}""", 400, "provider_options.image.negative_prompt")]
+    [InlineData("""{"input": "x", "provider_options": {"image": {"negative_prompt": "blurry"}}}""", 400, "provider_options.image.negative_prompt")]
+    [InlineData("""{"input": "x", "provider_options": {"image": {"width": 8192, "height": 8192, "num_images": 2}}}""", 400, "provider_options.image")]
     [InlineData("""{"input": "x", "provider_options": {"image": {"width": 0}}}""", 400, "provider_options.image.width")]
     [InlineData("""{"input": "x", "provider_options": {"image": {"height": "big"}}}""", 400, "provider_options.image.height")]
     [InlineData("""{"input": "x", "provider_options": {"image": {"steps": 8}}}""", 400, "provider_options.image.steps")]
@@ -206,6 +208,30 @@ public sealed class ResponsesEndpointTests(DistilledServer server) : IClassFixtu
             Assert.Equal(HttpStatusCode.BadRequest, status);
             Assert.Equal(param, body.GetProperty("error").GetProperty("param").GetString());
         }
+    }
+
+    /// <summary>Parsers disagree on which of two same-named fields counts (System.Text.Json reads the last, others the
+    /// first): a repeat anywhere in the body is refused, naming it, as the form path refuses one.</summary>
+    [Fact]
+    public async Task AFieldGivenTwiceIsA400NamingIt()
+    {
+        foreach (var (json, param) in new[]
+        {
+            ("{\"input\": \"x\", \"seed\": 1, \"seed\": 2}", "seed"),
+            ("{\"input\": \"x\", \"provider_options\": {\"image\": {\"width\": 64, \"width\": 8192}}}", "provider_options.image.width"),
+            ("{\"input\": [{\"role\": \"user\", \"content\": [{\"type\": \"input_text\", \"text\": \"a\", \"text\": \"b\"}]}]}", "input[0].content[0].text"),
+            ("{\"input\": \"x\", \"metadata\": {\"a\": {\"\\u0062\": 1, \"b\": 2}}}", "metadata.a.b"), // the same name, once escaped
+        })
+        {
+            var (status, body) = await PostAsync(Client, json);
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Equal(param, body.GetProperty("error").GetProperty("param").GetString());
+            Assert.Equal($"{param}: given twice", body.GetProperty("error").GetProperty("message").GetString());
+        }
+        using var response = await Client.PostAsync("v1/images/generations",
+            new StringContent("{\"prompt\": \"a\", \"n\": 1, \"n\": 16}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("\"n: given twice\"", await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Flux2.Server;
 
 /// <summary>The text fields of a multipart form, read as the JSON fields of the same names would be (numbers in invariant
-/// notation, booleans as true or false), with the same errors.</summary>
+/// notation without white space around them, booleans as true or false), with the same errors.</summary>
 public sealed class FormRequestFields(IReadOnlyDictionary<string, string> fields) : IRequestFields
 {
     public IReadOnlyCollection<string> Names => fields.Keys.ToArray();
@@ -21,7 +21,7 @@ public sealed class FormRequestFields(IReadOnlyDictionary<string, string> fields
         $"an integer in [0, {ulong.MaxValue}]");
 
     public double? Number(string name) => Read<double>(name, text =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) && v >= 0 ? v : null,
+        double.TryParse(text, NumberStyles.Float & ~NumberStyles.AllowLeadingWhite & ~NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) && v >= 0 ? v : null,
         "a finite number ≥ 0");
 
     public bool? Bool(string name) => Read(name, text =>

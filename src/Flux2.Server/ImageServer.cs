@@ -78,8 +78,10 @@ public sealed class ImageServer : IAsyncDisposable
         var requests = new RequestHandling(service, options, app.Lifetime.ApplicationStopping);
         var images = new ImagesEndpoint(service, options, requests);
 
-        // Routing first, so that every later stage knows the endpoint; then counting (refusals counted too), CORS
-        // (preflights answered before authentication, which browsers do not send on them), the API key, the endpoints.
+        // Bodies for routing's own 404 and 405 around everything; routing next, so that every later stage knows the endpoint;
+        // then counting (refusals counted too), CORS (preflights answered before authentication, which browsers do not send
+        // on them), the API key, the endpoints.
+        app.UseStatusCodePages(RoutingErrors.WriteAsync);
         app.UseRouting();
         app.Use(server.CountAsync);
         if (options.CorsOrigins.Count > 0) app.UseCors();

@@ -44,6 +44,7 @@ public sealed class RequestHandling(GenerationService service, ImageServerOption
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping, timeout.Token);
         try
         {
+            RefuseEncodedBody(context);
             await handle(id, cancellation.Token);
         }
         catch (Exception) when (context.RequestAborted.IsCancellationRequested)
@@ -77,6 +78,16 @@ public sealed class RequestHandling(GenerationService service, ImageServerOption
             service.Log(id, $"error: {e.GetType()}: {e.Message}", e.StackTrace);
             await WriteErrorAsync(context, 500, $"internal error: {e.Message}", null, null);
         }
+    }
+
+    /// <summary>A compressed body would be read as its compressed bytes: refused as RFC 7694 says, with a 415 that names the
+    /// one encoding taken.</summary>
+    private static void RefuseEncodedBody(HttpContext context)
+    {
+        var encoding = context.Request.Headers.ContentEncoding;
+        if (encoding.Count == 0 || (encoding.Count == 1 && encoding[0]!.Trim().Equals("identity", StringComparison.OrdinalIgnoreCase))) return;
+        context.Response.Headers.AcceptEncoding = "identity";
+        throw new RequestException(415, "Content-Encoding", $"Content-Encoding: '{encoding}' is not supported; send the body unencoded");
     }
 
     /// <summary>An OpenAI-style error: the status and a JSON body, or an <c>error</c> event when an event stream has started

@@ -184,6 +184,42 @@ public sealed class ImagesEndpointTests(DistilledServer server) : IClassFixture<
         Assert.Contains("the request body cannot be read: Bad chunk size data.", await reading.ReadLineAsync());
     }
 
+    /// <summary>A compressed body is refused as such (it had been read as its compressed bytes: "not valid JSON").</summary>
+    [Theory]
+    [InlineData("v1/images/generations")]
+    [InlineData("v1/responses")]
+    [InlineData("v1/images/edits")]
+    public async Task ACompressedBodyIsA415(string path)
+    {
+        using var gzipped = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(gzipped, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            gzip.Write("{\"prompt\": \"x\", \"input\": \"x\"}"u8);
+        var content = new ByteArrayContent(gzipped.ToArray());
+        content.Headers.ContentType = new("application/json");
+        content.Headers.ContentEncoding.Add("gzip");
+        using var response = await Client.PostAsync(path, content);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("identity", Assert.Single(response.Headers.GetValues("Accept-Encoding")));
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal("Content-Encoding", error.GetProperty("param").GetString());
+        Assert.Equal("Content-Encoding: 'gzip' is not supported; send the body unencoded", error.GetProperty("message").GetString());
+    }
+
+    /// <summary>Routing's own refusals carry a JSON error as the endpoints' do, saying what the server has.</summary>
+    [Fact]
+    public async Task AnUnknownPathOrMethodIsAnsweredWithAnError()
+    {
+        using var missing = await Client.GetAsync("v1/images/variations");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        var message = JsonDocument.Parse(await missing.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("message").GetString();
+        Assert.StartsWith("GET /v1/images/variations: no such endpoint; the server has POST /v1/responses, ", message);
+
+        using var wrongMethod = await Client.GetAsync("v1/responses");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.StatusCode);
+        Assert.Equal("GET /v1/responses: the endpoint takes POST only",
+            JsonDocument.Parse(await wrongMethod.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("message").GetString());
+    }
+
     /// <summary>A value with line feeds cannot forge a line of the server's log: its control characters are logged escaped.</summary>
     [Fact]
     public async Task AValueCannotStartALogLineOfItsOwn()
@@ -222,6 +258,10 @@ public sealed class ImagesEndpointTests(DistilledServer server) : IClassFixture<
             ([Part.File("image[]", "notes.txt", "text/plain", "not an image"u8.ToArray()), Part.Text("prompt", "x")], "image[0]", "image[0] ('notes.txt'): not a readable image"),
             ([image, Part.Text("prompt", "x"), new Part("negative_prompt", null, null, [0xC3, 0x28])], "negative_prompt", "not valid UTF-8"),
             ([image, Part.Text("prompt", "x"), Part.Text("stream", "maybe")], "stream", "true or false"),
+            // Numbers are read as JSON reads them: no white space around them, as for n above.
+            ([image, Part.Text("prompt", "x"), Part.Text("guidance_scale", " 4")], "guidance_scale", "got \" 4\""),
+            ([image, Part.Text("prompt", "x"), Part.Text("seed", "7 ")], "seed", "got \"7 \""),
+            ([image, Part.Text("prompt", "x"), Part.Text("n", " 2")], "n", "got \" 2\""),
         })
         {
             var answer = await SendAsync(Client, Multipart("v1/images/edits", parts));

@@ -55,6 +55,8 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
               --insecure-no-auth   serve beyond loopback without an API key (trusted networks only)
               --request-timeout S  stop a request S seconds after it arrives, queue time included, and answer
                                    504 (default 600)
+              --body-timeout S     answer 408 to a request whose body has not arrived S seconds after the
+                                   request (default 120): a slow upload holds one of the few open places
               --cors-origin ORIGIN let a browser page from ORIGIN (scheme://host[:port]) call the server;
                                    repeat for several
               --device DEVICE      where to compute: cpu (default) or cuda[:N]
@@ -99,6 +101,7 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
         var apiKey = o.Optional("api-key") ?? _environment(ApiKeyVariable);
         bool noAuth = o.Flag("insecure-no-auth");
         int timeout = o.OptionalInt("request-timeout", 1, MaxRequestTimeoutSeconds) ?? 600;
+        int bodyTimeout = o.OptionalInt("body-timeout", 1, MaxRequestTimeoutSeconds) ?? 120;
         var corsOrigins = o.Many("cors-origin");
         var compute = ComputeOptions.Parse(o, _backends);
         var cache = GenerateCacheOptions.Parse(o);
@@ -118,6 +121,7 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
             ApiKey = apiKey,
             AllowNoAuthBeyondLoopback = noAuth,
             RequestTimeout = TimeSpan.FromSeconds(timeout),
+            BodyTimeout = TimeSpan.FromSeconds(bodyTimeout),
             CorsOrigins = corsOrigins,
             LoraFolder = loraDir == null ? null : new LoraFolder(loraDir),
         };

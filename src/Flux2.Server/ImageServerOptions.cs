@@ -57,6 +57,11 @@ public sealed record ImageServerOptions
     /// cancelled and answered 504.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(600);
 
+    /// <summary>The longest a request's body may take to arrive, from the request's arrival; then it is answered 408. Each
+    /// request being read holds one of the few open places (<see cref="MaxWaitingRequests"/> + the batch), so a client
+    /// trickling a body in must not hold one for the whole <see cref="RequestTimeout"/>.</summary>
+    public TimeSpan BodyTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
     /// <summary>Browser origins (<c>scheme://host[:port]</c>) allowed to call the server cross-origin (CORS); empty: none.</summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
@@ -77,6 +82,8 @@ public sealed record ImageServerOptions
             throw new ServerStartException($"the connection limit must be at least 1, got {MaxConnections}");
         if (RequestTimeout <= TimeSpan.Zero)
             throw new ServerStartException($"the request time limit must be positive, got {RequestTimeout}");
+        if (BodyTimeout <= TimeSpan.Zero)
+            throw new ServerStartException($"the body time limit must be positive, got {BodyTimeout}");
         foreach (var origin in CorsOrigins)
             if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
                 || uri.GetLeftPart(UriPartial.Authority) != origin)

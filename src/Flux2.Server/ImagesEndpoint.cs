@@ -14,17 +14,17 @@ public sealed class ImagesEndpoint(GenerationService service, ImageServerOptions
     /// <summary>Progress events a slow reader may fall behind by; older ones are dropped (the next one says where it is).</summary>
     private const int ProgressBacklog = 64;
 
-    public Task GenerationsAsync(HttpContext context) => requests.RunAsync(context, "img_", async (id, cancellation) =>
+    public Task GenerationsAsync(HttpContext context) => requests.RunAsync(context, "img_", async (id, reading, cancellation) =>
     {
         ImagesRequest request;
-        using (var body = await RequestHandling.ReadJsonAsync(context.Request, cancellation))
+        using (var body = await RequestHandling.ReadJsonAsync(context.Request, reading))
             request = ImagesRequestParser.Parse(new JsonRequestFields(body.RootElement), []);
         await AnswerAsync(context, id, request, "image_generation", cancellation);
     });
 
-    public Task EditsAsync(HttpContext context) => requests.RunAsync(context, "img_", async (id, cancellation) =>
+    public Task EditsAsync(HttpContext context) => requests.RunAsync(context, "img_", async (id, reading, cancellation) =>
     {
-        var (fields, images) = await MultipartForm.ReadAsync(context.Request, options.ImageLimits, options.MaxReferenceImages, cancellation);
+        var (fields, images) = await MultipartForm.ReadAsync(context.Request, options.ImageLimits, options.MaxReferenceImages, reading);
         if (images.Count == 0) throw RequestException.BadField("image", "missing: upload the image(s) to edit as 'image' or 'image[]' file parts");
         await AnswerAsync(context, id, ImagesRequestParser.Parse(new FormRequestFields(fields), images), "image_edit", cancellation);
     });

@@ -16,8 +16,9 @@ public sealed class RequestHandling(GenerationService service, ImageServerOption
     private int _open;
 
     /// <param name="idPrefix">starts the request's id, which the log lines carry</param>
-    /// <param name="handle">reads the request and answers it, given the id and the request's cancellation</param>
-    public async Task RunAsync(HttpContext context, string idPrefix, Func<string, CancellationToken, Task> handle)
+    /// <param name="handle">reads the request and answers it, given the id, the cancellation of reading its body (which also
+    /// fires at the body time limit) and the request's cancellation</param>
+    public async Task RunAsync(HttpContext context, string idPrefix, Func<string, CancellationToken, CancellationToken, Task> handle)
     {
         var id = idPrefix + Guid.NewGuid().ToString("N");
         if (Interlocked.Increment(ref _open) > service.MaxOpenRequests)
@@ -38,14 +39,17 @@ public sealed class RequestHandling(GenerationService service, ImageServerOption
         }
     }
 
-    private async Task HandleAsync(HttpContext context, string id, Func<string, CancellationToken, Task> handle)
+    private async Task HandleAsync(HttpContext context, string id, Func<string, CancellationToken, CancellationToken, Task> handle)
     {
         using var timeout = new CancellationTokenSource(options.RequestTimeout);
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping, timeout.Token);
+        // A body trickling in holds one of the few open places; it has a time limit of its own, much shorter than a generation's.
+        using var bodyTimeout = new CancellationTokenSource(options.BodyTimeout);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellation.Token, bodyTimeout.Token);
         try
         {
             RefuseEncodedBody(context);
-            await handle(id, cancellation.Token);
+            await handle(id, reading.Token, cancellation.Token);
         }
         catch (Exception) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -72,6 +76,13 @@ public sealed class RequestHandling(GenerationService service, ImageServerOption
             var limit = options.RequestTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture);
             service.Log(id, $"stopped (504): past the {limit}-second time limit");
             await WriteErrorAsync(context, 504, $"the request did not finish within the server's {limit}-second time limit (flux2 serve --request-timeout) and was stopped", null, null);
+        }
+        catch (OperationCanceledException) when (bodyTimeout.IsCancellationRequested)
+        {
+            var limit = options.BodyTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture);
+            service.Log(id, $"refused (408): the body did not arrive within {limit} seconds");
+            context.Response.Headers.Connection = "close"; // the rest of the body is not read
+            await WriteErrorAsync(context, 408, $"the request body did not arrive within the server's {limit}-second limit (flux2 serve --body-timeout)", null, null);
         }
         catch (Exception e)
         {

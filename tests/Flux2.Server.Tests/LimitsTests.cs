@@ -47,6 +47,34 @@ public sealed class TimeLimitTests(ImpatientServer server) : IClassFixture<Impat
     }
 }
 
+/// <summary>A body that trickles in is answered 408 at the body time limit, long before the request's own limit, so that slow
+/// clients cannot hold the server's few open places.</summary>
+public sealed class BodyTimeLimitTests(ImpatientReaderServer server) : IClassFixture<ImpatientReaderServer>
+{
+    [Theory]
+    [InlineData("v1/images/generations", "application/json", "{\"prompt\": ")]
+    [InlineData("v1/responses", "application/json", "{\"input\": ")]
+    [InlineData("v1/images/edits", "multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nx")]
+    public async Task ABodyNotInByTheLimitIs408(string path, string contentType, string start)
+    {
+        int from = server.Log.Lines.Count;
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(server.Server.BaseAddress.Host, server.Server.BaseAddress.Port);
+        var stream = socket.GetStream();
+        var clock = Stopwatch.StartNew();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /{path} HTTP/1.1\r\nHost: {server.Server.BaseAddress.Authority}\r\n" +
+            $"Content-Type: {contentType}\r\nContent-Length: 100000\r\n\r\n{start}"));
+        using var reading = new StreamReader(stream, Encoding.ASCII);
+        Assert.Equal("HTTP/1.1 408 Request Timeout", await reading.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(30));
+        Assert.NotNull(await server.Log.WaitForAsync("refused (408): the body did not arrive within 2 seconds", TimeSpan.FromSeconds(10), from));
+
+        // The server goes on.
+        var answer = await SendAsync(server.Client, Json("v1/images/generations", """{"prompt": "x", "size": "16x16"}"""));
+        Assert.Equal(HttpStatusCode.OK, answer.Status);
+    }
+}
+
 /// <summary>Every 503 says when to retry: a full queue, and a server shutting down.</summary>
 public sealed class RetryAfterTests(NoQueueServer server) : IClassFixture<NoQueueServer>
 {

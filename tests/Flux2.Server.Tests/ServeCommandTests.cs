@@ -92,6 +92,7 @@ public sealed class ServeCommandTests(TinyKleinModel model) : IClassFixture<Tiny
     [InlineData("--cors-origin", "app.example", 1, "CORS origin 'app.example' is not an origin")]
     [InlineData("--api-key", "", 1, "the API key must not be empty")]
     [InlineData("--request-timeout", "0", 2, "option --request-timeout: 0 is outside")]
+    [InlineData("--body-timeout", "-5", 2, "option --body-timeout: -5 is outside")]
     [InlineData("--lora-dir", "/nonexistent/loras", 1, "LoRA folder /nonexistent/loras: not found (or not a folder)")]
     public void BadServerOptionsAreOneLine(string option, string value, int exit, string expected)
     {

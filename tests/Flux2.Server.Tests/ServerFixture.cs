@@ -53,6 +53,9 @@ public sealed class SecuredServer() : ServerFixture(distilled: true, o => o with
 /// <summary>klein-base (any step count) with a three-second time limit per request.</summary>
 public sealed class ImpatientServer() : ServerFixture(distilled: false, o => o with { RequestTimeout = TimeSpan.FromSeconds(3) });
 
+/// <summary>The distilled model on a server that waits two seconds for a request's body.</summary>
+public sealed class ImpatientReaderServer() : ServerFixture(distilled: true, o => o with { BodyTimeout = TimeSpan.FromSeconds(2) });
+
 /// <summary>klein-base with no room to wait: a request arriving while another generates is refused.</summary>
 public sealed class NoQueueServer() : ServerFixture(distilled: false, o => o with { MaxWaitingRequests = 0 });
 

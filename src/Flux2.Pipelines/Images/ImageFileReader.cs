@@ -5,7 +5,10 @@ namespace Flux2.Pipelines.Images;
 
 /// <summary>Reads PNG, JPEG, WebP, BMP, GIF (first frame), TGA, PSD and HDR files into RGB (grey is expanded, alpha dropped as
 /// the reference pipelines drop it) after checking what the file may cost (<see cref="ImageDecodeLimits"/>) and, for PNG, its
-/// chunk CRCs: JPEG and WebP through <see cref="SkiaImageCodec"/> (the decoders Pillow uses), the others through StbImageSharp.</summary>
+/// chunk CRCs: JPEG and WebP through <see cref="SkiaImageCodec"/> (the decoders Pillow uses), the others through StbImageSharp,
+/// which reads a truncated file's missing bytes as zeros: such a file is refused, before decoding when it is smaller than
+/// its declared size allows (<see cref="ImageSizeFloor"/>), else when stb reads past its end; so are the valid files stb
+/// would decode to wrong pixels (<see cref="StbMisreads"/>).</summary>
 public static class ImageFileReader
 {
     public static RgbImage Read(string path, ImageDecodeLimits? limits = null)
@@ -23,29 +26,43 @@ public static class ImageFileReader
             throw new ImageFileException($"{name}: the image is {bytes.Length} bytes, more than the {limits.MaxFileBytes}-byte limit for input images");
         if (SkiaImageCodec.Reads(bytes)) return SkiaImageCodec.Decode(bytes, name, limits);
         if (PngChunks.IsPng(bytes)) PngChunks.Verify(bytes, name);
-        var (width, height) = DeclaredSize(bytes, name);
+        var format = StbFileFormats.Sniff(bytes);
+        var (width, height) = DeclaredSize(bytes, format, name);
         limits.CheckDeclaredSize(width, height, name);
+        long floor = ImageSizeFloor.MinimumFileBytes(bytes, format, width, height);
+        if (bytes.Length < floor)
+            throw new ImageFileException($"{name}: truncated {format.Name()}: a {width}x{height} image needs at least {floor} bytes, " +
+                $"but the file has {bytes.Length}");
+        StbMisreads.Refuse(bytes, format, width, height, name);
 
+        using var stream = new TruncationDetectingStream(bytes);
         ImageResult result;
         try
         {
             // Alpha is dropped, not composited: the reference pipelines convert with PIL's Image.convert("RGB") (diffusers'
             // VaeImageProcessor.convert_to_rgb, BFL's sampling.to_rgb), which keeps each pixel's stored colour and discards
             // its alpha, transparent pixels included; stb's RGBA → RGB conversion does exactly that.
-            result = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlue);
+            result = ImageResult.FromStream(stream, ColorComponents.RedGreenBlue);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // stb reports every malformed or unsupported file through an exception of its own.
+            // stb reports every malformed or unsupported file through an exception of its own; one it read past the end of
+            // is truncated, whatever stb made of the zeros it got there.
+            if (stream.ReadPastEnd) throw Truncated(name, format, e);
             throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, WebP, BMP, GIF, TGA, PSD or HDR expected): {Reason(e.Message)}", e);
         }
+        // The pixels stb made of the zeros it read past the end are dropped here (its own buffer is already freed).
+        if (stream.ReadPastEnd) throw Truncated(name, format, null);
         if (result == null || result.Width <= 0 || result.Height <= 0 || result.Data.Length != result.Width * result.Height * 3)
             throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, WebP, BMP, GIF, TGA, PSD or HDR expected)");
         return new RgbImage(result.Width, result.Height, result.Data);
     }
 
+    private static ImageFileException Truncated(string name, StbFileFormat format, Exception? inner) =>
+        new($"{name}: truncated {format.Name()}: the file ends before its image data does", inner);
+
     /// <summary>The size the header declares, read without decoding any pixel.</summary>
-    private static (int Width, int Height) DeclaredSize(byte[] bytes, string name)
+    private static (int Width, int Height) DeclaredSize(byte[] bytes, StbFileFormat format, string name)
     {
         ImageInfo? info;
         try
@@ -56,6 +73,9 @@ public static class ImageFileReader
         {
             throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, WebP, BMP, GIF, TGA, PSD or HDR expected): {Reason(e.Message)}", e);
         }
+        // A BMP whose rows run top-down stores its height negated, and stb's info passes it on as it is.
+        if (format == StbFileFormat.Bmp && info is { Height: < 0 and > int.MinValue } topDown)
+            info = topDown with { Height = -topDown.Height };
         if (info is not { Width: > 0, Height: > 0 } i)
             throw new ImageFileException($"{name}: not a readable image (PNG, JPEG, WebP, BMP, GIF, TGA, PSD or HDR expected): its header gives no size");
         return (i.Width, i.Height);

@@ -44,7 +44,7 @@ public unsafe class FlashAttentionTests
     [InlineData(230, 230, 128, true)]
     public void Avx2KernelMatchesOracle(int lq, int lk, int headDim, bool fused)
     {
-        Assert.True(GemmKernel.Avx2.IsSupported, "this processor has no AVX2: the test cannot run");
+        Assert.SkipUnless(GemmKernel.Avx2.IsSupported, "this processor has no AVX2");
         Check(batch: 2, lq, lk, heads: 2, headDim, fused, kernel: GemmKernel.Avx2);
     }
 

@@ -83,13 +83,14 @@ public class ComputePoolTests
         var pool = new ComputePool(3);
         var hits = new int[200];
         using var started = new ManualResetEventSlim();
-        var call = Task.Run(() => pool.For(hits.Length, new SlowHits { Hits = hits, Started = started }));
-        Assert.True(started.Wait(TimeSpan.FromSeconds(10)));
+        var cancellation = TestContext.Current.CancellationToken;
+        var call = Task.Run(() => pool.For(hits.Length, new SlowHits { Hits = hits, Started = started }), cancellation);
+        Assert.True(started.Wait(TimeSpan.FromSeconds(10), cancellation));
         pool.Dispose();
-        await call.WaitAsync(TimeSpan.FromSeconds(30));
+        await call.WaitAsync(TimeSpan.FromSeconds(30), cancellation);
         Assert.All(hits, h => Assert.Equal(1, h));
         // Bounded, so a pool that would wait forever for its stopped workers fails instead of hanging the run.
         await Assert.ThrowsAsync<ObjectDisposedException>(() =>
-            Task.Run(() => pool.For(10, new CountHits { Hits = new int[10] })).WaitAsync(TimeSpan.FromSeconds(10)));
+            Task.Run(() => pool.For(10, new CountHits { Hits = new int[10] }), cancellation).WaitAsync(TimeSpan.FromSeconds(10), cancellation));
     }
 }

@@ -45,7 +45,7 @@ public sealed unsafe class CausalMaskedAttentionTests
     [InlineData(70, 1, 1, 16, Padding.None)]
     public void Avx2KernelMatchesScalarTwin(int length, int qHeads, int kvHeads, int headDim, Padding padding)
     {
-        Assert.True(GemmKernel.Avx2.IsSupported, "this processor has no AVX2: the test cannot run");
+        Assert.SkipUnless(GemmKernel.Avx2.IsSupported, "this processor has no AVX2");
         Check(length, qHeads, kvHeads, headDim, padding, tolerance: 1e-5f, bf16: null, GemmKernel.Avx2);
     }
 

@@ -35,13 +35,14 @@ public static class ImageFileReader
                 $"but the file has {bytes.Length}");
         StbMisreads.Refuse(bytes, format, width, height, name);
 
-        using var stream = new TruncationDetectingStream(bytes);
+        using var stream = new TruncationDetectingStream(format == StbFileFormat.Gif ? GifTransparency.Cleared(bytes) : bytes);
         ImageResult result;
         try
         {
             // Alpha is dropped, not composited: the reference pipelines convert with PIL's Image.convert("RGB") (diffusers'
             // VaeImageProcessor.convert_to_rgb, BFL's sampling.to_rgb), which keeps each pixel's stored colour and discards
-            // its alpha, transparent pixels included; stb's RGBA → RGB conversion does exactly that.
+            // its alpha, transparent pixels included; stb's RGBA → RGB conversion does exactly that (and, for a GIF's
+            // transparent colour, does once GifTransparency has cleared it).
             result = ImageResult.FromStream(stream, ColorComponents.RedGreenBlue);
         }
         catch (Exception e) when (e is not OutOfMemoryException)

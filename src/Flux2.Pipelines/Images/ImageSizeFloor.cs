@@ -21,7 +21,7 @@ internal static class ImageSizeFloor
             StbFileFormat.Tga => Tga(header, width, height),
             StbFileFormat.Psd => Psd(header, width, height),
             StbFileFormat.Hdr => Hdr(file, width, height),
-            StbFileFormat.Gif => Gif(file, header),
+            StbFileFormat.Gif => Gif(file),
             _ => 0, // PNG: PngChunks has checked that every chunk is complete
         };
     }
@@ -74,27 +74,18 @@ internal static class ImageSizeFloor
     /// <summary>stb decodes the first image, which may be smaller than the screen: the blocks up to its descriptor, its
     /// descriptor and colour table, then LZW data. An LZW code yields at most 4096 pixels, and one of b bits at most 2^b,
     /// so no code yields more than 4096/12 pixels a bit: a byte yields at most 4096·8/12.</summary>
-    private static long Gif(ReadOnlySpan<byte> file, ReadOnlySpan<byte> header)
+    private static long Gif(ReadOnlySpan<byte> file)
     {
-        long at = 13 + ColourTableBytes(header[10]);
-        while (at < file.Length && file[(int)at] == 0x21) // an extension: its label, then sub-blocks up to an empty one
-        {
-            at += 2;
-            while (at < file.Length && file[(int)at] != 0) at += 1 + file[(int)at];
-            at++;
-        }
+        long at = GifLayout.BlocksBeforeFirstImage(file).Next;
         long floor = at + 10 + 1; // the image descriptor, then the LZW minimum code size
-        if (at + 10 <= file.Length && file[(int)at] == 0x2C)
+        if (at + 10 <= file.Length && file[(int)at] == GifLayout.ImageDescriptor)
         {
             var descriptor = file.Slice((int)at, 10);
             long pixels = (long)BinaryPrimitives.ReadUInt16LittleEndian(descriptor[5..]) * BinaryPrimitives.ReadUInt16LittleEndian(descriptor[7..]);
-            floor += ColourTableBytes(descriptor[9]) + CeilingDivide(pixels * 12, 4096 * 8);
+            floor += GifLayout.ColourTableBytes(descriptor[9]) + CeilingDivide(pixels * 12, 4096 * 8);
         }
         return floor;
     }
-
-    /// <summary>The size of the colour table a GIF screen or image descriptor's flags announce.</summary>
-    private static int ColourTableBytes(byte flags) => (flags & 0x80) != 0 ? 3 << ((flags & 7) + 1) : 0;
 
     private static long CeilingDivide(long value, long divisor) => (value + divisor - 1) / divisor;
 }

@@ -89,6 +89,18 @@ public class ImageDecodeSafetyTests
         Assert.Equal(new byte[] { 77, 77, 77 }, ImageFileReader.Decode(greyAlpha, "la.png").Pixels);
     }
 
+    /// <summary>A 4×2 GIF written by Pillow 9.4 with palette index 3 transparent: PIL's convert("RGB") gives those pixels
+    /// their palette colour, (10, 20, 30); stb alone gave them black.</summary>
+    [Fact]
+    public void AGifsTransparentColourIsItsPaletteColourAsInPil()
+    {
+        var gif = Convert.FromHexString("47494638396104000200810000ff000000ff000000ff0a141e21f90401000003002c000000000400020000080c000104103060808000000202003b");
+        var original = gif.ToArray();
+        Assert.Equal(new byte[] { 255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30, 10, 20, 30, 0, 0, 255, 0, 255, 0, 255, 0, 0 },
+            ImageFileReader.Decode(gif, "transparent.gif").Pixels);
+        Assert.Equal(original, gif); // the caller's bytes are left as they were
+    }
+
     [Fact]
     public void SpecialFilesAreRefusedWithoutBlocking()
     {

@@ -53,7 +53,7 @@ public sealed unsafe class Conv2dKernelTests : IDisposable
     [MemberData(nameof(Shapes))]
     public void Bf16_products_match_the_direct_convolution_of_rounded_inputs(int cin, int cout, int h, int w, int kernel, int stride, int padKind)
     {
-        if (Bf16Kernel.WhereSupported() == null) return;
+        Bf16Kernel.Required();
         using var bf16 = new CpuBackend(_pool, precision: ComputePrecision.BFloat16);
         var padding = Padding(padKind);
         foreach (bool accumulate in new[] { false, true })

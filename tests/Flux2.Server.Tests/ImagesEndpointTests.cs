@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using Flux2.Pipelines;
 using Flux2.Pipelines.Images;
@@ -171,17 +169,13 @@ public sealed class ImagesEndpointTests(DistilledServer server) : IClassFixture<
     [InlineData("v1/images/edits", "multipart/form-data; boundary=b")]
     public async Task AnUnreadableChunkedBodyIsA400(string path, string contentType)
     {
-        using var socket = new TcpClient();
-        await socket.ConnectAsync(server.Server.BaseAddress.Host, server.Server.BaseAddress.Port);
-        var stream = socket.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /{path} HTTP/1.1\r\nHost: {server.Server.BaseAddress.Authority}\r\n" +
-            $"Content-Type: {contentType}\r\nTransfer-Encoding: chunked\r\n\r\nffffffff\r\n--b\r\n"));
-        using var reading = new StreamReader(stream, Encoding.ASCII);
-        Assert.Equal("HTTP/1.1 400 Bad Request", await reading.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
-        while (await reading.ReadLineAsync() is { Length: > 0 }) { } // the headers
-        await reading.ReadLineAsync(); // the size of the answer's one chunk
+        using var request = await RawHttp.PostAsync(server.Server.BaseAddress, path,
+            $"Content-Type: {contentType}\r\nTransfer-Encoding: chunked\r\n", "ffffffff\r\n--b\r\n");
+        Assert.Equal("HTTP/1.1 400 Bad Request", await request.StatusLineAsync(TimeSpan.FromSeconds(30)));
+        while (await request.Answer.ReadLineAsync() is { Length: > 0 }) { } // the headers
+        await request.Answer.ReadLineAsync(); // the size of the answer's one chunk
         // Said as what it is (for a form, not as a body without parts).
-        Assert.Contains("the request body cannot be read: Bad chunk size data.", await reading.ReadLineAsync());
+        Assert.Contains("the request body cannot be read: Bad chunk size data.", await request.Answer.ReadLineAsync());
     }
 
     /// <summary>A compressed body is refused as such (it had been read as its compressed bytes: "not valid JSON").</summary>

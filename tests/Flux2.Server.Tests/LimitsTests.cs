@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Flux2.Pipelines;
 using Flux2.Pipelines.Config;
 using Flux2.Testing;
@@ -58,14 +57,9 @@ public sealed class BodyTimeLimitTests(ImpatientReaderServer server) : IClassFix
     public async Task ABodyNotInByTheLimitIs408(string path, string contentType, string start)
     {
         int from = server.Log.Lines.Count;
-        using var socket = new TcpClient();
-        await socket.ConnectAsync(server.Server.BaseAddress.Host, server.Server.BaseAddress.Port);
-        var stream = socket.GetStream();
         var clock = Stopwatch.StartNew();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /{path} HTTP/1.1\r\nHost: {server.Server.BaseAddress.Authority}\r\n" +
-            $"Content-Type: {contentType}\r\nContent-Length: 100000\r\n\r\n{start}"));
-        using var reading = new StreamReader(stream, Encoding.ASCII);
-        Assert.Equal("HTTP/1.1 408 Request Timeout", await reading.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        using var request = await RawHttp.PostAsync(server.Server.BaseAddress, path, $"Content-Type: {contentType}\r\nContent-Length: 100000\r\n", start);
+        Assert.Equal("HTTP/1.1 408 Request Timeout", await request.StatusLineAsync(TimeSpan.FromSeconds(30)));
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(30));
         Assert.NotNull(await server.Log.WaitForAsync("refused (408): the body did not arrive within 2 seconds", TimeSpan.FromSeconds(10), from));
 
@@ -99,14 +93,9 @@ public sealed class RetryAfterTests(NoQueueServer server) : IClassFixture<NoQueu
     [Fact]
     public Task ARequestPastTheOpenBoundIsRefusedBeforeItsBodyIsRead() => WhileOneGeneratesAsync(async from =>
     {
-        using var socket = new TcpClient();
-        await socket.ConnectAsync(server.Server.BaseAddress.Host, server.Server.BaseAddress.Port);
-        var stream = socket.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /v1/images/generations HTTP/1.1\r\nHost: {server.Server.BaseAddress.Authority}\r\n" +
-            $"Content-Type: application/json\r\nContent-Length: {32 << 20}\r\n\r\n{{\"prompt\": \"{new string('x', 1024)}"));
-        using var reading = new StreamReader(stream, Encoding.ASCII);
-        var statusLine = await reading.ReadLineAsync().WaitAsync(Patience);
-        Assert.Equal("HTTP/1.1 503 Service Unavailable", statusLine);
+        using var request = await RawHttp.PostAsync(server.Server.BaseAddress, "v1/images/generations",
+            $"Content-Type: application/json\r\nContent-Length: {32 << 20}\r\n", $"{{\"prompt\": \"{new string('x', 1024)}");
+        Assert.Equal("HTTP/1.1 503 Service Unavailable", await request.StatusLineAsync(Patience));
         Assert.NotNull(await server.Log.WaitForAsync("requests are already open", Patience, from));
     });
 

@@ -57,6 +57,8 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
                                    504 (default 600)
               --body-timeout S     answer 408 to a request whose body has not arrived S seconds after the
                                    request (default 120): a slow upload holds one of the few open places
+              --image-decodes N    decode at most N uploaded reference images at once (default 2); each holds
+                                   its full-size bitmap while it decodes, up to ~470 MB for 8192² pixels
               --cors-origin ORIGIN let a browser page from ORIGIN (scheme://host[:port]) call the server;
                                    repeat for several
               --device DEVICE      where to compute: cpu (default) or cuda[:N]
@@ -102,6 +104,7 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
         bool noAuth = o.Flag("insecure-no-auth");
         int timeout = o.OptionalInt("request-timeout", 1, MaxRequestTimeoutSeconds) ?? 600;
         int bodyTimeout = o.OptionalInt("body-timeout", 1, MaxRequestTimeoutSeconds) ?? 120;
+        int imageDecodes = o.OptionalInt("image-decodes", 1, 64) ?? 2;
         var corsOrigins = o.Many("cors-origin");
         var compute = ComputeOptions.Parse(o, _backends);
         var cache = GenerateCacheOptions.Parse(o);
@@ -122,6 +125,7 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
             AllowNoAuthBeyondLoopback = noAuth,
             RequestTimeout = TimeSpan.FromSeconds(timeout),
             BodyTimeout = TimeSpan.FromSeconds(bodyTimeout),
+            ConcurrentImageDecodes = imageDecodes,
             CorsOrigins = corsOrigins,
             LoraFolder = loraDir == null ? null : new LoraFolder(loraDir),
         };

@@ -76,7 +76,9 @@ public sealed class ImageServer : IAsyncDisposable
         var service = new GenerationService(pipeline, options, metrics);
         var server = new ImageServer(app, service, metrics, new PrometheusExporter(metrics.Meter));
         var requests = new RequestHandling(service, options, app.Lifetime.ApplicationStopping);
-        var images = new ImagesEndpoint(service, options, requests);
+        var uploads = new ReferenceUploads(options.ImageLimits, options.MaxReferenceImages, options.ConcurrentImageDecodes);
+        metrics.ObserveDecodes(uploads.Gate);
+        var images = new ImagesEndpoint(service, uploads, requests);
 
         // Bodies for routing's own 404 and 405 around everything; routing next, so that every later stage knows the endpoint;
         // then counting (refusals counted too), CORS (preflights answered before authentication, which browsers do not send
@@ -89,7 +91,7 @@ public sealed class ImageServer : IAsyncDisposable
         app.MapGet("/health", server.Health);
         app.MapGet("/v1/models", server.Models);
         app.MapGet("/metrics", server.Metrics);
-        app.MapPost("/v1/responses", (RequestDelegate)new ResponsesEndpoint(service, options, requests).HandleAsync);
+        app.MapPost("/v1/responses", (RequestDelegate)new ResponsesEndpoint(service, uploads, requests).HandleAsync);
         app.MapPost("/v1/images/generations", (RequestDelegate)images.GenerationsAsync);
         app.MapPost("/v1/images/edits", (RequestDelegate)images.EditsAsync);
         try

@@ -47,6 +47,10 @@ public sealed record ImageServerOptions
     /// <summary>Most reference images in one request.</summary>
     public int MaxReferenceImages { get; init; } = DefaultMaxReferenceImages;
 
+    /// <summary>Reference images decoded at once, at most (the others wait their turn): a decode holds the upload's full-size
+    /// bitmap, up to ~470 MB for 8192² pixels, until it is brought to the pipeline's size.</summary>
+    public int ConcurrentImageDecodes { get; init; } = 2;
+
     /// <summary>The key clients must send as <c>Authorization: Bearer KEY</c> on every endpoint but <c>/health</c>; null: none.</summary>
     public string? ApiKey { get; init; }
 
@@ -69,7 +73,7 @@ public sealed record ImageServerOptions
     public TextWriter Log { get; init; } = Console.Error;
 
     /// <summary>Refuses options the server must not start with: no API key beyond loopback (unless allowed), an empty key,
-    /// a CORS origin that is not one, a time limit that is not positive. Cheap: callers check before loading a model.</summary>
+    /// a CORS origin that is not one, a time limit or a count that is not positive. Cheap: callers check before loading a model.</summary>
     /// <exception cref="ServerStartException">naming the option at fault</exception>
     public void Check()
     {
@@ -80,6 +84,8 @@ public sealed record ImageServerOptions
                 "or --insecure-no-auth to serve without one on a trusted network");
         if (MaxConnections < 1)
             throw new ServerStartException($"the connection limit must be at least 1, got {MaxConnections}");
+        if (ConcurrentImageDecodes < 1)
+            throw new ServerStartException($"the number of image decodes at once must be at least 1, got {ConcurrentImageDecodes}");
         if (RequestTimeout <= TimeSpan.Zero)
             throw new ServerStartException($"the request time limit must be positive, got {RequestTimeout}");
         if (BodyTimeout <= TimeSpan.Zero)

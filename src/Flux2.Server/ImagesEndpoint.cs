@@ -9,7 +9,7 @@ namespace Flux2.Server;
 /// a <c>progress</c> event after every denoising step, then one <c>image_generation.completed</c> (or
 /// <c>image_edit.completed</c>) event per image, or an <c>error</c> event.
 /// </summary>
-public sealed class ImagesEndpoint(GenerationService service, ImageServerOptions options, RequestHandling requests)
+public sealed class ImagesEndpoint(GenerationService service, ReferenceUploads uploads, RequestHandling requests)
 {
     /// <summary>Progress events a slow reader may fall behind by; older ones are dropped (the next one says where it is).</summary>
     private const int ProgressBacklog = 64;
@@ -24,7 +24,7 @@ public sealed class ImagesEndpoint(GenerationService service, ImageServerOptions
 
     public Task EditsAsync(HttpContext context) => requests.RunAsync(context, "img_", async (id, reading, cancellation) =>
     {
-        var (fields, images) = await MultipartForm.ReadAsync(context.Request, options.ImageLimits, options.MaxReferenceImages, reading);
+        var (fields, images) = await MultipartForm.ReadAsync(context.Request, uploads, reading, cancellation);
         if (images.Count == 0) throw RequestException.BadField("image", "missing: upload the image(s) to edit as 'image' or 'image[]' file parts");
         await AnswerAsync(context, id, ImagesRequestParser.Parse(new FormRequestFields(fields), images), "image_edit", cancellation);
     });

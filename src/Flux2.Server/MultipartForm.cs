@@ -11,8 +11,9 @@ namespace Flux2.Server;
 /// Reads the multipart/form-data body of <c>/v1/images/edits</c> as it streams in, within fixed bounds: at most
 /// <see cref="MaxParts"/> parts with at most 16 headers (16 KiB) each, a text field at most <see cref="MaxFieldBytes"/>, an
 /// image at most <see cref="ImageDecodeLimits.MaxFileBytes"/> and the whole body at most the server's request size. Parts
-/// named <c>image</c> or <c>image[]</c> (the OpenAI SDKs send several as <c>image[]</c>) are reference images, decoded at once
-/// with the server's decode limits, which are checked before any pixel is; every other part is a UTF-8 text field.
+/// named <c>image</c> or <c>image[]</c> (the OpenAI SDKs send several as <c>image[]</c>) are reference images, decoded as they
+/// arrive by the server's <see cref="ReferenceUploads"/> (limits checked before any pixel is, a bounded number of decodes at
+/// once); every other part is a UTF-8 text field.
 /// </summary>
 public static class MultipartForm
 {
@@ -25,17 +26,19 @@ public static class MultipartForm
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <param name="reading">stops the body's reads (and fires at the body time limit)</param>
+    /// <param name="cancellation">the request's: stops a wait for a place to decode an image</param>
     /// <exception cref="RequestException">not a multipart form (415), a malformed or oversized part (400, 413), an image that
     /// cannot be used (400), each naming the part</exception>
     public static async Task<(IReadOnlyDictionary<string, string> Fields, IReadOnlyList<ReferenceImage> Images)> ReadAsync(
-        HttpRequest request, ImageDecodeLimits limits, int maxImages, CancellationToken cancellation)
+        HttpRequest request, ReferenceUploads uploads, CancellationToken reading, CancellationToken cancellation)
     {
         var reader = new MultipartReader(Boundary(request.ContentType), request.Body) { HeadersCountLimit = 16, HeadersLengthLimit = 16 << 10 };
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
         var images = new List<ReferenceImage>();
         for (int part = 1; ; part++)
         {
-            var section = await NextSectionAsync(reader, part, cancellation);
+            var section = await NextSectionAsync(reader, part, reading);
             if (section == null) return (fields, images);
             if (part > MaxParts) throw new RequestException(400, $"part {part}", $"part {part}: the form has more than {MaxParts} parts");
             if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
@@ -46,21 +49,21 @@ public static class MultipartForm
             if (name is "image" or "image[]")
             {
                 var param = $"image[{images.Count}]";
-                if (images.Count == maxImages) throw RequestException.BadField(param, $"more than {maxImages} reference images");
-                var bytes = await ReadBodyAsync(section.Body, limits.MaxFileBytes, param, cancellation);
+                if (images.Count == uploads.MaxImages) throw RequestException.BadField(param, $"more than {uploads.MaxImages} reference images");
+                var bytes = await ReadBodyAsync(section.Body, uploads.Limits.MaxFileBytes, param, reading);
                 var fileName = Path.GetFileName(HeaderUtilities.RemoveQuotes(disposition.FileName).ToString());
                 // The name goes into the images' metadata, as the CLI's reference file names do.
                 if (XmpPacket.IndexOfUnstorable(fileName) is int bad and >= 0)
                     throw RequestException.BadField(param, $"the file name holds U+{(int)fileName[bad]:X4}, which image metadata cannot store");
-                images.Add(ReferenceUploads.Decode(bytes, param, fileName.Length > 0 ? fileName : param,
-                    fileName.Length > 0 ? $"{param} ('{fileName}')" : param, limits));
+                images.Add(await uploads.DecodeAsync(bytes, param, fileName.Length > 0 ? fileName : param,
+                    fileName.Length > 0 ? $"{param} ('{fileName}')" : param, cancellation));
             }
             else if (name == "mask")
                 throw RequestException.BadField(name, "inpainting masks are not supported: FLUX.2 edits from the prompt and the reference images");
             else
             {
                 if (fields.ContainsKey(name)) throw RequestException.BadField(name, "given twice");
-                var bytes = await ReadBodyAsync(section.Body, MaxFieldBytes, name, cancellation);
+                var bytes = await ReadBodyAsync(section.Body, MaxFieldBytes, name, reading);
                 try
                 {
                     fields[name] = StrictUtf8.GetString(bytes);

@@ -26,14 +26,15 @@ public static class ResponsesRequestParser
     private static readonly HashSet<string> Unused =
         ["strength", "cfg_normalization", "cfg_truncation", "flow_shift", "secondary_prompt", "secondary_negative_prompt"];
 
-    /// <param name="imageLimits">what a reference image may cost before it is decoded (default <see cref="ImageDecodeLimits.Default"/>)</param>
-    /// <param name="maxImages">the most reference images a request may hold; one more is refused before it is decoded</param>
-    public static ResponsesRequest Parse(JsonElement root, ImageDecodeLimits? imageLimits = null, int maxImages = ImageServerOptions.DefaultMaxReferenceImages)
+    /// <param name="uploads">decodes the reference images (at most <see cref="ReferenceUploads.MaxImages"/>; one more is
+    /// refused before it is decoded)</param>
+    /// <param name="cancellation">the request's: stops a wait for a place to decode an image</param>
+    public static async Task<ResponsesRequest> ParseAsync(JsonElement root, ReferenceUploads uploads, CancellationToken cancellation)
     {
         if (root.ValueKind != JsonValueKind.Object) throw new RequestException(400, null, "the request body must be a JSON object");
         var model = OptionalString(root, "model", "model");
-        var (prompt, images) = ParseInput(root.TryGetProperty("input", out var input) ? input
-            : throw RequestException.BadField("input", "missing; give the prompt or a message array"), imageLimits ?? ImageDecodeLimits.Default, maxImages);
+        var (prompt, images) = await ParseInputAsync(root.TryGetProperty("input", out var input) ? input
+            : throw RequestException.BadField("input", "missing; give the prompt or a message array"), uploads, cancellation);
         if (string.IsNullOrWhiteSpace(prompt)) throw RequestException.BadField("input", "the prompt must not be empty");
         CheckPrompt(prompt, "input");
         var seed = OptionalUInt64(root, "seed", "seed");
@@ -78,7 +79,8 @@ public static class ResponsesRequestParser
     public static string? CheckPrompt(string? prompt, string param) =>
         prompt != null && Pipelines.GenerationPlan.PromptProblem(prompt) is { } problem ? throw RequestException.BadField(param, $"the prompt {problem}") : prompt;
 
-    private static (string Prompt, IReadOnlyList<ReferenceImage> Images) ParseInput(JsonElement input, ImageDecodeLimits imageLimits, int maxImages)
+    private static async Task<(string Prompt, IReadOnlyList<ReferenceImage> Images)> ParseInputAsync(JsonElement input, ReferenceUploads uploads,
+        CancellationToken cancellation)
     {
         if (input.ValueKind == JsonValueKind.String) return (JsonFields.Text(input, "input"), []);
         if (input.ValueKind != JsonValueKind.Array) throw RequestException.BadField("input", "expected a string (the prompt) or a message array");
@@ -103,8 +105,9 @@ public static class ResponsesRequestParser
                     texts.Add(OptionalString(item, "text", $"{param}.text") ?? throw RequestException.BadField($"{param}.text", "missing"));
                     break;
                 case "input_image":
-                    if (images.Count == maxImages) throw RequestException.BadField(param, $"more than {maxImages} reference images");
-                    images.Add(ReadImage(item, param, imageLimits));
+                    if (images.Count == uploads.MaxImages) throw RequestException.BadField(param, $"more than {uploads.MaxImages} reference images");
+                    var (bytes, urlParam) = ReadImage(item, param);
+                    images.Add(await uploads.DecodeAsync(bytes, urlParam, urlParam, urlParam, cancellation));
                     break;
                 default:
                     throw RequestException.BadField($"{param}.type", $"expected 'input_text' or 'input_image', got {(type == null ? "none" : $"'{type}'")}");
@@ -113,8 +116,9 @@ public static class ResponsesRequestParser
         return (string.Join("\n", texts), images);
     }
 
-    /// <summary><c>image_url</c> is a string in OpenResponses; the Chat Completions form <c>{"url": ...}</c> is accepted too.</summary>
-    private static ReferenceImage ReadImage(JsonElement item, string param, ImageDecodeLimits limits)
+    /// <summary>The bytes of an <c>input_image</c>'s data URI, and the field it came in: <c>image_url</c> is a string in
+    /// OpenResponses; the Chat Completions form <c>{"url": ...}</c> is accepted too.</summary>
+    private static (byte[] Bytes, string Param) ReadImage(JsonElement item, string param)
     {
         if (!item.TryGetProperty("image_url", out var url)) throw RequestException.BadField($"{param}.image_url", "missing");
         var urlParam = $"{param}.image_url";
@@ -124,7 +128,7 @@ public static class ResponsesRequestParser
             url = url.TryGetProperty("url", out var inner) ? inner : throw RequestException.BadField(urlParam, "missing");
         }
         if (url.ValueKind != JsonValueKind.String) throw RequestException.BadField(urlParam, "expected a data: URI string");
-        return ReferenceUploads.Decode(DataUri.DecodeBase64(JsonFields.Text(url, urlParam), urlParam), urlParam, urlParam, urlParam, limits);
+        return (DataUri.DecodeBase64(JsonFields.Text(url, urlParam), urlParam), urlParam);
     }
 
     private static int? OptionalInt(JsonElement o, string name, int min, int max) => JsonFields.OptionalInt(o, name, $"{ImageOptions}.{name}", min, max);

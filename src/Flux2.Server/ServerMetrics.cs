@@ -49,6 +49,14 @@ public sealed class ServerMetrics : IDisposable
                 .Select(p => new Measurement<long>(p.Item2, new KeyValuePair<string, object?>("kind", p.Item1)));
         }, unit: "By", description: "Device memory of the GPU backend: in use, cached for reuse, peak held; the device's free and total");
 
+    /// <summary>Adds <c>flux2_image_decodes{state}</c>: reference images being decoded, and waiting for a place to be.</summary>
+    public void ObserveDecodes(DecodeGate gate) =>
+        Meter.CreateObservableGauge("flux2_image_decodes", () => new[]
+        {
+            new Measurement<long>(gate.Running, new KeyValuePair<string, object?>("state", "running")),
+            new Measurement<long>(gate.Waiting, new KeyValuePair<string, object?>("state", "waiting")),
+        }, description: $"Reference images being decoded (at most {gate.Capacity} at once) and waiting to be");
+
     public void RequestStarted() => _inFlight.Add(1);
 
     public void RequestFinished(string endpoint, int status)

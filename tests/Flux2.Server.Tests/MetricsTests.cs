@@ -40,6 +40,7 @@ public sealed class MetricsTests(MetricsServer server) : IClassFixture<MetricsSe
         Assert.Equal(0, Value(after, "flux2_queue_depth"));
         Assert.Equal(0, Value(after, "flux2_generations_running"));
         Assert.Equal(1, Value(after, "flux2_requests_in_flight")); // the scrape itself
+        Assert.Equal(0, after["flux2_image_decodes{state=\"running\"}"]);
         Assert.InRange(Value(after, "process_resident_memory_bytes"), 1 << 20, 64L << 30);
     }
 
@@ -69,6 +70,27 @@ public sealed class MetricsTests(MetricsServer server) : IClassFixture<MetricsSe
         // Read at each scrape.
         report.Memory = report.Memory with { InUse = 2000 };
         Assert.Equal(2000, PrometheusText.Parse(exporter.Write())["flux2_device_memory_bytes{kind=\"in_use\"}"]);
+    }
+
+    [Fact]
+    public async Task ReferenceDecodesAreAGaugePerState()
+    {
+        using var metrics = new ServerMetrics();
+        var gate = new DecodeGate(1);
+        metrics.ObserveDecodes(gate);
+        using var exporter = new PrometheusExporter(metrics.Meter);
+        Assert.Equal(0, PrometheusText.Parse(exporter.Write())["flux2_image_decodes{state=\"running\"}"]);
+
+        using var release = new ManualResetEventSlim();
+        var holder = Task.Run(() => gate.RunAsync(() => release.Wait(TimeSpan.FromSeconds(30)), CancellationToken.None));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (gate.Running != 1 && DateTime.UtcNow < deadline) await Task.Delay(5);
+        var waiter = gate.RunAsync(() => true, CancellationToken.None);
+        var samples = PrometheusText.Parse(exporter.Write());
+        Assert.Equal(1, samples["flux2_image_decodes{state=\"running\"}"]);
+        Assert.Equal(1, samples["flux2_image_decodes{state=\"waiting\"}"]);
+        release.Set();
+        await Task.WhenAll(holder, waiter);
     }
 
     private sealed class FixedMemory : IDeviceMemoryReport

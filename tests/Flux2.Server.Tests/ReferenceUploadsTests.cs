@@ -29,6 +29,16 @@ public sealed class ReferenceUploadsTests
     }
 
     [Fact]
+    public void ALargeDecodesMemoryIsCollectedBeforeTheNextDecodeStarts()
+    {
+        var upload = PngWriter.Encode(new RgbImage(4096, 4096, new byte[4096 * 4096 * 3]), []);
+        int collections = GC.CollectionCount(GC.MaxGeneration);
+        var kept = ReferenceUploads.Decode(upload, "image[0]", "big.png", "image[0] ('big.png')", ImageDecodeLimits.Default);
+        Assert.Equal((1024, 1024), (kept.Image.Width, kept.Image.Height));
+        Assert.True(GC.CollectionCount(GC.MaxGeneration) > collections);
+    }
+
+    [Fact]
     public void AnUploadThePipelineWouldRefuseIsA400NamingItsField()
     {
         var e = Assert.Throws<RequestException>(() =>

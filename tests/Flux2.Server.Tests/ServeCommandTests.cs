@@ -120,6 +120,7 @@ public sealed class ServeCommandTests(TinyKleinModel model) : IClassFixture<Tiny
     [InlineData("--port", "70000", "option --port")]
     [InlineData("--cache", "sometimes", "option --cache")]
     [InlineData("--batch", "0", "option --batch: 0 is outside [1, 64]")]
+    [InlineData("--image-decodes", "0", "option --image-decodes: 0 is outside [1, 64]")]
     public void BadOptionsAreUsageErrors(string option, string value, string expected)
     {
         var output = new StringWriter();

@@ -11,12 +11,39 @@ public class ReferenceImageGeometryTests
     [InlineData(90, 64, 45, 64, 1876510224u, 1111055L)]
     [InlineData(64, 90, 64, 33, 2094558327u, 817532L)]
     [InlineData(300, 200, 255, 170, 3041839304u, 16621229L)]
-    public void LanczosMatchesPillow(int w, int h, int outW, int outH, uint crc, long sum)
+    [InlineData(2400, 1600, 300, 200, 4023521347u, 22998244L)]
+    [InlineData(1000, 999, 125, 1000, 1553754925u, 47896979L)]
+    public void LanczosMatchesPillow(int w, int h, int outW, int outH, uint crc, long sum) =>
+        AssertResized(PngWriterTests.Pattern(w, h), outW, outH, crc, sum);
+
+    // The same of Noise(w, h), whose extremes make the filter overshoot [0, 255] (clamped) on both sides.
+    [Theory]
+    [InlineData(640, 480, 79, 61, 4245363773u, 1843328L)]
+    [InlineData(97, 53, 203, 111, 1998478714u, 8645022L)]
+    [InlineData(512, 512, 512, 97, 158718177u, 18991812L)]
+    [InlineData(2048, 64, 1024, 8, 3685541545u, 3130617L)]
+    public void LanczosMatchesPillowOnNoise(int w, int h, int outW, int outH, uint crc, long sum) =>
+        AssertResized(Noise(w, h), outW, outH, crc, sum);
+
+    private static void AssertResized(RgbImage image, int outW, int outH, uint crc, long sum)
     {
-        var resized = LanczosResampler.Resize(PngWriterTests.Pattern(w, h), outW, outH);
+        var resized = LanczosResampler.Resize(image, outW, outH);
         Assert.Equal((outW, outH), (resized.Width, resized.Height));
         Assert.Equal(sum, resized.Pixels.Sum(b => (long)b));
         Assert.Equal(crc, Crc32.Compute(resized.Pixels));
+    }
+
+    /// <summary>Bytes from the LCG state·1103515245 + 12345 (mod 2³², from 1), each its top 8 bits.</summary>
+    private static RgbImage Noise(int width, int height)
+    {
+        var pixels = new byte[width * height * 3];
+        uint state = 1;
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            state = state * 1103515245 + 12345;
+            pixels[i] = (byte)(state >> 24);
+        }
+        return new RgbImage(width, height, pixels);
     }
 
     [Fact]

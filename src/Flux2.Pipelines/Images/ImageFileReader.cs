@@ -7,7 +7,8 @@ namespace Flux2.Pipelines.Images;
 /// the reference pipelines drop it) after checking what the file may cost (<see cref="ImageDecodeLimits"/>) and, for PNG, its
 /// chunk CRCs: JPEG and WebP through <see cref="SkiaImageCodec"/> (the decoders Pillow uses), the others through StbImageSharp,
 /// which reads a truncated file's missing bytes as zeros: such a file is refused, before decoding when it is smaller than
-/// its declared size allows (<see cref="ImageSizeFloor"/>), else when stb reads past its end; so are the valid files stb
+/// its declared size allows (<see cref="ImageSizeFloor"/>) or is a GIF whose data ends early (<see cref="GifImageData"/>),
+/// else when stb reads past its end; so are the valid files stb
 /// would decode to wrong pixels (<see cref="StbMisreads"/>).</summary>
 public static class ImageFileReader
 {
@@ -33,6 +34,7 @@ public static class ImageFileReader
         if (bytes.Length < floor)
             throw new ImageFileException($"{name}: truncated {format.Name()}: a {width}x{height} image needs at least {floor} bytes, " +
                 $"but the file has {bytes.Length}");
+        if (format == StbFileFormat.Gif) GifImageData.RefuseShort(bytes, name);
         StbMisreads.Refuse(bytes, format, width, height, name);
 
         using var stream = new TruncationDetectingStream(format == StbFileFormat.Gif ? GifTransparency.Cleared(bytes) : bytes);

@@ -81,4 +81,17 @@ public class ImageFileReaderTests
         Assert.Equal((5, 3), (image.Width, image.Height));
         Assert.Equal(Convert.FromHexString(pillowRgb), image.Pixels);
     }
+
+    /// <summary>GIFs of noise written by Pillow 9.4 (tests/fixtures/images/make.py): their LZW codes grow to 12 bits and
+    /// the code table is cleared when full, all of which the check for data that ends early follows.</summary>
+    [Theory]
+    [InlineData("noise-256.gif")]
+    [InlineData("noise-16.gif")]
+    [InlineData("noise-2.gif")]
+    public void PillowGifsOfNoiseDecodeAsPillowDoes(string file)
+    {
+        var image = ImageFileReader.Read(Fixtures.File("images", file));
+        Assert.Equal((61, 67), (image.Width, image.Height));
+        Assert.Equal(File.ReadAllBytes(Fixtures.File("images", file + ".rgb")), image.Pixels);
+    }
 }

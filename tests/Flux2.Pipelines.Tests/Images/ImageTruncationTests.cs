@@ -61,6 +61,28 @@ public class ImageTruncationTests
         Assert.Equal($"{variant}: truncated {Format(variant)}: the file ends before its image data does", e.Message);
     }
 
+    /// <summary>LZW data that ends before the image is full, at its end code or at its empty sub-block: Pillow 9.4 refuses
+    /// such a GIF ("image file is truncated"); stb would fill the missing pixels with the background.</summary>
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(1, true)]
+    [InlineData(Width * Height - 1, true)]
+    [InlineData(24, false)] // 28 codes of 4 bits: no padding bits left to read as one more code
+    public void GifWhoseDataEndsBeforeTheImageIsFullIsRefused(int codedPixels, bool endCode)
+    {
+        var e = Assert.Throws<ImageFileException>(() => ImageFileReader.Decode(StbImageFiles.Gif(Width, Height, codedPixels, endCode), "short.gif"));
+        Assert.Equal($"short.gif: truncated GIF: its image data ends after {codedPixels} of its {Width}x{Height} pixels", e.Message);
+    }
+
+    [Theory]
+    [InlineData(Width * Height, false)]
+    [InlineData(Width * Height + 7, true)]
+    public void GifWhoseDataFillsTheImageDecodes(int codedPixels, bool endCode)
+    {
+        var image = ImageFileReader.Decode(StbImageFiles.Gif(Width, Height, codedPixels, endCode), "full.gif");
+        Assert.Equal(StbImageFiles.Pattern(Width, Height).Pixels, image.Pixels);
+    }
+
     [Theory]
     // Uncompressed rows after the header (and palette) at the pixels' offset; rows of 8192 pixels need no padding.
     [InlineData("24-bit.bmp", 54 + 8192L * 8192 * 3)]

@@ -138,7 +138,9 @@ internal static class StbImageFiles
 
     /// <summary>A GIF89a of one image with the eight colours as its global table. The LZW data uses 4-bit codes only: a
     /// clear code before every six pixels keeps the code table from growing past what 4 bits address.</summary>
-    public static byte[] Gif(int width, int height)
+    /// <param name="codedPixels">how many of the pixels the data holds (default: all of them)</param>
+    /// <param name="endCode">whether the data ends with the end code, or only with its empty sub-block</param>
+    public static byte[] Gif(int width, int height, int? codedPixels = null, bool endCode = true)
     {
         using var gif = new MemoryStream();
         gif.Write("GIF89a"u8);
@@ -147,12 +149,12 @@ internal static class StbImageFiles
         gif.Write([0x2C, 0, 0, 0, 0, (byte)width, (byte)(width >> 8), (byte)height, (byte)(height >> 8), 0]);
         const int minimumCodeSize = 3, clear = 1 << minimumCodeSize, end = clear + 1;
         var codes = new List<int>();
-        for (int i = 0; i < width * height; i++)
+        for (int i = 0; i < (codedPixels ?? width * height); i++)
         {
             if (i % 6 == 0) codes.Add(clear);
             codes.Add(ColourIndex(i % width, i / width));
         }
-        codes.Add(end);
+        if (endCode) codes.Add(end);
         var lzw = new byte[(codes.Count + 1) / 2];
         for (int i = 0; i < codes.Count; i++) lzw[i / 2] |= (byte)(codes[i] << (i % 2 * 4)); // 4-bit codes, least significant first
         gif.WriteByte(minimumCodeSize);

@@ -4,6 +4,7 @@ using Flux2.Core.Checkpoints;
 using Flux2.Core.Quantization;
 using Flux2.Core.SafeTensors;
 using Flux2.Models.Lora;
+using ReferencePass = Flux2.Models.Transformer.Flux2TransformerActivations.ReferencePass;
 
 namespace Flux2.Models.Transformer;
 
@@ -44,6 +45,8 @@ public sealed class Flux2Transformer : IDisposable
     private readonly SingleBlock[] _singleBlocks;
     private readonly int _finalShiftColumn, _finalScaleColumn;
     private Flux2TransformerActivations? _act;
+    /// <summary>The klein 9B-KV cache the running pass writes (extract) or reads (cached); null in a standard pass.</summary>
+    private ReferenceKvCache? _referenceCache;
 
     public Flux2Config Config { get; }
     public TensorNaming Naming { get; }
@@ -259,18 +262,81 @@ public sealed class Flux2Transformer : IDisposable
     public bool Forward(Tensor hiddenStates, Tensor encoderHiddenStates, Tensor timestep, Tensor? guidance, Tensor imgIds, Tensor txtIds, Tensor output,
         IFirstBlockHook? firstBlock)
     {
-        var (batch, imageTokens, textTokens) = ValidateInputs(hiddenStates, encoderHiddenStates, timestep, guidance, imgIds, txtIds);
-        if (output.DType != DType.Float32 || output.Rank != 3 || output.Shape[0] != batch || output.Shape[1] != imageTokens || output.Shape[2] != Config.EffectiveOutChannels)
-            throw new Flux2Exception($"transformer output must be Float32 [{batch}, {imageTokens}, {Config.EffectiveOutChannels}], found {output.ShapeText} {output.DType}");
         if (firstBlock != null && _doubleBlocks.Length == 0)
             throw new Flux2Exception("First-Block-Cache needs a double-stream block; this transformer has none (num_layers = 0)");
-        if (_act == null || !_act.Fits(batch, imageTokens, textTokens))
+        return Run(hiddenStates, encoderHiddenStates, timestep, guidance, imgIds, txtIds, output, firstBlock, ReferencePass.None, null);
+    }
+
+    /// <summary>
+    /// FLUX.2 klein 9B-KV's first step with reference images (spec §3.11; diffusers' <c>kv_cache_mode="extract"</c>):
+    /// <paramref name="hiddenStates"/> [B, Lref + Limg, 128] holds the <paramref name="referenceTokens"/> reference tokens
+    /// first, then the noisy ones, and <paramref name="imgIds"/> their ids in that order. The reference tokens are modulated
+    /// at timestep 0 and attend only to each other; the text and noisy tokens attend to every token. Writes the noisy
+    /// tokens' prediction to <paramref name="output"/> [B, Limg, out] and returns every layer's reference keys and values
+    /// for <see cref="ForwardWithReferenceCache"/> (the caller disposes them).
+    /// </summary>
+    public ReferenceKvCache ForwardExtractingReferences(Tensor hiddenStates, int referenceTokens, Tensor encoderHiddenStates, Tensor timestep,
+        Tensor? guidance, Tensor imgIds, Tensor txtIds, Tensor output)
+    {
+        var (batch, imageTokens, _) = ValidateInputs(hiddenStates, encoderHiddenStates, timestep, guidance, imgIds, txtIds);
+        if (referenceTokens < 1 || referenceTokens >= imageTokens)
+            throw new Flux2Exception($"reference tokens: expected 1 to {imageTokens - 1} of the {imageTokens} tokens of hidden_states, found {referenceTokens}");
+        var cache = new ReferenceKvCache(_backend, batch, referenceTokens, _doubleBlocks.Length + _singleBlocks.Length, Config.InnerDim);
+        try
+        {
+            Run(hiddenStates, encoderHiddenStates, timestep, guidance, imgIds, txtIds, output, null, ReferencePass.Extract, cache);
+            return cache;
+        }
+        catch
+        {
+            cache.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>FLUX.2 klein 9B-KV's later steps (<c>kv_cache_mode="cached"</c>): <paramref name="hiddenStates"/> [B, Limg, 128]
+    /// holds only the noisy tokens, and every attention reads the reference keys and values of <paramref name="cache"/>
+    /// between the text keys and the image keys. Writes <paramref name="output"/> [B, Limg, out].</summary>
+    public void ForwardWithReferenceCache(Tensor hiddenStates, ReferenceKvCache cache, Tensor encoderHiddenStates, Tensor timestep, Tensor? guidance,
+        Tensor imgIds, Tensor txtIds, Tensor output)
+    {
+        var (batch, _, _) = ValidateInputs(hiddenStates, encoderHiddenStates, timestep, guidance, imgIds, txtIds);
+        if (cache.Batch != batch || cache.Layers != _doubleBlocks.Length + _singleBlocks.Length || cache.Width != 2 * Config.InnerDim)
+            throw new Flux2Exception($"the reference cache holds {cache.Batch} samples of {cache.Layers} layers {cache.Width} wide; this pass needs {batch} of " +
+                $"{_doubleBlocks.Length + _singleBlocks.Length} layers {2 * Config.InnerDim} wide");
+        Run(hiddenStates, encoderHiddenStates, timestep, guidance, imgIds, txtIds, output, null, ReferencePass.Cached, cache);
+    }
+
+    private bool Run(Tensor hiddenStates, Tensor encoderHiddenStates, Tensor timestep, Tensor? guidance, Tensor imgIds, Tensor txtIds, Tensor output,
+        IFirstBlockHook? firstBlock, ReferencePass pass, ReferenceKvCache? cache)
+    {
+        var (batch, imageTokens, textTokens) = ValidateInputs(hiddenStates, encoderHiddenStates, timestep, guidance, imgIds, txtIds);
+        int referenceTokens = cache?.ReferenceTokens ?? 0;
+        int outputTokens = pass == ReferencePass.Extract ? imageTokens - referenceTokens : imageTokens;
+        if (output.DType != DType.Float32 || output.Rank != 3 || output.Shape[0] != batch || output.Shape[1] != outputTokens || output.Shape[2] != Config.EffectiveOutChannels)
+            throw new Flux2Exception($"transformer output must be Float32 [{batch}, {outputTokens}, {Config.EffectiveOutChannels}], found {output.ShapeText} {output.DType}");
+        if (_act == null || !_act.Fits(batch, imageTokens, textTokens, pass, referenceTokens))
         {
             _act?.Dispose();
             _act = null;
-            _act = new Flux2TransformerActivations(_backend, Config, batch, imageTokens, textTokens, _loraRank);
+            _act = new Flux2TransformerActivations(_backend, Config, batch, imageTokens, textTokens, _loraRank, pass, referenceTokens);
         }
-        var a = _act;
+        _referenceCache = cache;
+        try
+        {
+            return Run(hiddenStates, encoderHiddenStates, timestep, guidance, imgIds, txtIds, output, firstBlock);
+        }
+        finally
+        {
+            _referenceCache = null;
+        }
+    }
+
+    private bool Run(Tensor hiddenStates, Tensor encoderHiddenStates, Tensor timestep, Tensor? guidance, Tensor imgIds, Tensor txtIds, Tensor output,
+        IFirstBlockHook? firstBlock)
+    {
+        var a = _act!;
+        int batch = a.Batch;
         var be = _backend;
         int d = Config.InnerDim;
 
@@ -302,6 +368,16 @@ public sealed class Flux2Transformer : IDisposable
         Emit("mod_double_img", a.ModDoubleImg);
         Emit("mod_double_txt", a.ModDoubleTxt);
         Emit("mod_single", a.ModSingle);
+        if (a.Pass == ReferencePass.Extract)
+        {
+            // The reference tokens' modulation: the same embedding at timestep 0 (ref_fixed_timestep), guidance as given.
+            be.TimestepEmbedding(a.ReferenceTimestep!, TimestepMultiplier, a.TimeProjection);
+            Mlp(a.TimeProjection, _time1, _time2, a.ReferenceTemb!, accumulate: false);
+            if (_guidance1 != null && _guidance2 != null && guidance != null) Mlp(a.GuidanceProjection, _guidance1, _guidance2, a.ReferenceTemb!, accumulate: true);
+            be.Silu(a.ReferenceTemb!, a.SiluTemb);
+            Linear(a.SiluTemb, _modImg, a.ModDoubleImgReference!);
+            Linear(a.SiluTemb, _modSingle, a.ModSingleReference!);
+        }
 
         // §3.4 input embedders; §3.5 RoPE over ids = [txt_ids; img_ids] (text first).
         Linear(hiddenStates, _imgIn, a.Img);
@@ -315,7 +391,7 @@ public sealed class Flux2Transformer : IDisposable
         firstBlock?.BeforeFirstBlock(a.Img);
         for (int i = 0; i < _doubleBlocks.Length; i++)
         {
-            DoubleBlockForward(a, _doubleBlocks[i]);
+            DoubleBlockForward(a, _doubleBlocks[i], i);
             if (Trace != null)
             {
                 Trace($"double_blocks.{i}.img", a.Img);
@@ -333,13 +409,19 @@ public sealed class Flux2Transformer : IDisposable
         }
         for (int j = 0; j < _singleBlocks.Length; j++)
         {
-            SingleBlockForward(a, _singleBlocks[j]);
+            SingleBlockForward(a, _singleBlocks[j], _doubleBlocks.Length + j);
             if (Trace != null) Trace($"single_blocks.{j}", a.Hidden);
         }
 
-        // §3.9 final layer on the image rows (text dropped; reference tokens kept).
+        // §3.9 final layer on the image rows (text dropped; reference tokens kept, but for extracted ones).
         for (int b = 0; b < batch; b++)
-            be.ModulatedLayerNorm(a.HiddenImgRows[b], a.FinalNormedRows[b], a.ModFinalRows[b], _finalShiftColumn, _finalScaleColumn, (float)Config.Eps);
+        {
+            if (a.Pass == ReferencePass.Extract)
+                be.ModulatedLayerNorm(a.Rows(a.Hidden, b, a.Tokens - a.OutputTokens, a.OutputTokens), a.Rows(a.FinalNormed, b, 0, a.OutputTokens),
+                    a.ModFinalRows[b], _finalShiftColumn, _finalScaleColumn, (float)Config.Eps);
+            else
+                be.ModulatedLayerNorm(a.HiddenImgRows[b], a.FinalNormedRows[b], a.ModFinalRows[b], _finalShiftColumn, _finalScaleColumn, (float)Config.Eps);
+        }
         if (Trace != null)
         {
             var shift = a.TraceBuffer("final_shift", batch, d);
@@ -355,14 +437,14 @@ public sealed class Flux2Transformer : IDisposable
     }
 
     /// <summary>§3.6: one double-stream block on a.Img and a.Txt, with joint attention over [txt, img].</summary>
-    private void DoubleBlockForward(Flux2TransformerActivations a, DoubleBlock block)
+    private void DoubleBlockForward(Flux2TransformerActivations a, DoubleBlock block, int layer)
     {
         var be = _backend;
         int d = Config.InnerDim, m = Config.MlpHidden;
         float eps = (float)Config.Eps;
 
         // Attention: modulated norm, q|k|v into the joint buffer (text rows first), per-head QK norm, RoPE, SDPA.
-        be.ModulatedLayerNorm(a.Img, a.ImgNormed, a.ModDoubleImg, 0 * d, 1 * d, eps);
+        ModulatedLayerNorm(a.Img, a.ImgNormed, a.ModDoubleImg, a.ModDoubleImgReference, 0, 0 * d, 1 * d);
         be.ModulatedLayerNorm(a.Txt, a.TxtNormed, a.ModDoubleTxt, 0 * d, 1 * d, eps);
         for (int b = 0; b < a.Batch; b++)
         {
@@ -374,28 +456,70 @@ public sealed class Flux2Transformer : IDisposable
             QkNorm(a.QkvImgRows[b], block.Img);
             QkNorm(a.QkvTxtRows[b], block.Txt);
         }
-        RopeAttention(a.JointQkv, a.JointAttention);
+        RopeAttention(a.JointQkv, a.JointAttention, layer);
         for (int b = 0; b < a.Batch; b++)
         {
             Linear(a.AttentionImgRows[b], block.Img.Out, a.ImgUpdateRows[b]);
             Linear(a.AttentionTxtRows[b], block.Txt.Out, a.TxtUpdateRows[b]);
         }
-        be.AddGated(a.Img, a.ImgUpdate, a.ModDoubleImg, 2 * d);
+        AddGated(a.Img, a.ImgUpdate, a.ModDoubleImg, a.ModDoubleImgReference, 0, 2 * d);
         be.AddGated(a.Txt, a.TxtUpdate, a.ModDoubleTxt, 2 * d);
 
         // Feed-forward: x += gate_mlp · linear_out(SwiGLU(linear_in(Mod(x)))).
-        FeedForward(a.Img, a.ImgNormed, a.ImgMlpHidden, a.ImgMlpGated, a.ImgUpdate, a.ModDoubleImg, block.Img, m, eps);
-        FeedForward(a.Txt, a.TxtNormed, a.TxtMlpHidden, a.TxtMlpGated, a.TxtUpdate, a.ModDoubleTxt, block.Txt, m, eps);
+        FeedForward(a.Img, a.ImgNormed, a.ImgMlpHidden, a.ImgMlpGated, a.ImgUpdate, a.ModDoubleImg, a.ModDoubleImgReference, block.Img, m);
+        FeedForward(a.Txt, a.TxtNormed, a.TxtMlpHidden, a.TxtMlpGated, a.TxtUpdate, a.ModDoubleTxt, null, block.Txt, m);
     }
 
-    private void FeedForward(Tensor x, Tensor normed, Tensor hidden, Tensor gated, Tensor update, Tensor mod, DoubleStream w, int m, float eps)
+    private void FeedForward(Tensor x, Tensor normed, Tensor hidden, Tensor gated, Tensor update, Tensor mod, Tensor? referenceMod, DoubleStream w, int m)
     {
         int d = Config.InnerDim;
-        _backend.ModulatedLayerNorm(x, normed, mod, 3 * d, 4 * d, eps);
+        ModulatedLayerNorm(x, normed, mod, referenceMod, 0, 3 * d, 4 * d);
         Linear(normed, w.MlpIn, hidden);
         _backend.SwiGlu(hidden, 0, m, gated);
         Linear(gated, w.MlpOut, update);
-        _backend.AddGated(x, update, mod, 5 * d);
+        AddGated(x, update, mod, referenceMod, 0, 5 * d);
+    }
+
+    /// <summary>The modulated LayerNorm of a stream's rows; in a pass extracting klein 9B-KV references, the reference rows
+    /// (<paramref name="referenceStart"/> on, of every sample) take <paramref name="referenceMod"/>, their timestep-0
+    /// modulation, and the others <paramref name="mod"/>.</summary>
+    private void ModulatedLayerNorm(Tensor x, Tensor y, Tensor mod, Tensor? referenceMod, int referenceStart, int shiftColumn, int scaleColumn)
+    {
+        var a = _act!;
+        float eps = (float)Config.Eps;
+        if (referenceMod == null || a.Pass != ReferencePass.Extract)
+        {
+            _backend.ModulatedLayerNorm(x, y, mod, shiftColumn, scaleColumn, eps);
+            return;
+        }
+        for (int b = 0; b < a.Batch; b++)
+            foreach (var (start, count, reference) in ReferenceSegments(x.Shape[1], referenceStart))
+                _backend.ModulatedLayerNorm(a.Rows(x, b, start, count), a.Rows(y, b, start, count), a.Row(reference ? referenceMod : mod, b),
+                    shiftColumn, scaleColumn, eps);
+    }
+
+    /// <summary>x += gate · update, the gate taken as <see cref="ModulatedLayerNorm(Tensor, Tensor, Tensor, Tensor?, int, int, int)"/>
+    /// takes its modulation.</summary>
+    private void AddGated(Tensor x, Tensor update, Tensor mod, Tensor? referenceMod, int referenceStart, int gateColumn)
+    {
+        var a = _act!;
+        if (referenceMod == null || a.Pass != ReferencePass.Extract)
+        {
+            _backend.AddGated(x, update, mod, gateColumn);
+            return;
+        }
+        for (int b = 0; b < a.Batch; b++)
+            foreach (var (start, count, reference) in ReferenceSegments(x.Shape[1], referenceStart))
+                _backend.AddGated(a.Rows(x, b, start, count), a.Rows(update, b, start, count), a.Row(reference ? referenceMod : mod, b), gateColumn);
+    }
+
+    /// <summary>A sample's rows as runs of the same modulation: those before the reference rows, the reference rows, those after.</summary>
+    private IEnumerable<(int Start, int Count, bool Reference)> ReferenceSegments(int rows, int referenceStart)
+    {
+        int references = _act!.ReferenceTokens, after = referenceStart + references;
+        if (referenceStart > 0) yield return (0, referenceStart, false);
+        yield return (referenceStart, references, true);
+        if (after < rows) yield return (after, rows - after, false);
     }
 
     /// <summary>A stream's q | k | v into consecutive column ranges: one fused weight (BFL) or three (diffusers).</summary>
@@ -410,18 +534,18 @@ public sealed class Flux2Transformer : IDisposable
     }
 
     /// <summary>§3.7: one single-stream block on a.Hidden.</summary>
-    private void SingleBlockForward(Flux2TransformerActivations a, SingleBlock block)
+    private void SingleBlockForward(Flux2TransformerActivations a, SingleBlock block, int layer)
     {
         var be = _backend;
         int d = Config.InnerDim, m = Config.MlpHidden;
-        be.ModulatedLayerNorm(a.Hidden, a.HiddenNormed, a.ModSingle, 0 * d, 1 * d, (float)Config.Eps);
+        ModulatedLayerNorm(a.Hidden, a.HiddenNormed, a.ModSingle, a.ModSingleReference, a.TextTokens, 0 * d, 1 * d);
         Linear(a.HiddenNormed, block.Linear1, a.Fused);
         be.RmsNorm(a.Fused, a.Fused, block.NormQ, (float)Config.Eps, 0, d);
         be.RmsNorm(a.Fused, a.Fused, block.NormK, (float)Config.Eps, d, d);
-        RopeAttention(a.Fused, a.AttentionAndMlp);
+        RopeAttention(a.Fused, a.AttentionAndMlp, layer);
         be.SwiGlu(a.Fused, 3 * d, m, a.AttentionAndMlp, d);
         Linear(a.AttentionAndMlp, block.Linear2, a.HiddenUpdate);
-        be.AddGated(a.Hidden, a.HiddenUpdate, a.ModSingle, 2 * d);
+        AddGated(a.Hidden, a.HiddenUpdate, a.ModSingle, a.ModSingleReference, a.TextTokens, 2 * d);
     }
 
     /// <summary>Per-head RMSNorm of a stream's q = columns [0, D) and k = [D, 2D), each with the stream's own weights.</summary>
@@ -433,14 +557,46 @@ public sealed class Flux2Transformer : IDisposable
     }
 
     /// <summary>RoPE on q = columns [0, D) and k = [D, 2D) of a joint-sequence buffer, then attention with v = [2D, 3D)
-    /// into columns [0, D) of <paramref name="output"/>.</summary>
-    private void RopeAttention(Tensor qkv, Tensor output)
+    /// into columns [0, D) of <paramref name="output"/>. klein 9B-KV (spec §3.11): extracting, the reference rows' keys
+    /// and values go to the cache's <paramref name="layer"/> and the reference queries attend only to the reference keys;
+    /// from the cache, the keys and values are the text's, the cache's, then the image's.</summary>
+    private void RopeAttention(Tensor qkv, Tensor output, int layer)
     {
         var a = _act!;
         int d = Config.InnerDim, heads = Config.NumAttentionHeads, headDim = Config.AttentionHeadDim;
+        float scale = 1f / MathF.Sqrt(headDim);
         _backend.InterleavedRope(qkv, 0, heads, a.RopeCos, a.RopeSin);
         _backend.InterleavedRope(qkv, d, heads, a.RopeCos, a.RopeSin);
-        _backend.Attention(qkv, 0, qkv, d, qkv, 2 * d, output, 0, heads, headDim, 1f / MathF.Sqrt(headDim));
+        int text = a.TextTokens, references = a.ReferenceTokens;
+        switch (a.Pass)
+        {
+            case ReferencePass.None:
+                _backend.Attention(qkv, 0, qkv, d, qkv, 2 * d, output, 0, heads, headDim, scale);
+                break;
+            case ReferencePass.Extract:
+                int image = a.Tokens - text - references;
+                for (int b = 0; b < a.Batch; b++)
+                {
+                    var all = a.Rows(qkv, b, 0, a.Tokens);
+                    var reference = a.Rows(qkv, b, text, references);
+                    _backend.CopyColumns(reference, d, 2 * d, _referenceCache!.Rows(layer, b));
+                    _backend.Attention(a.Rows(qkv, b, 0, text), 0, all, d, all, 2 * d, a.Rows(output, b, 0, text), 0, heads, headDim, scale);
+                    _backend.Attention(a.Rows(qkv, b, text + references, image), 0, all, d, all, 2 * d, a.Rows(output, b, text + references, image), 0,
+                        heads, headDim, scale);
+                    _backend.Attention(reference, 0, reference, d, reference, 2 * d, a.Rows(output, b, text, references), 0, heads, headDim, scale);
+                }
+                break;
+            case ReferencePass.Cached:
+                var keysValues = a.KeysValues!;
+                for (int b = 0; b < a.Batch; b++)
+                {
+                    _backend.CopyColumns(a.Rows(qkv, b, 0, text), d, 2 * d, a.Rows(keysValues, b, 0, text));
+                    _backend.Copy(_referenceCache!.Rows(layer, b), a.Rows(keysValues, b, text, references));
+                    _backend.CopyColumns(a.Rows(qkv, b, text, a.ImageTokens), d, 2 * d, a.Rows(keysValues, b, text + references, a.ImageTokens));
+                }
+                _backend.Attention(qkv, 0, keysValues, 0, keysValues, d, output, 0, heads, headDim, scale);
+                break;
+        }
     }
 
     /// <summary>linear_2(SiLU(linear_1(x))) into y (or added to y).</summary>

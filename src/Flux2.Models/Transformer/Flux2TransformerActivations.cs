@@ -6,21 +6,42 @@ namespace Flux2.Models.Transformer;
 /// <summary>
 /// Every activation buffer of one <see cref="Flux2Transformer"/> forward pass, allocated on the backend in its activation
 /// type, sized for one (batch, image tokens, text tokens) and reused across calls, together with the per-batch-element
-/// views the double blocks need (a stream's rows inside the joint [text, image] sequence).
+/// views the double blocks need (a stream's rows inside the joint [text, image] sequence). A klein 9B-KV pass (spec
+/// §3.11) adds its own: the timestep-0 modulation of the reference tokens when extracting their keys and values, the
+/// joint key/value buffer they are spliced into when using them.
 /// </summary>
 internal sealed class Flux2TransformerActivations : IDisposable
 {
+    /// <summary>How a pass treats reference tokens: as image tokens (none, or any in the standard model), as klein 9B-KV's
+    /// leading reference tokens whose keys and values it extracts, or through a cache of them.</summary>
+    public enum ReferencePass { None, Extract, Cached }
+
     private readonly IBackend _backend;
     private readonly List<Tensor> _owned = [];
     private readonly Dictionary<string, Tensor> _traceBuffers = [];
     private readonly Tensor? _loraScratch;
     private readonly Dictionary<(int Rows, int Rank), Tensor> _loraProjections = [];
     private readonly FirstBatchView _textIdsView = new(), _imageIdsView = new();
+    private readonly Dictionary<(Tensor, int, int, int), Tensor> _rows = [];
 
     public int Batch { get; }
     public int ImageTokens { get; }
     public int TextTokens { get; }
     public int Tokens => TextTokens + ImageTokens;
+    public ReferencePass Pass { get; }
+    /// <summary>Reference tokens of a klein 9B-KV pass: the leading image-stream rows (extract) or the cache's (cached).</summary>
+    public int ReferenceTokens { get; }
+    /// <summary>Image tokens the output has: all but the extracted reference tokens.</summary>
+    public int OutputTokens => Pass == ReferencePass.Extract ? ImageTokens - ReferenceTokens : ImageTokens;
+
+    // Extract: the reference tokens' modulation, from timestep 0.
+    public Tensor? ReferenceTimestep { get; }
+    public Tensor? ReferenceTemb { get; }
+    public Tensor? ModDoubleImgReference { get; }
+    public Tensor? ModSingleReference { get; }
+
+    /// <summary>Cached: [B, Ltxt + Lref + Limg, 2D], the keys | values attention reads: the text's, the cache's, the image's.</summary>
+    public Tensor? KeysValues { get; }
 
     // Time, guidance and the shared modulation vectors.
     public Tensor TimeProjection { get; }
@@ -86,12 +107,17 @@ internal sealed class Flux2TransformerActivations : IDisposable
     public Tensor[] ModFinalRows { get; }
 
     /// <param name="loraRank">the largest stacked LoRA rank of a layer (0: no LoRA side path)</param>
-    public Flux2TransformerActivations(IBackend backend, Flux2Config config, int batch, int imageTokens, int textTokens, int loraRank = 0)
+    /// <param name="imageTokens">the image stream's rows: with <see cref="ReferencePass.Extract"/>, the reference tokens then
+    /// the noisy ones</param>
+    public Flux2TransformerActivations(IBackend backend, Flux2Config config, int batch, int imageTokens, int textTokens, int loraRank = 0,
+        ReferencePass pass = ReferencePass.None, int referenceTokens = 0)
     {
         _backend = backend;
         Batch = batch;
         ImageTokens = imageTokens;
         TextTokens = textTokens;
+        Pass = pass;
+        ReferenceTokens = referenceTokens;
         int d = config.InnerDim, m = config.MlpHidden, l = Tokens;
 
         TimeProjection = New(batch, config.TimestepGuidanceChannels);
@@ -129,7 +155,15 @@ internal sealed class Flux2TransformerActivations : IDisposable
         Fused = New(batch, l, 3 * d + 2 * m);
         AttentionAndMlp = New(batch, l, d + m);
 
-        FinalNormed = New(batch, imageTokens, d);
+        FinalNormed = New(batch, OutputTokens, d);
+        if (pass == ReferencePass.Extract)
+        {
+            ReferenceTimestep = Own(backend.Upload<float>(new float[batch], batch));
+            ReferenceTemb = New(batch, d);
+            ModDoubleImgReference = New(batch, 6 * d);
+            ModSingleReference = New(batch, 3 * d);
+        }
+        if (pass == ReferencePass.Cached) KeysValues = New(batch, textTokens + referenceTokens + imageTokens, 2 * d);
         // The largest input of a Linear has B·(Ltxt + Limg) rows (single blocks).
         if (loraRank > 0) _loraScratch = New(checked(batch * l * loraRank));
 
@@ -149,8 +183,22 @@ internal sealed class Flux2TransformerActivations : IDisposable
         ModFinalRows = PerBatch(ModFinal);
     }
 
-    public bool Fits(int batch, int imageTokens, int textTokens) =>
-        batch == Batch && imageTokens == ImageTokens && textTokens == TextTokens;
+    public bool Fits(int batch, int imageTokens, int textTokens, ReferencePass pass, int referenceTokens) =>
+        batch == Batch && imageTokens == ImageTokens && textTokens == TextTokens && pass == Pass && referenceTokens == ReferenceTokens;
+
+    /// <summary>Rows [start, start + count) of batch element b of t [B, L, C] as a [1, count, C] view (made once, then kept).</summary>
+    public Tensor Rows(Tensor t, int b, int start, int count)
+    {
+        if (!_rows.TryGetValue((t, b, start, count), out var view)) _rows[(t, b, start, count)] = view = t.SliceRows(b, start, count);
+        return view;
+    }
+
+    /// <summary>Batch element b of a per-sample tensor [B, C] (a modulation) as a [1, C] view.</summary>
+    public Tensor Row(Tensor t, int b)
+    {
+        if (!_rows.TryGetValue((t, b, -1, 0), out var view)) _rows[(t, b, -1, 0)] = view = t.Slice0(b, 1);
+        return view;
+    }
 
     /// <summary>The text ids of batch element 0: <paramref name="ids"/> [Ltxt, axes] itself, or a view into [B', Ltxt, axes].</summary>
     public Tensor FirstBatchTextIds(Tensor ids) => _textIdsView.Of(ids);

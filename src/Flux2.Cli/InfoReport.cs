@@ -48,7 +48,7 @@ public sealed record InfoReport(CheckpointInspection Inspection, SupportedArchit
     private static void CheckTokenizers(CheckpointInspection inspection, SupportedArchitecture? architecture, List<string> problems)
     {
         var template = architecture == Flux2Architectures.Dev ? PromptTemplate.Dev
-            : architecture == Flux2Architectures.Klein ? PromptTemplate.Klein
+            : architecture == Flux2Architectures.Klein || architecture == Flux2Architectures.KleinKv ? PromptTemplate.Klein
             : PromptTemplate.None;
         foreach (var c in inspection.Components.Where(c => c.Kind == ComponentKind.Tokenizer && c.Files.DirectoryExists && c.Problems.Count == 0))
         {

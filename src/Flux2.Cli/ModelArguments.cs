@@ -38,8 +38,9 @@ public sealed class ModelArguments
                                    Mistral-Small-3.x for dev
               --tokenizer DIR      the text encoder's tokenizer folder (default for Qwen3: the built-in Qwen3
                                    tokenizer; a Mistral encoder needs it)
-              --variant V          dev, klein or klein-base, when the transformer's file name does not say
-                                   (BFL's names do: flux-2-klein-4b, flux-2-klein-base-4b)
+              --variant V          dev, klein, klein-base or klein-kv, when the transformer's file name does
+                                   not say (BFL's names do: flux-2-klein-4b, flux-2-klein-base-4b,
+                                   flux-2-klein-9b-kv)
         """;
 
     /// <param name="defaultModel">the model without -m or component files; null makes one of them required</param>
@@ -65,7 +66,8 @@ public sealed class ModelArguments
                 "dev" => PipelineVariant.Dev,
                 "klein" => PipelineVariant.KleinDistilled,
                 "klein-base" => PipelineVariant.KleinBase,
-                _ => throw new CliException($"option --variant: '{variant}' is not one of dev, klein, klein-base"),
+                "klein-kv" => PipelineVariant.KleinKv,
+                _ => throw new CliException($"option --variant: '{variant}' is not one of dev, klein, klein-base, klein-kv"),
             },
         };
         return new(transformer!, components);

@@ -13,7 +13,8 @@ namespace Flux2.Pipelines;
 /// and updates only the noisy tokens: x ← x + (σ[i+1] − σ[i])·v, all in fp32 on the model's backend. Reference tokens go
 /// back in unchanged every step. An optional cache (spec §10) may replace a stream's model pass by a reused or
 /// extrapolated velocity. Only the timestep crosses to the backend per step. Several images of the same size, steps and
-/// references run as one batch: row b of the latents with row b of the prompt embeddings.
+/// references run as one batch: row b of the latents with row b of the prompt embeddings. klein 9B-KV (spec §3.11) runs
+/// its reference tokens at the first step only, first in the sequence, and reads their keys and values after that.
 /// </summary>
 public static class DenoisingLoop
 {
@@ -26,7 +27,8 @@ public static class DenoisingLoop
         double CfgScale,
         float? EmbeddedGuidance,
         ReferenceTokens? References,
-        CacheOptions? Cache = null);
+        CacheOptions? Cache = null,
+        bool CachesReferences = false);
 
     /// <param name="latents">Float32 [B, L_img, 128] on the model's backend: the initial noise of B images, replaced in place by
     /// the final latents</param>
@@ -45,6 +47,13 @@ public static class DenoisingLoop
         // First-Block-Cache decides from the residual of the whole batch: images sharing a batch would share their decisions.
         if (inputs.Cache != null && batch > 1)
             throw new ArgumentException($"a cache runs one image at a time, got a batch of {batch}", nameof(inputs));
+        if (inputs.CachesReferences && inputs.References is { } cachedReferences)
+        {
+            if (inputs.NegativePrompt != null || inputs.Cache != null)
+                throw new ArgumentException("klein 9B-KV's reference cache runs without classifier-free guidance and without a step cache", nameof(inputs));
+            RunCachingReferences(inputs, cachedReferences, latents, gridHeight, gridWidth, firstImage, images, onStep, cancellation);
+            return 0;
+        }
         var backend = inputs.Model.Backend;
         int imageTokens = latents.Shape[1];
         int channels = latents.Shape[2];
@@ -80,11 +89,56 @@ public static class DenoisingLoop
             }
             if (reused) reusedSteps++;
             backend.EulerStep(latents, positive.Output, schedule.EulerDt[step]);
-            for (int b = 0; b < batch && onStep != null; b++)
-                onStep(new DenoiseStep(firstImage + b, images, step + 1, schedule.Steps, clock.Elapsed, backend, positive.Output.Slice0(b, 1), latents.Slice0(b, 1),
-                    batch));
+            Report(onStep, firstImage, images, step, schedule.Steps, clock, backend, positive.Output, latents);
         }
         return reusedSteps;
+    }
+
+    /// <summary>klein 9B-KV with reference images: step 0 runs [reference, noisy] tokens and keeps the references' keys and
+    /// values; the later steps run the noisy tokens alone against them.</summary>
+    private static void RunCachingReferences(Inputs inputs, ReferenceTokens references, Tensor latents, int gridHeight, int gridWidth, int firstImage,
+        int images, Action<DenoiseStep>? onStep, CancellationToken cancellation)
+    {
+        var backend = inputs.Model.Backend;
+        int batch = latents.Shape[0], imageTokens = latents.Shape[1], channels = latents.Shape[2];
+        int referenceTokens = references.Tokens.Shape[1];
+        using var first = backend.Allocate(DType.Float32, batch, referenceTokens + imageTokens, channels);
+        for (int b = 0; b < batch; b++)
+        {
+            backend.Copy(references.Tokens, first.SliceRows(b, 0, referenceTokens));
+            backend.Copy(latents.SliceRows(b, 0, imageTokens), first.SliceRows(b, referenceTokens, imageTokens));
+        }
+        var noisyIds = LatentIds.Image(gridHeight, gridWidth, 0);
+        using var firstIds = backend.Upload<long>([.. references.Ids, .. noisyIds], referenceTokens + imageTokens, 4);
+        using var imageIds = backend.Upload<long>(noisyIds, imageTokens, 4);
+        using var velocity = backend.Allocate(DType.Float32, batch, imageTokens, channels);
+        ReferenceKvCache? cache = null;
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var schedule = inputs.Schedule;
+            for (int step = 0; step < schedule.Steps; step++)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                float t = schedule.ModelTimesteps[step];
+                if (cache == null) cache = inputs.Model.PredictExtractingReferences(first, referenceTokens, firstIds, inputs.Prompt, t, velocity);
+                else inputs.Model.PredictWithReferences(latents, cache, imageIds, inputs.Prompt, t, velocity);
+                backend.EulerStep(latents, velocity, schedule.EulerDt[step]);
+                Report(onStep, firstImage, images, step, schedule.Steps, clock, backend, velocity, latents);
+            }
+        }
+        finally
+        {
+            cache?.Dispose();
+        }
+    }
+
+    private static void Report(Action<DenoiseStep>? onStep, int firstImage, int images, int step, int steps, Stopwatch clock, IBackend backend,
+        Tensor velocity, Tensor latents)
+    {
+        int batch = latents.Shape[0];
+        for (int b = 0; b < batch && onStep != null; b++)
+            onStep(new DenoiseStep(firstImage + b, images, step + 1, steps, clock.Elapsed, backend, velocity.Slice0(b, 1), latents.Slice0(b, 1), batch));
     }
 
     /// <summary>The first min(L, L') tokens of every batch row of <paramref name="source"/> [B, L, C] into those of

@@ -90,7 +90,12 @@ public sealed class Flux2Pipeline : IDisposable
                 throw new PipelineException($"{components.Transformer}: a {(modelConfig.GuidanceEmbeds ? "dev" : "klein")} transformer " +
                     $"(it {(modelConfig.GuidanceEmbeds ? "has" : "has no")} guidance embedder) cannot run as {given.DisplayName()}");
             var variant = components.Variant ?? DetectVariant(components.Transformer, modelConfig.GuidanceEmbeds);
-            var architecture = variant == PipelineVariant.Dev ? Flux2Architectures.Dev : Flux2Architectures.Klein;
+            var architecture = variant switch
+            {
+                PipelineVariant.Dev => Flux2Architectures.Dev,
+                PipelineVariant.KleinKv => Flux2Architectures.KleinKv,
+                _ => Flux2Architectures.Klein,
+            };
             if (config.Architecture != null && config.Architecture != architecture.Name)
                 throw new PipelineConfigException($"{config.ModelPath}: the model is a {architecture.Name}, not the {config.Architecture} asked for");
             var archConfig = Flux2ArchConfig.Initialize(config with { Architecture = architecture.Name }, modelConfig);
@@ -285,7 +290,7 @@ public sealed class Flux2Pipeline : IDisposable
             ? BatchPrompt(batch.Select(s => s.Member.Negative!.Select(s.Member.Negative!.Count == 1 ? 0 : s.Member.Plan.PromptIndex(s.Image))).ToArray())
             : null;
         var inputs = new DenoisingLoop.Inputs(model, schedule, prompt, negativePrompt, plan.Guidance,
-            Variant == PipelineVariant.Dev ? (float)plan.Guidance : null, references, cache);
+            Variant == PipelineVariant.Dev ? (float)plan.Guidance : null, references, cache, CachesReferences: Variant == PipelineVariant.KleinKv);
         var latents = InitialLatents(plan, batch);
         try
         {
@@ -415,6 +420,7 @@ public sealed class Flux2Pipeline : IDisposable
     private static PipelineVariant DetectVariant(string transformerPath, bool guidanceEmbeds)
     {
         if (guidanceEmbeds) return PipelineVariant.Dev;
+        if (Flux2Variant.ReferenceKvFromFileName(Path.GetFileName(transformerPath))) return PipelineVariant.KleinKv;
         return Flux2Variant.DistilledFromFileName(Path.GetFileName(transformerPath)) switch
         {
             true => PipelineVariant.KleinDistilled,

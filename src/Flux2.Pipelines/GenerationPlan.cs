@@ -63,11 +63,14 @@ public sealed record GenerationPlan(
             throw new PipelineException($"the distilled klein model is trained for exactly {trained} steps, got {steps} (set AllowAnyStepCount, flux2 generate --allow-any-steps, to run anyway)");
 
         if (request.Cache?.Check(steps, variant == PipelineVariant.Dev, notices) is { } cacheProblem) throw new PipelineException(cacheProblem);
+        if (request.Cache != null && variant == PipelineVariant.KleinKv && firstReferenceSize != null)
+            throw new PipelineException("klein-kv computes its reference images' keys and values once and reads them at every later step; " +
+                "a step cache (First-Block-Cache, TaylorSeer) does not run with it: generate without --cache", nameof(GenerationRequest.Cache));
 
         double guidance = request.Guidance ?? PipelineVariantExtensions.DefaultGuidance;
         if (!double.IsFinite(guidance) || guidance < 0) throw new PipelineException($"guidance must be a finite number ≥ 0, got {guidance}");
         bool useCfg = variant == PipelineVariant.KleinBase && guidance > 1;
-        if (variant == PipelineVariant.KleinDistilled && request.Guidance != null)
+        if (variant.TrainedSteps() != null && request.Guidance != null)
             notices.Add("the distilled klein model has no guidance; --guidance is ignored");
         CheckPrompt("the negative prompt", request.NegativePrompt);
         bool hasNegative = request.NegativePrompt != null || request.NegativePromptEmbedding != null;

@@ -23,4 +23,17 @@ public interface IVelocityModel
     /// <returns>false when <paramref name="firstBlock"/> stopped the pass (<paramref name="velocity"/> is then untouched)</returns>
     bool Predict(Tensor hiddenStates, Tensor imageIds, PromptEmbedding prompt, float timestep, float? guidance, IFirstBlockHook? firstBlock,
         Tensor velocity);
+
+    /// <summary>klein 9B-KV's first step with reference images (spec §3.11).</summary>
+    /// <param name="hiddenStates">Float32 [B, L_ref + L_img, 128]: the reference tokens first, then the noisy ones</param>
+    /// <param name="imageIds">Int64 [L_ref + L_img, 4], in that order</param>
+    /// <param name="velocity">Float32 [B, L_img, 128]: receives the prediction for the noisy tokens</param>
+    /// <returns>the references' keys and values for the later steps (the caller disposes them)</returns>
+    ReferenceKvCache PredictExtractingReferences(Tensor hiddenStates, int referenceTokens, Tensor imageIds, PromptEmbedding prompt, float timestep,
+        Tensor velocity);
+
+    /// <summary>klein 9B-KV's later steps: <paramref name="hiddenStates"/> [B, L_img, 128] holds the noisy tokens alone, and
+    /// the references come from <paramref name="references"/>.</summary>
+    void PredictWithReferences(Tensor hiddenStates, ReferenceKvCache references, Tensor imageIds, PromptEmbedding prompt, float timestep,
+        Tensor velocity);
 }

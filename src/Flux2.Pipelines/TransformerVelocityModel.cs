@@ -35,6 +35,29 @@ public sealed class TransformerVelocityModel : IVelocityModel, IDisposable
             _output = null;
             _output = Backend.Allocate(DType.Float32, batch, tokens, channels);
         }
+        SetTimestep(batch, timestep, guidance);
+        if (!Transformer.Forward(hiddenStates, prompt.Embeddings, _timestep, guidance == null ? null : _guidance, imageIds, prompt.TextIds, _output, firstBlock))
+            return false;
+        DenoisingLoop.CopyLeadingTokens(Backend, _output, velocity);
+        return true;
+    }
+
+    public ReferenceKvCache PredictExtractingReferences(Tensor hiddenStates, int referenceTokens, Tensor imageIds, PromptEmbedding prompt, float timestep,
+        Tensor velocity)
+    {
+        SetTimestep(hiddenStates.Shape[0], timestep, null);
+        return Transformer.ForwardExtractingReferences(hiddenStates, referenceTokens, prompt.Embeddings, _timestep, null, imageIds, prompt.TextIds, velocity);
+    }
+
+    public void PredictWithReferences(Tensor hiddenStates, ReferenceKvCache references, Tensor imageIds, PromptEmbedding prompt, float timestep,
+        Tensor velocity)
+    {
+        SetTimestep(hiddenStates.Shape[0], timestep, null);
+        Transformer.ForwardWithReferenceCache(hiddenStates, references, prompt.Embeddings, _timestep, null, imageIds, prompt.TextIds, velocity);
+    }
+
+    private void SetTimestep(int batch, float timestep, float? guidance)
+    {
         if (_timestep.Shape[0] != batch)
         {
             var timestepRow = Backend.Allocate(DType.Float32, batch);
@@ -46,10 +69,6 @@ public sealed class TransformerVelocityModel : IVelocityModel, IDisposable
         }
         Upload(timestep, _timestep);
         if (guidance != null) Upload(guidance.Value, _guidance);
-        if (!Transformer.Forward(hiddenStates, prompt.Embeddings, _timestep, guidance == null ? null : _guidance, imageIds, prompt.TextIds, _output, firstBlock))
-            return false;
-        DenoisingLoop.CopyLeadingTokens(Backend, _output, velocity);
-        return true;
     }
 
     /// <summary>One value for every sample of the batch: the batch's images share the step.</summary>

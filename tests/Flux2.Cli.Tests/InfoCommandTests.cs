@@ -246,6 +246,31 @@ public class InfoCommandTests
         Assert.Contains("model_index.json names Flux2KleinPipeline, but the transformer is FLUX.2 dev", r.Output);
     }
 
+    /// <summary>A klein 9B-KV repository (its model_index names Flux2KleinKVPipeline) on a klein-9B transformer is whole;
+    /// on a klein-4B one, the pair is a problem.</summary>
+    [Theory]
+    [InlineData("flux2-klein-9b", true)]
+    [InlineData("flux2-klein-4b", false)]
+    public void KleinKvRunsTheNineBillionTransformer(string configs, bool fits)
+    {
+        using var dir = new TempDirectory();
+        GoldenRepository.WriteDev(dir.Path);
+        var index = Path.Combine(dir.Path, "model_index.json");
+        GoldenRepository.Copy(Fixtures.File("configs", configs, "model_index.json"), index);
+        File.WriteAllText(index, File.ReadAllText(index).Replace("\"Flux2KleinPipeline\"", "\"Flux2KleinKVPipeline\""));
+        var transformer = Path.Combine(dir.Path, "transformer");
+        GoldenRepository.Copy(Fixtures.File("configs", configs, "transformer", "config.json"), Path.Combine(transformer, "config.json"));
+        File.Delete(Path.Combine(transformer, "diffusion_pytorch_model.safetensors"));
+        var config = configs == "flux2-klein-9b" ? Flux2Config.Klein9B() : Flux2Config.Klein4B();
+        SparseSafeTensors.Write(Path.Combine(transformer, "diffusion_pytorch_model.safetensors"),
+            Flux2WeightMap.ExpectedTensors(config, TensorNaming.Diffusers).Select(e => (e.Name, DType.BFloat16, e.Shape)));
+
+        var r = CliTestHost.Run("info", dir.Path);
+        Assert.Contains("architecture:            Flux2KleinKVPipeline", r.Output);
+        if (fits) Assert.DoesNotContain("Flux2KleinKVPipeline, but", r.Output);
+        else Assert.Contains("model_index.json names Flux2KleinKVPipeline, but the transformer is FLUX.2 klein-4B", r.Output);
+    }
+
     [Fact]
     public void UnregisteredPipelineClassIsAProblem()
     {

@@ -87,7 +87,7 @@ public sealed class SingleFileModelTests(TinyKleinModel model) : IClassFixture<T
     [InlineData(new[] { "-m", "x", "--transformer", "t" }, "give either --model or the component files")]
     [InlineData(new[] { "--transformer", "t", "--text-encoder", "e" }, "missing --vae")]
     [InlineData(new[] { "--tokenizer", "d" }, "missing --transformer")]
-    [InlineData(new[] { "--transformer", "t", "--vae", "v", "--text-encoder", "e", "--variant", "schnell" }, "option --variant: 'schnell' is not one of dev, klein, klein-base")]
+    [InlineData(new[] { "--transformer", "t", "--vae", "v", "--text-encoder", "e", "--variant", "schnell" }, "option --variant: 'schnell' is not one of dev, klein, klein-base, klein-kv")]
     public void ComponentOptionMistakesExitTwo(string[] options, string expected)
     {
         var r = CliTestHost.Run(["generate", "-p", "x", .. options]);

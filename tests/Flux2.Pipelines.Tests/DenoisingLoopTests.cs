@@ -9,9 +9,11 @@ namespace Flux2.Pipelines.Tests;
 public class DenoisingLoopTests
 {
     /// <summary>v = a·x + b·t per element of the noisy tokens, with b depending on the prompt. Records what it was fed,
-    /// reading and writing the loop's tensors only through the backend.</summary>
+    /// reading and writing the loop's tensors only through the backend. Its klein 9B-KV passes take the noisy tokens after
+    /// the reference tokens (extracting) or alone (from the cache it gave).</summary>
     private sealed class FakeModel(IBackend backend, int imageTokens) : IVelocityModel
     {
+        public List<(string Pass, float[] Hidden, long[] Ids, ReferenceKvCache? Cache)> KvCalls { get; } = [];
         public List<float[]> ReferenceInputs { get; } = [];
         public List<float> Timesteps { get; } = [];
         public List<float?> Guidances { get; } = [];
@@ -28,11 +30,37 @@ public class DenoisingLoopTests
             Timesteps.Add(timestep);
             Guidances.Add(guidance);
             Ids.Add(backend.Download<long>(imageIds));
+            Velocity(h, 0, prompt, timestep, velocity);
+            return true;
+        }
+
+        public ReferenceKvCache PredictExtractingReferences(Tensor hiddenStates, int referenceTokens, Tensor imageIds, PromptEmbedding prompt,
+            float timestep, Tensor velocity)
+        {
+            var h = backend.DownloadFloat32(hiddenStates);
+            var cache = new ReferenceKvCache(backend, hiddenStates.Shape[0], referenceTokens, 1, 2);
+            KvCalls.Add(("extract", h, backend.Download<long>(imageIds), cache));
+            Timesteps.Add(timestep);
+            Velocity(h, referenceTokens * hiddenStates.Shape[2], prompt, timestep, velocity);
+            return cache;
+        }
+
+        public void PredictWithReferences(Tensor hiddenStates, ReferenceKvCache references, Tensor imageIds, PromptEmbedding prompt, float timestep,
+            Tensor velocity)
+        {
+            var h = backend.DownloadFloat32(hiddenStates);
+            KvCalls.Add(("cached", h, backend.Download<long>(imageIds), references));
+            Timesteps.Add(timestep);
+            Velocity(h, 0, prompt, timestep, velocity);
+        }
+
+        /// <summary>v = 0.5·x + b·t over the noisy tokens, which start at <paramref name="offset"/> of the hidden states.</summary>
+        private void Velocity(float[] h, int offset, PromptEmbedding prompt, float timestep, Tensor velocity)
+        {
             float b = backend.DownloadFloat32(prompt.Embeddings)[0];
             var v = new float[velocity.Length];
-            for (int i = 0; i < v.Length; i++) v[i] = 0.5f * h[i] + b * timestep;
+            for (int i = 0; i < v.Length; i++) v[i] = 0.5f * h[offset + i] + b * timestep;
             backend.Upload<float>(v, velocity);
-            return true;
         }
     }
 
@@ -41,36 +69,95 @@ public class DenoisingLoopTests
     private static PromptEmbedding Prompt(IBackend backend, float value) =>
         PromptEmbedding.Upload(backend, Enumerable.Repeat(value, 3 * 8).ToArray(), 3, 8);
 
+    /// <summary>Three steps on a 2×2 grid of 4 channels with a 1×2 reference (t = 10), from sin(i).</summary>
+    private sealed class ReferenceCase : IDisposable
+    {
+        public const int Grid = 2, Tokens = Grid * Grid, Channels = 4;
+
+        public ReferenceCase(string backendName)
+        {
+            Backend = TestBackends.Create(backendName);
+            Model = new FakeModel(Backend, Tokens);
+            Prompt = Prompt(Backend, 1f);
+            References = new ReferenceTokens(Backend.Upload<float>(ReferenceValues, 1, 2, Channels), LatentIds.Image(1, 2, 10), [(32, 16)]);
+            Latents = Backend.Upload<float>(Start, 1, Tokens, Channels);
+        }
+
+        public IBackend Backend { get; }
+        public FakeModel Model { get; }
+        public FlowMatchSchedule Schedule { get; } = FlowMatchSchedule.Create(3, Tokens);
+        public PromptEmbedding Prompt { get; }
+        public float[] ReferenceValues { get; } = Enumerable.Range(0, 2 * Channels).Select(i => i * 0.1f - 0.3f).ToArray();
+        public ReferenceTokens References { get; }
+        public float[] Start { get; } = Enumerable.Range(0, Tokens * Channels).Select(i => (float)Math.Sin(i)).ToArray();
+        public Tensor Latents { get; }
+
+        /// <summary>The latents the fake's v = 0.5·x + t gives before each step, then after the last.</summary>
+        public List<float[]> ExpectedLatents()
+        {
+            var x = (float[])Start.Clone();
+            var all = new List<float[]> { (float[])x.Clone() };
+            for (int step = 0; step < Schedule.Steps; step++)
+            {
+                float t = Schedule.ModelTimesteps[step], dt = Schedule.EulerDt[step];
+                for (int i = 0; i < x.Length; i++) x[i] += dt * (0.5f * x[i] + 1f * t);
+                all.Add((float[])x.Clone());
+            }
+            return all;
+        }
+
+        public void Dispose()
+        {
+            Latents.Dispose();
+            References.Dispose();
+            Prompt.Dispose();
+            Backend.Dispose();
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Backends))]
     public void EulerUpdatesOnlyNoisyTokensAndKeepsReferencesBitIdentical(string backendName)
     {
-        const int grid = 2, tokens = grid * grid, c = 4;
-        using var backend = TestBackends.Create(backendName);
-        var model = new FakeModel(backend, tokens);
-        var schedule = FlowMatchSchedule.Create(3, tokens);
-        using var prompt = Prompt(backend, 1f);
-        var refValues = Enumerable.Range(0, 2 * c).Select(i => i * 0.1f - 0.3f).ToArray();
-        using var refs = new ReferenceTokens(backend.Upload<float>(refValues, 1, 2, c), LatentIds.Image(1, 2, 10), [(32, 16)]);
-        var start = Enumerable.Range(0, tokens * c).Select(i => (float)Math.Sin(i)).ToArray();
-        using var latents = backend.Upload<float>(start, 1, tokens, c);
-
+        using var c = new ReferenceCase(backendName);
         var seen = new List<int>();
-        DenoisingLoop.Run(new(model, schedule, prompt, null, 1.0, 4f, refs), latents, grid, grid, 0, 1, s => seen.Add(s.Step), default);
+        DenoisingLoop.Run(new(c.Model, c.Schedule, c.Prompt, null, 1.0, 4f, c.References), c.Latents, ReferenceCase.Grid, ReferenceCase.Grid, 0, 1,
+            s => seen.Add(s.Step), default);
 
-        var expected = (float[])start.Clone();
-        for (int step = 0; step < 3; step++)
-        {
-            float t = schedule.ModelTimesteps[step], dt = schedule.EulerDt[step];
-            for (int i = 0; i < expected.Length; i++) expected[i] += dt * (0.5f * expected[i] + 1f * t);
-        }
-        Assert.Equal(expected, backend.DownloadFloat32(latents));
+        Assert.Equal(c.ExpectedLatents()[^1], c.Backend.DownloadFloat32(c.Latents));
         Assert.Equal([1, 2, 3], seen);
-        Assert.All(model.ReferenceInputs, r => Assert.Equal(refValues, r));
-        Assert.Equal(schedule.ModelTimesteps, model.Timesteps);
-        Assert.All(model.Guidances, g => Assert.Equal(4f, g));
+        Assert.All(c.Model.ReferenceInputs, r => Assert.Equal(c.ReferenceValues, r));
+        Assert.Equal(c.Schedule.ModelTimesteps, c.Model.Timesteps);
+        Assert.All(c.Model.Guidances, g => Assert.Equal(4f, g));
         // ids: noisy (0, y, x, 0) first, then the reference's (10, y, x, 0)
-        Assert.Equal([0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 1, 1, 0, 10, 0, 0, 0, 10, 0, 1, 0], model.Ids[0]);
+        Assert.Equal([0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 1, 1, 0, 10, 0, 0, 0, 10, 0, 1, 0], c.Model.Ids[0]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void KleinKvRunsItsReferencesFirstAtStepZeroThenFromTheirCache(string backendName)
+    {
+        using var c = new ReferenceCase(backendName);
+        var seen = new List<int>();
+        DenoisingLoop.Run(new(c.Model, c.Schedule, c.Prompt, null, 1.0, null, c.References, CachesReferences: true), c.Latents, ReferenceCase.Grid,
+            ReferenceCase.Grid, 0, 1, s => seen.Add(s.Step), default);
+
+        var expected = c.ExpectedLatents();
+        Assert.Equal(expected[^1], c.Backend.DownloadFloat32(c.Latents));
+        Assert.Equal([1, 2, 3], seen);
+        Assert.Equal(c.Schedule.ModelTimesteps, c.Model.Timesteps);
+        Assert.Empty(c.Model.ReferenceInputs); // no standard pass
+        Assert.Equal(["extract", "cached", "cached"], c.Model.KvCalls.Select(k => k.Pass));
+        // Step 0: the reference tokens, then the noisy ones; ids likewise.
+        Assert.Equal([.. c.ReferenceValues, .. c.Start], c.Model.KvCalls[0].Hidden);
+        Assert.Equal([10, 0, 0, 0, 10, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 1, 1, 0], c.Model.KvCalls[0].Ids);
+        // Later steps: the noisy tokens alone, with the cache step 0 gave.
+        for (int step = 1; step < 3; step++)
+        {
+            Assert.Equal(expected[step], c.Model.KvCalls[step].Hidden);
+            Assert.Equal([0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 1, 1, 0], c.Model.KvCalls[step].Ids);
+            Assert.Same(c.Model.KvCalls[0].Cache, c.Model.KvCalls[step].Cache);
+        }
     }
 
     [Theory]

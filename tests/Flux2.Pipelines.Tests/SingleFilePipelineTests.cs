@@ -21,6 +21,17 @@ public sealed class SingleFilePipelineTests(TinyKleinModel model) : IClassFixtur
     }
 
     [Fact]
+    public void ABflKvFileNameIsKleinKv()
+    {
+        using var dir = new TempDirectory();
+        var (transformer, vae, textEncoder) = TinyModelFolders.KleinSingleFiles(model.Folder, dir.Path);
+        var kv = Path.Combine(dir.Path, "flux-2-klein-9b-kv.safetensors");
+        File.Move(transformer, kv);
+        using var files = TestPipeline.Assemble(new PipelineComponents { Transformer = kv, Vae = vae, TextEncoder = textEncoder });
+        Assert.Equal(PipelineVariant.KleinKv, files.Variant);
+    }
+
+    [Fact]
     public void AnEncoderThatDoesNotFitIsRefusedBeforeLoading()
     {
         using var dir = new TempDirectory();

@@ -44,6 +44,15 @@ public sealed record Flux2Variant(Flux2Model? Model, bool? IsDistilled)
         return !name.Contains("base", StringComparison.Ordinal);
     }
 
+    /// <summary>Whether a klein file name says 9B-KV, the model that caches its reference images' keys and values
+    /// (BFL's <c>flux-2-klein-9b-kv.safetensors</c>): "kv" as a word of the name.</summary>
+    public static bool ReferenceKvFromFileName(string fileName)
+    {
+        var name = fileName.ToLowerInvariant();
+        return name.Contains("klein", StringComparison.Ordinal)
+            && Path.GetFileNameWithoutExtension(name).Split('-', '_', '.', ' ').Contains("kv");
+    }
+
     /// <summary>"dev", "klein-4B", "klein-9B".</summary>
     public static string ModelName(Flux2Model model) => model switch
     {

@@ -15,7 +15,7 @@ public sealed class ReferenceKvCache : IDisposable
     private readonly Tensor[] _layers;
     private readonly Tensor[][] _rows;
 
-    internal ReferenceKvCache(IBackend backend, int batch, int referenceTokens, int layers, int innerDim)
+    public ReferenceKvCache(IBackend backend, int batch, int referenceTokens, int layers, int innerDim)
     {
         Batch = batch;
         ReferenceTokens = referenceTokens;

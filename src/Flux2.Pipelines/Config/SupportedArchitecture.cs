@@ -17,7 +17,8 @@ public sealed record SupportedArchitecture(
     IReadOnlyList<string> ExampleRepoIds,
     bool SupportsMultipleDevices);
 
-/// <summary>The FLUX.2 architectures (spec §2.4): dev (<c>Flux2Pipeline</c>) and klein (<c>Flux2KleinPipeline</c>).</summary>
+/// <summary>The FLUX.2 architectures (spec §2.4): dev (<c>Flux2Pipeline</c>), klein (<c>Flux2KleinPipeline</c>) and klein
+/// 9B-KV (<c>Flux2KleinKVPipeline</c>).</summary>
 public static class Flux2Architectures
 {
     public const string PixelGeneration = "pixel generation";
@@ -33,7 +34,13 @@ public static class Flux2Architectures
         Flux2ArchConfig.DefaultEncoding, Flux2ArchConfig.SupportedEncodings,
         ["black-forest-labs/FLUX.2-klein-4B", "black-forest-labs/FLUX.2-klein-9B"], SupportsMultipleDevices: false);
 
-    public static IReadOnlyList<SupportedArchitecture> All { get; } = [Dev, Klein];
+    /// <summary>FLUX.2 [klein] 9B-KV (diffusers' <c>Flux2KleinKVPipeline</c>): klein 9B that reads reference images through a
+    /// cache of their keys and values (spec §3.11). Not in MAX's registry, which predates it.</summary>
+    public static SupportedArchitecture KleinKv { get; } = new(
+        "Flux2KleinKVPipeline", [Flux2Model.Klein9B], PixelGeneration, ["text", "image"], "safetensors", "Flux2Tokenizer",
+        Flux2ArchConfig.DefaultEncoding, Flux2ArchConfig.SupportedEncodings, ["black-forest-labs/FLUX.2-klein-9b-kv"], SupportsMultipleDevices: false);
+
+    public static IReadOnlyList<SupportedArchitecture> All { get; } = [Dev, Klein, KleinKv];
 
     public static SupportedArchitecture? Find(string name) => All.FirstOrDefault(a => a.Name == name);
 

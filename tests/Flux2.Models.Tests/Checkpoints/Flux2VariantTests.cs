@@ -14,6 +14,15 @@ public class Flux2VariantTests
     public void DistillationFromBflFileNames(string file, bool? distilled) =>
         Assert.Equal(distilled, Flux2Variant.DistilledFromFileName(file));
 
+    [Theory]
+    [InlineData("flux-2-klein-9b-kv.safetensors", true)]
+    [InlineData("FLUX.2-klein-9B-KV-fp8.safetensors", true)]
+    [InlineData("flux-2-klein-9b.safetensors", false)]
+    [InlineData("flux-2-klein-kvasir-4b.safetensors", false)]
+    [InlineData("flux2-dev-kv.safetensors", false)]
+    public void ReferenceKvFromBflFileNames(string file, bool kv) =>
+        Assert.Equal(kv, Flux2Variant.ReferenceKvFromFileName(file));
+
     [Fact]
     public void PresetsMatchThemselvesOnly()
     {

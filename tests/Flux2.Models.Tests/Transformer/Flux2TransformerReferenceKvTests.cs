@@ -23,58 +23,6 @@ public class Flux2TransformerReferenceKvTests
         from backend in TestBackends.Names
         select new object[] { naming, backend };
 
-    private sealed class Case : IDisposable
-    {
-        private readonly List<Tensor> _owned = [];
-
-        public Case(IBackend backend)
-        {
-            Backend = backend;
-            Io = SafeTensorsFile.Open(Fixtures.File("kv", "tiny_klein_kv.io.safetensors"));
-        }
-
-        public IBackend Backend { get; }
-        public SafeTensorsFile Io { get; }
-
-        public Tensor Float(string name) => Own(Backend.Upload<float>(Io.Get(name).ToFloat32Array(), Shape(name)));
-
-        public Tensor Long(string name) => Own(Backend.Upload<long>(Io.Get(name).ToInt64Array(), Shape(name)));
-
-        /// <summary>The reference tokens, then the noisy ones, per sample; ids likewise.</summary>
-        public (Tensor Hidden, Tensor Ids) ReferencesFirst()
-        {
-            var refs = Io.Get("inputs.reference_tokens").ToFloat32Array();
-            var noisy = Io.Get("inputs.hidden_states").ToFloat32Array();
-            int batch = Shape("inputs.hidden_states")[0], channels = Shape("inputs.hidden_states")[2];
-            int r = Shape("inputs.reference_tokens")[1], n = Shape("inputs.hidden_states")[1];
-            var joined = new float[batch * (r + n) * channels];
-            for (int b = 0; b < batch; b++)
-            {
-                Array.Copy(refs, b * r * channels, joined, b * (r + n) * channels, r * channels);
-                Array.Copy(noisy, b * n * channels, joined, (b * (r + n) + r) * channels, n * channels);
-            }
-            long[] ids = [.. Io.Get("inputs.reference_ids").ToInt64Array(), .. Io.Get("inputs.img_ids").ToInt64Array()];
-            return (Own(Backend.Upload<float>(joined, batch, r + n, channels)), Own(Backend.Upload<long>(ids, r + n, 4)));
-        }
-
-        public int[] Shape(string name) => Io.Get(name).Shape.Select(d => checked((int)d)).ToArray();
-
-        public float[] Expected(string name) => Io.Get(name).ToFloat32Array();
-
-        private Tensor Own(Tensor t)
-        {
-            _owned.Add(t);
-            return t;
-        }
-
-        public void Dispose()
-        {
-            foreach (var t in _owned) t.Dispose();
-            Io.Dispose();
-            if (Backend != TransformerGolden.Cpu) Backend.Dispose();
-        }
-    }
-
     private static IBackend Backend(string name) => name == TestBackends.Cpu ? TransformerGolden.Cpu : TestBackends.Create(name);
 
     private static void AssertClose(float[] expected, float[] actual, string what)
@@ -88,37 +36,41 @@ public class Flux2TransformerReferenceKvTests
     [MemberData(nameof(Cases))]
     public void ExtractingThenUsingTheCacheMatchesTheReference(string naming, string backendName)
     {
-        using var c = new Case(Backend(backendName));
-        using var model = Flux2Transformer.Load(Fixtures.Golden($"tiny_klein.{naming}.safetensors"), c.Backend);
-        var (hidden, ids) = c.ReferencesFirst();
-        int references = c.Shape("inputs.reference_tokens")[1];
-        var encoder = c.Float("inputs.encoder_hidden_states");
-        var txtIds = c.Long("inputs.txt_ids");
-        using var output = c.Backend.Allocate(DType.Float32, c.Shape("outputs.extract"));
-
-        using var cache = model.ForwardExtractingReferences(hidden, references, encoder, c.Float("inputs.timestep"), null, ids, txtIds, output);
-        AssertClose(c.Expected("outputs.extract"), c.Backend.DownloadFloat32(output), "extract");
-        Assert.Equal(references, cache.ReferenceTokens);
-        for (int layer = 0; layer < Layers; layer++)
-            for (int b = 0; b < cache.Batch; b++)
+        var backend = Backend(backendName);
+        try
+        {
+            using var c = new ReferenceKvCase(backend);
+            using var model = Flux2Transformer.Load(Fixtures.Golden($"tiny_klein.{naming}.safetensors"), backend);
+            var (extract, cache, cached) = c.Run(model);
+            using (cache)
             {
-                var stored = c.Backend.DownloadFloat32(cache.Rows(layer, b));
-                int d = stored.Length / references / 2;
-                var keys = new float[references * d];
-                var values = new float[references * d];
-                for (int t = 0; t < references; t++)
-                {
-                    Array.Copy(stored, t * 2 * d, keys, t * d, d);
-                    Array.Copy(stored, t * 2 * d + d, values, t * d, d);
-                }
-                AssertClose(c.Expected($"outputs.cache.{layer}.k").AsSpan(b * references * d, references * d).ToArray(), keys, $"layer {layer} keys");
-                AssertClose(c.Expected($"outputs.cache.{layer}.v").AsSpan(b * references * d, references * d).ToArray(), values, $"layer {layer} values");
+                AssertClose(c.Expected("outputs.extract"), extract, "extract");
+                AssertClose(c.Expected("outputs.cached"), cached, "cached");
+                Assert.Equal(c.ReferenceTokens, cache.ReferenceTokens);
+                for (int layer = 0; layer < Layers; layer++)
+                    for (int b = 0; b < cache.Batch; b++)
+                        AssertLayer(c, backend.DownloadFloat32(cache.Rows(layer, b)), layer, b);
             }
+        }
+        finally
+        {
+            if (backend != TransformerGolden.Cpu) backend.Dispose();
+        }
+    }
 
-        using var cached = c.Backend.Allocate(DType.Float32, c.Shape("outputs.cached"));
-        model.ForwardWithReferenceCache(c.Float("inputs.hidden_states"), cache, encoder, c.Float("inputs.timestep_cached"), null, c.Long("inputs.img_ids"),
-            txtIds, cached);
-        AssertClose(c.Expected("outputs.cached"), c.Backend.DownloadFloat32(cached), "cached");
+    /// <summary>A cache row of keys then values per token against the fixture's separate keys and values.</summary>
+    private static void AssertLayer(ReferenceKvCase c, float[] stored, int layer, int b)
+    {
+        int references = c.ReferenceTokens, d = stored.Length / references / 2;
+        var keys = new float[references * d];
+        var values = new float[references * d];
+        for (int t = 0; t < references; t++)
+        {
+            Array.Copy(stored, t * 2 * d, keys, t * d, d);
+            Array.Copy(stored, t * 2 * d + d, values, t * d, d);
+        }
+        AssertClose(c.Expected($"outputs.cache.{layer}.k").AsSpan(b * references * d, references * d).ToArray(), keys, $"layer {layer} keys");
+        AssertClose(c.Expected($"outputs.cache.{layer}.v").AsSpan(b * references * d, references * d).ToArray(), values, $"layer {layer} values");
     }
 
     [Fact]
@@ -127,7 +79,7 @@ public class Flux2TransformerReferenceKvTests
         using var golden = new TransformerGolden("tiny_klein");
         using var model = TransformerGolden.Load("tiny_klein", "diffusers");
         using var before = golden.Run(model);
-        using var c = new Case(TransformerGolden.Cpu);
+        using var c = new ReferenceKvCase(TransformerGolden.Cpu);
         var (hidden, ids) = c.ReferencesFirst();
         using var output = Tensor.Zeros(c.Shape("outputs.extract"));
         using (model.ForwardExtractingReferences(hidden, c.Shape("inputs.reference_tokens")[1], c.Float("inputs.encoder_hidden_states"),
@@ -141,7 +93,7 @@ public class Flux2TransformerReferenceKvTests
     public void MisfitReferenceCountsAndCachesAreRefused()
     {
         using var model = TransformerGolden.Load("tiny_klein", "bfl");
-        using var c = new Case(TransformerGolden.Cpu);
+        using var c = new ReferenceKvCase(TransformerGolden.Cpu);
         var (hidden, ids) = c.ReferencesFirst();
         var encoder = c.Float("inputs.encoder_hidden_states");
         var timestep = c.Float("inputs.timestep");

@@ -35,6 +35,12 @@ internal sealed class ScriptedVelocityModel(IBackend backend, Func<int, float, f
         return true;
     }
 
+    public ReferenceKvCache PredictExtractingReferences(Tensor hiddenStates, int referenceTokens, Tensor imageIds, PromptEmbedding prompt, float timestep,
+        Tensor velocity) => throw new NotSupportedException("the cache tests' model has no reference cache");
+
+    public void PredictWithReferences(Tensor hiddenStates, ReferenceKvCache references, Tensor imageIds, PromptEmbedding prompt, float timestep,
+        Tensor velocity) => throw new NotSupportedException("the cache tests' model has no reference cache");
+
     public static PromptEmbedding Prompt(IBackend backend, float value) =>
         PromptEmbedding.Upload(backend, Enumerable.Repeat(value, 3 * 8).ToArray(), 3, 8);
 }

@@ -16,7 +16,8 @@ public class Flux2ArchConfigTests
         Assert.Equal("bfloat16", Flux2ArchConfig.DefaultEncoding);
         Assert.Equal(new HashSet<string> { "bfloat16", "float4_e2m1fnx2" }, Flux2ArchConfig.SupportedEncodings);
         Assert.Equal(512, Flux2ArchConfig.TextSeqLen);
-        Assert.Equal(["Flux2Pipeline", "Flux2KleinPipeline"], Flux2Architectures.All.Select(a => a.Name));
+        // MAX registers dev and klein; klein 9B-KV (spec §3.11), which MAX does not run, comes after them.
+        Assert.Equal(["Flux2Pipeline", "Flux2KleinPipeline", "Flux2KleinKVPipeline"], Flux2Architectures.All.Select(a => a.Name));
     }
 
     [Fact]

@@ -1,0 +1,112 @@
+using Flux2.Pipelines.Caching;
+using Flux2.Pipelines.Images;
+using Flux2.Testing;
+using Flux2.Tests;
+
+namespace Flux2.Pipelines.Tests;
+
+/// <summary>klein 9B-KV (<c>Flux2KleinKVPipeline</c> in model_index.json) through the real pipeline, on the tiny klein
+/// model: without reference images it is the distilled klein model; with them, the first step runs the references and
+/// the later steps read their cached keys and values (the transformer's passes: Flux2TransformerReferenceKvTests; the
+/// loop: DenoisingLoopTests).</summary>
+public sealed class KleinKvPipelineTests : IClassFixture<KleinKvPipelineTests.Models>
+{
+    public sealed class Models : IDisposable
+    {
+        public TempDirectory Dir { get; } = new();
+        public Flux2Pipeline Distilled { get; }
+        public Flux2Pipeline Kv { get; }
+
+        public Models()
+        {
+            TinyModelFolders.Klein(Dir.File("klein"));
+            CopyFolder(Dir.File("klein"), Dir.File("klein-kv"));
+            var index = Path.Combine(Dir.File("klein-kv"), "model_index.json");
+            File.WriteAllText(index, File.ReadAllText(index).Replace("\"Flux2KleinPipeline\"", "\"Flux2KleinKVPipeline\""));
+            Distilled = TestPipeline.Load(Dir.File("klein"));
+            Kv = TestPipeline.Load(Dir.File("klein-kv"));
+        }
+
+        private static void CopyFolder(string from, string to)
+        {
+            foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+                Directory.CreateDirectory(dir.Replace(from, to));
+            Directory.CreateDirectory(to);
+            foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+                File.Copy(file, file.Replace(from, to));
+        }
+
+        public void Dispose()
+        {
+            Distilled.Dispose();
+            Kv.Dispose();
+            Dir.Dispose();
+        }
+    }
+
+    private readonly Models _models;
+
+    public KleinKvPipelineTests(Models models) => _models = models;
+
+    private static readonly ReferenceImage Reference = new("scene.png", Scene(80, 64));
+
+    private static RgbImage Scene(int width, int height)
+    {
+        var pixels = new byte[width * height * 3];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)(i * 37 % 251);
+        return new RgbImage(width, height, pixels);
+    }
+
+    private static GenerationRequest Request(params ReferenceImage[] references) => new()
+    {
+        Prompt = "a lighthouse",
+        Width = 32,
+        Height = 32,
+        Seed = 5,
+        ReferenceImages = references,
+    };
+
+    private static byte[] Pixels(Flux2Pipeline pipeline, GenerationRequest request) => pipeline.Generate(request).Images[0].Image.Pixels;
+
+    [Fact]
+    public void TheModelIndexNamesTheVariant()
+    {
+        Assert.Equal(PipelineVariant.KleinKv, _models.Kv.Variant);
+        Assert.Equal(4, _models.Kv.Variant.DefaultSteps());
+        Assert.Equal("klein-kv (distilled, reference KV cache)", _models.Kv.Variant.DisplayName());
+    }
+
+    [Fact]
+    public void WithoutReferencesItIsTheDistilledModel() =>
+        Assert.Equal(Pixels(_models.Distilled, Request()), Pixels(_models.Kv, Request()));
+
+    [Fact]
+    public void AReferenceGoesThroughItsCache()
+    {
+        int steps = 0;
+        var kv = _models.Kv.Generate(Request(Reference) with { OnStep = _ => steps++ });
+        Assert.Equal(4, steps);
+        // The reference tokens attend only to each other, at timestep 0: another image than the distilled model's edit.
+        Assert.NotEqual(Pixels(_models.Distilled, Request(Reference)), kv.Images[0].Image.Pixels);
+        Assert.Equal(kv.Images[0].Image.Pixels, Pixels(_models.Kv, Request(Reference)));
+        // Two images of a batch share the references and their cache.
+        var two = _models.Kv.Generate(Request(Reference) with { NumImages = 2 });
+        Assert.Equal(kv.Images[0].Image.Pixels, two.Images[0].Image.Pixels);
+    }
+
+    [Fact]
+    public void TheOpaqueBackendGivesTheSameEdit()
+    {
+        using var opaque = TestPipeline.Load(_models.Dir.File("klein-kv"), TestBackends.Opaque);
+        Assert.Equal(Pixels(_models.Kv, Request(Reference)), Pixels(opaque, Request(Reference)));
+    }
+
+    [Fact]
+    public void AStepCacheIsRefusedWithReferencesOnly()
+    {
+        var e = Assert.Throws<PipelineException>(() => _models.Kv.Generate(Request(Reference) with { Cache = new TaylorSeerOptions() }));
+        Assert.Contains("klein-kv computes its reference images' keys and values once", e.Message);
+        Assert.Equal(nameof(GenerationRequest.Cache), e.RequestField);
+        Assert.Single(_models.Kv.Generate(Request() with { Cache = new TaylorSeerOptions() }).Images);
+    }
+}

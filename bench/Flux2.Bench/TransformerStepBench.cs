@@ -18,7 +18,10 @@ namespace Flux2.Bench;
 /// --weights bf16|fp8|nvfp4 (the Linears the published FP8 / NVFP4 layouts quantize, stored quantized; default bf16),
 /// --precision fp32|bf16|both (the products' precision; default fp32; both runs each size in fp32, then in bf16),
 /// --device cpu|cuda[:N] (default cpu; on a GPU the weights are uploaded once and each step is timed until the device
-/// has finished it), --profile (on a GPU: one more step with every kernel and product timed by events, summed by kind).
+/// has finished it), --profile (on a GPU: one more step with every kernel and product timed by events, summed by kind),
+/// --reference (also an editing step with one reference image of the same size: as klein runs it, [noisy, reference]
+/// tokens every step, and as klein 9B-KV does, the reference tokens at the first step and their cached keys and values
+/// after that; with the 4-step image each gives).
 /// Step times are the median (and minimum) of the timed steps.
 /// </summary>
 internal static class TransformerStepBench
@@ -58,7 +61,7 @@ internal static class TransformerStepBench
                 weights ??= Generate(label, config, naming, quantized);
                 Console.WriteLine($"{precision}: {backend.Name}");
                 using var model = new Flux2Transformer(config, naming, weights.Linear, weights.Vector, backend);
-                RunSizes(model, backend, config, sizes, steps, profile: args.Contains("--profile"));
+                RunSizes(model, backend, config, sizes, steps, profile: args.Contains("--profile"), reference: args.Contains("--reference"));
                 Console.WriteLine(PeakMemory(backend));
             }
         }
@@ -78,7 +81,7 @@ internal static class TransformerStepBench
         return weights;
     }
 
-    private static void RunSizes(Flux2Transformer model, IBackend backend, Flux2Config config, int[] sizes, int steps, bool profile)
+    private static void RunSizes(Flux2Transformer model, IBackend backend, Flux2Config config, int[] sizes, int steps, bool profile, bool reference)
     {
         foreach (int px in sizes)
         {
@@ -87,21 +90,7 @@ internal static class TransformerStepBench
             using var output = backend.Allocate(DType.Float32, 1, imageTokens, config.EffectiveOutChannels);
             void Step() => model.Forward(inputs.Hidden, inputs.Encoder, inputs.Timestep, inputs.Guidance, inputs.ImgIds, inputs.TxtIds, output);
 
-            Timed(backend, Step); // warm-up: buffers, JIT, kernels, first touch of the weights
-            var times = new List<double>(steps);
-            // On a GPU the host only issues the ops: when issuing takes about as long as the step, the GPU waits for
-            // launches (what CUDA graphs would remove); when it takes much less, the GPU is the bound.
-            var issuing = new List<double>(steps);
-            long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-            for (int s = 0; s < steps; s++)
-            {
-                var watch = Stopwatch.StartNew();
-                Step();
-                issuing.Add(watch.Elapsed.TotalSeconds);
-                backend.Synchronize();
-                times.Add(watch.Elapsed.TotalSeconds);
-            }
-            long allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / Math.Max(1, steps);
+            var (times, issuing, allocated) = TimeSteps(backend, steps, Step);
             var (gemm, attention) = StepFlops(config, imageTokens, TextTokens);
             double median = Median(times);
             Console.WriteLine($"{px}x{px} ({imageTokens} image tokens): {median * 1e3:F1} ms/step (median of {steps}, min {times.Min() * 1e3:F1}), " +
@@ -113,7 +102,53 @@ internal static class TransformerStepBench
                 Step();
                 GpuProfileReport.Print($"{px}x{px} step", gpu.StopProfile(), median * 1e3);
             }
+            if (reference) RunReferenceSteps(model, backend, config, inputs, imageTokens, steps, median);
         }
+    }
+
+    /// <summary>Editing with one reference of the image's size: klein's step over [noisy, reference] tokens, and klein
+    /// 9B-KV's first step (the same tokens, the reference attending only to itself) and later steps (the noisy tokens
+    /// against the cached reference keys and values); a 4-step image of each, against 4 text-to-image steps.</summary>
+    private static void RunReferenceSteps(Flux2Transformer model, IBackend backend, Flux2Config config, StepInputs plain, int imageTokens, int steps,
+        double plainStep)
+    {
+        using var edit = new StepInputs(backend, config, 2 * imageTokens);
+        using var editOutput = backend.Allocate(DType.Float32, 1, 2 * imageTokens, config.EffectiveOutChannels);
+        using var output = backend.Allocate(DType.Float32, 1, imageTokens, config.EffectiveOutChannels);
+        double standard = Median(TimeSteps(backend, steps,
+            () => model.Forward(edit.Hidden, edit.Encoder, edit.Timestep, edit.Guidance, edit.ImgIds, edit.TxtIds, editOutput)).Times);
+        double extract = Median(TimeSteps(backend, steps, () =>
+        {
+            using var _ = model.ForwardExtractingReferences(edit.Hidden, imageTokens, edit.Encoder, edit.Timestep, edit.Guidance, edit.ImgIds, edit.TxtIds,
+                output);
+        }).Times);
+        using var cache = model.ForwardExtractingReferences(edit.Hidden, imageTokens, edit.Encoder, edit.Timestep, edit.Guidance, edit.ImgIds, edit.TxtIds,
+            output);
+        double cached = Median(TimeSteps(backend, steps,
+            () => model.ForwardWithReferenceCache(plain.Hidden, cache, plain.Encoder, plain.Timestep, plain.Guidance, plain.ImgIds, plain.TxtIds, output)).Times);
+        Console.WriteLine($"  with a reference of the same size: klein {standard * 1e3:F1} ms/step; klein-kv first step {extract * 1e3:F1} ms, " +
+            $"later steps {cached * 1e3:F1} ms; a 4-step image: text-to-image {4 * plainStep:F2} s, klein edit {4 * standard:F2} s, " +
+            $"klein-kv edit {extract + 3 * cached:F2} s ({4 * standard / (extract + 3 * cached):F2}x faster)");
+    }
+
+    /// <summary>One warm-up run (buffers, JIT, kernels, first touch of the weights), then <paramref name="steps"/> timed
+    /// until the backend has finished each: the times, how long the host took to issue the ops (on a GPU: about the step
+    /// when the GPU waits for launches, which CUDA graphs would remove) and the managed bytes allocated per step.</summary>
+    private static (List<double> Times, List<double> Issuing, long Allocated) TimeSteps(IBackend backend, int steps, Action step)
+    {
+        Timed(backend, step);
+        var times = new List<double>(steps);
+        var issuing = new List<double>(steps);
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        for (int s = 0; s < steps; s++)
+        {
+            var watch = Stopwatch.StartNew();
+            step();
+            issuing.Add(watch.Elapsed.TotalSeconds);
+            backend.Synchronize();
+            times.Add(watch.Elapsed.TotalSeconds);
+        }
+        return (times, issuing, (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / Math.Max(1, steps));
     }
 
     /// <summary>FLOPs of one forward pass at batch 1: 2·M·N·K per Linear, 4·L²·D per attention (QKᵀ and PV).</summary>

@@ -149,7 +149,7 @@ public sealed class Flux2Pipeline : IDisposable
     public long EstimateWorkingBytes(PreparedGeneration prepared) =>
         GenerationMemory.EstimateBytes(_transformer.Config, _vae.Config, prepared.Plan,
             prepared.References.Sum(r => r.Width / 16 * (r.Height / 16)), Backend.ActivationDType.SizeInBytes(),
-            Math.Min(BatchSize(prepared), prepared.Plan.Seeds.Count));
+            Math.Min(BatchSize(prepared), prepared.Plan.Seeds.Count), cachesReferences: Variant == PipelineVariant.KleinKv);
 
     /// <summary>Generates <see cref="GenerationRequest.NumImages"/> images per prompt, up to <see cref="PipelineOptions.MaxBatch"/>
     /// of them denoised together (default one after another, as MAX does).</summary>

@@ -136,4 +136,15 @@ public class GenerationPlanTests
         Assert.InRange(At(512), 0.4e9, 1.2e9);
         Assert.True(At(8192) > 100e9, $"{At(8192)}");
     }
+
+    [Fact]
+    public void KleinKvsReferenceCacheIsCounted()
+    {
+        var klein9B = Models.Flux2Config.Klein9B();
+        var plan = Resolve(new GenerationRequest { Width = 1024, Height = 1024 }, PipelineVariant.KleinKv);
+        long standard = GenerationMemory.EstimateBytes(klein9B, new Models.Vae.VaeConfig(), plan, 4096, 4);
+        long cached = GenerationMemory.EstimateBytes(klein9B, new Models.Vae.VaeConfig(), plan, 4096, 4, cachesReferences: true);
+        // 8 double + 24 single blocks, 4096 reference tokens, keys and values of 4096 values each, fp32.
+        Assert.Equal(32L * 4096 * 2 * 4096 * 4, cached - standard);
+    }
 }

@@ -12,19 +12,21 @@ namespace Flux2.Cuda.Tests;
 /// <summary>
 /// Whole generations with every stage on the GPU (text encoder, transformer, sampler, VAE): the diffusers pipeline goldens
 /// pipe_t2i and pipe_edit (tiny_dev + vae_small, 128×96, 4 steps; the edit's reference is VAE-encoded on the GPU) step by
-/// step, First-Block-Cache on them, and klein-base from a prompt with classifier-free guidance (also in batches) against
-/// the same generation on the CPU. Exact mode: the CPU's golden tolerances (1e-4 on velocities and latents, 2e-4 on decoded pixels, images
+/// step, First-Block-Cache on them, and klein-base from a prompt with classifier-free guidance (also in batches) and a
+/// klein-kv edit (its reference cache) against the same generation on the CPU. Exact mode: the CPU's golden tolerances (1e-4 on velocities and latents, 2e-4 on decoded pixels, images
 /// within 1 LSB). bf16 mode: relative L2 error ≤ 5e-2 on the final latents and the decoded pixels, a first bound to be
 /// tightened to what the device measures. Skipped without a GPU.
 /// </summary>
-public sealed class GpuPipelineTests : IClassFixture<TinyDevModel>, IClassFixture<TinyKleinBaseModel>
+public sealed class GpuPipelineTests : IClassFixture<TinyDevModel>, IClassFixture<TinyKleinBaseModel>, IClassFixture<TinyKleinKvModel>
 {
     private const double BFloat16Tolerance = 5e-2;
 
     private readonly TinyDevModel _dev;
     private readonly TinyKleinBaseModel _kleinBase;
+    private readonly TinyKleinKvModel _kleinKv;
 
-    public GpuPipelineTests(TinyDevModel dev, TinyKleinBaseModel kleinBase) => (_dev, _kleinBase) = (dev, kleinBase);
+    public GpuPipelineTests(TinyDevModel dev, TinyKleinBaseModel kleinBase, TinyKleinKvModel kleinKv) =>
+        (_dev, _kleinBase, _kleinKv) = (dev, kleinBase, kleinKv);
 
     public static TheoryData<string, ComputePrecision> GoldenCases()
     {
@@ -128,6 +130,32 @@ public sealed class GpuPipelineTests : IClassFixture<TinyDevModel>, IClassFixtur
         double tolerance = precision == ComputePrecision.BFloat16 ? BFloat16Tolerance : 1e-4;
         GpuComparison.AssertClose("pipeline klein-base cfg latents", precision, expected.Latents, actual.Latents, tolerance);
         GpuComparison.AssertClose("pipeline klein-base cfg decoded", precision, expected.Decoded, actual.Decoded, tolerance);
+    }
+
+    /// <summary>A klein-kv edit from a prompt and one reference: the reference tokens' first step, their keys and values
+    /// cached on the GPU and read by the later steps, against the CPU pipeline.</summary>
+    [Theory]
+    [InlineData(ComputePrecision.Float32)]
+    [InlineData(ComputePrecision.BFloat16)]
+    public void KleinKvEditMatchesTheCpu(ComputePrecision precision)
+    {
+        CudaAvailability.RequireGpu();
+        var pixels = new byte[80 * 64 * 3];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)(i * 37 % 251);
+        var request = new GenerationRequest
+        {
+            Prompt = "the same scene at night",
+            Width = 64,
+            Height = 48,
+            Seed = 11,
+            ReferenceImages = [new("scene.png", new Pipelines.Images.RgbImage(80, 64, pixels))],
+        };
+        GeneratedImage expected, actual;
+        using (var cpu = Load(_kleinKv.Folder, new CpuFactory())) expected = Assert.Single(cpu.Generate(request, TestContext.Current.CancellationToken).Images);
+        using (var gpu = Load(_kleinKv.Folder, new GpuFactory(precision))) actual = Assert.Single(gpu.Generate(request, TestContext.Current.CancellationToken).Images);
+        double tolerance = precision == ComputePrecision.BFloat16 ? BFloat16Tolerance : 1e-4;
+        GpuComparison.AssertClose("pipeline klein-kv edit latents", precision, expected.Latents, actual.Latents, tolerance);
+        GpuComparison.AssertClose("pipeline klein-kv edit decoded", precision, expected.Decoded, actual.Decoded, tolerance);
     }
 
     /// <summary>Three klein-base images with guidance denoised in batches of two on the GPU (the batched transformer, the

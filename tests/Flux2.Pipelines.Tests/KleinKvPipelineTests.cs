@@ -11,36 +11,28 @@ namespace Flux2.Pipelines.Tests;
 /// loop: DenoisingLoopTests).</summary>
 public sealed class KleinKvPipelineTests : IClassFixture<KleinKvPipelineTests.Models>
 {
+    /// <summary>The same tiny weights as the distilled klein model and as klein 9B-KV.</summary>
     public sealed class Models : IDisposable
     {
-        public TempDirectory Dir { get; } = new();
-        public Flux2Pipeline Distilled { get; }
-        public Flux2Pipeline Kv { get; }
+        private readonly TinyKleinModel _klein = new();
+        private readonly TinyKleinKvModel _kv = new();
 
         public Models()
         {
-            TinyModelFolders.Klein(Dir.File("klein"));
-            CopyFolder(Dir.File("klein"), Dir.File("klein-kv"));
-            var index = Path.Combine(Dir.File("klein-kv"), "model_index.json");
-            File.WriteAllText(index, File.ReadAllText(index).Replace("\"Flux2KleinPipeline\"", "\"Flux2KleinKVPipeline\""));
-            Distilled = TestPipeline.Load(Dir.File("klein"));
-            Kv = TestPipeline.Load(Dir.File("klein-kv"));
+            Distilled = TestPipeline.Load(_klein.Folder);
+            Kv = TestPipeline.Load(_kv.Folder);
         }
 
-        private static void CopyFolder(string from, string to)
-        {
-            foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
-                Directory.CreateDirectory(dir.Replace(from, to));
-            Directory.CreateDirectory(to);
-            foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
-                File.Copy(file, file.Replace(from, to));
-        }
+        public Flux2Pipeline Distilled { get; }
+        public Flux2Pipeline Kv { get; }
+        public string KvFolder => _kv.Folder;
 
         public void Dispose()
         {
             Distilled.Dispose();
             Kv.Dispose();
-            Dir.Dispose();
+            _klein.Dispose();
+            _kv.Dispose();
         }
     }
 
@@ -97,7 +89,7 @@ public sealed class KleinKvPipelineTests : IClassFixture<KleinKvPipelineTests.Mo
     [Fact]
     public void TheOpaqueBackendGivesTheSameEdit()
     {
-        using var opaque = TestPipeline.Load(_models.Dir.File("klein-kv"), TestBackends.Opaque);
+        using var opaque = TestPipeline.Load(_models.KvFolder, TestBackends.Opaque);
         Assert.Equal(Pixels(_models.Kv, Request(Reference)), Pixels(opaque, Request(Reference)));
     }
 

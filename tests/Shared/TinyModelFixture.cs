@@ -21,5 +21,8 @@ public sealed class TinyDevModel() : TinyModelFixture("dev", TinyModelFolders.De
 /// <summary>The distilled tiny klein folder (Qwen3 tokenizer and text encoder, tiny_klein, vae_small).</summary>
 public sealed class TinyKleinModel() : TinyModelFixture("klein", folder => TinyModelFolders.Klein(folder));
 
+/// <summary>The distilled tiny klein folder as a klein 9B-KV repository.</summary>
+public sealed class TinyKleinKvModel() : TinyModelFixture("klein-kv", TinyModelFolders.KleinKv);
+
 /// <summary>The klein-base tiny folder: its step count is free, so a request can be made as long as a test needs.</summary>
 public sealed class TinyKleinBaseModel() : TinyModelFixture("klein-base", folder => TinyModelFolders.Klein(folder, distilled: false));

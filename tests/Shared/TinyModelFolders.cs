@@ -30,6 +30,14 @@ public static class TinyModelFolders
         Vae(folder);
     }
 
+    /// <summary>The distilled klein folder as klein 9B-KV's repository names its pipeline (<c>Flux2KleinKVPipeline</c>).</summary>
+    public static void KleinKv(string folder)
+    {
+        Klein(folder);
+        var index = Path.Combine(folder, "model_index.json");
+        File.WriteAllText(index, File.ReadAllText(index).Replace("\"Flux2KleinPipeline\"", "\"Flux2KleinKVPipeline\""));
+    }
+
     public static void Klein(string folder, bool distilled = true)
     {
         Directory.CreateDirectory(folder);

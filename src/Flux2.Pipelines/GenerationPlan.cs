@@ -65,7 +65,7 @@ public sealed record GenerationPlan(
         if (request.Cache?.Check(steps, variant == PipelineVariant.Dev, notices) is { } cacheProblem) throw new PipelineException(cacheProblem);
         if (request.Cache != null && variant == PipelineVariant.KleinKv && firstReferenceSize != null)
             throw new PipelineException("klein-kv computes its reference images' keys and values once and reads them at every later step; " +
-                "a step cache (First-Block-Cache, TaylorSeer) does not run with it: generate without --cache", nameof(GenerationRequest.Cache));
+                "a step cache (First-Block-Cache, TaylorSeer) does not run with reference images on this model", nameof(GenerationRequest.Cache));
 
         double guidance = request.Guidance ?? PipelineVariantExtensions.DefaultGuidance;
         if (!double.IsFinite(guidance) || guidance < 0) throw new PipelineException($"guidance must be a finite number ≥ 0, got {guidance}");

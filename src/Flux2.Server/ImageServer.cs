@@ -106,6 +106,8 @@ public sealed class ImageServer : IAsyncDisposable
         }
         if (!IPAddress.IsLoopback(options.Address) && options.ApiKey == null)
             service.Log("server", $"warning: listening on {options.Address}, not loopback, without an API key (--insecure-no-auth)");
+        if (options.Cache != null && pipeline.Variant == PipelineVariant.KleinKv)
+            service.Log("server", "warning: klein-kv runs no step cache with reference images: with --cache, edits are refused (400)");
         service.Log("server", $"serving {service.ModelName} ({pipeline.Variant.DisplayName()}) on {server.BaseAddress}" +
             (options.ApiKey != null ? " (API key required)" : "") + (pipeline.MaxBatch > 1 ? $", up to {pipeline.MaxBatch} images per batch" : ""));
         return server;

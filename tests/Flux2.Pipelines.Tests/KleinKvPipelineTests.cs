@@ -97,7 +97,7 @@ public sealed class KleinKvPipelineTests : IClassFixture<KleinKvPipelineTests.Mo
     public void AStepCacheIsRefusedWithReferencesOnly()
     {
         var e = Assert.Throws<PipelineException>(() => _models.Kv.Generate(Request(Reference) with { Cache = new TaylorSeerOptions() }));
-        Assert.Contains("klein-kv computes its reference images' keys and values once", e.Message);
+        Assert.Contains("a step cache (First-Block-Cache, TaylorSeer) does not run with reference images on this model", e.Message);
         Assert.Equal(nameof(GenerationRequest.Cache), e.RequestField);
         Assert.Single(_models.Kv.Generate(Request() with { Cache = new TaylorSeerOptions() }).Images);
     }

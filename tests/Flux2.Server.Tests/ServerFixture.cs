@@ -9,7 +9,9 @@ namespace Flux2.Server.Tests;
 /// the log is captured so tests can see what the server did.</summary>
 /// <param name="configure">changes the server's options (port 0 and the captured log are set before)</param>
 /// <param name="pipelineOptions">how the pipeline runs (default: its defaults)</param>
-public abstract class ServerFixture(bool distilled, Func<ImageServerOptions, ImageServerOptions>? configure = null, PipelineOptions? pipelineOptions = null)
+/// <param name="kv">the distilled folder as klein 9B-KV's repository</param>
+public abstract class ServerFixture(bool distilled, Func<ImageServerOptions, ImageServerOptions>? configure = null, PipelineOptions? pipelineOptions = null,
+    bool kv = false)
     : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new();
@@ -23,7 +25,8 @@ public abstract class ServerFixture(bool distilled, Func<ImageServerOptions, Ima
 
     public async Task InitializeAsync()
     {
-        TinyModelFolders.Klein(Folder, distilled);
+        if (kv) TinyModelFolders.KleinKv(Folder);
+        else TinyModelFolders.Klein(Folder, distilled);
         _pipeline = Flux2Pipeline.Load(new PipelineConfig { ModelPath = Folder }, TestBackends.Factory(TestBackends.Cpu), pipelineOptions);
         var options = new ImageServerOptions { Port = 0, Log = Log };
         _server = await ImageServer.StartAsync(_pipeline, configure?.Invoke(options) ?? options);
@@ -55,6 +58,9 @@ public sealed class ImpatientServer() : ServerFixture(distilled: false, o => o w
 
 /// <summary>The distilled model on a server that waits two seconds for a request's body.</summary>
 public sealed class ImpatientReaderServer() : ServerFixture(distilled: true, o => o with { BodyTimeout = TimeSpan.FromSeconds(2) });
+
+/// <summary>klein-kv with a step cache for every request, which it cannot run with reference images.</summary>
+public sealed class KleinKvCacheServer() : ServerFixture(distilled: true, o => o with { Cache = new Pipelines.Caching.TaylorSeerOptions() }, kv: true);
 
 /// <summary>klein-base with no room to wait: a request arriving while another generates is refused.</summary>
 public sealed class NoQueueServer() : ServerFixture(distilled: false, o => o with { MaxWaitingRequests = 0 });

@@ -42,10 +42,8 @@ public sealed record ImageServerOptions
     /// <summary>What one reference image may cost before it is decoded (declared pixels, bytes).</summary>
     public ImageDecodeLimits ImageLimits { get; init; } = ImageDecodeLimits.Default;
 
-    public const int DefaultMaxReferenceImages = 10;
-
     /// <summary>Most reference images in one request.</summary>
-    public int MaxReferenceImages { get; init; } = DefaultMaxReferenceImages;
+    public int MaxReferenceImages { get; init; } = 10;
 
     /// <summary>Reference images decoded at once, at most (the others wait their turn): a decode holds the upload's full-size
     /// bitmap, up to ~470 MB for 8192² pixels, until it is brought to the pipeline's size.</summary>

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace Flux2.Pipelines.Images;
 
 /// <summary>
@@ -23,11 +21,7 @@ internal static class GifImageData
     /// image's size; null when the file ends inside the data or the data is malformed, which the decoder reports itself.</summary>
     public static (long Pixels, int Width, int Height)? FirstImage(ReadOnlySpan<byte> file)
     {
-        long descriptor = GifLayout.BlocksBeforeFirstImage(file).Next;
-        if (descriptor + 10 > file.Length || file[(int)descriptor] != GifLayout.ImageDescriptor) return null;
-        int width = BinaryPrimitives.ReadUInt16LittleEndian(file[((int)descriptor + 5)..]);
-        int height = BinaryPrimitives.ReadUInt16LittleEndian(file[((int)descriptor + 7)..]);
-        long at = descriptor + 10 + GifLayout.ColourTableBytes(file[(int)descriptor + 9]);
+        if (GifLayout.FirstImage(file) is not var (width, height, at)) return null;
         if (at >= file.Length || file[(int)at] is < 1 or >= MaxCodeBits) return null;
         int minimum = file[(int)at++];
         long full = (long)width * height, pixels = 0;

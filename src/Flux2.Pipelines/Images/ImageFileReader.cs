@@ -8,8 +8,7 @@ namespace Flux2.Pipelines.Images;
 /// chunk CRCs: JPEG and WebP through <see cref="SkiaImageCodec"/> (the decoders Pillow uses), the others through StbImageSharp,
 /// which reads a truncated file's missing bytes as zeros: such a file is refused, before decoding when it is smaller than
 /// its declared size allows (<see cref="ImageSizeFloor"/>) or is a GIF whose data ends early (<see cref="GifImageData"/>),
-/// else when stb reads past its end; so are the valid files stb
-/// would decode to wrong pixels (<see cref="StbMisreads"/>).</summary>
+/// else when stb reads past its end; so are the valid files stb would decode to wrong pixels (<see cref="StbMisreads"/>).</summary>
 public static class ImageFileReader
 {
     public static RgbImage Read(string path, ImageDecodeLimits? limits = null)

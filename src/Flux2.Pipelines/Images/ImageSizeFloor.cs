@@ -74,18 +74,10 @@ internal static class ImageSizeFloor
     /// <summary>stb decodes the first image, which may be smaller than the screen: the blocks up to its descriptor, its
     /// descriptor and colour table, then LZW data. An LZW code yields at most 4096 pixels, and one of b bits at most 2^b,
     /// so no code yields more than 4096/12 pixels a bit: a byte yields at most 4096·8/12.</summary>
-    private static long Gif(ReadOnlySpan<byte> file)
-    {
-        long at = GifLayout.BlocksBeforeFirstImage(file).Next;
-        long floor = at + 10 + 1; // the image descriptor, then the LZW minimum code size
-        if (at + 10 <= file.Length && file[(int)at] == GifLayout.ImageDescriptor)
-        {
-            var descriptor = file.Slice((int)at, 10);
-            long pixels = (long)BinaryPrimitives.ReadUInt16LittleEndian(descriptor[5..]) * BinaryPrimitives.ReadUInt16LittleEndian(descriptor[7..]);
-            floor += GifLayout.ColourTableBytes(descriptor[9]) + CeilingDivide(pixels * 12, 4096 * 8);
-        }
-        return floor;
-    }
+    private static long Gif(ReadOnlySpan<byte> file) =>
+        GifLayout.FirstImage(file) is var (width, height, data)
+            ? data + 1 + CeilingDivide((long)width * height * 12, 4096 * 8) // the LZW minimum code size, then the codes
+            : GifLayout.BlocksBeforeFirstImage(file).Next + 10 + 1; // no descriptor yet: it and the code size are missing
 
     private static long CeilingDivide(long value, long divisor) => (value + divisor - 1) / divisor;
 }

@@ -124,12 +124,7 @@ public sealed class GpuPipelineTests : IClassFixture<TinyDevModel>, IClassFixtur
             Guidance = 4.0,
             Seed = 11,
         };
-        GeneratedImage expected, actual;
-        using (var cpu = Load(_kleinBase.Folder, new CpuFactory())) expected = Assert.Single(cpu.Generate(request, TestContext.Current.CancellationToken).Images);
-        using (var gpu = Load(_kleinBase.Folder, new GpuFactory(precision))) actual = Assert.Single(gpu.Generate(request, TestContext.Current.CancellationToken).Images);
-        double tolerance = precision == ComputePrecision.BFloat16 ? BFloat16Tolerance : 1e-4;
-        GpuComparison.AssertClose("pipeline klein-base cfg latents", precision, expected.Latents, actual.Latents, tolerance);
-        GpuComparison.AssertClose("pipeline klein-base cfg decoded", precision, expected.Decoded, actual.Decoded, tolerance);
+        AssertOneImageMatchesTheCpu(_kleinBase.Folder, request, precision, "klein-base cfg");
     }
 
     /// <summary>A klein-kv edit from a prompt and one reference: the reference tokens' first step, their keys and values
@@ -150,12 +145,19 @@ public sealed class GpuPipelineTests : IClassFixture<TinyDevModel>, IClassFixtur
             Seed = 11,
             ReferenceImages = [new("scene.png", new Pipelines.Images.RgbImage(80, 64, pixels))],
         };
+        AssertOneImageMatchesTheCpu(_kleinKv.Folder, request, precision, "klein-kv edit");
+    }
+
+    /// <summary>The one image of <paramref name="request"/> on the GPU against the CPU: final latents and decoded pixels,
+    /// within 1e-4 in exact mode and the bf16 bound otherwise.</summary>
+    private static void AssertOneImageMatchesTheCpu(string folder, GenerationRequest request, ComputePrecision precision, string what)
+    {
         GeneratedImage expected, actual;
-        using (var cpu = Load(_kleinKv.Folder, new CpuFactory())) expected = Assert.Single(cpu.Generate(request, TestContext.Current.CancellationToken).Images);
-        using (var gpu = Load(_kleinKv.Folder, new GpuFactory(precision))) actual = Assert.Single(gpu.Generate(request, TestContext.Current.CancellationToken).Images);
+        using (var cpu = Load(folder, new CpuFactory())) expected = Assert.Single(cpu.Generate(request, TestContext.Current.CancellationToken).Images);
+        using (var gpu = Load(folder, new GpuFactory(precision))) actual = Assert.Single(gpu.Generate(request, TestContext.Current.CancellationToken).Images);
         double tolerance = precision == ComputePrecision.BFloat16 ? BFloat16Tolerance : 1e-4;
-        GpuComparison.AssertClose("pipeline klein-kv edit latents", precision, expected.Latents, actual.Latents, tolerance);
-        GpuComparison.AssertClose("pipeline klein-kv edit decoded", precision, expected.Decoded, actual.Decoded, tolerance);
+        GpuComparison.AssertClose($"pipeline {what} latents", precision, expected.Latents, actual.Latents, tolerance);
+        GpuComparison.AssertClose($"pipeline {what} decoded", precision, expected.Decoded, actual.Decoded, tolerance);
     }
 
     /// <summary>Three klein-base images with guidance denoised in batches of two on the GPU (the batched transformer, the

@@ -82,7 +82,7 @@ public class Flux2TransformerReferenceKvTests
         using var c = new ReferenceKvCase(TransformerGolden.Cpu);
         var (hidden, ids) = c.ReferencesFirst();
         using var output = Tensor.Zeros(c.Shape("outputs.extract"));
-        using (model.ForwardExtractingReferences(hidden, c.Shape("inputs.reference_tokens")[1], c.Float("inputs.encoder_hidden_states"),
+        using (model.ForwardExtractingReferences(hidden, c.ReferenceTokens, c.Float("inputs.encoder_hidden_states"),
                    c.Float("inputs.timestep"), null, ids, c.Long("inputs.txt_ids"), output)) { }
         using var after = golden.Run(model);
         Assert.Equal(before.ToArray<float>(), after.ToArray<float>());

@@ -67,7 +67,7 @@ public static class InfoJsonWriter
             foreach (var d in t.ByDType)
             {
                 w.WriteStartObject();
-                w.WriteString("dtype", d.DType.SafetensorsName());
+                w.WriteString("dtype", d.DType);
                 w.WriteNumber("count", d.Count);
                 w.WriteNumber("bytes", d.Bytes);
                 w.WriteEndObject();
@@ -105,7 +105,7 @@ public static class InfoJsonWriter
         {
             w.WriteStartObject();
             w.WriteString("name", q.Name);
-            w.WriteString("format", InfoTextWriter.FormatName(q.Format));
+            w.WriteString("format", q.FormatName);
             w.WriteNumber("out_features", q.OutFeatures);
             w.WriteNumber("in_features", q.InFeatures);
             w.WriteEndObject();

@@ -43,7 +43,7 @@ public static class InfoTextWriter
         if (c.Tensors is { } t)
         {
             Line(w, 1, "tensors", $"{t.Count}, {InfoReport.Bytes(t.Bytes)} ({t.Bytes} bytes)");
-            foreach (var d in t.ByDType) Line(w, 2, d.DType.SafetensorsName(), $"{d.Count} tensors, {InfoReport.Bytes(d.Bytes)}");
+            foreach (var d in t.ByDType) Line(w, 2, d.DType, $"{d.Count} tensors, {InfoReport.Bytes(d.Bytes)}");
         }
         foreach (var (key, value) in c.Details) Line(w, 1, key, value);
         if (c.Transformer != null) Transformer(w, c.Transformer);
@@ -64,9 +64,9 @@ public static class InfoTextWriter
         }
         else
         {
-            var formats = t.QuantizedLinears.GroupBy(q => q.Format).Select(g => $"{g.Count()} {FormatName(g.Key)}");
+            var formats = t.QuantizedLinears.GroupBy(q => q.FormatName).Select(g => $"{g.Count()} {g.Key}");
             Line(w, 1, "quantized", $"{string.Join(", ", formats)} of {t.LinearCount} Linears");
-            foreach (var q in t.QuantizedLinears) Line(w, 2, q.Name, $"{FormatName(q.Format)} [{q.OutFeatures}, {q.InFeatures}]");
+            foreach (var q in t.QuantizedLinears) Line(w, 2, q.Name, $"{q.FormatName} [{q.OutFeatures}, {q.InFeatures}]");
         }
         Line(w, 1, "_quantization_metadata", t.MetadataLayers.Count == 0 ? "absent" : $"{t.MetadataLayers.Count} layers");
         if (t.DoubleBlockPlan != null && t.Config.QuantConfig != null)
@@ -86,13 +86,6 @@ public static class InfoTextWriter
             (v.IsComplete ? "no issues" : $"{v.Issues.Count} issue{(v.Issues.Count == 1 ? "" : "s")}"));
         foreach (var issue in v.Issues) Line(w, 2, IssueName(issue.Kind), $"{issue.Name}: {issue.Detail}");
     }
-
-    public static string FormatName(WeightFormat format) => format switch
-    {
-        WeightFormat.Nvfp4 => "NVFP4",
-        WeightFormat.Fp8E4M3 => "FP8",
-        _ => format.ToString().ToLowerInvariant(),
-    };
 
     private static string FormatName(QuantConfig config) => config.IsInt8W8A8 ? "int8" : "nvfp4";
 

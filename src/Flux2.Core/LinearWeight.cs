@@ -1,3 +1,5 @@
+using Flux2.Core.Gguf;
+
 namespace Flux2.Core;
 
 /// <summary>How a Linear weight is stored; the GEMM decodes each format while packing its panels.</summary>
@@ -11,6 +13,8 @@ public enum WeightFormat
     /// <summary>Packed E2M1 [N, K/2] (high nibble = even element) with E4M3 block scales per 16 elements
     /// and a per-tensor <see cref="LinearWeight.TensorScale"/>.</summary>
     Nvfp4,
+    /// <summary>A GGUF tensor's ggml blocks (<see cref="LinearWeight.BlockType"/>: Q4_0 … Q6_K), each row whole blocks.</summary>
+    GgmlBlocks,
 }
 
 /// <summary>
@@ -37,6 +41,8 @@ public sealed class LinearWeight : IDisposable
     public int ScaleColumns { get; }
     /// <summary>FP8 weight_scale or NVFP4 weight_scale_2; 1 for float formats.</summary>
     public float TensorScale { get; }
+    /// <summary>GgmlBlocks only: the ggml block type of the rows.</summary>
+    public GgmlType BlockType { get; }
     /// <summary>Keeps the memory the pointers refer to alive (a mapped file or an owned buffer).</summary>
     public object? Owner { get; }
     /// <summary>Whether <see cref="Data"/> and <see cref="BlockScales"/> are host addresses (false: a device's memory).</summary>
@@ -44,11 +50,14 @@ public sealed class LinearWeight : IDisposable
 
     public LinearWeight(string name, int outFeatures, int inFeatures, WeightFormat format, nint data,
         object? owner = null, nint blockScales = 0, bool scalesSwizzled = false, int scaleColumns = 0, float tensorScale = 1f,
-        bool isHostAccessible = true)
+        bool isHostAccessible = true, GgmlType blockType = default)
     {
         if (outFeatures <= 0 || inFeatures <= 0) throw new ArgumentException($"{name}: invalid shape [{outFeatures}, {inFeatures}]");
         if (format == WeightFormat.Nvfp4 && (inFeatures % 16 != 0 || blockScales == 0))
             throw new ArgumentException($"{name}: NVFP4 needs K % 16 == 0 and block scales");
+        if (format == WeightFormat.GgmlBlocks
+            && !(GgmlTypeInfo.IsBlockQuantized(blockType) && GgmlTypeInfo.TryGetLayout(blockType, out int blockElements, out _) && inFeatures % blockElements == 0))
+            throw new ArgumentException($"{name}: ggml blocks need a block-quantized type whose blocks fill each row of {inFeatures}, not {GgmlTypeInfo.Name(blockType)}");
         Name = name;
         OutFeatures = outFeatures;
         InFeatures = inFeatures;
@@ -60,6 +69,7 @@ public sealed class LinearWeight : IDisposable
         ScaleColumns = scaleColumns;
         TensorScale = tensorScale;
         IsHostAccessible = isHostAccessible;
+        BlockType = blockType;
     }
 
     /// <summary>The same weight at other addresses (a backend's resident copy). <paramref name="residentMemory"/>, when
@@ -68,11 +78,11 @@ public sealed class LinearWeight : IDisposable
     {
         var owner = residentMemory ?? Owner;
         return new LinearWeight(Name, OutFeatures, InFeatures, Format, data, owner, blockScales, ScalesSwizzled, ScaleColumns, TensorScale,
-            isHostAccessible) { _residentMemory = residentMemory };
+            isHostAccessible, BlockType) { _residentMemory = residentMemory };
     }
 
     /// <summary>The same weight's values re-encoded in a plain float format (bf16, f16 or f32) at other addresses, its scales
-    /// applied (a backend's decoded copy of an FP8 or NVFP4 weight); released with the returned weight.</summary>
+    /// applied (a backend's decoded copy of an FP8, NVFP4 or ggml-block weight); released with the returned weight.</summary>
     public LinearWeight Expanded(WeightFormat format, nint data, bool isHostAccessible, IDisposable residentMemory)
     {
         if (format is not (WeightFormat.BFloat16 or WeightFormat.Float16 or WeightFormat.Float32))
@@ -92,6 +102,16 @@ public sealed class LinearWeight : IDisposable
     /// <summary>Releases memory a backend allocated for this weight; a weight over mapped checkpoint bytes owns none.</summary>
     public void Dispose() => Interlocked.Exchange(ref _residentMemory, null)?.Dispose();
 
+    /// <summary>GgmlBlocks only: bytes of one row's blocks.</summary>
+    public long GgmlRowBytes
+    {
+        get
+        {
+            GgmlTypeInfo.TryGetLayout(BlockType, out int blockElements, out int blockBytes);
+            return (long)InFeatures / blockElements * blockBytes;
+        }
+    }
+
     /// <summary>Bytes of weight data (excluding scales).</summary>
     public long DataBytes => Format switch
     {
@@ -99,6 +119,7 @@ public sealed class LinearWeight : IDisposable
         WeightFormat.BFloat16 or WeightFormat.Float16 => 2L * OutFeatures * InFeatures,
         WeightFormat.Fp8E4M3 => (long)OutFeatures * InFeatures,
         WeightFormat.Nvfp4 => (long)OutFeatures * InFeatures / 2,
+        WeightFormat.GgmlBlocks => GgmlRowBytes * OutFeatures,
         _ => throw new InvalidOperationException(),
     };
 }

@@ -47,6 +47,42 @@ public sealed class SingleFileModelTests(TinyKleinModel model) : IClassFixture<T
     }
 
     [Fact]
+    public void AGgufTransformerGivesTheImageOfItsDecodedWeights()
+    {
+        using var dir = new TempDirectory();
+        var (transformer, vae, textEncoder) = TinyModelFolders.KleinSingleFiles(model.Folder, dir.Path);
+        // The ggml-quantized tiny klein, its text embedder (F16 in the fixture) the tiny encoder's width, as F32.
+        var gguf = dir.File("flux-2-klein-4b-Q4_K_M.gguf");
+        using (var fixture = Core.Gguf.GgufFile.Open(Fixtures.File("gguf", "tiny_klein.gguf")))
+        using (var bfl = Core.SafeTensors.SafeTensorsFile.Open(transformer))
+        {
+            var txtIn = bfl.Get("txt_in.weight");
+            GgufBuilder.CopyOf(fixture, n => n != "txt_in.weight")
+                .Tensor("txt_in.weight", Core.Gguf.GgmlType.F32, [txtIn.Shape[1], txtIn.Shape[0]],
+                    System.Runtime.InteropServices.MemoryMarshal.AsBytes(txtIn.ToFloat32Array().AsSpan()).ToArray())
+                .Write(gguf);
+        }
+        var decoded = dir.File("decoded/flux-2-klein-4b.safetensors");
+        GgufDecoding.WriteDecoded(gguf, decoded);
+        CliResult Generate(string transformerFile, string output) =>
+            CliTestHost.Run(["generate", "--transformer", transformerFile, "--vae", vae, "--text-encoder", textEncoder, .. Small, "-o", dir.File(output)]);
+
+        var fromGguf = Generate(gguf, "gguf.png");
+        Assert.True(fromGguf.ExitCode == 0, fromGguf.Error);
+        Assert.Equal(0, Generate(decoded, "decoded.png").ExitCode);
+        Assert.Equal(Pixels(dir.File("decoded.png")), Pixels(dir.File("gguf.png")));
+        Assert.Equal("flux-2-klein-4b-Q4_K_M.gguf (klein (distilled))", TestImages.PngText(File.ReadAllBytes(dir.File("gguf.png")))["model"]);
+
+        var info = CliTestHost.Run("info", "--json", gguf);
+        Assert.True(info.ExitCode == 0, info.Error);
+        using var json = System.Text.Json.JsonDocument.Parse(info.Output);
+        Assert.Equal("single GGUF file", json.RootElement.GetProperty("layout").GetString());
+        var formats = json.RootElement.GetProperty("components")[0].GetProperty("transformer").GetProperty("quantized_linears").EnumerateArray()
+            .Select(q => q.GetProperty("format").GetString()).ToHashSet();
+        Assert.Equal(["Q4_0", "Q4_1", "Q4_K", "Q5_0", "Q5_1", "Q5_K", "Q6_K", "Q8_0"], formats.Order());
+    }
+
+    [Fact]
     public void AGivenTokenizerFolderAndVariantAreUsed()
     {
         using var dir = new TempDirectory();

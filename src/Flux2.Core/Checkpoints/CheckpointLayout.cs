@@ -9,6 +9,8 @@ public enum CheckpointLayout
     ComponentFolder,
     /// <summary>One .safetensors file (BFL single files, ComfyUI exports, loose component weights).</summary>
     SingleFile,
+    /// <summary>One .gguf file (ComfyUI-GGUF's and stable-diffusion.cpp's conversions of single files, ggml-quantized).</summary>
+    GgufFile,
     /// <summary>A *.safetensors.index.json naming the shards beside it.</summary>
     ShardIndex,
     /// <summary>Components given one by one (a transformer file, a VAE file, a text encoder, a tokenizer folder).</summary>
@@ -22,6 +24,7 @@ public static class CheckpointLayoutNames
         CheckpointLayout.DiffusersRepository => "diffusers repository",
         CheckpointLayout.ComponentFolder => "component folder",
         CheckpointLayout.SingleFile => "single safetensors file",
+        CheckpointLayout.GgufFile => "single GGUF file",
         CheckpointLayout.ShardIndex => "sharded safetensors (index)",
         CheckpointLayout.SeparateFiles => "separate component files",
         _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, null),

@@ -2,7 +2,7 @@ namespace Flux2.Core.Checkpoints;
 
 /// <summary>
 /// What a user-given path holds, found from the files alone (spec §4.7 step 1): a diffusers repository, a
-/// component folder, a single .safetensors file or a shard index, with the components it contains.
+/// component folder, a single .safetensors or .gguf file or a shard index, with the components it contains.
 /// Nothing is opened beyond model_index.json; weights are inspected by whoever reads the components.
 /// </summary>
 public sealed record CheckpointSource(string Path, CheckpointLayout Layout, ModelIndex? ModelIndex, IReadOnlyList<CheckpointComponent> Components)
@@ -19,9 +19,11 @@ public sealed record CheckpointSource(string Path, CheckpointLayout Layout, Mode
             return new CheckpointSource(path, CheckpointLayout.ShardIndex, null, [CheckpointComponent.ForWeights(StemOf(name), path)]);
         if (name.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
             return new CheckpointSource(path, CheckpointLayout.SingleFile, null, [CheckpointComponent.ForWeights(StemOf(name), path)]);
+        if (name.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+            return new CheckpointSource(path, CheckpointLayout.GgufFile, null, [CheckpointComponent.ForWeights(StemOf(name), path)]);
         if (CheckpointComponent.ConfigNames.Contains(name)) return DiscoverDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         throw new CheckpointException(path,
-            "not a checkpoint: expected a folder (diffusers repository or component), a .safetensors file or a .safetensors.index.json");
+            "not a checkpoint: expected a folder (diffusers repository or component), a .safetensors or .gguf file or a .safetensors.index.json");
     }
 
     private static CheckpointSource DiscoverDirectory(string directory)
@@ -47,10 +49,10 @@ public sealed record CheckpointSource(string Path, CheckpointLayout Layout, Mode
     private static string FolderName(string directory) =>
         System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(directory)));
 
-    /// <summary>"flux2-dev.safetensors" → "flux2-dev"; "model.safetensors.index.json" → "model".</summary>
+    /// <summary>"flux2-dev.safetensors" → "flux2-dev"; "model.safetensors.index.json" → "model"; "flux2-dev-Q4_K_M.gguf" → "flux2-dev-Q4_K_M".</summary>
     private static string StemOf(string fileName)
     {
-        foreach (var suffix in (string[])[".safetensors.index.json", ".safetensors"])
+        foreach (var suffix in (string[])[".safetensors.index.json", ".safetensors", ".gguf"])
             if (fileName.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)) return fileName[..^suffix.Length];
         return fileName;
     }

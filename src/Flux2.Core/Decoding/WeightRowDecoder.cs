@@ -26,6 +26,9 @@ public static unsafe class WeightRowDecoder
             case WeightFormat.Nvfp4:
                 Nvfp4RowDecoder.Decode(w, row, k0, count, dst);
                 break;
+            case WeightFormat.GgmlBlocks:
+                GgmlBlockDecoder.DecodeElements(w.BlockType, (byte*)w.Data + row * w.GgmlRowBytes, k0, count, dst);
+                break;
             default:
                 throw new NotSupportedException($"{w.Name}: weight format {w.Format} has no decoder yet");
         }

@@ -1,3 +1,4 @@
+using Flux2.Core.Gguf;
 using Flux2.Core.SafeTensors;
 
 namespace Flux2.Core.Quantization;
@@ -7,7 +8,8 @@ namespace Flux2.Core.Quantization;
 /// weights are only decoded inside the GEMM's panel packing). The format is decided per Linear from the
 /// tensor's dtype and its sibling scale tensors (spec §4.7):
 /// U8 weight + F8_E4M3 <c>.weight_scale</c> (+ F32 scalar <c>.weight_scale_2</c>) → NVFP4;
-/// F8_E4M3 weight + F32 scalar <c>.weight_scale</c> (or ComfyUI's <c>.scale_weight</c>) → FP8; F32/BF16/F16 → float.
+/// F8_E4M3 weight + F32 scalar <c>.weight_scale</c> (or ComfyUI's <c>.scale_weight</c>) → FP8; F32/BF16/F16 → float;
+/// a GGUF tensor of ggml blocks (Q4_0 … Q6_K) → its blocks.
 /// An <c>.input_scale</c> (W4A4 / W8A8 activation scale) is ignored: weights are dequantized, activations stay fp32.
 /// </summary>
 public static class LinearWeightLoader
@@ -15,12 +17,13 @@ public static class LinearWeightLoader
     /// <param name="weightName">the full tensor name, ending in ".weight"</param>
     public static LinearWeight Load(SafeTensorsCheckpoint checkpoint, string weightName)
     {
-        var view = checkpoint.Get(weightName);
+        var view = checkpoint.GetStored(weightName);
         if (view.Shape.Length != 2)
             throw new SafeTensorsException(view.FilePath, weightName, $"a Linear weight must be 2-D [out, in], found {view.Info.ShapeText}");
         int rows = checked((int)view.Shape[0]);
         int cols = checked((int)view.Shape[1]);
         string stem = weightName.EndsWith(".weight", StringComparison.Ordinal) ? weightName[..^".weight".Length] : weightName;
+        if (view.Info.StoredType is { } blocks) return LoadGgml(checkpoint, view, blocks, rows, cols);
         return view.DType switch
         {
             DType.Float32 => new LinearWeight(weightName, rows, cols, WeightFormat.Float32, view.Data, checkpoint),
@@ -31,6 +34,16 @@ public static class LinearWeightLoader
             _ => throw new SafeTensorsException(view.FilePath, weightName,
                 $"dtype {view.DType.SafetensorsName()} is not a supported Linear weight format (expected F32, BF16, F16, F8_E4M3 + scale, or U8 NVFP4 + scales)"),
         };
+    }
+
+    private static LinearWeight LoadGgml(SafeTensorsCheckpoint checkpoint, TensorView weight, GgmlType type, int rows, int cols)
+    {
+        // A GGUF file's own check covers ne[0], the stored row; ComfyUI-GGUF's orig_shape can give rows that cut blocks.
+        GgmlTypeInfo.TryGetLayout(type, out int blockElements, out _);
+        if (cols % blockElements != 0)
+            throw new SafeTensorsException(weight.FilePath, weight.Name,
+                $"{GgmlTypeInfo.Name(type)} weight {weight.Info.ShapeText}: rows of {cols} are not whole blocks of {blockElements}");
+        return new LinearWeight(weight.Name, rows, cols, WeightFormat.GgmlBlocks, weight.Data, checkpoint, blockType: type);
     }
 
     private static LinearWeight LoadNvfp4(SafeTensorsCheckpoint checkpoint, TensorView weight, string stem, int rows, int packedCols)

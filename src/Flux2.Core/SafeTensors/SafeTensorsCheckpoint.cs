@@ -1,27 +1,28 @@
 using System.Text.Json;
 using Flux2.Core.Checkpoints;
 using Flux2.Core.Files;
+using Flux2.Core.Gguf;
 
 namespace Flux2.Core.SafeTensors;
 
 /// <summary>
-/// The tensors of one checkpoint, whether stored as a single safetensors file or sharded through a
-/// <c>*.safetensors.index.json</c>. Names resolve to zero-copy views in whichever shard holds them;
-/// <see cref="Metadata"/> is the union of every shard's <c>__metadata__</c>.
+/// The tensors of one checkpoint, whether stored as a single safetensors file, sharded through a
+/// <c>*.safetensors.index.json</c>, or as a GGUF file (<see cref="GgufFile"/>). Names resolve to zero-copy views in whichever
+/// shard holds them; <see cref="Metadata"/> is the union of every shard's <c>__metadata__</c>.
 /// </summary>
 public sealed class SafeTensorsCheckpoint : IDisposable
 {
-    private readonly List<SafeTensorsFile> _files;
-    private readonly Dictionary<string, SafeTensorsFile> _owner;
+    private readonly List<ITensorFile> _files;
+    private readonly Dictionary<string, ITensorFile> _owner;
 
     /// <summary>The file opened: a .safetensors file or the shard index.</summary>
     public string Path { get; }
-    public IReadOnlyList<SafeTensorsFile> Files => _files;
+    public IReadOnlyList<ITensorFile> Files => _files;
     public IReadOnlyDictionary<string, string> Metadata { get; }
     /// <summary>Every tensor name, in file order then header order.</summary>
     public IReadOnlyList<string> Names { get; }
 
-    private SafeTensorsCheckpoint(string path, List<SafeTensorsFile> files, Dictionary<string, SafeTensorsFile> owner,
+    private SafeTensorsCheckpoint(string path, List<ITensorFile> files, Dictionary<string, ITensorFile> owner,
         List<string> names, Dictionary<string, string> metadata)
     {
         Path = path;
@@ -31,18 +32,18 @@ public sealed class SafeTensorsCheckpoint : IDisposable
         Metadata = metadata;
     }
 
-    /// <summary>Opens a .safetensors file or a .safetensors.index.json shard index.</summary>
+    /// <summary>Opens a .safetensors file, a .safetensors.index.json shard index or a .gguf file.</summary>
     public static SafeTensorsCheckpoint Open(string path) =>
         path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? OpenIndex(path) : FromFiles(path, [path]);
 
     /// <summary>Opens several files as one checkpoint; a tensor name present in two files is an error.</summary>
     public static SafeTensorsCheckpoint FromFiles(string displayPath, IReadOnlyList<string> paths)
     {
-        var files = new List<SafeTensorsFile>();
+        var files = new List<ITensorFile>();
         try
         {
-            foreach (var p in paths) files.Add(SafeTensorsFile.Open(p));
-            var owner = new Dictionary<string, SafeTensorsFile>(StringComparer.Ordinal);
+            foreach (var p in paths) files.Add(IsGguf(p) ? GgufFile.Open(p) : SafeTensorsFile.Open(p));
+            var owner = new Dictionary<string, ITensorFile>(StringComparer.Ordinal);
             var names = new List<string>();
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var f in files)
@@ -126,6 +127,10 @@ public sealed class SafeTensorsCheckpoint : IDisposable
         return checkpoint;
     }
 
+    /// <summary>A file named .gguf, or one that starts with GGUF's magic whatever its name.</summary>
+    public static bool IsGguf(string path) =>
+        path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) || File.Exists(path) && GgufFile.HasMagic(path);
+
     public bool Contains(string name) => _owner.ContainsKey(name);
 
     public TensorInfo Info(string name) =>
@@ -133,6 +138,10 @@ public sealed class SafeTensorsCheckpoint : IDisposable
 
     public TensorView Get(string name) =>
         _owner.TryGetValue(name, out var f) ? f.Get(name) : throw new SafeTensorsException(Path, name, "no such tensor in the checkpoint");
+
+    /// <summary>The tensor's bytes as stored (<see cref="ITensorFile.GetStored"/>).</summary>
+    public TensorView GetStored(string name) =>
+        _owner.TryGetValue(name, out var f) ? f.GetStored(name) : throw new SafeTensorsException(Path, name, "no such tensor in the checkpoint");
 
     public bool TryGet(string name, out TensorView view)
     {

@@ -10,7 +10,7 @@ namespace Flux2.Core.SafeTensors;
 /// tensor data is never copied: <see cref="Get"/> returns a view into the mapping, and pages are only
 /// read from disk when a kernel touches them.
 /// </summary>
-public sealed unsafe class SafeTensorsFile : IDisposable
+public sealed unsafe class SafeTensorsFile : ITensorFile
 {
     /// <summary>Largest header accepted (the format's reference implementation uses the same 100 MB cap).</summary>
     public const long MaxHeaderBytes = 100_000_000;
@@ -103,6 +103,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         if (!_tensors.TryGetValue(name, out var info)) throw new SafeTensorsException(FilePath, name, "no such tensor in the file");
         return View(info);
     }
+
+    public TensorView GetStored(string name) => Get(name);
 
     public bool TryGet(string name, out TensorView view)
     {

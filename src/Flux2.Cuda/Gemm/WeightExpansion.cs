@@ -7,7 +7,7 @@ namespace Flux2.Cuda.Gemm;
 
 /// <summary>
 /// Linear weights the GPU does not run as stored, converted once at load on the host to the format of the products:
-/// NVFP4, and FP8 where the GPU does not run it (below), to bf16 for bf16 products (at twice FP8's memory and four times
+/// NVFP4, GGUF's ggml blocks, and FP8 where the GPU does not run it (below), to bf16 for bf16 products (at twice FP8's memory and four times
 /// NVFP4's) or to fp32 for the exact mode (the dequantised values, bit for bit); f32 and f16 weights to bf16 for bf16
 /// products (the VAE's published weights are f32), so that every Linear and convolution of the fast mode runs on tensor
 /// cores. The bf16 values are those the CPU's bf16 path rounds the same weights to. FP8 weights stay as stored for bf16
@@ -24,7 +24,7 @@ internal static unsafe class WeightExpansion
 
     public static bool Expands(LinearWeight weight, ComputePrecision precision, int computeCapability) =>
         !KeepsFp8(weight, precision, computeCapability)
-        && (weight.Format is WeightFormat.Fp8E4M3 or WeightFormat.Nvfp4
+        && (weight.Format is WeightFormat.Fp8E4M3 or WeightFormat.Nvfp4 or WeightFormat.GgmlBlocks
             || precision == ComputePrecision.BFloat16 && weight.Format is WeightFormat.Float32 or WeightFormat.Float16);
 
     /// <summary>The format a weight is expanded to for <paramref name="precision"/>.</summary>

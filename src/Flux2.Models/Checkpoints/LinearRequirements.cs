@@ -13,6 +13,7 @@ public static class LinearRequirements
     public static LinearStorage StorageOf(IReadOnlyDictionary<string, TensorInfo> tensors, string weightName)
     {
         if (!tensors.TryGetValue(weightName, out var t)) return LinearStorage.Float;
+        if (t.StoredType != null) return LinearStorage.GgmlBlocks;
         string stem = Stem(weightName);
         return t.DType switch
         {
@@ -27,7 +28,8 @@ public static class LinearRequirements
     /// <param name="shape">the logical weight shape [out, in]</param>
     public static IEnumerable<TensorRequirement> For(string weightName, long[] shape, LinearStorage storage)
     {
-        if (storage == LinearStorage.Float) return [new(weightName, [shape], TensorRequirement.FloatDTypes)];
+        // A GGUF block tensor's dtype is that of its decoded values, F32.
+        if (storage is LinearStorage.Float or LinearStorage.GgmlBlocks) return [new(weightName, [shape], TensorRequirement.FloatDTypes)];
         string stem = Stem(weightName);
         long n = shape[0], k = shape[1];
         if (storage == LinearStorage.Nvfp4)

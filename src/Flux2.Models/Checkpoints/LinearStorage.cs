@@ -11,4 +11,6 @@ public enum LinearStorage
     Fp8,
     /// <summary>FP8 with the scale spellings of older ComfyUI "scaled fp8" files: <c>X.scale_weight</c>, <c>X.scale_input</c>.</summary>
     Fp8LegacyScaleNames,
+    /// <summary>A GGUF tensor <c>X.weight</c> of ggml blocks (Q4_0 … Q6_K), with no sibling tensors.</summary>
+    GgmlBlocks,
 }

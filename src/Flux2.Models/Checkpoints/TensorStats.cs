@@ -1,9 +1,9 @@
-using Flux2.Core;
 using Flux2.Core.SafeTensors;
 
 namespace Flux2.Models.Checkpoints;
 
-public sealed record DTypeTotal(DType DType, int Count, long Bytes);
+/// <param name="DType">the stored type's name: a safetensors dtype ("BF16") or a GGUF block type ("Q4_K")</param>
+public sealed record DTypeTotal(string DType, int Count, long Bytes);
 
 /// <summary>How many tensors a component holds and how its bytes split by dtype.</summary>
 public sealed record TensorStats(int Count, long Bytes, IReadOnlyList<DTypeTotal> ByDType)
@@ -11,9 +11,9 @@ public sealed record TensorStats(int Count, long Bytes, IReadOnlyList<DTypeTotal
     public static TensorStats Of(IEnumerable<TensorInfo> tensors)
     {
         var list = tensors.ToList();
-        var byDType = list.GroupBy(t => t.DType)
+        var byDType = list.GroupBy(t => t.StoredTypeName)
             .Select(g => new DTypeTotal(g.Key, g.Count(), g.Sum(t => t.ByteLength)))
-            .OrderByDescending(d => d.Bytes).ThenBy(d => d.DType)
+            .OrderByDescending(d => d.Bytes).ThenBy(d => d.DType, StringComparer.Ordinal)
             .ToList();
         return new TensorStats(list.Count, list.Sum(t => t.ByteLength), byDType);
     }

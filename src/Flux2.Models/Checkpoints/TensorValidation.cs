@@ -43,13 +43,13 @@ public sealed record ValidationReport(int Required, int Present, IReadOnlyList<T
             }
             if (!r.Optional) present++;
             if (!r.DTypes.Contains(t.DType))
-                issues.Add(new(TensorIssueKind.WrongDType, r.Name, $"is {t.DType.SafetensorsName()}, expected {r.DTypesText}"));
+                issues.Add(new(TensorIssueKind.WrongDType, r.Name, $"is {t.StoredTypeName}, expected {r.DTypesText}"));
             if (!r.Shapes.Any(s => s.AsSpan().SequenceEqual(t.Shape)))
                 issues.Add(new(TensorIssueKind.WrongShape, r.Name, $"has shape {t.ShapeText}, expected {r.ShapesText}"));
         }
         foreach (var name in tensors.Keys.Order(StringComparer.Ordinal))
             if (!required.Contains(name) && ignored?.Invoke(name) != true)
-                issues.Add(new(TensorIssueKind.Unexpected, name, $"{tensors[name].DType.SafetensorsName()} {tensors[name].ShapeText} is not part of this component"));
+                issues.Add(new(TensorIssueKind.Unexpected, name, $"{tensors[name].StoredTypeName} {tensors[name].ShapeText} is not part of this component"));
         return new ValidationReport(requirements.Count(r => !r.Optional), present, issues);
     }
 }

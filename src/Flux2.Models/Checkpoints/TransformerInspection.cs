@@ -1,4 +1,5 @@
 using Flux2.Core;
+using Flux2.Core.Gguf;
 using Flux2.Core.Quantization;
 using Flux2.Core.SafeTensors;
 using Flux2.Models.Transformer;
@@ -6,7 +7,17 @@ using Flux2.Models.Transformer;
 namespace Flux2.Models.Checkpoints;
 
 /// <summary>A Linear stored quantized, by its name without ".weight" (prefix removed).</summary>
-public sealed record QuantizedLinear(string Name, WeightFormat Format, int OutFeatures, int InFeatures);
+/// <param name="FormatName">"NVFP4", "FP8", or a GGUF block type ("Q4_K")</param>
+public sealed record QuantizedLinear(string Name, WeightFormat Format, string FormatName, int OutFeatures, int InFeatures)
+{
+    public static QuantizedLinear Of(string name, LinearWeight weight) => new(name, weight.Format, weight.Format switch
+    {
+        WeightFormat.Nvfp4 => "NVFP4",
+        WeightFormat.Fp8E4M3 => "FP8",
+        WeightFormat.GgmlBlocks => GgmlTypeInfo.Name(weight.BlockType),
+        _ => weight.Format.ToString().ToLowerInvariant(),
+    }, weight.OutFeatures, weight.InFeatures);
+}
 
 /// <summary>
 /// What a transformer checkpoint is: its naming, the resolved <see cref="Flux2Config"/> (from config.json, or
@@ -92,7 +103,7 @@ public sealed record TransformerInspection(
             try
             {
                 var w = LinearWeightLoader.Load(checkpoint, byName[name].Name);
-                quantized.Add(new QuantizedLinear(stem, w.Format, w.OutFeatures, w.InFeatures));
+                quantized.Add(QuantizedLinear.Of(stem, w));
             }
             catch (SafeTensorsException e)
             {

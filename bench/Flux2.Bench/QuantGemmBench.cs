@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Flux2.Core;
+using Flux2.Core.Gguf;
 using Flux2.Core.Numerics;
 using Flux2.Core.Quantization;
 using Flux2.Cpu.Gemm;
@@ -10,8 +11,8 @@ namespace Flux2.Bench;
 
 /// <summary>
 /// GEMM GFLOP/s on the klein-4B block Linears with the same weights stored as bf16, FP8 (per-tensor scale) and NVFP4
-/// (swizzled block scales), i.e. what decoding quantized weights in the panel packing costs, plus the weight bytes
-/// each format keeps in memory. Options: --rows M (default 512), --reps R (default 3), --threads T (default all).
+/// (swizzled block scales), and with random GGUF blocks of Q8_0, Q4_K and Q6_K (the types GGUF conversions use most),
+/// i.e. what decoding quantized weights in the panel packing costs, plus the weight bytes each format keeps in memory. Options: --rows M (default 512), --reps R (default 3), --threads T (default all).
 /// </summary>
 internal static unsafe class QuantGemmBench
 {
@@ -25,7 +26,8 @@ internal static unsafe class QuantGemmBench
         int reps = int.Parse(Option(args, "--reps") ?? "3");
         ComputePool.ConfigureShared(int.Parse(Option(args, "--threads") ?? Environment.ProcessorCount.ToString()));
         Console.WriteLine($"kernel: {GemmKernel.Best.Name}; processors: {Environment.ProcessorCount}; rows {m}; best of {reps}");
-        Console.WriteLine($"{"layer",-8} {"N",6} {"K",6} | {"bf16",7} {"fp8",7} {"nvfp4",7} (GFLOP/s) | {"fp8/bf16",8} {"nvfp4/bf16",10} | weight MiB bf16 / fp8 / nvfp4");
+        Console.WriteLine($"{"layer",-8} {"N",6} {"K",6} | {"bf16",7} {"fp8",7} {"nvfp4",7} {"q8_0",7} {"q4_k",7} {"q6_k",7} (GFLOP/s) | " +
+            $"{"fp8",5} {"nvfp4",5} {"q8_0",5} {"q4_k",5} {"q6_k",5} (/ bf16) | weight MiB bf16 / fp8 / nvfp4 / q8_0 / q4_k / q6_k");
         foreach (var (name, n, k) in Shapes)
         {
             using var w = new Weights(n, k);
@@ -33,27 +35,25 @@ internal static unsafe class QuantGemmBench
             float* y = (float*)NativeMemory.AlignedAlloc((nuint)((long)m * n * 4), 64);
             var rng = new Random(2);
             for (long i = 0; i < (long)m * k; i++) x[i] = rng.NextSingle() - 0.5f;
-            double bf16 = 0, fp8 = 0, nvfp4 = 0;
+            LinearWeight[] formats = [w.Bf16, w.Fp8, w.Nvfp4, w.Q8_0, w.Q4_K, w.Q6_K];
+            var gflops = new double[formats.Length];
             for (int r = 0; r < reps; r++)
-            {
-                bf16 = Math.Max(bf16, GemmGflops(m, k, n, () => Gemm.Multiply(x, m, k, w.Bf16, y, n, false, ComputePool.Shared)));
-                fp8 = Math.Max(fp8, GemmGflops(m, k, n, () => Gemm.Multiply(x, m, k, w.Fp8, y, n, false, ComputePool.Shared)));
-                nvfp4 = Math.Max(nvfp4, GemmGflops(m, k, n, () => Gemm.Multiply(x, m, k, w.Nvfp4, y, n, false, ComputePool.Shared)));
-            }
+                for (int f = 0; f < formats.Length; f++)
+                    gflops[f] = Math.Max(gflops[f], GemmGflops(m, k, n, () => Gemm.Multiply(x, m, k, formats[f], y, n, false, ComputePool.Shared)));
             NativeMemory.AlignedFree(x);
             NativeMemory.AlignedFree(y);
-            Console.WriteLine($"{name,-8} {n,6} {k,6} | {bf16,7:F1} {fp8,7:F1} {nvfp4,7:F1}            | {fp8 / bf16,8:P0} {nvfp4 / bf16,10:P0} | " +
-                $"{w.Bf16.DataBytes / 1048576.0:F1} / {w.Fp8.DataBytes / 1048576.0:F1} / {(w.Nvfp4.DataBytes + w.ScaleBytes) / 1048576.0:F1}");
+            Console.WriteLine($"{name,-8} {n,6} {k,6} | {string.Join(" ", gflops.Select(g => $"{g,7:F1}"))}           | " +
+                $"{string.Join(" ", gflops.Skip(1).Select(g => $"{g / gflops[0],5:P0}"))}         | " +
+                string.Join(" / ", formats.Select(f => $"{(f.DataBytes + f.BlockScaleBytes) / 1048576.0:F1}")));
         }
         return 0;
     }
 
-    /// <summary>One random Gaussian-like weight in the three stored formats, in native memory.</summary>
+    /// <summary>One random Gaussian-like weight in the three stored formats, and random GGUF blocks, in native memory.</summary>
     private sealed class Weights : IDisposable
     {
         private readonly List<nint> _blocks = [];
-        public readonly LinearWeight Bf16, Fp8, Nvfp4;
-        public readonly long ScaleBytes;
+        public readonly LinearWeight Bf16, Fp8, Nvfp4, Q8_0, Q4_K, Q6_K;
 
         public Weights(int n, int k)
         {
@@ -69,9 +69,24 @@ internal static unsafe class QuantGemmBench
             var fp8 = Fp8Quantizer.Quantize(values, "bench.fp8");
             Fp8 = new LinearWeight("bench.fp8", n, k, WeightFormat.Fp8E4M3, Copy<byte>(fp8.Weight), tensorScale: fp8.WeightScale);
             var nv = Nvfp4Quantizer.Quantize(values, n, k, "bench.nvfp4");
-            ScaleBytes = nv.Scales.Length;
             Nvfp4 = new LinearWeight("bench.nvfp4", n, k, WeightFormat.Nvfp4, Copy<byte>(nv.Weight), blockScales: Copy<byte>(nv.Scales),
                 scalesSwizzled: nv.Swizzled, scaleColumns: k / Nvfp4Quantizer.BlockSize, tensorScale: nv.WeightScale2);
+            Q8_0 = RandomBlocks(GgmlType.Q8_0, n, k, [0]);
+            Q4_K = RandomBlocks(GgmlType.Q4_K, n, k, [0, 2]);
+            Q6_K = RandomBlocks(GgmlType.Q6_K, n, k, [208]);
+        }
+
+        /// <summary>Random bytes as ggml blocks, the fp16 scales at <paramref name="scaleOffsets"/> of each block set to 1/1024
+        /// (decoding costs the same whatever the codes; the values only need to stay finite).</summary>
+        private LinearWeight RandomBlocks(GgmlType type, int n, int k, int[] scaleOffsets)
+        {
+            GgmlTypeInfo.TryGetLayout(type, out int blockElements, out int blockBytes);
+            var bytes = new byte[(long)n * k / blockElements * blockBytes];
+            new Random(3).NextBytes(bytes);
+            ushort scale = BitConverter.HalfToUInt16Bits((Half)(1f / 1024));
+            for (long b = 0; b < bytes.Length; b += blockBytes)
+                foreach (int offset in scaleOffsets) BitConverter.TryWriteBytes(bytes.AsSpan((int)(b + offset)), scale);
+            return new LinearWeight($"bench.{type}", n, k, WeightFormat.GgmlBlocks, Copy<byte>(bytes), blockType: type);
         }
 
         private nint Copy<T>(T[] data) where T : unmanaged

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Flux2.Core.Gguf;
 
 namespace Flux2.Core.Decoding;
@@ -42,8 +44,26 @@ public static unsafe class GgmlBlockDecoder
         }
     }
 
-    /// <summary>Decodes <paramref name="blocks"/> whole blocks into blocks × (32 or 256) floats.</summary>
+    /// <summary>Decodes <paramref name="blocks"/> whole blocks into blocks × (32 or 256) floats: Q8_0, Q4_K and Q6_K (the types
+    /// GGUF conversions use most) in 8-lane vectors where the processor has AVX2, every type else one value at a time.</summary>
     public static void DecodeBlocks(GgmlType type, byte* source, long blocks, float* dst)
+    {
+        if (Avx2.IsSupported && type is GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q6_K)
+        {
+            GgmlTypeInfo.TryGetLayout(type, out int elements, out int bytes);
+            for (long b = 0; b < blocks; b++, source += bytes, dst += elements)
+            {
+                if (type == GgmlType.Q8_0) Q8_0Avx2(source, dst);
+                else if (type == GgmlType.Q4_K) Q4_KAvx2(source, dst);
+                else Q6_KAvx2(source, dst);
+            }
+            return;
+        }
+        DecodeBlocksScalar(type, source, blocks, dst);
+    }
+
+    /// <summary>The oracle: every type one value at a time, as ggml writes it.</summary>
+    public static void DecodeBlocksScalar(GgmlType type, byte* source, long blocks, float* dst)
     {
         GgmlTypeInfo.TryGetLayout(type, out int elements, out int bytes);
         for (long b = 0; b < blocks; b++, source += bytes, dst += elements)
@@ -248,6 +268,77 @@ public static unsafe class GgmlBlockDecoder
                 y[l + 32] = d * sc[g + 2] * q2;
                 y[l + 64] = d * sc[g + 4] * q3;
                 y[l + 96] = d * sc[g + 6] * q4;
+            }
+        }
+    }
+
+    // The vector forms: codes widened to int32 lanes (vpmovzxbd / vpmovsxbd), converted exactly to float, then the scalar
+    // forms' product and difference, never fused, in the same order.
+
+    private static void Q8_0Avx2(byte* p, float* y)
+    {
+        var d = Vector256.Create(Half(p));
+        sbyte* qs = (sbyte*)(p + 2);
+        for (int j = 0; j < 32; j += 8)
+            (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(qs + j)) * d).Store(y + j);
+    }
+
+    private static void Q4_KAvx2(byte* p, float* y)
+    {
+        float d = Half(p), min = Half(p + 2);
+        byte* scales = p + 4;
+        byte* q = p + 16;
+        byte* codes = stackalloc byte[64];
+        var low = Vector256.Create((byte)0x0F);
+        for (int group = 0; group < 8; group += 2, q += 32, y += 64)
+        {
+            var packed = Vector256.Load(q);
+            (packed & low).Store(codes);
+            (Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & low).Store(codes + 32);
+            var (sc1, m1) = ScaleMinK4(group, scales);
+            var (sc2, m2) = ScaleMinK4(group + 1, scales);
+            ScaledCodes(codes, 32, d * sc1, min * m1, y);
+            ScaledCodes(codes + 32, 32, d * sc2, min * m2, y + 32);
+        }
+    }
+
+    /// <summary>y[i] = scale · code[i] − offset for <paramref name="count"/> (a multiple of 8) unsigned byte codes.</summary>
+    private static void ScaledCodes(byte* codes, int count, float scale, float offset, float* y)
+    {
+        var s = Vector256.Create(scale);
+        var o = Vector256.Create(offset);
+        for (int i = 0; i < count; i += 8)
+            (s * Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(codes + i)) - o).Store(y + i);
+    }
+
+    private static void Q6_KAvx2(byte* p, float* y)
+    {
+        byte* ql = p;
+        byte* qh = p + 128;
+        sbyte* sc = (sbyte*)(p + 192);
+        float d = Half(p + 208);
+        byte* codes = stackalloc byte[128];
+        var low = Vector256.Create((byte)0x0F);
+        var two = Vector256.Create((byte)0x03);
+        var thirtyTwo = Vector256.Create(32);
+        for (int n = 0; n < 256; n += 128, y += 128, ql += 64, qh += 32, sc += 8)
+        {
+            var l0 = Vector256.Load(ql);
+            var l1 = Vector256.Load(ql + 32);
+            var h = Vector256.Load(qh);
+            // codes[32·j + l] is element l + 32·j: low nibbles of ql[l], ql[l + 32], then high nibbles; two bits of qh[l] each.
+            ((l0 & low) | Vector256.ShiftLeft((h & two).AsUInt16(), 4).AsByte()).Store(codes);
+            ((l1 & low) | Vector256.ShiftLeft((Vector256.ShiftRightLogical(h.AsUInt16(), 2).AsByte() & two).AsUInt16(), 4).AsByte()).Store(codes + 32);
+            ((Vector256.ShiftRightLogical(l0.AsUInt16(), 4).AsByte() & low)
+                | Vector256.ShiftLeft((Vector256.ShiftRightLogical(h.AsUInt16(), 4).AsByte() & two).AsUInt16(), 4).AsByte()).Store(codes + 64);
+            ((Vector256.ShiftRightLogical(l1.AsUInt16(), 4).AsByte() & low)
+                | Vector256.ShiftLeft((Vector256.ShiftRightLogical(h.AsUInt16(), 6).AsByte() & two).AsUInt16(), 4).AsByte()).Store(codes + 96);
+            for (int i = 0; i < 128; i += 8)
+            {
+                // Element i (of this half) is in group (i / 32)·2 + (i % 32) / 16 of the eight scales.
+                var scale = Vector256.Create(d * sc[i / 32 * 2 + i % 32 / 16]);
+                var value = Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(codes + i) - thirtyTwo);
+                (scale * value).Store(y + i);
             }
         }
     }

@@ -62,6 +62,30 @@ public unsafe class GgmlBlockDecoderTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(BlockTypes))]
+    public void TheVectorFormsGiveTheScalarFormsBits(string type)
+    {
+        var t = Enum.Parse<GgmlType>(type);
+        GgmlTypeInfo.TryGetLayout(t, out int elements, out int bytes);
+        const int blocks = 64;
+        var data = new byte[blocks * bytes];
+        var random = new Random(5);
+        random.NextBytes(data);
+        // Finite fp16 scales wherever the layout keeps them (an exponent of 31 is Inf or NaN, whose payloads may differ).
+        for (int i = 1; i < data.Length; i += 2) data[i] &= 0x7B;
+        var vector = new float[blocks * elements];
+        var scalar = new float[blocks * elements];
+        fixed (byte* p = data)
+        fixed (float* v = vector, s = scalar)
+        {
+            GgmlBlockDecoder.DecodeBlocks(t, p, blocks, v);
+            GgmlBlockDecoder.DecodeBlocksScalar(t, p, blocks, s);
+        }
+        for (int i = 0; i < vector.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(scalar[i]) == BitConverter.SingleToInt32Bits(vector[i]), $"{type} element {i}: {scalar[i]:R} vs {vector[i]:R}");
+    }
+
     [Fact]
     public void ReadsEveryMetadataValueType()
     {

@@ -13,7 +13,7 @@ public static class Program
         ("text-encoder", "klein text encoder (Qwen3-4B shapes, 27 layers) on one 512-token prompt: seconds, peak RSS", TextEncoderBench.Run),
         ("step", "one klein-4B transformer step (random bf16 weights) at 256² and 512²: s/step, GFLOP/s, peak RSS, allocation", TransformerStepBench.RunKlein),
         ("step-dev-single", "dev-shaped single blocks (hidden 6144), random bf16 weights: s/step, GFLOP/s", TransformerStepBench.RunDevSingle),
-        ("quant-gemm", "GEMM GFLOP/s on klein-4B block Linears with bf16 vs FP8 vs NVFP4 weights, weight MiB per format", QuantGemmBench.Run),
+        ("quant-gemm", "GEMM GFLOP/s on klein-4B block Linears with bf16 vs FP8 vs NVFP4 vs GGUF Q8_0/Q4_K/Q6_K weights, weight MiB per format", QuantGemmBench.Run),
         ("open-checkpoint", "open + inspect a real-size transformer checkpoint (sparse files): ms and resident MiB before any tensor is read", OpenCheckpointBench.Run),
         ("vae", "FLUX.2 VAE (real shapes, random f32 weights): encode 512², decode 512² and 1024²: seconds, peak RSS", VaeBench.Run),
         ("pipeline", "whole klein-4B images (random weights written as files): end to end, per stage, images/s, peak memory", PipelineBench.Run),

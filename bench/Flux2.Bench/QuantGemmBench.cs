@@ -3,6 +3,8 @@ using Flux2.Core;
 using Flux2.Core.Gguf;
 using Flux2.Core.Numerics;
 using Flux2.Core.Quantization;
+using Flux2.Core.Backend;
+using Flux2.Cpu;
 using Flux2.Cpu.Gemm;
 using Flux2.Cpu.Threading;
 using static Flux2.Bench.BenchSupport;
@@ -24,24 +26,24 @@ internal static unsafe class QuantGemmBench
     {
         int m = int.Parse(Option(args, "--rows") ?? "512");
         int reps = int.Parse(Option(args, "--reps") ?? "3");
-        ComputePool.ConfigureShared(int.Parse(Option(args, "--threads") ?? Environment.ProcessorCount.ToString()));
-        Console.WriteLine($"kernel: {GemmKernel.Best.Name}; processors: {Environment.ProcessorCount}; rows {m}; best of {reps}");
+        using var pool = new ComputePool(int.Parse(Option(args, "--threads") ?? Environment.ProcessorCount.ToString()));
+        var precision = Option(args, "--precision") == "bf16" ? ComputePrecision.BFloat16 : ComputePrecision.Float32;
+        using var backend = new CpuBackend(pool, precision: precision);
+        Console.WriteLine($"kernel: {GemmKernel.Best.Name}; products: {backend.Precision}; processors: {Environment.ProcessorCount}; rows {m}; best of {reps}");
         Console.WriteLine($"{"layer",-8} {"N",6} {"K",6} | {"bf16",7} {"fp8",7} {"nvfp4",7} {"q8_0",7} {"q4_k",7} {"q6_k",7} (GFLOP/s) | " +
             $"{"fp8",5} {"nvfp4",5} {"q8_0",5} {"q4_k",5} {"q6_k",5} (/ bf16) | weight MiB bf16 / fp8 / nvfp4 / q8_0 / q4_k / q6_k");
         foreach (var (name, n, k) in Shapes)
         {
             using var w = new Weights(n, k);
-            float* x = (float*)NativeMemory.AlignedAlloc((nuint)((long)m * k * 4), 64);
-            float* y = (float*)NativeMemory.AlignedAlloc((nuint)((long)m * n * 4), 64);
+            using var x = Tensor.Zeros(m, k);
+            using var y = Tensor.Zeros(m, n);
             var rng = new Random(2);
-            for (long i = 0; i < (long)m * k; i++) x[i] = rng.NextSingle() - 0.5f;
+            for (long i = 0; i < (long)m * k; i++) x.Float32Pointer[i] = rng.NextSingle() - 0.5f;
             LinearWeight[] formats = [w.Bf16, w.Fp8, w.Nvfp4, w.Q8_0, w.Q4_K, w.Q6_K];
             var gflops = new double[formats.Length];
             for (int r = 0; r < reps; r++)
                 for (int f = 0; f < formats.Length; f++)
-                    gflops[f] = Math.Max(gflops[f], GemmGflops(m, k, n, () => Gemm.Multiply(x, m, k, formats[f], y, n, false, ComputePool.Shared)));
-            NativeMemory.AlignedFree(x);
-            NativeMemory.AlignedFree(y);
+                    gflops[f] = Math.Max(gflops[f], GemmGflops(m, k, n, () => backend.Linear(x, formats[f], y)));
             Console.WriteLine($"{name,-8} {n,6} {k,6} | {string.Join(" ", gflops.Select(g => $"{g,7:F1}"))}           | " +
                 $"{string.Join(" ", gflops.Skip(1).Select(g => $"{g / gflops[0],5:P0}"))}         | " +
                 string.Join(" / ", formats.Select(f => $"{(f.DataBytes + f.BlockScaleBytes) / 1048576.0:F1}")));

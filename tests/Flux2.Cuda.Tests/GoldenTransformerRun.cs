@@ -12,7 +12,10 @@ internal static class GoldenTransformerRun
 {
     /// <param name="weights">a golden weights file, e.g. fp8_klein.bfl.safetensors</param>
     /// <param name="io">the golden case, e.g. fp8_klein (its .io.safetensors holds the inputs)</param>
-    public static float[] Output(string weights, SafeTensorsFile io, IBackend backend)
+    public static float[] Output(string weights, SafeTensorsFile io, IBackend backend) => OutputOfFile(Fixtures.Golden(weights), io, backend);
+
+    /// <param name="weightsPath">any transformer weights file, run on the inputs of <paramref name="io"/></param>
+    public static float[] OutputOfFile(string weightsPath, SafeTensorsFile io, IBackend backend)
     {
         var inputs = new List<Tensor>();
         Tensor Upload(string name)
@@ -27,7 +30,7 @@ internal static class GoldenTransformerRun
         }
         try
         {
-            using var model = Flux2Transformer.Load(Fixtures.Golden(weights), backend);
+            using var model = Flux2Transformer.Load(weightsPath, backend);
             var guidance = io.Contains("inputs.guidance") ? Upload("inputs.guidance") : null;
             using var output = model.Forward(Upload("inputs.hidden_states"), Upload("inputs.encoder_hidden_states"), Upload("inputs.timestep"),
                 guidance, Upload("inputs.img_ids"), Upload("inputs.txt_ids"));

@@ -52,4 +52,20 @@ public sealed class GpuTransformerGoldenTests(GpuComparison comparison) : IClass
         }
         GpuComparison.AssertMaxAbs($"transformer {weights}", precision, expected, actual, ExactTolerance);
     }
+
+    /// <summary>The tiny klein as ggml quantized it (tests/fixtures/gguf), its blocks expanded once at load, against the CPU
+    /// backend running the same file in fp32 (its blocks decoded in the GEMM): the transformer's tolerances.</summary>
+    [Theory]
+    [InlineData(ComputePrecision.Float32)]
+    [InlineData(ComputePrecision.BFloat16)]
+    public void GgufBlocksGiveTheCpusOutput(ComputePrecision precision)
+    {
+        var gpu = comparison.Gpu(precision);
+        using var file = SafeTensorsFile.Open(Fixtures.Golden("tiny_klein.io.safetensors"));
+        string gguf = Fixtures.File("gguf", "tiny_klein.gguf");
+        var expected = GoldenTransformerRun.OutputOfFile(gguf, file, comparison.Cpu);
+        var actual = GoldenTransformerRun.OutputOfFile(gguf, file, gpu);
+        if (precision == ComputePrecision.BFloat16) GpuComparison.AssertClose("transformer tiny_klein.gguf", precision, expected, actual, BFloat16Tolerance);
+        else GpuComparison.AssertMaxAbs("transformer tiny_klein.gguf", precision, expected, actual, ExactTolerance);
+    }
 }

@@ -39,6 +39,28 @@ public sealed unsafe class WeightExpansionTests
     }
 
     [Fact]
+    public void GgufBlocksExpandToGgmlsValues()
+    {
+        using var file = Core.Gguf.GgufFile.Open(Flux2.Tests.Fixtures.File("gguf", "ggml_blocks.gguf"));
+        var expected = file.Get("expected.Q4_K").ToFloat32Array();
+        var blocks = new LinearWeight("blocks.Q4_K", 3, 512, WeightFormat.GgmlBlocks, file.GetStored("blocks.Q4_K").Data, file,
+            blockType: Core.Gguf.GgmlType.Q4_K);
+        foreach (var precision in new[] { ComputePrecision.Float32, ComputePrecision.BFloat16 })
+            Assert.True(WeightExpansion.Expands(blocks, precision, computeCapability: 90));
+        var wide = new float[3 * 512];
+        var narrow = new ushort[3 * 512];
+        var row = new float[512];
+        fixed (float* w = wide, decoded = row)
+        fixed (ushort* b = narrow)
+        {
+            WeightExpansion.ExpandRows(blocks, 0, 3, WeightFormat.Float32, (byte*)w, decoded);
+            WeightExpansion.ExpandRows(blocks, 0, 3, WeightFormat.BFloat16, (byte*)b, decoded);
+        }
+        Assert.Equal(expected, wide);
+        Assert.Equal(expected.Select(BFloat16Bits.FromFloat), narrow);
+    }
+
+    [Fact]
     public void QuantizedFormatsAndWideFormatsForBf16ProductsExpandToTheProductsPrecision()
     {
         foreach (var precision in new[] { ComputePrecision.Float32, ComputePrecision.BFloat16 })

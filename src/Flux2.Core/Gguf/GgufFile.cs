@@ -59,11 +59,13 @@ public sealed unsafe class GgufFile : ITensorFile
         _base = mapped;
     }
 
-    /// <summary>Whether the file starts with GGUF's magic bytes.</summary>
+    /// <summary>Whether <paramref name="path"/> is a regular file that starts with GGUF's magic bytes (a FIFO or device is never
+    /// opened: whoever reads the path next reports it).</summary>
     public static bool HasMagic(string path)
     {
         try
         {
+            RegularFile.Require(path, problem => new IOException(problem));
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
             Span<byte> magic = stackalloc byte[4];
             return stream.Read(magic) == 4 && BitConverter.ToUInt32(magic) == Magic;

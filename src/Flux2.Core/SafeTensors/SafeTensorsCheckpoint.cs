@@ -129,7 +129,7 @@ public sealed class SafeTensorsCheckpoint : IDisposable
 
     /// <summary>A file named .gguf, or one that starts with GGUF's magic whatever its name.</summary>
     public static bool IsGguf(string path) =>
-        path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) || File.Exists(path) && GgufFile.HasMagic(path);
+        path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) || GgufFile.HasMagic(path);
 
     public bool Contains(string name) => _owner.ContainsKey(name);
 

@@ -17,6 +17,9 @@ public static class TextEncoderConfigInference
     /// <summary>Mistral-Small-3.x's head_dim (32 heads × 128 ≠ its hidden size 5120, so it cannot be derived).</summary>
     public const int MistralHeadDim = 128;
 
+    /// <summary>The embedding table's name in llama.cpp's GGUF files.</summary>
+    private const string LlamaCppEmbeddingName = "token_embd.weight";
+
     public static TextEncoderConfig Infer(SafeTensorsCheckpoint checkpoint) =>
         Infer(checkpoint.Names.ToDictionary(n => n, checkpoint.Info, StringComparer.Ordinal), checkpoint.Path);
 
@@ -24,8 +27,11 @@ public static class TextEncoderConfigInference
     public static TextEncoderConfig Infer(IReadOnlyDictionary<string, TensorInfo> tensors, string source)
     {
         var prefix = TextEncoderWeights.Prefixes.FirstOrDefault(p => tensors.ContainsKey(p + TextEncoderWeights.EmbeddingName))
-            ?? throw new TextEncoderException($"{source}: no embedding table, so not a text encoder; expected one of " +
-                string.Join(", ", TextEncoderWeights.Prefixes.Select(p => $"'{p}{TextEncoderWeights.EmbeddingName}'")));
+            ?? throw new TextEncoderException(tensors.ContainsKey(LlamaCppEmbeddingName)
+                ? $"{source}: a text encoder in llama.cpp's GGUF layout ('{LlamaCppEmbeddingName}', 'blk.N.…'), which is not read; " +
+                    "give the encoder's safetensors file or transformers folder"
+                : $"{source}: no embedding table, so not a text encoder; expected one of " +
+                    string.Join(", ", TextEncoderWeights.Prefixes.Select(p => $"'{p}{TextEncoderWeights.EmbeddingName}'")));
 
         TensorInfo Need(string name) => tensors.TryGetValue(prefix + name, out var t) ? t
             : throw new TextEncoderException($"{source}: missing tensor '{prefix + name}' needed to infer the text encoder's configuration");

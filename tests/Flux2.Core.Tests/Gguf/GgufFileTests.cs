@@ -185,4 +185,13 @@ public class GgufFileTests
             Assert.Equal("Q4_0", checkpoint.Info("w").StoredTypeName);
         }
     }
+
+    [Fact]
+    public void AFifoIsNeverOpenedToLookForTheMagic()
+    {
+        using var dir = new TempDirectory();
+        var fifo = SpecialFiles.Fifo(dir.File("model.safetensors"));
+        SpecialFiles.FinishesPromptly(fifo, () => Assert.False(GgufFile.HasMagic(fifo)));
+        SpecialFiles.FinishesPromptly(fifo, () => Assert.Throws<SafeTensorsException>(() => SafeTensorsCheckpoint.Open(fifo)));
+    }
 }

@@ -103,4 +103,17 @@ public sealed class TextEncoderConfigInferenceTests
         Assert.StartsWith("qwen.safetensors: ", e.Message);
         Assert.Contains(message, e.Message);
     }
+
+    [Fact]
+    public void ALlamaCppGgufEncoderIsNamedAsSuch()
+    {
+        var tensors = new Dictionary<string, TensorInfo>
+        {
+            ["token_embd.weight"] = new("token_embd.weight", DType.Float32, [151936, 2560], 0, 0),
+            ["blk.0.attn_q.weight"] = new("blk.0.attn_q.weight", DType.Float32, [4096, 2560], 0, 0),
+        };
+        var e = Assert.Throws<TextEncoderException>(() => TextEncoderConfigInference.Infer(tensors, "Qwen3-4B-Q4_K_M.gguf"));
+        Assert.Equal("Qwen3-4B-Q4_K_M.gguf: a text encoder in llama.cpp's GGUF layout ('token_embd.weight', 'blk.N.…'), which is not read; " +
+            "give the encoder's safetensors file or transformers folder", e.Message);
+    }
 }

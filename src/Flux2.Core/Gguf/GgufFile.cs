@@ -22,6 +22,8 @@ public sealed unsafe class GgufFile : ITensorFile
     private const uint Magic = 0x46554747; // "GGUF" little-endian
     private const int DefaultAlignment = 32;
     private const string OrigShapePrefix = "comfy.gguf.orig_shape.";
+    /// <summary>Longest string value read (names and keys are tens of bytes, a chat template a few kilobytes).</summary>
+    private const int MaxStringBytes = 1 << 26;
 
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;
@@ -325,7 +327,8 @@ public sealed unsafe class GgufFile : ITensorFile
             ulong n = U64(what + "'s length");
             if (n > (ulong)(length - Position))
                 throw new GgufException(path, null, $"{what} of {n} bytes at byte {Position} runs past the end of the {length}-byte file");
-            var bytes = new ReadOnlySpan<byte>(Take((int)Math.Min(n, int.MaxValue), what), (int)n);
+            if (n > MaxStringBytes) throw new GgufException(path, null, $"{what} of {n} bytes at byte {Position} is longer than the {MaxStringBytes} bytes read");
+            var bytes = new ReadOnlySpan<byte>(Take((int)n, what), (int)n);
             try
             {
                 return Strict.GetString(bytes);

@@ -154,6 +154,22 @@ public class GgufFileTests
     public void BadContentsAreRefusedNamingTheTensorOrKey(GgufBuilder builder, string expected) => Assert.Contains(expected, Refused(builder.Build()));
 
     [Fact]
+    public void AStringLongerThanWhatIsReadIsRefused()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("long.gguf");
+        File.WriteAllBytes(path, new GgufBuilder().Value("k", "v").Build());
+        using (var stream = new FileStream(path, FileMode.Open))
+        {
+            stream.Position = 24 + 8 + 1 + 4;
+            stream.Write(BitConverter.GetBytes((ulong)(1 << 27)));
+            stream.SetLength(1L << 28);
+        }
+        var e = Assert.Throws<GgufException>(() => GgufFile.Open(path).Dispose());
+        Assert.Contains("metadata 'k' of 134217728 bytes at byte 45 is longer than the 67108864 bytes read", e.Message);
+    }
+
+    [Fact]
     public void ABoolOtherThanZeroOrOneIsRefused()
     {
         var bytes = new GgufBuilder().Value("flag", true).Build();

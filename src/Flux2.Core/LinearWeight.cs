@@ -56,7 +56,7 @@ public sealed class LinearWeight : IDisposable
         if (format == WeightFormat.Nvfp4 && (inFeatures % 16 != 0 || blockScales == 0))
             throw new ArgumentException($"{name}: NVFP4 needs K % 16 == 0 and block scales");
         if (format == WeightFormat.GgmlBlocks
-            && !(GgmlTypeInfo.IsBlockQuantized(blockType) && GgmlTypeInfo.TryGetLayout(blockType, out int blockElements, out _) && inFeatures % blockElements == 0))
+            && !(GgmlTypeInfo.TryGetLayout(blockType, out int blockElements, out _) && blockElements > 1 && inFeatures % blockElements == 0))
             throw new ArgumentException($"{name}: ggml blocks need a block-quantized type whose blocks fill each row of {inFeatures}, not {GgmlTypeInfo.Name(blockType)}");
         Name = name;
         OutFeatures = outFeatures;

@@ -2,6 +2,7 @@ using Flux2.Core;
 using Flux2.Core.Backend;
 using Flux2.Core.Numerics;
 using Flux2.Cpu;
+using Flux2.Tests;
 
 namespace Flux2.Cuda.Tests;
 
@@ -47,7 +48,7 @@ public sealed class GpuComparison : IDisposable
     {
         Assert.Equal(expected.Length, actual.Length);
         int nan = expected.Zip(actual).Count(p => float.IsNaN(p.Second) && !float.IsNaN(p.First));
-        double relative = RelativeL2(expected, actual);
+        double relative = FloatComparison.RelativeL2(expected, actual);
         Report(op, precision, expected.Length, relative, nan == 0 && relative <= tolerance);
         Assert.True(nan == 0, $"{op}: {nan} NaN outputs");
         Assert.True(relative <= tolerance, $"{op} ({precision}): relative error {relative:E3} above {tolerance:E1}");
@@ -67,19 +68,6 @@ public sealed class GpuComparison : IDisposable
     /// <summary>A row of the table the device check prints: the op, its precision, the outputs compared and their error.</summary>
     public static void Report(string op, ComputePrecision precision, int outputs, double error, bool ok, string measure = "") =>
         TestContext.Current.TestOutputHelper?.WriteLine($"TABLE {op,-44} {precision,-9} {outputs,9} {error,10:E2} {(ok ? "ok" : "FAIL")}{measure}");
-
-    /// <summary>‖actual − expected‖₂ / ‖expected‖₂ (the absolute norm when expected is all zeros).</summary>
-    public static double RelativeL2(float[] expected, float[] actual)
-    {
-        double difference = 0, reference = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double d = (double)actual[i] - expected[i];
-            difference += d * d;
-            reference += (double)expected[i] * expected[i];
-        }
-        return reference == 0 ? Math.Sqrt(difference) : Math.Sqrt(difference / reference);
-    }
 
     /// <summary>What the FP8 GEMM path does to an activation before the product: one E4M3 scale for all of
     /// <paramref name="values"/>, amax / 448 (1 when all are zero), each value rounded by the host's encoder.</summary>

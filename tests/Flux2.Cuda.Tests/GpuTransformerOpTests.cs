@@ -1,5 +1,6 @@
 using Flux2.Core;
 using Flux2.Core.Backend;
+using Flux2.Tests;
 using static Flux2.Cuda.Tests.GpuComparison;
 
 namespace Flux2.Cuda.Tests;
@@ -82,7 +83,7 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
         string name = $"Linear FP8 GEMM [{rows},{k}]x[{n},{k}] {(bf16Output ? "bf16" : "f32")} y";
         // FP8 tensor cores sum inside an instruction with fewer than fp32's bits before promoting to fp32.
         AssertClose(name, ComputePrecision.BFloat16, Product(Fp8Activations(x)), actual, bf16Output ? 5e-3 : 1e-3);
-        Report(name + " vs unquantized x", ComputePrecision.BFloat16, actual.Length, RelativeL2(Product(x), actual), true, " (FP8 activations)");
+        Report(name + " vs unquantized x", ComputePrecision.BFloat16, actual.Length, FloatComparison.RelativeL2(Product(x), actual), true, " (FP8 activations)");
     }
 
     /// <summary>The FP8 GEMM as the model calls it: bf16 x, into columns 16.. of a wider bf16 y whose other columns stay,

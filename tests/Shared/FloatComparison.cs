@@ -19,6 +19,19 @@ public static class FloatComparison
         return max;
     }
 
+    /// <summary>‖actual − expected‖₂ / ‖expected‖₂ (the absolute norm when expected is all zeros).</summary>
+    public static double RelativeL2(float[] expected, float[] actual)
+    {
+        double difference = 0, reference = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double d = (double)actual[i] - expected[i];
+            difference += d * d;
+            reference += (double)expected[i] * expected[i];
+        }
+        return reference == 0 ? Math.Sqrt(difference) : Math.Sqrt(difference / reference);
+    }
+
     /// <summary>The largest |actual − expected| − (atol + rtol·|expected|), NaN counted as +∞, and where it is;
     /// ≤ 0 means every element is within tolerance.</summary>
     public static double WorstExcess(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double atol, double rtol, out int worstIndex)

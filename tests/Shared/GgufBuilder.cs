@@ -43,7 +43,8 @@ public sealed class GgufBuilder
         return builder;
     }
 
-    private static GgmlType PlainType(Flux2.Core.DType dtype) => dtype switch
+    /// <summary>The ggml type of a plain tensor's dtype (F32, F16, BF16).</summary>
+    public static GgmlType PlainType(Flux2.Core.DType dtype) => dtype switch
     {
         Flux2.Core.DType.Float32 => GgmlType.F32,
         Flux2.Core.DType.Float16 => GgmlType.F16,

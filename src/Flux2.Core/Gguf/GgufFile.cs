@@ -247,13 +247,10 @@ public sealed unsafe class GgufFile : ITensorFile
         {
             if (!_decoded.TryGetValue(name, out var decoded))
             {
-                long elements = info.ElementCount;
-                decoded = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(4 * elements, 4), 64);
-                for (long first = 0; first < elements; first += 1 << 20)
-                {
-                    int count = (int)Math.Min(1 << 20, elements - first);
-                    GgmlBlockDecoder.DecodeElements(type, (byte*)Stored(info).Data, first, count, (float*)decoded + first);
-                }
+                // Rows are whole blocks (checked at open), so the tensor is too.
+                GgmlTypeInfo.TryGetLayout(type, out int blockElements, out _);
+                decoded = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(4 * info.ElementCount, 4), 64);
+                GgmlBlockDecoder.DecodeBlocks(type, (byte*)Stored(info).Data, info.ElementCount / blockElements, (float*)decoded);
                 _decoded.Add(name, decoded);
             }
             return new TensorView(info with { StoredType = null, DataBegin = 0, DataEnd = 4 * info.ElementCount }, decoded, FilePath);
@@ -265,8 +262,9 @@ public sealed unsafe class GgufFile : ITensorFile
 
     public bool TryGet(string name, out TensorView view)
     {
-        view = _tensors.ContainsKey(name) ? Get(name) : default;
-        return _tensors.ContainsKey(name);
+        bool present = _tensors.ContainsKey(name);
+        view = present ? Get(name) : default;
+        return present;
     }
 
     private TensorInfo Info(string name) =>
@@ -299,7 +297,7 @@ public sealed unsafe class GgufFile : ITensorFile
     {
         public long Position { get; private set; }
 
-        private byte* Take(int bytes, string what)
+        private byte* Take(long bytes, string what)
         {
             if (bytes > length - Position)
                 throw new GgufException(path, null, $"ends inside {what} (byte {Position} of {length}): the file is truncated");
@@ -379,25 +377,37 @@ public sealed unsafe class GgufFile : ITensorFile
             if (count > System.Array.MaxLength) throw new GgufException(path, $"metadata '{key}'", $"holds {count} values, too many to read");
             return type switch
             {
-                0 => Fill<byte>(count, key, type),
-                1 => Fill<sbyte>(count, key, type),
-                2 => Fill<ushort>(count, key, type),
-                3 => Fill<short>(count, key, type),
-                4 => Fill<uint>(count, key, type),
-                5 => Fill<int>(count, key, type),
-                6 => Fill<float>(count, key, type),
-                7 => Fill<bool>(count, key, type),
-                8 => Fill<string>(count, key, type),
-                10 => Fill<ulong>(count, key, type),
-                11 => Fill<long>(count, key, type),
-                _ => Fill<double>(count, key, type),
+                0 => Elements<byte>(count, key),
+                1 => Elements<sbyte>(count, key),
+                2 => Elements<ushort>(count, key),
+                3 => Elements<short>(count, key),
+                4 => Elements<uint>(count, key),
+                5 => Elements<int>(count, key),
+                6 => Elements<float>(count, key),
+                7 => Bools(count, key),
+                8 => Strings(count, key),
+                10 => Elements<ulong>(count, key),
+                11 => Elements<long>(count, key),
+                _ => Elements<double>(count, key),
             };
         }
 
-        private T[] Fill<T>(long count, string key, int type)
+        /// <summary>An array's fixed-size elements, copied as they lie.</summary>
+        private T[] Elements<T>(long count, string key) where T : unmanaged =>
+            new ReadOnlySpan<T>(Take(count * sizeof(T), key), (int)count).ToArray();
+
+        private bool[] Bools(long count, string key)
         {
-            var result = new T[count];
-            for (long i = 0; i < count; i++) result[i] = (T)Scalar(type, key);
+            var bytes = Elements<byte>(count, key);
+            int wrong = System.Array.FindIndex(bytes, b => b > 1);
+            if (wrong >= 0) throw new GgufException(path, $"metadata '{key}'", $"holds a bool stored as {bytes[wrong]} at {wrong} (0 or 1 expected)");
+            return System.Array.ConvertAll(bytes, b => b == 1);
+        }
+
+        private string[] Strings(long count, string key)
+        {
+            var result = new string[count];
+            for (long i = 0; i < count; i++) result[i] = String($"metadata '{key}'");
             return result;
         }
     }

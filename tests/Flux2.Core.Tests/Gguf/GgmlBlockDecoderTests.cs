@@ -27,21 +27,13 @@ public unsafe class GgmlBlockDecoderTests
         var tensor = file.Get("blocks." + type);
         Assert.Equal([3L, 512L], tensor.Shape);
         var info = file.Tensors["blocks." + type];
-        Assert.Equal(Enum.Parse<GgmlType>(type), info.StoredType ?? StoredPlainType(info.DType));
+        Assert.Equal(Enum.Parse<GgmlType>(type), info.StoredType ?? GgufBuilder.PlainType(info.DType));
         var expected = file.Get("expected." + type).ToFloat32Array();
         var actual = tensor.ToFloat32Array();
         for (int i = 0; i < expected.Length; i++)
             Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
                 $"{type} element {i}: ggml {expected[i]:R}, decoded {actual[i]:R}");
     }
-
-    private static GgmlType StoredPlainType(DType dtype) => dtype switch
-    {
-        DType.Float32 => GgmlType.F32,
-        DType.Float16 => GgmlType.F16,
-        DType.BFloat16 => GgmlType.BF16,
-        _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
-    };
 
     [Theory]
     [MemberData(nameof(BlockTypes))]

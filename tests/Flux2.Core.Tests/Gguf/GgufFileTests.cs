@@ -174,6 +174,8 @@ public class GgufFileTests
     {
         var bytes = new GgufBuilder().Value("flag", true).Build();
         Assert.Contains("metadata 'flag': is a bool stored as 2 (0 or 1 expected)", Refused(Patch(bytes, 24 + 12 + 4, [2])));
+        var array = new GgufBuilder().Value("flags", new[] { true, false }).Build();
+        Assert.Contains("metadata 'flags': holds a bool stored as 2 at 1 (0 or 1 expected)", Refused(Patch(array, 24 + 13 + 4 + 4 + 8 + 1, [2])));
     }
 
     [Fact]

@@ -83,6 +83,29 @@ public sealed class SingleFileModelTests(TinyKleinModel model) : IClassFixture<T
     }
 
     [Fact]
+    public void ALlamaCppGgufTextEncoderGivesTheImageOfItsSafetensorsFile()
+    {
+        // The tiny klein's Qwen3 encoder as llama.cpp converts one (Qwen3-4B-Q4_K_M.gguf and the like), its values unchanged.
+        using var dir = new TempDirectory();
+        var (transformer, vae, textEncoder) = TinyModelFolders.KleinSingleFiles(model.Folder, dir.Path);
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(model.Folder, "text_encoder", "config.json")))!.AsObject();
+        var gguf = dir.File("Qwen3-4B-Q4_K_M.gguf");
+        LlamaCppTextEncoderGguf.Convert(textEncoder, config, "qwen3").Write(gguf);
+        CliResult Generate(string encoder, string output) =>
+            CliTestHost.Run(["generate", "--transformer", transformer, "--vae", vae, "--text-encoder", encoder, .. Small, "-o", dir.File(output)]);
+
+        var fromGguf = Generate(gguf, "gguf.png");
+        Assert.True(fromGguf.ExitCode == 0, fromGguf.Error);
+        Assert.Equal(0, Generate(textEncoder, "safetensors.png").ExitCode);
+        Assert.Equal(Pixels(dir.File("safetensors.png")), Pixels(dir.File("gguf.png")));
+
+        var info = CliTestHost.Run("info", "--transformer", transformer, "--vae", vae, "--text-encoder", gguf);
+        Assert.True(info.ExitCode == 0, info.Error + info.Output);
+        Assert.Contains("configuration:           inferred from tensor shapes and GGUF metadata", info.Output);
+        Assert.Contains("validation:              298 of 298 required tensors present, no issues", info.Output);
+    }
+
+    [Fact]
     public void AGivenTokenizerFolderAndVariantAreUsed()
     {
         using var dir = new TempDirectory();

@@ -21,6 +21,13 @@ public sealed class GgufBuilder
         return this;
     }
 
+    /// <summary>Removes every value of <paramref name="key"/>.</summary>
+    public GgufBuilder Without(string key)
+    {
+        _values.RemoveAll(v => v.Key == key);
+        return this;
+    }
+
     /// <param name="ne">ggml's dimensions, fastest first</param>
     /// <param name="offset">where the data goes in the data section; by default after the previous tensor, aligned</param>
     public GgufBuilder Tensor(string name, GgmlType type, long[] ne, byte[] data, ulong? offset = null)

@@ -14,6 +14,7 @@ namespace Flux2.Core.Gguf;
 /// fastest dimension, first), or as ComfyUI-GGUF's <c>comfy.gguf.orig_shape.NAME</c> key says. Plain tensors (F32, F16,
 /// BF16, integers) are views into the mapping; block-quantized ones (Q4_0 … Q6_K) keep their blocks for
 /// <see cref="GetStored"/> (a Linear weight decoded inside the GEMM) and are decoded to F32 once by <see cref="Get"/>.
+/// A language model in llama.cpp's layout is given under its transformers names (<see cref="LlamaCppLanguageModel"/>).
 /// </summary>
 public sealed unsafe class GgufFile : ITensorFile
 {
@@ -30,6 +31,10 @@ public sealed unsafe class GgufFile : ITensorFile
     private byte* _base;
     private readonly Dictionary<string, TensorInfo> _tensors;
     private readonly Dictionary<string, nint> _decoded = new(StringComparer.Ordinal);
+    /// <summary>Tensors whose rows llama.cpp's converter permuted, with their head counts, and their rows in transformers'
+    /// order once copied (<see cref="LlamaCppLanguageModel"/>).</summary>
+    private readonly Dictionary<string, int> _permutedHeads;
+    private readonly Dictionary<string, nint> _unpermuted = new(StringComparer.Ordinal);
 
     public string FilePath { get; }
     public uint Version { get; }
@@ -42,12 +47,16 @@ public sealed unsafe class GgufFile : ITensorFile
     public IReadOnlyList<string> Names { get; }
     /// <summary>Absolute file offset of the data section.</summary>
     public long DataStart { get; }
+    /// <summary>A language model in llama.cpp's layout, whose tensors go by their transformers names (<see cref="LlamaCppLanguageModel"/>).</summary>
+    public bool IsLlamaCppLanguageModel { get; }
     /// <summary><c>general.architecture</c>, when present.</summary>
     public string? Architecture => Values.TryGetValue("general.architecture", out var a) ? a as string : null;
 
     private GgufFile(string path, uint version, Dictionary<string, object> values, Dictionary<string, TensorInfo> tensors, List<string> names,
-        long dataStart, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* mapped)
+        Dictionary<string, int>? permutedHeads, long dataStart, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* mapped)
     {
+        IsLlamaCppLanguageModel = permutedHeads != null;
+        _permutedHeads = permutedHeads ?? new(StringComparer.Ordinal);
         FilePath = path;
         Version = version;
         Values = values;
@@ -94,7 +103,13 @@ public sealed unsafe class GgufFile : ITensorFile
             mapped += view.PointerOffset;
             var reader = new Reader(path, mapped, length);
             var (version, values, tensors, names, dataStart) = ReadHeader(path, ref reader, length);
-            return new GgufFile(path, version, values, tensors, names, dataStart, map, view, mapped);
+            Dictionary<string, int>? permutedHeads = null;
+            if (LlamaCppLanguageModel.IsLayout(values, tensors.Keys))
+            {
+                (tensors, names) = TransformersNames(path, tensors, names);
+                permutedHeads = LlamaCppLanguageModel.PermutedHeads(path, values, tensors);
+            }
+            return new GgufFile(path, version, values, tensors, names, permutedHeads, dataStart, map, view, mapped);
         }
         catch (Exception e)
         {
@@ -201,6 +216,21 @@ public sealed unsafe class GgufFile : ITensorFile
         };
     }
 
+    private static (Dictionary<string, TensorInfo>, List<string>) TransformersNames(string path, Dictionary<string, TensorInfo> tensors,
+        List<string> names)
+    {
+        var renamed = new Dictionary<string, TensorInfo>(StringComparer.Ordinal);
+        var order = new List<string>();
+        foreach (var name in names)
+        {
+            string mapped = LlamaCppLanguageModel.TransformersName(name);
+            if (!renamed.TryAdd(mapped, tensors[name] with { Name = mapped }))
+                throw new GgufException(path, $"tensor '{name}'", $"is read as '{mapped}', which another tensor of the file already is");
+            order.Add(mapped);
+        }
+        return (renamed, order);
+    }
+
     /// <summary>Two tensors sharing bytes mean a corrupt index (ggml's own reader wants them back to back in order); gaps are let be.</summary>
     private static void RefuseOverlaps(string path, IEnumerable<TensorInfo> tensors)
     {
@@ -273,7 +303,18 @@ public sealed unsafe class GgufFile : ITensorFile
     private TensorView Stored(TensorInfo info)
     {
         if (_base == null) throw new ObjectDisposedException(FilePath);
-        return new TensorView(info, (nint)(_base + DataStart + info.DataBegin), FilePath);
+        byte* stored = _base + DataStart + info.DataBegin;
+        if (!_permutedHeads.TryGetValue(info.Name, out int heads)) return new TensorView(info, (nint)stored, FilePath);
+        lock (_unpermuted)
+        {
+            if (!_unpermuted.TryGetValue(info.Name, out var rows))
+            {
+                rows = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(info.ByteLength, 1), 64);
+                LlamaCppLanguageModel.Unpermute(stored, (byte*)rows, info.Shape[0], info.ByteLength / info.Shape[0], heads);
+                _unpermuted.Add(info.Name, rows);
+            }
+            return new TensorView(info with { DataBegin = 0, DataEnd = info.ByteLength }, rows, FilePath);
+        }
     }
 
     public void Dispose()
@@ -282,6 +323,11 @@ public sealed unsafe class GgufFile : ITensorFile
         {
             foreach (var p in _decoded.Values) NativeMemory.AlignedFree((void*)p);
             _decoded.Clear();
+        }
+        lock (_unpermuted)
+        {
+            foreach (var p in _unpermuted.Values) NativeMemory.AlignedFree((void*)p);
+            _unpermuted.Clear();
         }
         if (_base != null)
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Flux2.Core;
 using Flux2.Core.Checkpoints;
+using Flux2.Core.Gguf;
 using Flux2.Core.SafeTensors;
 using Flux2.Models.TextEncoders;
 using Flux2.Models.Vae;
@@ -181,7 +182,8 @@ public static class CheckpointInspector
     {
         var configPath = ModelConfigPath(files);
         var config = configPath != null ? TextEncoderConfig.FromJsonFile(configPath) : TextEncoderConfigInference.Infer(checkpoint);
-        details.Add(new("configuration", (configPath ?? "inferred from tensor shapes") + (config.PublishedName is { } name ? $" ({name})" : "")));
+        string inferred = checkpoint.Files is [GgufFile { IsLlamaCppLanguageModel: true }] ? "inferred from tensor shapes and GGUF metadata" : "inferred from tensor shapes";
+        details.Add(new("configuration", (configPath ?? inferred) + (config.PublishedName is { } name ? $" ({name})" : "")));
         details.Add(new("architecture", config.Architecture.ToString()));
         details.Add(new("hidden size", Invariant(config.HiddenSize)));
         details.Add(new("layers", Invariant(config.NumLayers)));

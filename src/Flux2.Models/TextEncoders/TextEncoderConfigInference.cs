@@ -1,5 +1,6 @@
 using System.Globalization;
 using Flux2.Core;
+using Flux2.Core.Gguf;
 using Flux2.Core.SafeTensors;
 
 namespace Flux2.Models.TextEncoders;
@@ -10,26 +11,30 @@ namespace Flux2.Models.TextEncoders;
 /// from the highest <c>layers.N</c>, Qwen3 or Mistral from the presence of q_norm, the head dim from q_norm's length
 /// (Mistral has none: 128, as in every published FLUX.2 encoder), query and key/value heads from q_proj and k_proj, the MLP
 /// size from gate_proj. RMSNorm eps and RoPE θ are in no tensor: they are the published models' (Qwen3-4B/8B config.json:
-/// 1e-6 and 1e6; Mistral-Small-3.x text_config: 1e-5 and 1e9). Quantized weights count by their logical shape.
+/// 1e-6 and 1e6; Mistral-Small-3.x text_config: 1e-5 and 1e9), unless a GGUF file states them
+/// (<see cref="TextEncoderGgufMetadata"/>). Quantized weights count by their logical shape.
 /// </summary>
 public static class TextEncoderConfigInference
 {
     /// <summary>Mistral-Small-3.x's head_dim (32 heads × 128 ≠ its hidden size 5120, so it cannot be derived).</summary>
     public const int MistralHeadDim = 128;
 
-    /// <summary>The embedding table's name in llama.cpp's GGUF files.</summary>
-    private const string LlamaCppEmbeddingName = "token_embd.weight";
-
-    public static TextEncoderConfig Infer(SafeTensorsCheckpoint checkpoint) =>
-        Infer(checkpoint.Names.ToDictionary(n => n, checkpoint.Info, StringComparer.Ordinal), checkpoint.Path);
+    public static TextEncoderConfig Infer(SafeTensorsCheckpoint checkpoint)
+    {
+        var tensors = checkpoint.Names.ToDictionary(n => n, checkpoint.Info, StringComparer.Ordinal);
+        if (checkpoint.Files is not [GgufFile { IsLlamaCppLanguageModel: true } gguf]) return Infer(tensors, checkpoint.Path);
+        TextEncoderGgufMetadata.CheckArchitecture(gguf, tensors);
+        return TextEncoderGgufMetadata.Apply(Infer(tensors, checkpoint.Path, TextEncoderGgufMetadata.HeadDim(gguf)), gguf);
+    }
 
     /// <param name="source">names the checkpoint in errors</param>
-    public static TextEncoderConfig Infer(IReadOnlyDictionary<string, TensorInfo> tensors, string source)
+    /// <param name="mistralHeadDim">a Mistral model's head_dim where the file states it (else <see cref="MistralHeadDim"/>)</param>
+    public static TextEncoderConfig Infer(IReadOnlyDictionary<string, TensorInfo> tensors, string source, int? mistralHeadDim = null)
     {
         var prefix = TextEncoderWeights.Prefixes.FirstOrDefault(p => tensors.ContainsKey(p + TextEncoderWeights.EmbeddingName))
-            ?? throw new TextEncoderException(tensors.ContainsKey(LlamaCppEmbeddingName)
-                ? $"{source}: a text encoder in llama.cpp's GGUF layout ('{LlamaCppEmbeddingName}', 'blk.N.…'), which is not read; " +
-                    "give the encoder's safetensors file or transformers folder"
+            ?? throw new TextEncoderException(tensors.ContainsKey(LlamaCppLanguageModel.EmbeddingName)
+                ? $"{source}: a language model in llama.cpp's GGUF layout ('{LlamaCppLanguageModel.EmbeddingName}', 'blk.N.…') whose " +
+                    $"general.architecture is none of {string.Join(", ", LlamaCppLanguageModel.Architectures)}, the text encoders read"
                 : $"{source}: no embedding table, so not a text encoder; expected one of " +
                     string.Join(", ", TextEncoderWeights.Prefixes.Select(p => $"'{p}{TextEncoderWeights.EmbeddingName}'")));
 
@@ -48,7 +53,7 @@ public static class TextEncoderConfigInference
         if (layers == 0) throw new TextEncoderException($"{source}: no decoder layers ('{prefix}layers.0.*'), so not a text encoder");
         string layer0 = TextEncoderLayerWeights.Prefix(0);
         bool qwen3 = tensors.ContainsKey(prefix + layer0 + TextEncoderLayerWeights.QNormName);
-        int headDim = MistralHeadDim;
+        int headDim = mistralHeadDim ?? MistralHeadDim;
         if (qwen3)
         {
             var norm = Need(layer0 + TextEncoderLayerWeights.QNormName);

@@ -3,9 +3,9 @@ using Flux2.Core.SafeTensors;
 namespace Flux2.Models.TextEncoders;
 
 /// <summary>Finds a text encoder's config and weights: a diffusers <c>text_encoder/</c> folder (config.json with
-/// model.safetensors, or shards listed by model.safetensors.index.json), or a single .safetensors / index file whose
-/// config is given separately or lies beside it. Without a config.json (a ComfyUI or stable-diffusion.cpp single file) the
-/// configuration is inferred from the tensor shapes (<see cref="TextEncoderConfigInference"/>).</summary>
+/// model.safetensors, or shards listed by model.safetensors.index.json), or a single .safetensors / index / .gguf file whose
+/// config is given separately or lies beside it. Without a config.json (a ComfyUI or stable-diffusion.cpp single file, a
+/// llama.cpp GGUF file) the configuration is inferred from the tensor shapes (<see cref="TextEncoderConfigInference"/>).</summary>
 public static class TextEncoderFiles
 {
     public const string ConfigFileName = "config.json";
@@ -30,7 +30,7 @@ public static class TextEncoderFiles
         }
         else
         {
-            throw new TextEncoderException($"{weightsPath}: text-encoder weights not found (expected a folder or a .safetensors file)");
+            throw new TextEncoderException($"{weightsPath}: text-encoder weights not found (expected a folder, a .safetensors file or a .gguf file)");
         }
 
         if (configPath != null) return (configPath, weights);

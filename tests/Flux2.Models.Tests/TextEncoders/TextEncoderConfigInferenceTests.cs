@@ -105,15 +105,16 @@ public sealed class TextEncoderConfigInferenceTests
     }
 
     [Fact]
-    public void ALlamaCppGgufEncoderIsNamedAsSuch()
+    public void ALlamaCppModelOfAnotherArchitectureIsNamedAsSuch()
     {
+        // qwen3, llama and mistral3 files go by transformers names once open; any other keeps llama.cpp's.
         var tensors = new Dictionary<string, TensorInfo>
         {
             ["token_embd.weight"] = new("token_embd.weight", DType.Float32, [151936, 2560], 0, 0),
             ["blk.0.attn_q.weight"] = new("blk.0.attn_q.weight", DType.Float32, [4096, 2560], 0, 0),
         };
-        var e = Assert.Throws<TextEncoderException>(() => TextEncoderConfigInference.Infer(tensors, "Qwen3-4B-Q4_K_M.gguf"));
-        Assert.Equal("Qwen3-4B-Q4_K_M.gguf: a text encoder in llama.cpp's GGUF layout ('token_embd.weight', 'blk.N.…'), which is not read; " +
-            "give the encoder's safetensors file or transformers folder", e.Message);
+        var e = Assert.Throws<TextEncoderException>(() => TextEncoderConfigInference.Infer(tensors, "gemma-3-4b-Q4_K_M.gguf"));
+        Assert.Equal("gemma-3-4b-Q4_K_M.gguf: a language model in llama.cpp's GGUF layout ('token_embd.weight', 'blk.N.…') whose " +
+            "general.architecture is none of qwen3, llama, mistral3, the text encoders read", e.Message);
     }
 }

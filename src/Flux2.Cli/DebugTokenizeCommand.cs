@@ -12,7 +12,8 @@ public sealed class DebugTokenizeCommand : ICommand
 
     public string Help =>
         "Usage: flux2 debug tokenize --tokenizer DIR --prompt TEXT [--template klein|dev|none] [--max-length N] [--strict]\n\n" +
-        "Loads tokenizer.json (or Mistral's tekken.json) from DIR, a model's tokenizer/ folder or the model folder.\n" +
+        "Loads tokenizer.json (or Mistral's tekken.json) from DIR, a model's tokenizer/ folder or the model folder, or the\n" +
+        "tokenizer a GGUF text encoder carries when DIR is a .gguf file.\n" +
         "With a template the prompt is wrapped in the klein (Qwen3) or dev (Mistral) chat template, cut to\n" +
         "--max-length tokens (default 512; a warning goes to stderr, or --strict makes it an error) and padded\n" +
         "exactly as the pipeline does. --template none (the default) prints the prompt's own ids, unpadded.\n" +

@@ -54,7 +54,7 @@ public sealed record InfoReport(CheckpointInspection Inspection, SupportedArchit
         {
             try
             {
-                PromptTokenizer.Load(c.Files.Directory, template);
+                PromptTokenizer.Load(c.Files.TokenizerFile ?? c.Files.Directory, template);
             }
             catch (TokenizerFormatException e)
             {

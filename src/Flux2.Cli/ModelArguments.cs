@@ -31,13 +31,14 @@ public sealed class ModelArguments
           -m, --model MODEL        diffusers model folder, or Hugging Face model id org/name[@revision]
                                    {modelDefault}
               --transformer FILE   instead of -m, the components as single files (BFL, ComfyUI, stable-diffusion.cpp;
-                                   bf16, FP8 or NVFP4): the transformer, with
+                                   bf16, FP8, NVFP4 or GGUF): the transformer, with
               --vae FILE           the VAE (BFL's ae.safetensors or a diffusers vae/ folder) and
-              --text-encoder PATH  the text encoder: a single .safetensors (its configuration inferred from the shapes)
-                                   or a transformers folder; Qwen3-4B for klein 4B, Qwen3-8B for klein 9B,
-                                   Mistral-Small-3.x for dev
-              --tokenizer DIR      the text encoder's tokenizer folder (default for Qwen3: the built-in Qwen3
-                                   tokenizer; a Mistral encoder needs it)
+              --text-encoder PATH  the text encoder: a single .safetensors or llama.cpp .gguf (its configuration
+                                   inferred from the shapes) or a transformers folder; Qwen3-4B for klein 4B,
+                                   Qwen3-8B for klein 9B, Mistral-Small-3.x for dev
+              --tokenizer DIR      the text encoder's tokenizer folder, or a .gguf that carries one (default: the
+                                   one a .gguf text encoder carries, else for Qwen3 the built-in Qwen3 tokenizer;
+                                   a Mistral encoder needs one)
               --variant V          dev, klein, klein-base or klein-kv, when the transformer's file name does
                                    not say (BFL's names do: flux-2-klein-4b, flux-2-klein-base-4b,
                                    flux-2-klein-9b-kv)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using Flux2.Core;
 using Flux2.Core.Backend;
+using Flux2.Core.SafeTensors;
 using Flux2.Models.Checkpoints;
 using Flux2.Models.Lora;
 using Flux2.Models.TextEncoders;
@@ -404,17 +405,20 @@ public sealed class Flux2Pipeline : IDisposable
     }
 
     /// <summary>The tokenizer of the prompts for <paramref name="textEncoder"/>, once the encoder is known to fit the transformer
-    /// (checked from its configuration, before any weights are loaded): the given folder, else the built-in Qwen3 tokenizer.</summary>
+    /// (checked from its configuration, before any weights are loaded): the given folder, else the one a GGUF encoder carries,
+    /// else the built-in Qwen3 tokenizer.</summary>
     private static PromptTokenizer TokenizerFor(PipelineComponents components, string textEncoder, Flux2Config transformer, PipelineVariant variant)
     {
-        var encoder = TextEncoderFiles.ReadConfig(textEncoder).Config;
+        var (encoder, _, weightsFile) = TextEncoderFiles.ReadConfig(textEncoder);
         var expected = variant == PipelineVariant.Dev ? TextEncoderArchitecture.Mistral : TextEncoderArchitecture.Qwen3;
         if (TextEncoderFit.Problem(transformer, expected, components.Transformer, encoder, textEncoder) is { } misfit) throw new PipelineException(misfit);
         var template = variant == PipelineVariant.Dev ? PromptTemplate.Dev : PromptTemplate.Klein;
         if (components.Tokenizer != null) return PromptTokenizer.Load(components.Tokenizer, template);
+        if (SafeTensorsCheckpoint.IsGguf(weightsFile) && GgufTokenizer.IsPresent(weightsFile)) return PromptTokenizer.Load(weightsFile, template);
         if (encoder.Architecture == TextEncoderArchitecture.Qwen3) return BuiltInTokenizer.Qwen3(template);
         throw new PipelineException($"the {encoder.PublishedName ?? "Mistral"} text encoder {textEncoder} needs its tokenizer folder (tokenizer.json or " +
-            "tekken.json, as in the tokenizer/ folder of black-forest-labs/FLUX.2-dev; flux2: --tokenizer DIR); only the Qwen3 tokenizer is built in");
+            "tekken.json, as in the tokenizer/ folder of black-forest-labs/FLUX.2-dev; flux2: --tokenizer DIR), or a GGUF file that carries one; " +
+            "only the Qwen3 tokenizer is built in");
     }
 
     private static PipelineVariant DetectVariant(string transformerPath, bool guidanceEmbeds)

@@ -14,8 +14,8 @@ public sealed record PipelineComponents
     /// beside it, else inferred from its shapes); without it, only precomputed prompt embeddings work.</summary>
     public string? TextEncoder { get; init; }
 
-    /// <summary>Tokenizer folder (tokenizer.json or tekken.json); null with a Qwen3 <see cref="TextEncoder"/> takes the
-    /// built-in Qwen3 tokenizer (a Mistral encoder needs its folder).</summary>
+    /// <summary>Tokenizer folder (tokenizer.json or tekken.json) or a GGUF file carrying one; null takes the one a GGUF
+    /// <see cref="TextEncoder"/> carries, else for Qwen3 the built-in Qwen3 tokenizer (a Mistral encoder needs one).</summary>
     public string? Tokenizer { get; init; }
 
     /// <summary>The sampling variant; default: dev when the transformer has a guidance embedder, else klein distilled or

@@ -34,23 +34,9 @@ public static class HuggingFaceTokenizerJson
 
         var vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var entry in Required(path, model, "vocab").EnumerateObject()) vocabulary[entry.Name] = entry.Value.GetInt32();
-        var merges = ReadMerges(path, Required(path, model, "merges"), vocabulary);
+        var merges = ReadMerges(path, Required(path, model, "merges"));
         var specials = ReadAddedTokens(path, root);
-
-        // With every byte in the vocabulary no piece can be unknown, so unk_token is never needed.
-        for (int b = 0; b < 256; b++)
-            if (!vocabulary.ContainsKey(ByteLevelAlphabet.ForByte((byte)b).ToString()))
-                throw new TokenizerFormatException(path, $"model.vocab has no token for the byte 0x{b:X2} (\"{ByteLevelAlphabet.ForByte((byte)b)}\"), which byte-level BPE needs");
-        var options = new BpeOptions(vocabulary) { Merges = merges, ByteLevel = true };
-        BpeTokenizer bpe;
-        try
-        {
-            bpe = BpeTokenizer.Create(options);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-        {
-            throw new TokenizerFormatException(path, $"the BPE model cannot be built: {e.Message}", e);
-        }
+        var bpe = ByteLevelBpeModel.Create(path, "model.vocab", vocabulary, merges);
         bool ignoreMerges = IsTrue(model, "ignore_merges");
         return new TextTokenizer(path, new SpecialTokenMatcher(specials), nfc, splitter, bpe, ignoreMerges ? vocabulary : null);
     }
@@ -89,35 +75,25 @@ public static class HuggingFaceTokenizerJson
         return regex.GetString()!;
     }
 
-    /// <summary>Merges in either encoding, each checked against the vocabulary. Duplicates are dropped keeping the
-    /// last occurrence: HF builds its rank table by inserting in order, so a later duplicate's rank wins.</summary>
-    private static List<string> ReadMerges(string path, JsonElement merges, Dictionary<string, int> vocabulary)
+    /// <summary>Merges in either encoding, in the file's order.</summary>
+    private static List<(string Left, string Right)> ReadMerges(string path, JsonElement merges)
     {
         var pairs = new List<(string Left, string Right)>();
         foreach (var merge in merges.EnumerateArray())
         {
-            string left, right;
             if (merge.ValueKind == JsonValueKind.String)
             {
                 var parts = merge.GetString()!.Split(' ');
                 if (parts.Length != 2) throw new TokenizerFormatException(path, $"merge \"{merge.GetString()}\" is not two tokens separated by one space");
-                (left, right) = (parts[0], parts[1]);
+                pairs.Add((parts[0], parts[1]));
             }
             else
             {
                 if (merge.GetArrayLength() != 2) throw new TokenizerFormatException(path, $"merge {merge} is not a pair");
-                (left, right) = (merge[0].GetString()!, merge[1].GetString()!);
-                // The library reads merges as "a b" lines; a token with a space in it cannot be written that way.
-                if (left.Contains(' ') || right.Contains(' '))
-                    throw new TokenizerFormatException(path, $"merge [\"{left}\", \"{right}\"] has a token containing a space, which this BPE implementation cannot represent");
+                pairs.Add((merge[0].GetString()!, merge[1].GetString()!));
             }
-            foreach (var token in new[] { left, right, left + right })
-                if (!vocabulary.ContainsKey(token)) throw new TokenizerFormatException(path, $"merge \"{left} {right}\" uses \"{token}\", which is not in model.vocab");
-            pairs.Add((left, right));
         }
-        var lastIndex = new Dictionary<(string, string), int>();
-        for (int i = 0; i < pairs.Count; i++) lastIndex[pairs[i]] = i;
-        return pairs.Where((p, i) => lastIndex[p] == i).Select(p => p.Left + " " + p.Right).ToList();
+        return pairs;
     }
 
     private static Dictionary<string, int> ReadAddedTokens(string path, JsonElement root)

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Flux2.Core.Checkpoints;
 using Flux2.Core.Files;
+using Flux2.Core.Gguf;
+using Flux2.Core.SafeTensors;
 
 namespace Flux2.Text;
 
@@ -30,10 +32,16 @@ public sealed class PromptTokenizer
     /// Loads the tokenizer in <paramref name="directory"/> (a model's <c>tokenizer/</c> folder, or the model folder
     /// itself when it has one): <c>tokenizer.json</c> if present, else Mistral's <c>tekken.json</c>. Padding side and
     /// pad token come from <c>tokenizer_config.json</c> when it names them, else from the template's reference
-    /// pipeline (klein: right with &lt;|endoftext|&gt;, dev: left with &lt;pad&gt;).
+    /// pipeline (klein: right with &lt;|endoftext|&gt;, dev: left with &lt;pad&gt;). A GGUF file instead of a folder gives the
+    /// tokenizer it carries (<see cref="GgufTokenizer"/>).
     /// </summary>
     public static PromptTokenizer Load(string directory, PromptTemplate template)
     {
+        if (File.Exists(directory) && SafeTensorsCheckpoint.IsGguf(directory))
+        {
+            using var gguf = GgufFile.Open(directory);
+            return Create(GgufTokenizer.Load(gguf), template, gguf.FilePath, config: null);
+        }
         if (!Directory.Exists(directory)) throw new TokenizerFormatException(directory, "tokenizer folder not found");
         string hfFile = Path.Combine(directory, "tokenizer.json"), tekkenFile = Path.Combine(directory, "tekken.json");
         if (!File.Exists(hfFile) && !File.Exists(tekkenFile) && Directory.Exists(Path.Combine(directory, "tokenizer")))

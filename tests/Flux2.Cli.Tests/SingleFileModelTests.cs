@@ -103,6 +103,29 @@ public sealed class SingleFileModelTests(TinyKleinModel model) : IClassFixture<T
         Assert.True(info.ExitCode == 0, info.Error + info.Output);
         Assert.Contains("configuration:           inferred from tensor shapes and GGUF metadata", info.Output);
         Assert.Contains("validation:              298 of 298 required tensors present, no issues", info.Output);
+
+        // The tokenizer the file carries is the one used: the real Qwen3 vocabulary gives the same image, a split pattern
+        // that is not known stops before anything runs.
+        string tokenizerJson = Path.Combine(model.Folder, "tokenizer", "tokenizer.json");
+        var withTokenizer = dir.File("with-tokenizer/Qwen3-4B-Q8_0.gguf");
+        Directory.CreateDirectory(Path.GetDirectoryName(withTokenizer)!);
+        LlamaCppTokenizerMetadata.FromTokenizerJson(LlamaCppTextEncoderGguf.Convert(textEncoder, config, "qwen3"), tokenizerJson,
+            TinyModelFolders.TextVocab, "qwen2").Write(withTokenizer);
+        Assert.Equal(0, Generate(withTokenizer, "own-tokenizer.png").ExitCode);
+        Assert.Equal(Pixels(dir.File("safetensors.png")), Pixels(dir.File("own-tokenizer.png")));
+        var carried = CliTestHost.Run("info", "--text-encoder", withTokenizer, "--tokenizer", withTokenizer);
+        Assert.True(carried.ExitCode == 0, carried.Error + carried.Output);
+        Assert.Contains("tokenizer:               carried in the GGUF file (tokenizer.ggml.*)", carried.Output);
+        var none = CliTestHost.Run("info", "--tokenizer", gguf);
+        Assert.Contains($"{gguf} carries no tokenizer (no tokenizer.ggml.* metadata)", none.Output);
+        var unknownPre = dir.File("unknown-pre/Qwen3-4B-Q8_0.gguf");
+        Directory.CreateDirectory(Path.GetDirectoryName(unknownPre)!);
+        LlamaCppTokenizerMetadata.FromTokenizerJson(LlamaCppTextEncoderGguf.Convert(textEncoder, config, "qwen3"), tokenizerJson,
+            TinyModelFolders.TextVocab, "qwen35").Write(unknownPre);
+        var refused = Generate(unknownPre, "never.png");
+        Assert.Equal(CliApp.ExitFailure, refused.ExitCode);
+        Assert.Contains($"{unknownPre}: tokenizer.ggml.pre is 'qwen35', whose split pattern is not known here", Assert.Single(refused.ErrorLines));
+        Assert.False(File.Exists(dir.File("never.png")));
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public sealed class TekkenTokenizerTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private static string TekkenJson(bool withSpecialTokens = true)
+    internal static string TekkenJson(bool withSpecialTokens = true)
     {
         var vocab = new List<object>();
         for (int b = 0; b < 256; b++) vocab.Add(new { rank = b, token_bytes = Convert.ToBase64String([(byte)b]) });

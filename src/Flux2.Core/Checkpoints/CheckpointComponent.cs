@@ -23,6 +23,9 @@ public sealed record CheckpointComponent(
     public static IReadOnlyList<string> ConfigNames { get; } =
         ["config.json", "scheduler_config.json", "tokenizer_config.json", "preprocessor_config.json", "processor_config.json"];
 
+    /// <summary>A tokenizer given as the GGUF file that carries it (the folder's other files are not part of it); null otherwise.</summary>
+    public string? TokenizerFile { get; init; }
+
     public bool IsSharded => WeightsPath != null && WeightsPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The component that is just one weights file (or shard index), with no configuration.</summary>

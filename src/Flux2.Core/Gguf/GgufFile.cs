@@ -49,6 +49,8 @@ public sealed unsafe class GgufFile : ITensorFile
     public long DataStart { get; }
     /// <summary>A language model in llama.cpp's layout, whose tensors go by their transformers names (<see cref="LlamaCppLanguageModel"/>).</summary>
     public bool IsLlamaCppLanguageModel { get; }
+    /// <summary>Whether the file carries a tokenizer in llama.cpp's <c>tokenizer.ggml.*</c> metadata.</summary>
+    public bool HasTokenizer => Values.ContainsKey("tokenizer.ggml.tokens");
     /// <summary><c>general.architecture</c>, when present.</summary>
     public string? Architecture => Values.TryGetValue("general.architecture", out var a) ? a as string : null;
 

@@ -52,12 +52,22 @@ public static class CheckpointInspector
             var full = System.IO.Path.GetFullPath(weights);
             files.Add(new CheckpointComponent("text_encoder", System.IO.Path.GetDirectoryName(full)!, true, config, weights, [System.IO.Path.GetFileName(full)]));
         }
-        if (tokenizer != null) files.Add(CheckpointComponent.InFolder("tokenizer", tokenizer));
+        if (tokenizer != null) files.Add(File.Exists(tokenizer) ? TokenizerFile(tokenizer) : CheckpointComponent.InFolder("tokenizer", tokenizer));
         if (files.Count == 0) throw new ArgumentException("no component given");
         var source = new CheckpointSource(transformer ?? vae ?? textEncoder ?? tokenizer!, CheckpointLayout.SeparateFiles, null, files);
         // The role names what each is, as a diffusers folder name does.
         var components = files.Select(c => InspectComponent(c, null, namedFolder: true)).ToList();
         return Complete(source, components, [], transformer == null ? null : Flux2Variant.DistilledFromFileName(System.IO.Path.GetFileName(transformer)));
+    }
+
+    /// <summary>A tokenizer given as a file (a GGUF file carrying one).</summary>
+    private static CheckpointComponent TokenizerFile(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        return new CheckpointComponent("tokenizer", System.IO.Path.GetDirectoryName(full)!, true, null, null, [System.IO.Path.GetFileName(full)])
+        {
+            TokenizerFile = full,
+        };
     }
 
     private static CheckpointComponent Given(string role, string path) =>
@@ -189,6 +199,7 @@ public static class CheckpointInspector
         details.Add(new("layers", Invariant(config.NumLayers)));
         details.Add(new("heads", $"{config.NumHeads} x {config.HeadDim} (kv heads {config.NumKeyValueHeads})"));
         details.Add(new("stacked hidden states", string.Join(", ", config.FluxHiddenStateLayers)));
+        if (checkpoint.Files is [GgufFile { HasTokenizer: true }]) details.Add(new("tokenizer", "carried in the GGUF file (tokenizer.ggml.*)"));
         int needed = config.FluxHiddenStateLayers[^1];
         if (config.NumLayers < needed)
             problems.Add($"{configPath ?? checkpoint.Path}: {config.NumLayers} layers, but FLUX.2 needs hidden state {needed}");
@@ -206,6 +217,17 @@ public static class CheckpointInspector
     private static void DescribeTokenizer(CheckpointComponent files, List<KeyValuePair<string, string>> details, List<string> problems)
     {
         details.Add(new("files", string.Join(", ", files.FileNames)));
+        if (files.TokenizerFile != null)
+        {
+            if (!SafeTensorsCheckpoint.IsGguf(files.TokenizerFile))
+            {
+                problems.Add($"{files.TokenizerFile} is not a tokenizer folder or a GGUF file carrying a tokenizer");
+                return;
+            }
+            using var gguf = GgufFile.Open(files.TokenizerFile);
+            if (!gguf.HasTokenizer) problems.Add($"{gguf.FilePath} carries no tokenizer (no tokenizer.ggml.* metadata)");
+            return;
+        }
         bool usable = files.FileNames.Contains("tokenizer.json") || files.FileNames.Contains("tekken.json")
             || (files.FileNames.Contains("vocab.json") && files.FileNames.Contains("merges.txt"));
         if (!usable) problems.Add($"no tokenizer.json (or tekken.json, or vocab.json + merges.txt) in {files.Directory}");

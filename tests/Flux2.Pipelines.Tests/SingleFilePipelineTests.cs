@@ -65,23 +65,68 @@ public sealed class SingleFilePipelineTests(TinyKleinModel model) : IClassFixtur
         Assert.Equal(PipelineVariant.KleinBase, pipeline.Variant);
     }
 
-    [Fact]
-    public void AMistralEncoderWithoutItsTokenizerIsOneClearError()
+    /// <summary>A dev transformer reading the golden tiny Mistral (hidden 64): tiny_dev with a random 192-wide txt_in.</summary>
+    private static string DevTransformerForTheGoldenMistral(TempDirectory dir)
     {
-        using var dir = new TempDirectory();
-        // A dev transformer reading the golden tiny Mistral (hidden 64): tiny_dev with a 192-wide txt_in.
         var transformer = dir.File("flux2-dev.safetensors");
-        SafeTensorsRewrite.Rewrite(Fixtures.Golden("tiny_dev.bfl.safetensors"), transformer,
-            v => v.Name == "txt_in.weight" ? (v.Name, v.DType, [v.Shape[0], 192], new byte[v.Shape[0] * 192 * v.DType.SizeInBytes()]) : SafeTensorsRewrite.Keep(v));
+        var random = new Random(7);
+        SafeTensorsRewrite.Rewrite(Fixtures.Golden("tiny_dev.bfl.safetensors"), transformer, v => v.Name == "txt_in.weight"
+            ? (v.Name, DType.Float32, [v.Shape[0], 192],
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(Enumerable.Range(0, (int)v.Shape[0] * 192)
+                    .Select(_ => (float)(random.NextDouble() - 0.5) * 0.2f).ToArray().AsSpan()).ToArray())
+            : SafeTensorsRewrite.Keep(v));
+        return transformer;
+    }
+
+    /// <summary>The golden tiny Mistral as a transformers folder.</summary>
+    private static string GoldenMistralFolder(TempDirectory dir)
+    {
         var encoder = Path.Combine(dir.Path, "mistral");
         Directory.CreateDirectory(encoder);
         File.WriteAllText(Path.Combine(encoder, "config.json"), GoldenRepository.ConfigJson("te_mistral_dev"));
         File.Copy(Fixtures.Golden("te_mistral_dev.safetensors"), Path.Combine(encoder, "model.safetensors"));
+        return encoder;
+    }
+
+    [Fact]
+    public void AMistralGgufEncoderCarriesItsTokenizerAndGivesItsFoldersImage()
+    {
+        // The golden tiny Mistral and a tekken vocabulary that fits its 1024 ids, as llama.cpp converts them into one file
+        // (rows of q/k permuted, tokens and merges in the metadata): the image of the folder with its tekken.json.
+        using var dir = new TempDirectory();
+        var transformer = DevTransformerForTheGoldenMistral(dir);
+        var encoder = GoldenMistralFolder(dir);
+        string tekken = SyntheticTekken.Json(specials: 20);
+        var tokenizer = Path.Combine(dir.Path, "tokenizer");
+        Directory.CreateDirectory(tokenizer);
+        File.WriteAllText(Path.Combine(tokenizer, "tekken.json"), tekken);
+        var gguf = dir.File("Mistral-Small-3.2-24B-Instruct-2506-Q8_0.gguf");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(GoldenRepository.ConfigJson("te_mistral_dev"))!.AsObject();
+        LlamaCppTokenizerMetadata.FromTekken(LlamaCppTextEncoderGguf.Convert(Path.Combine(encoder, "model.safetensors"), config, "llama"), tekken)
+            .Write(gguf);
+
+        var request = new GenerationRequest { Prompt = "a cat, 中 You", Width = 32, Height = 32, Seed = 3, Steps = 2 };
+        var vae = Fixtures.Golden("vae_small.bfl.safetensors");
+        using var folder = TestPipeline.Assemble(new PipelineComponents { Transformer = transformer, Vae = vae, TextEncoder = encoder, Tokenizer = tokenizer });
+        using var file = TestPipeline.Assemble(new PipelineComponents { Transformer = transformer, Vae = vae, TextEncoder = gguf });
+        Assert.Equal(PipelineVariant.Dev, file.Variant);
+        var expected = folder.Generate(request).Images[0].Image.Pixels;
+        Assert.Equal(expected, file.Generate(request).Images[0].Image.Pixels);
+        // The prompt reaches the image: another one changes it.
+        Assert.NotEqual(expected, file.Generate(request with { Prompt = "a dog" }).Images[0].Image.Pixels);
+    }
+
+    [Fact]
+    public void AMistralEncoderWithoutItsTokenizerIsOneClearError()
+    {
+        using var dir = new TempDirectory();
+        var transformer = DevTransformerForTheGoldenMistral(dir);
+        var encoder = GoldenMistralFolder(dir);
         var e = Assert.Throws<PipelineException>(() => TestPipeline.Assemble(new PipelineComponents
         {
             Transformer = transformer, Vae = Fixtures.Golden("vae_small.bfl.safetensors"), TextEncoder = encoder,
         }));
         Assert.Contains($"text encoder {encoder} needs its tokenizer folder", e.Message);
-        Assert.Contains("--tokenizer DIR); only the Qwen3 tokenizer is built in", e.Message);
+        Assert.Contains("--tokenizer DIR), or a GGUF file that carries one; only the Qwen3 tokenizer is built in", e.Message);
     }
 }

@@ -53,7 +53,7 @@ public sealed class GgufTokenizerTests : IDisposable
     [Fact]
     public void ATekkenVocabularyGivesTekkensIds()
     {
-        string tekken = TekkenTokenizerTests.TekkenJson();
+        string tekken = SyntheticTekken.Json();
         var expected = TekkenJson.Load(_dir.WriteText("tekken.json", tekken));
         using var file = Write(LlamaCppTokenizerMetadata.FromTekken(new GgufBuilder(), tekken));
         var tokenizer = GgufTokenizer.Load(file);
@@ -78,7 +78,7 @@ public sealed class GgufTokenizerTests : IDisposable
     [MemberData(nameof(Faults))]
     public void WhatIsNotReadIsRefusedNamingTheFileAndKey(string fault, string message)
     {
-        var builder = LlamaCppTokenizerMetadata.FromTekken(new GgufBuilder(), TekkenTokenizerTests.TekkenJson());
+        var builder = LlamaCppTokenizerMetadata.FromTekken(new GgufBuilder(), SyntheticTekken.Json());
         _ = fault switch
         {
             "model llama" => builder.Without("tokenizer.ggml.model").Value("tokenizer.ggml.model", "llama"),

@@ -4,49 +4,16 @@ using Flux2.Tests;
 
 namespace Flux2.Text.Tests;
 
-/// <summary>A tiny synthetic tekken.json: the 256 single bytes at ranks 0..255 (so a byte b has id 1000 + b), a few
-/// longer tokens, the Mistral special tokens at their ids, and one entry beyond default_vocab_size.</summary>
+/// <summary>Mistral's tekken.json, on <see cref="SyntheticTekken"/> with Mistral's 1000 special tokens.</summary>
 public sealed class TekkenTokenizerTests : IDisposable
 {
-    private const string Pattern =
-        @"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+";
-
-    private static readonly byte[][] LongerTokens =
-    [
-        [0xE4, 0xB8], // rank 256: the first two bytes of 中, not valid UTF-8 on its own
-        [0xE4, 0xB8, 0xAD], // 257: 中
-        "ca"u8.ToArray(), // 258
-        "cat"u8.ToArray(), // 259
-        " cat"u8.ToArray(), // 260
-        "You"u8.ToArray(), // 261
-    ];
-
     private const int Ca = 1258, Cat = 1259, SpaceCat = 1260, Zhong = 1257;
 
     private readonly TempDirectory _folder = new();
 
     public void Dispose() => _folder.Dispose();
 
-    internal static string TekkenJson(bool withSpecialTokens = true)
-    {
-        var vocab = new List<object>();
-        for (int b = 0; b < 256; b++) vocab.Add(new { rank = b, token_bytes = Convert.ToBase64String([(byte)b]) });
-        foreach (var token in LongerTokens) vocab.Add(new { rank = vocab.Count, token_bytes = Convert.ToBase64String(token) });
-        // Beyond default_vocab_size − default_num_special_tokens: must be ignored.
-        vocab.Add(new { rank = vocab.Count, token_bytes = Convert.ToBase64String("cats"u8.ToArray()) });
-        var specials = new (int Rank, string Text)[]
-        {
-            (0, "<unk>"), (1, "<s>"), (2, "</s>"), (3, "[INST]"), (4, "[/INST]"), (10, "[IMG]"), (11, "<pad>"),
-            (17, "[SYSTEM_PROMPT]"), (18, "[/SYSTEM_PROMPT]"),
-        };
-        var root = new Dictionary<string, object>
-        {
-            ["config"] = new { pattern = Pattern, num_vocab_tokens = vocab.Count, default_vocab_size = 1000 + 256 + LongerTokens.Length, default_num_special_tokens = 1000, version = "v7" },
-            ["vocab"] = vocab,
-        };
-        if (withSpecialTokens) root["special_tokens"] = specials.Select(s => new { rank = s.Rank, token_str = s.Text, is_control = true }).ToArray();
-        return JsonSerializer.Serialize(root);
-    }
+    private static string TekkenJson(bool withSpecialTokens = true) => SyntheticTekken.Json(withSpecialTokens);
 
     private TextTokenizer Load() => Text.TekkenJson.Load(_folder.WriteText("tekken.json", TekkenJson()));
 

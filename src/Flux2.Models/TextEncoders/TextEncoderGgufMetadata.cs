@@ -5,8 +5,9 @@ namespace Flux2.Models.TextEncoders;
 
 /// <summary>
 /// The hyperparameters a text encoder in llama.cpp's GGUF layout states under <c>{architecture}.*</c>: each one present must
-/// agree with what the tensor shapes imply, and the file gives the two no tensor holds, the RMSNorm eps and the RoPE base θ
-/// (stored as float32: a value that is the published model's rounded to float32 is taken as the published value).
+/// agree with what the tensor shapes imply, and the file gives what no tensor holds: the RMSNorm eps and the RoPE base θ
+/// (stored as float32: a value that is the published model's rounded to float32 is taken as the published value), and a
+/// Mistral model's head size.
 /// </summary>
 public static class TextEncoderGgufMetadata
 {
@@ -30,6 +31,7 @@ public static class TextEncoderGgufMetadata
             if (Integer(file, architecture + key) is { } stated && stated != fromShapes)
                 throw new TextEncoderException($"{file.FilePath}: metadata '{architecture}{key}' is {stated}, but the tensors give {fromShapes}");
         }
+        Agree(".vocab_size", inferred.VocabSize);
         Agree(".block_count", inferred.NumLayers);
         Agree(".embedding_length", inferred.HiddenSize);
         Agree(".feed_forward_length", inferred.IntermediateSize);

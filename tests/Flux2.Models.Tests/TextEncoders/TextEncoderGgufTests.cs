@@ -65,14 +65,17 @@ public sealed class TextEncoderGgufTests
     [Fact]
     public void QuantizedRowsArePutBackInOrderToo()
     {
-        // q_proj and k_proj in Q8_0 blocks: the permuted rows are whole blocks, moved as they are. The quantization costs
-        // 0.24 % relative L2 on the hidden states; rows in the wrong order cost 12.5 % (the test below).
+        // q_proj and k_proj in Q8_0 blocks (and the embedding table, looked up from its blocks): the permuted rows are whole
+        // blocks, moved as they are. The quantization costs
+        // 1.0 % relative L2 on the hidden states (0.24 % with the embedding left unquantized); rows in the wrong order cost 12.5 %
+        // (the test below).
         var c = TextEncoderGoldenCase.Mistral;
         using var dir = new TempDirectory();
-        bool Attention(string n) => n.EndsWith("q_proj.weight", StringComparison.Ordinal) || n.EndsWith("k_proj.weight", StringComparison.Ordinal);
+        bool Attention(string n) => n.EndsWith("q_proj.weight", StringComparison.Ordinal) || n.EndsWith("k_proj.weight", StringComparison.Ordinal)
+            || n == "model.embed_tokens.weight";
         var expected = Encode(TestBackends.Cpu, c.WeightsPath, c.WriteConfig(dir));
         double quantized = FloatComparison.RelativeL2(expected, Encode(TestBackends.Cpu, Write(dir, c, "llama", Attention)));
-        Assert.True(quantized is > 1e-4 and < 0.01, $"Q8_0 q/k: relative L2 {quantized}");
+        Assert.True(quantized is > 1e-4 and < 0.03, $"Q8_0 q/k/embedding: relative L2 {quantized}");
 
         using var file = GgufFile.Open(Write(dir, c, "llama", Attention));
         Assert.Equal(GgmlType.Q8_0, file.Tensors["model.layers.0.self_attn.q_proj.weight"].StoredType);
@@ -112,6 +115,7 @@ public sealed class TextEncoderGgufTests
     public static TheoryData<string, object, string> ContradictingMetadata => new()
     {
         { "llama.block_count", 31u, "metadata 'llama.block_count' is 31, but the tensors give 32" },
+        { "llama.vocab_size", 32000u, "metadata 'llama.vocab_size' is 32000, but the tensors give 1024" },
         { "llama.attention.head_count_kv", 4u, "metadata 'llama.attention.head_count_kv' is 4, but the tensors give 2" },
         { "llama.embedding_length", "64", "metadata 'llama.embedding_length' must be an integer, found 64" },
         { "llama.rope.scaling.type", "yarn", "metadata 'llama.rope.scaling.type': is 'yarn'; only the unscaled rotary embedding" },

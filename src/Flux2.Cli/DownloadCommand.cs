@@ -2,8 +2,8 @@ using Flux2.Hub;
 
 namespace Flux2.Cli;
 
-/// <summary><c>flux2 download REPO[@REVISION]</c>: fetches what the pipeline reads from a Hugging Face diffusers repository
-/// into the Hugging Face cache (<see cref="HubResolver"/>).</summary>
+/// <summary><c>flux2 download REPO[@REVISION][/PATH]</c>: fetches what the pipeline reads from a Hugging Face diffusers
+/// repository, or one file of a repository, into the Hugging Face cache (<see cref="HubResolver"/>).</summary>
 public sealed class DownloadCommand(HubModels? hub = null) : ICommand
 {
     private readonly HubModels _hub = hub ?? new HubModels();
@@ -14,6 +14,7 @@ public sealed class DownloadCommand(HubModels? hub = null) : ICommand
     public string Help =>
         """
         Usage: flux2 download REPO[@REVISION]
+               flux2 download REPO[@REVISION]/PATH
 
         Downloads the files a FLUX.2 pipeline reads from a Hugging Face diffusers repository (model_index.json,
         the component configs, the tokenizer files and the weights the shard indexes list; nothing else the
@@ -22,7 +23,12 @@ public sealed class DownloadCommand(HubModels? hub = null) : ICommand
         fetched again; every file is checked against the Hub's sha256 before it enters the cache; an interrupted
         download (Ctrl-C, a lost connection) resumes where it stopped when run again.
 
-        generate, serve and info take the same REPO[@REVISION] for -m and download what is missing themselves.
+        With a PATH in the repository (or the file's address on the Hub's site, https://huggingface.co/REPO/blob/
+        REVISION/PATH) only that file is fetched, and its path in the cache is printed: a single-file component,
+        such as a GGUF transformer or text encoder.
+
+        generate, serve and info take the same REPO[@REVISION] for -m, and REPO[@REVISION]/PATH for --transformer,
+        --vae, --text-encoder and --tokenizer, and download what is missing themselves.
 
         Environment (as the Python tools read it):
           HF_TOKEN        access token for gated or private repositories such as black-forest-labs/FLUX.2-dev
@@ -31,8 +37,9 @@ public sealed class DownloadCommand(HubModels? hub = null) : ICommand
           HF_ENDPOINT     the Hub (default https://huggingface.co)
           HF_HUB_OFFLINE  1: never use the network, only the cache
 
-        Example:
+        Examples:
           flux2 download black-forest-labs/FLUX.2-klein-4B
+          flux2 download unsloth/Qwen3-4B-GGUF/Qwen3-4B-Q4_K_M.gguf
 
         """;
 
@@ -41,8 +48,13 @@ public sealed class DownloadCommand(HubModels? hub = null) : ICommand
         var o = new CommandArgs(args, new HashSet<string>());
         o.EnsureAllUsed(maxPositionals: 1);
         if (o.Positionals.Count == 0) throw new CliException("missing REPO (a Hugging Face model id such as black-forest-labs/FLUX.2-klein-4B)");
+        if (HubFileReference.TryParse(o.Positionals[0], out var file))
+        {
+            output.WriteLine(_hub.ResolveFile(file, Name, error));
+            return CliApp.ExitOk;
+        }
         if (!HubModelId.TryParse(o.Positionals[0], out var id))
-            throw new CliException($"'{o.Positionals[0]}' is not a Hugging Face model id (org/name, optionally @revision)");
+            throw new CliException($"'{o.Positionals[0]}' is not a Hugging Face model id (org/name, optionally @revision) or a file of one (org/name/path)");
         var snapshot = _hub.Resolve(id, Name, error);
         output.WriteLine($"{id}: commit {snapshot.Commit}, {snapshot.DownloadedFiles} file{(snapshot.DownloadedFiles == 1 ? "" : "s")} downloaded");
         output.WriteLine(snapshot.Folder);

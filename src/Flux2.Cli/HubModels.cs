@@ -4,7 +4,8 @@ namespace Flux2.Cli;
 
 /// <summary>
 /// What a model argument names: a local file or folder when one exists at that path, else a Hugging Face model id
-/// "org/name[@revision]", found in the Hugging Face cache and completed from the Hub (a progress bar per file on stderr).
+/// "org/name[@revision]" (or, for a component file, a file of one: <see cref="HubFileReference"/>), found in the Hugging
+/// Face cache and completed from the Hub (a progress bar per file on stderr).
 /// Ctrl-C stops a download cleanly; the next run resumes it.
 /// </summary>
 /// <param name="settings">the Hub and cache settings (default: from the environment, read only when an id is resolved)</param>
@@ -18,7 +19,30 @@ public sealed class HubModels(Func<HubSettings>? settings = null)
 
     /// <summary>Finds <paramref name="id"/> in the cache, downloading what is missing.</summary>
     /// <exception cref="OperationCanceledException">Ctrl-C, SIGTERM or <paramref name="stop"/> during a download</exception>
-    public HubSnapshot Resolve(HubModelId id, string command, TextWriter error, CancellationToken stop = default)
+    public HubSnapshot Resolve(HubModelId id, string command, TextWriter error, CancellationToken stop = default) =>
+        Run(id.ToString(), command, error, stop, (resolver, token) => resolver.ResolveAsync(id, token));
+
+    /// <summary>The local path a component option names: the path itself when a file or folder is there (or it is no Hub
+    /// file reference), else the Hub file it references, found in the cache and downloaded when missing.</summary>
+    public string LocalPath(string value, string command, TextWriter error, CancellationToken stop = default)
+    {
+        if (File.Exists(value) || Directory.Exists(value) || !HubFileReference.TryParse(value, out var reference)) return value;
+        try
+        {
+            return ResolveFile(reference, command, error, stop);
+        }
+        catch (HubException e)
+        {
+            // The value may have been meant as a local path with a typo: say how it was read.
+            throw new HubException($"{value}: no such file here, so it was read as a file of a Hugging Face repository: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The cached copy of one file of a Hub repository, downloaded when missing.</summary>
+    public string ResolveFile(HubFileReference reference, string command, TextWriter error, CancellationToken stop = default) =>
+        Run(reference.ToString(), command, error, stop, (resolver, token) => resolver.ResolveFileAsync(reference, token));
+
+    private T Run<T>(string what, string command, TextWriter error, CancellationToken stop, Func<HubResolver, CancellationToken, Task<T>> resolve)
     {
         var progress = new DownloadProgressReporter(error, ProgressReporter.IsTerminal(error));
         var resolver = new HubResolver(_settings())
@@ -29,12 +53,12 @@ public sealed class HubModels(Func<HubSettings>? settings = null)
         using var signals = new StopSignals(stop);
         try
         {
-            return resolver.ResolveAsync(id, signals.Token).GetAwaiter().GetResult();
+            return resolve(resolver, signals.Token).GetAwaiter().GetResult();
         }
         catch (OperationCanceledException e) when (signals.Token.IsCancellationRequested)
         {
             progress.Interrupt();
-            throw new HubException($"the download of {id} was cancelled; run the command again to resume it", e);
+            throw new HubException($"the download of {what} was cancelled; run the command again to resume it", e);
         }
         catch
         {

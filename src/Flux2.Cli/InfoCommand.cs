@@ -58,8 +58,9 @@ public sealed class InfoCommand(HubModels? hub = null) : ICommand
             throw new CliException("missing PATH (a checkpoint folder, .safetensors file, .safetensors.index.json or Hugging Face model id)");
 
         string what = separate ? "the given components" : options.Positionals[0];
-        var inspection = separate ? CheckpointInspector.InspectFiles(transformer, vae, textEncoder, tokenizer)
-            : CheckpointInspector.Inspect(HubModels.IdOf(what) is { } id ? _hub.Resolve(id, Name, error).Folder : what);
+        string? Local(string? path) => path == null ? null : _hub.LocalPath(path, Name, error);
+        var inspection = separate ? CheckpointInspector.InspectFiles(Local(transformer), Local(vae), Local(textEncoder), Local(tokenizer))
+            : CheckpointInspector.Inspect(HubModels.IdOf(what) is { } id ? _hub.Resolve(id, Name, error).Folder : Local(what)!);
         var report = InfoReport.Create(inspection);
         if (json) InfoJsonWriter.Write(report, output);
         else InfoTextWriter.Write(report, output);

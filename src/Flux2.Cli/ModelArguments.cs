@@ -39,6 +39,8 @@ public sealed class ModelArguments
               --tokenizer DIR      the text encoder's tokenizer folder, or a .gguf that carries one (default: the
                                    one a .gguf text encoder carries, else for Qwen3 the built-in Qwen3 tokenizer;
                                    a Mistral encoder needs one)
+                                   each may also be a file of a Hugging Face repository, org/name[@revision]/path
+                                   or its https://huggingface.co/... address, fetched into the Hugging Face cache
               --variant V          dev, klein, klein-base or klein-kv, when the transformer's file name does
                                    not say (BFL's names do: flux-2-klein-4b, flux-2-klein-base-4b,
                                    flux-2-klein-9b-kv)
@@ -79,7 +81,18 @@ public sealed class ModelArguments
     /// (downloaded first when missing).</summary>
     public PipelineConfig Resolve(HubModels hub, string command, TextWriter error, CancellationToken stop)
     {
-        if (_files != null) return new PipelineConfig { ModelPath = _model, Components = _files };
+        if (_files != null)
+        {
+            string Local(string path) => hub.LocalPath(path, command, error, stop);
+            var files = _files with
+            {
+                Transformer = Local(_files.Transformer),
+                Vae = Local(_files.Vae),
+                TextEncoder = _files.TextEncoder is { } encoder ? Local(encoder) : null,
+                Tokenizer = _files.Tokenizer is { } tokenizer ? Local(tokenizer) : null,
+            };
+            return new PipelineConfig { ModelPath = _model, Components = files };
+        }
         if (HubModels.IdOf(_model) is not { } id) return new PipelineConfig { ModelPath = _model };
         var snapshot = hub.Resolve(id, command, error, stop);
         return new PipelineConfig { ModelPath = id.ToString(), Components = DiffusersFolder.Components(snapshot.Folder) };

@@ -4,7 +4,8 @@ namespace Flux2.Hub;
 
 /// <summary>
 /// Turns a Hub model id into a local diffusers folder: the snapshot of the revision's commit in the Hugging Face cache,
-/// with every file the pipeline reads (<see cref="PipelineFiles"/>) downloaded into it when missing. Online, one listing
+/// with every file the pipeline reads (<see cref="PipelineFiles"/>) downloaded into it when missing; or a Hub file
+/// reference into the cached file (<see cref="ResolveFileAsync"/>). Online, one listing
 /// request resolves the revision to a commit and names the repository's files; every file then comes from that commit,
 /// and refs/{revision} is written once all are there. With <see cref="HubSettings.Offline"/>, or when the Hub cannot be
 /// reached, only the cache is read (refs/{revision} → snapshots/{commit}), as the Python tools do.
@@ -42,27 +43,88 @@ public sealed class HubResolver(HubSettings settings)
         int downloaded = 0;
         async Task<string> Download(string path)
         {
-            var local = cache.SnapshotFile(commit, path);
-            if (HubRepoCache.HasContents(local)) return local;
-            if (!revision.Files.Contains(path))
+            if (!revision.Files.Contains(path) && !HubRepoCache.HasContents(cache.SnapshotFile(commit, path)))
                 throw new HubException($"{where}: {path} is needed (its shard index names it) but the repository does not have it");
-            var file = await client.GetFileAsync(id, commit, path, cancellation);
-            if (!HubRepoCache.HasContents(cache.BlobPath(file.Etag)))
-                await HubBlobDownload.DownloadAsync(client, cache, id, file, done => Progress?.Invoke(new HubTransfer(path, done, file.Size)), cancellation);
-            cache.Link(commit, path, file.Etag);
-            downloaded++;
+            var (local, fetched) = await FetchAsync(client, cache, id, commit, path, cancellation);
+            if (fetched) downloaded++;
             return local;
         }
+        await WhileConnectedAsync(id, () => CompleteAsync(revision.Files, where, Download));
+        if (!id.RevisionIsCommit) cache.WriteRef(id.Revision, commit);
+        return new HubSnapshot(id, commit, cache.SnapshotFolder(commit), downloaded);
+    }
+
+    /// <summary>The local path of one file of a repository (a component given as a single file): the cached copy of the
+    /// revision's commit, downloaded first when missing; offline or with the Hub unreachable, the cached copy only.</summary>
+    /// <exception cref="HubException">the file is neither cached nor downloadable (the message says why and what to do)</exception>
+    public async Task<string> ResolveFileAsync(HubFileReference reference, CancellationToken cancellation = default)
+    {
+        var id = reference.Model;
+        var cache = new HubRepoCache(settings.CacheDirectory, id.Repo);
+        if (settings.Offline) return CachedFile(reference, cache, "HF_HUB_OFFLINE is set");
+
+        using var client = new HubClient(settings);
+        HubRevision revision;
         try
         {
-            await CompleteAsync(revision.Files, where, Download);
+            revision = await client.GetRevisionAsync(id, cancellation);
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutException)
+        {
+            var reason = $"cannot reach {settings.Endpoint} ({e.Message})";
+            var cached = CachedFile(reference, cache, reason);
+            Notice?.Invoke($"{reason}; using the cached {reference}");
+            return cached;
+        }
+        if (!revision.Files.Contains(reference.Path))
+        {
+            var weights = revision.Files.Where(f => f.EndsWith(".gguf", StringComparison.Ordinal) || f.EndsWith(".safetensors", StringComparison.Ordinal)).ToList();
+            throw new HubException($"{id} (commit {revision.Commit}) has no file {reference.Path}" + (weights.Count == 0 ? ""
+                : $"; its weights files: {string.Join(", ", weights.Take(12))}{(weights.Count > 12 ? $" and {weights.Count - 12} more" : "")}"));
+        }
+        string local = "";
+        await WhileConnectedAsync(id, async () => (local, _) = await FetchAsync(client, cache, id, revision.Commit, reference.Path, cancellation));
+        if (!id.RevisionIsCommit) cache.WriteRef(id.Revision, revision.Commit);
+        return local;
+    }
+
+    /// <summary>The snapshot path of <paramref name="path"/> at <paramref name="commit"/>, its blob downloaded when missing;
+    /// whether anything was fetched.</summary>
+    private async Task<(string Local, bool Fetched)> FetchAsync(HubClient client, HubRepoCache cache, HubModelId id, string commit, string path,
+        CancellationToken cancellation)
+    {
+        var local = cache.SnapshotFile(commit, path);
+        if (HubRepoCache.HasContents(local)) return (local, false);
+        var file = await client.GetFileAsync(id, commit, path, cancellation);
+        if (!HubRepoCache.HasContents(cache.BlobPath(file.Etag)))
+            await HubBlobDownload.DownloadAsync(client, cache, id, file, done => Progress?.Invoke(new HubTransfer(path, done, file.Size)), cancellation);
+        cache.Link(commit, path, file.Etag);
+        return (local, true);
+    }
+
+    /// <summary>Runs the downloads, a lost connection reported as such.</summary>
+    private async Task WhileConnectedAsync(HubModelId id, Func<Task> transfer)
+    {
+        try
+        {
+            await transfer();
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutException)
         {
             throw new HubException($"{id}: lost the connection to {settings.Endpoint} ({e.Message}); run the command again to resume", e);
         }
-        if (!id.RevisionIsCommit) cache.WriteRef(id.Revision, commit);
-        return new HubSnapshot(id, commit, cache.SnapshotFolder(commit), downloaded);
+    }
+
+    /// <summary>The cached copy of <paramref name="reference"/>; <paramref name="why"/> says why the network is not used.</summary>
+    private static string CachedFile(HubFileReference reference, HubRepoCache cache, string why)
+    {
+        var id = reference.Model;
+        var commit = id.RevisionIsCommit ? id.Revision : cache.ReadRef(id.Revision);
+        var local = commit == null ? null : cache.SnapshotFile(commit, reference.Path);
+        if (local == null || !HubRepoCache.HasContents(local))
+            throw new HubException($"{why}, and {reference} is not in the Hugging Face cache (no " +
+                $"{(commit == null ? $"refs/{id.Revision}" : $"snapshots/{commit}/{reference.Path}")} in {cache.Folder}); download it while online (flux2 download {reference})");
+        return local;
     }
 
     /// <summary>The cached snapshot of <paramref name="id"/>, which must hold every file the pipeline reads;

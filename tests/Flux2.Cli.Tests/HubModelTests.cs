@@ -86,6 +86,54 @@ public sealed class HubModelTests(TinyKleinModel model) : IClassFixture<TinyKlei
     }
 
     [Fact]
+    public void ComponentFilesComeFromTheHubByTheirPathOrAddress()
+    {
+        // The tiny klein as single files in a repository of its own, as the GGUF and ComfyUI repositories publish them.
+        const string files = "someone/FLUX.2-klein-4B-single-files";
+        var (transformer, vae, encoder) = TinyModelFolders.KleinSingleFiles(model.Folder, _dir.File("local"));
+        var commit = _hub.AddCommit(files, new Dictionary<string, byte[]>
+        {
+            ["flux-2-klein-4b.safetensors"] = File.ReadAllBytes(transformer),
+            ["split_files/vae/ae.safetensors"] = File.ReadAllBytes(vae),
+            ["text_encoders/qwen_3_4b.safetensors"] = File.ReadAllBytes(encoder),
+            ["README.md"] = "a model card"u8.ToArray(),
+        });
+        string[] prompt = ["-p", "a red fox", "-W", "32", "-H", "32", "--seed", "4"];
+        var local = CliTestHost.Run(["generate", "--transformer", transformer, "--vae", vae, "--text-encoder", encoder, .. prompt, "-o", _dir.File("local.png")]);
+        Assert.True(local.ExitCode == 0, local.Error);
+
+        string[] fromHub = ["--transformer", $"{files}/flux-2-klein-4b.safetensors", "--vae", $"{files}@main/split_files/vae/ae.safetensors",
+            "--text-encoder", $"https://huggingface.co/{files}/blob/main/text_encoders/qwen_3_4b.safetensors"];
+        var hub = CliTestHost.RunWithHub(_hub.Settings(Cache), ["generate", .. fromHub, .. prompt, "-o", _dir.File("hub.png")]);
+        Assert.True(hub.ExitCode == 0, hub.Error);
+        Assert.Equal(ImageFileReaderPixels(_dir.File("local.png")), ImageFileReaderPixels(_dir.File("hub.png")));
+        Assert.Equal("flux-2-klein-4b.safetensors (klein (distilled))", TestImages.PngText(File.ReadAllBytes(_dir.File("hub.png")))["model"]);
+        var cache = new Flux2.Hub.HubRepoCache(Cache, files);
+        Assert.Equal(["flux-2-klein-4b.safetensors", "split_files/vae/ae.safetensors", "text_encoders/qwen_3_4b.safetensors"],
+            cache.SnapshotFiles(commit).Order(StringComparer.Ordinal));
+
+        // Offline, from the cache; info reads them the same way; download fetches and prints one file.
+        var offline = CliTestHost.RunWithHub(_hub.Settings(Cache, offline: true), ["generate", .. fromHub, .. prompt, "-o", _dir.File("offline.png")]);
+        Assert.True(offline.ExitCode == 0, offline.Error);
+        var info = CliTestHost.RunWithHub(_hub.Settings(Cache, offline: true), ["info", .. fromHub]);
+        Assert.True(info.ExitCode == 0, info.Error + info.Output);
+        var download = CliTestHost.RunWithHub(_hub.Settings(Cache), "download", $"{files}/README.md");
+        Assert.True(download.ExitCode == 0, download.Error);
+        Assert.Equal(cache.SnapshotFile(commit, "README.md"), download.Output.Trim());
+    }
+
+    [Fact]
+    public void AMissingLocalFileThatReadsAsAHubFileSaysSo()
+    {
+        var r = CliTestHost.RunWithHub(_hub.Settings(Cache), "info", "--transformer", "models/unet/flux-2-klein-4b.gguf");
+        Assert.Equal(CliApp.ExitFailure, r.ExitCode);
+        Assert.StartsWith("flux2 info: error: models/unet/flux-2-klein-4b.gguf: no such file here, so it was read as a file of a Hugging Face repository: " +
+            "repository models/unet was not found", Assert.Single(r.ErrorLines));
+    }
+
+    private static byte[] ImageFileReaderPixels(string png) => Flux2.Pipelines.Images.ImageFileReader.Read(png).Pixels;
+
+    [Fact]
     public void AnExistingFolderIsAPathEvenWhenItLooksLikeAnId()
     {
         // "org/name" relative to the working directory is a local folder when there is one: no Hub request.

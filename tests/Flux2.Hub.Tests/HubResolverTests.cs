@@ -293,4 +293,59 @@ public sealed class HubResolverTests : IAsyncLifetime
         Assert.Equal(0, online.DownloadedFiles);
         Assert.Single(_hub.Requests); // the listing
     }
+
+    private Task<string> ResolveFile(string path, HubSettings? settings = null, string revision = "main", List<string>? notices = null) =>
+        new HubResolver(settings ?? _hub.Settings(Cache)) { Notice = notices == null ? null : notices.Add }
+            .ResolveFileAsync(new HubFileReference(new HubModelId(SampleRepository.Repo, revision), path));
+
+    [Fact]
+    public async Task OneFileIsFetchedAloneAndThenReadFromTheCache()
+    {
+        const string single = "flux-2-klein-4b.safetensors";
+        var local = await ResolveFile(single);
+        Assert.Equal(RepoCache.SnapshotFile(_commit, single), local);
+        Assert.Equal(_files[single], File.ReadAllBytes(local));
+        Assert.Equal(_commit, File.ReadAllText(Path.Combine(RepoCache.Folder, "refs", "main")));
+        // The listing and that one file: nothing the pipeline would read for the whole repository.
+        Assert.Equal(RepoCache.SnapshotFiles(_commit), [single]);
+
+        int before = _hub.Requests.Count;
+        Assert.Equal(local, await ResolveFile(single));
+        Assert.Single(_hub.Requests.Skip(before)); // the listing only
+        Assert.Equal(local, await ResolveFile(single, _hub.Settings(Cache, offline: true)));
+        Assert.Equal(local, await ResolveFile(single, revision: _commit));
+    }
+
+    [Fact]
+    public async Task AFileTheRepositoryLacksIsNamedWithTheWeightsItHas()
+    {
+        var e = await Assert.ThrowsAsync<HubException>(() => ResolveFile("flux-2-klein-4b-Q4_K_M.gguf"));
+        Assert.StartsWith($"{SampleRepository.Repo} (commit {_commit}) has no file flux-2-klein-4b-Q4_K_M.gguf; its weights files: ", e.Message);
+        Assert.Contains("flux-2-klein-4b.safetensors", e.Message);
+        Assert.False(Directory.Exists(RepoCache.Folder));
+    }
+
+    [Fact]
+    public async Task OfflineOnlyTheCacheIsRead()
+    {
+        var e = await Assert.ThrowsAsync<HubException>(() => ResolveFile("vae/diffusion_pytorch_model.safetensors", _hub.Settings(Cache, offline: true)));
+        Assert.Contains($"HF_HUB_OFFLINE is set, and {SampleRepository.Repo}/vae/diffusion_pytorch_model.safetensors is not in the Hugging Face cache", e.Message);
+        Assert.Contains($"flux2 download {SampleRepository.Repo}/vae/diffusion_pytorch_model.safetensors", e.Message);
+        Assert.Empty(_hub.Requests);
+
+        // With the repository's snapshot cached but not that file: named as missing from the snapshot.
+        await Resolve();
+        var missing = await Assert.ThrowsAsync<HubException>(() => ResolveFile("README.md", _hub.Settings(Cache, offline: true)));
+        Assert.Contains($"no snapshots/{_commit}/README.md", missing.Message);
+    }
+
+    [Fact]
+    public async Task AnUnreachableHubFallsBackToTheCachedFile()
+    {
+        var local = await ResolveFile("README.md");
+        var notices = new List<string>();
+        var unreachable = _hub.Settings(Cache) with { Endpoint = new Uri("http://127.0.0.1:1/") };
+        Assert.Equal(local, await ResolveFile("README.md", unreachable, notices: notices));
+        Assert.Contains($"using the cached {SampleRepository.Repo}/README.md", Assert.Single(notices));
+    }
 }

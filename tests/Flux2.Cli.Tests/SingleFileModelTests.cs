@@ -103,6 +103,10 @@ public sealed class SingleFileModelTests(TinyKleinModel model) : IClassFixture<T
         Assert.True(info.ExitCode == 0, info.Error + info.Output);
         Assert.Contains("configuration:           inferred from tensor shapes and GGUF metadata", info.Output);
         Assert.Contains("validation:              298 of 298 required tensors present, no issues", info.Output);
+        var alone = CliTestHost.Run("info", gguf);
+        Assert.True(alone.ExitCode == 0, alone.Error + alone.Output);
+        Assert.Contains("layout:                  single GGUF file", alone.Output);
+        Assert.Contains("text encoder", alone.Output);
 
         // The tokenizer the file carries is the one used: the real Qwen3 vocabulary gives the same image, a split pattern
         // that is not known stops before anything runs.

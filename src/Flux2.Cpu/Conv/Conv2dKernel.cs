@@ -8,21 +8,20 @@ namespace Flux2.Cpu.Conv;
 /// <summary>
 /// 2-D convolution as the product y[Cout, pixels] = W[Cout, Cin·k·k] · patches[Cin·k·k, pixels], which is the NCHW output's
 /// own layout: y gets the bias first (added to it when accumulating) and every chunk of output pixels adds its product in
-/// place, with no transpose. A chunk's patches are stored one row per (input channel, ky, kx), so gathering them is
-/// contiguous copies of shifted image rows (a patch per pixel would be nine scattered floats per channel), and a 1×1
-/// convolution without stride or padding multiplies the image itself. Chunking bounds the work memory (a whole-image
-/// im2col at 1024² with 128 channels would be ~4.8 GB). One instance owns its scratch; calls must not overlap.
+/// place, with no transpose. The patches are never stored: each GEMM task gathers the block it packs straight from the
+/// image (<see cref="ConvolutionPatches"/>; a stored chunk of them made a round trip through memory, and the decoder ran
+/// 18–24 % slower), and a 1×1 convolution without stride or padding multiplies the image itself. Chunks of output pixels
+/// keep the output block a kc slice revisits in cache. One instance owns its scratch; calls must not overlap.
 /// </summary>
 public sealed unsafe class Conv2dKernel
 {
-    /// <summary>Upper bound, in floats, of a chunk's patches: 32 MB. The widest layers (4608 values per pixel) still get
-    /// chunks of 1820 pixels, enough for a few threads' GEMM tasks to split the pixels rather than the weight's rows, so
-    /// each task packs its patches once (16 MB chunks were 25 % slower on two cores).</summary>
+    /// <summary>Patch values (pixels × Cin·k·k) per chunk of output pixels: the widest layers (4608 values per pixel) get
+    /// chunks of 1820 pixels, enough for a few threads' GEMM tasks to split the pixels rather than the weight's rows; half
+    /// as many were slower on two cores, as each chunk packs the weight again.</summary>
     public const int ChunkBudget = 1 << 23;
 
     private const int ChannelsPerBiasItem = 8;
 
-    private readonly PinnedScratch _patches = new();
     private readonly PinnedScratch _weight = new();
 
     /// <summary>Runs the convolution for one image: x [Cin, H, W] → y [Cout, Ho, Wo].</summary>
@@ -41,12 +40,10 @@ public sealed unsafe class Conv2dKernel
             return;
         }
         int chunk = ChunkPixels(patch, pixels);
-        float* patches = _patches.Get((long)chunk * patch);
         for (int first = 0; first < pixels; first += chunk)
         {
             int count = Math.Min(chunk, pixels - first);
-            pool.For(g.InChannels, new GatherPatches { X = x, G = g, First = first, Count = count, Patches = patches });
-            Gemm.Gemm.MultiplyDepthMajor(w, cout, patch, patches, count, count, patch, y + first, pixels, true, pool, bf16);
+            Gemm.Gemm.MultiplyColumns(w, cout, patch, new ConvolutionPatches(x, g, first, count), y + first, pixels, true, pool, bf16);
         }
     }
 
@@ -55,7 +52,7 @@ public sealed unsafe class Conv2dKernel
         Math.Clamp(ChunkBudget / Math.Max(1, patchLength), 1, Math.Max(1, pixels));
 
     /// <summary>The weight as fp32 rows [Cout, Cin·k·k]: in place when stored so, else decoded once per call (a fraction of
-    /// the patches' size, which the product reads once per kc slice).</summary>
+    /// the work, which the product reads once per kc slice).</summary>
     private float* Float32Weight(LinearWeight weight)
     {
         int k = weight.InFeatures;
@@ -63,55 +60,6 @@ public sealed unsafe class Conv2dKernel
         float* decoded = _weight.Get((long)weight.OutFeatures * k);
         for (int row = 0; row < weight.OutFeatures; row++) PanelPacker.DecodeRow(weight, row, 0, k, decoded + (long)row * k);
         return decoded;
-    }
-
-    /// <summary>Patch rows of one input channel, (ky, kx) in the weight's element order: row (ci, ky, kx) holds x at
-    /// (ci, oy·s + ky − top, ox·s + kx − left) for the chunk's pixels, zero where that leaves the image.</summary>
-    private struct GatherPatches : IParallelWork
-    {
-        public float* X;
-        public Conv2dGeometry G;
-        public int First, Count;
-        public float* Patches;
-
-        public readonly void Execute(int ci)
-        {
-            int k = G.KernelSize;
-            float* plane = X + (long)ci * G.InPlane;
-            for (int ky = 0; ky < k; ky++)
-                for (int kx = 0; kx < k; kx++)
-                    GatherRow(plane, ky, kx, Patches + ((long)ci * k * k + ky * k + kx) * Count);
-        }
-
-        private readonly void GatherRow(float* plane, int ky, int kx, float* dst)
-        {
-            int outW = G.OutWidth, s = G.Stride, left = G.Padding.Left;
-            // Output columns whose input column ox·s + kx − left is inside [0, W).
-            int inside0 = Math.Max(0, DivideUp(left - kx, s)), inside1 = Math.Min(outW, DivideUp(G.Width + left - kx, s));
-            for (int p = First, end = First + Count; p < end;)
-            {
-                int oy = p / outW, ox0 = p - oy * outW, ox1 = Math.Min(outW, ox0 + end - p);
-                int iy = oy * s + ky - G.Padding.Top;
-                var segment = new Span<float>(dst, ox1 - ox0);
-                if ((uint)iy >= (uint)G.Height)
-                {
-                    segment.Clear();
-                }
-                else
-                {
-                    int lo = Math.Clamp(inside0, ox0, ox1), hi = Math.Clamp(inside1, lo, ox1);
-                    segment[..(lo - ox0)].Clear();
-                    segment[(hi - ox0)..].Clear();
-                    float* src = plane + (long)iy * G.Width + kx - left;
-                    if (s == 1) new ReadOnlySpan<float>(src + lo, hi - lo).CopyTo(segment[(lo - ox0)..]);
-                    else for (int ox = lo; ox < hi; ox++) dst[ox - ox0] = src[ox * s];
-                }
-                dst += ox1 - ox0;
-                p += ox1 - ox0;
-            }
-        }
-
-        private static int DivideUp(int a, int b) => a <= 0 ? -(-a / b) : (a + b - 1) / b;
     }
 
     /// <summary>y[co, :] = bias[co] (+= when accumulating) for a block of 8 output channels.</summary>

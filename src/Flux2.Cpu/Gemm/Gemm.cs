@@ -30,8 +30,17 @@ public static unsafe class Gemm
     {
         if (m < 0 || n < 0 || ldx < k || ldy < n || ldb < n)
             throw new ArgumentException($"GEMM with m={m}, n={n}, k={k}, ldx={ldx}, ldb={ldb}, ldy={ldy} has strides shorter than its rows");
-        if (m == 0 || n == 0) return;
-        var columns = new DepthMajorMatrix(b, ldb, n, k);
+        MultiplyColumns(x, m, ldx, new DepthMajorMatrix(b, ldb, n, k), y, ldy, accumulate, pool, bf16);
+    }
+
+    /// <summary>y[M, N] (+)= x[M, K] · B for any second operand B [K, N] (<see cref="IColumnOperand"/>), in bf16 products when
+    /// <paramref name="bf16"/> is given.</summary>
+    internal static void MultiplyColumns<TColumns>(float* x, int m, int ldx, TColumns columns, float* y, int ldy, bool accumulate,
+        ComputePool pool, Bf16MicroKernel? bf16) where TColumns : struct, IColumnOperand
+    {
+        if (m < 0 || ldx < columns.Depth || ldy < columns.Count)
+            throw new ArgumentException($"GEMM with m={m}, n={columns.Count}, k={columns.Depth}, ldx={ldx}, ldy={ldy} has strides shorter than its rows");
+        if (m == 0 || columns.Count == 0) return;
         if (bf16 != null) PackedGemm.Run(new Bf16Panels(bf16), x, m, ldx, columns, y, ldy, accumulate, pool);
         else PackedGemm.Run(new Float32Panels(GemmKernel.Best), x, m, ldx, columns, y, ldy, accumulate, pool);
     }

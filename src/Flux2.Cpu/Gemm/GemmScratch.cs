@@ -19,6 +19,8 @@ internal sealed unsafe class GemmScratch
     public readonly Buffer DecodedRows = new();
     /// <summary>x rows converted to bf16 pairs before they are interleaved (the bf16 panels).</summary>
     public readonly Buffer ActivationRows = new();
+    /// <summary>A computed second operand's kc x nc block (a convolution's patches) before it is packed.</summary>
+    public readonly Buffer ColumnBlock = new();
     /// <summary>One MR x NR tile for ragged edges.</summary>
     public readonly Buffer EdgeTile = new();
 

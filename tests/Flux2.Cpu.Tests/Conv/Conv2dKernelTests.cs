@@ -35,6 +35,10 @@ public sealed unsafe class Conv2dKernelTests : IDisposable
         { 1, 7, 1, 7, 3, 2, 1 },
         // Patch length 6600·9 makes chunks of 141 pixels: 289 pixels span three chunks, the last of 7.
         { 6600, 3, 17, 17, 3, 1, 1 },
+        // Enough pixels for the GEMM to give several tasks a column range each, starting inside an output row: 3600 and
+        // (stride 2) 1225 pixels, whose patches each task gathers from the image.
+        { 5, 24, 40, 90, 3, 1, 1 },
+        { 9, 20, 70, 70, 3, 2, 2 },
     };
 
     [Theory]

@@ -12,6 +12,9 @@ namespace Flux2.Cpu.Conv;
 /// </summary>
 internal readonly unsafe struct ConvolutionPatches(float* x, Conv2dGeometry g, int first, int count) : IColumnOperand
 {
+    /// <summary>Columns gathered and packed together: 256 x 384 floats, 384 KiB.</summary>
+    private const int GroupColumns = 256;
+
     public int Count => count;
     public int Depth => g.PatchLength;
 
@@ -19,13 +22,19 @@ internal readonly unsafe struct ConvolutionPatches(float* x, Conv2dGeometry g, i
         where TFormat : struct, IPanelFormat
     {
         int k = g.KernelSize, taps = k * k;
-        float* block = GemmScratch.Current.ColumnBlock.Get((long)kc * nc);
-        for (int r = 0; r < kc; r++)
+        // A group of whole column strips at a time, so that the gathered block stays in L2 while it is packed.
+        int group = Math.Max(1, GroupColumns / format.Columns) * format.Columns;
+        float* block = GemmScratch.Current.ColumnBlock.Get((long)kc * group);
+        for (int j0 = 0; j0 < nc; j0 += group)
         {
-            int row = k0 + r, ci = row / taps, tap = row - ci * taps;
-            GatherRow(x + (long)ci * g.InPlane, tap / k, tap % k, first + n0, nc, block + (long)r * nc);
+            int width = Math.Min(group, nc - j0);
+            for (int r = 0; r < kc; r++)
+            {
+                int row = k0 + r, ci = row / taps, tap = row - ci * taps;
+                GatherRow(x + (long)ci * g.InPlane, tap / k, tap % k, first + n0 + j0, width, block + (long)r * width);
+            }
+            format.PackDepthMajor(block, width, width, kc, dst + (long)j0 * format.Depth(kc));
         }
-        format.PackDepthMajor(block, nc, nc, kc, dst);
     }
 
     /// <summary>Kernel offset (ky, kx) of one input channel's plane for output pixels [p0, p0 + n) into dst.</summary>

@@ -23,9 +23,10 @@ public sealed class DownloadCommand(HubModels? hub = null) : ICommand
         fetched again; every file is checked against the Hub's sha256 before it enters the cache; an interrupted
         download (Ctrl-C, a lost connection) resumes where it stopped when run again.
 
-        With a PATH in the repository (or the file's address on the Hub's site, https://huggingface.co/REPO/blob/
-        REVISION/PATH) only that file is fetched, and its path in the cache is printed: a single-file component,
-        such as a GGUF transformer or text encoder.
+        With a PATH in the repository (or its address on the Hub's site, https://huggingface.co/REPO/blob/
+        REVISION/PATH) only that file is fetched, or of a component folder (vae, tokenizer, ...) what loading
+        reads of it, and its path in the cache is printed: a component given on its own, such as a GGUF
+        transformer or text encoder, or the VAE folder of another repository.
 
         generate, serve and info take the same REPO[@REVISION] for -m, and REPO[@REVISION]/PATH for --transformer,
         --vae, --text-encoder and --tokenizer, and download what is missing themselves.
@@ -48,13 +49,13 @@ public sealed class DownloadCommand(HubModels? hub = null) : ICommand
         var o = new CommandArgs(args, new HashSet<string>());
         o.EnsureAllUsed(maxPositionals: 1);
         if (o.Positionals.Count == 0) throw new CliException("missing REPO (a Hugging Face model id such as black-forest-labs/FLUX.2-klein-4B)");
-        if (HubFileReference.TryParse(o.Positionals[0], out var file))
+        if (HubPathReference.TryParse(o.Positionals[0], out var file))
         {
-            output.WriteLine(_hub.ResolveFile(file, Name, error));
+            output.WriteLine(_hub.ResolvePath(file, Name, error));
             return CliApp.ExitOk;
         }
         if (!HubModelId.TryParse(o.Positionals[0], out var id))
-            throw new CliException($"'{o.Positionals[0]}' is not a Hugging Face model id (org/name, optionally @revision) or a file of one (org/name/path)");
+            throw new CliException($"'{o.Positionals[0]}' is not a Hugging Face model id (org/name, optionally @revision) or a path in one (org/name/path)");
         var snapshot = _hub.Resolve(id, Name, error);
         output.WriteLine($"{id}: commit {snapshot.Commit}, {snapshot.DownloadedFiles} file{(snapshot.DownloadedFiles == 1 ? "" : "s")} downloaded");
         output.WriteLine(snapshot.Folder);

@@ -4,7 +4,7 @@ namespace Flux2.Cli;
 
 /// <summary>
 /// What a model argument names: a local file or folder when one exists at that path, else a Hugging Face model id
-/// "org/name[@revision]" (or, for a component file, a file of one: <see cref="HubFileReference"/>), found in the Hugging
+/// "org/name[@revision]" (or, for a component, a file or folder of one: <see cref="HubPathReference"/>), found in the Hugging
 /// Face cache and completed from the Hub (a progress bar per file on stderr).
 /// Ctrl-C stops a download cleanly; the next run resumes it.
 /// </summary>
@@ -23,24 +23,25 @@ public sealed class HubModels(Func<HubSettings>? settings = null)
         Run(id.ToString(), command, error, stop, (resolver, token) => resolver.ResolveAsync(id, token));
 
     /// <summary>The local path a component option names: the path itself when a file or folder is there (or it is no Hub
-    /// file reference), else the Hub file it references, found in the cache and downloaded when missing.</summary>
+    /// path), else the file or component folder of a Hub repository it references, found in the cache and downloaded when
+    /// missing.</summary>
     public string LocalPath(string value, string command, TextWriter error, CancellationToken stop = default)
     {
-        if (File.Exists(value) || Directory.Exists(value) || !HubFileReference.TryParse(value, out var reference)) return value;
+        if (File.Exists(value) || Directory.Exists(value) || !HubPathReference.TryParse(value, out var reference)) return value;
         try
         {
-            return ResolveFile(reference, command, error, stop);
+            return ResolvePath(reference, command, error, stop);
         }
         catch (HubException e)
         {
             // The value may have been meant as a local path with a typo: say how it was read.
-            throw new HubException($"{value}: no such file here, so it was read as a file of a Hugging Face repository: {e.Message}", e);
+            throw new HubException($"{value}: no such file here, so it was read as a path in a Hugging Face repository: {e.Message}", e);
         }
     }
 
-    /// <summary>The cached copy of one file of a Hub repository, downloaded when missing.</summary>
-    public string ResolveFile(HubFileReference reference, string command, TextWriter error, CancellationToken stop = default) =>
-        Run(reference.ToString(), command, error, stop, (resolver, token) => resolver.ResolveFileAsync(reference, token));
+    /// <summary>The cached copy of one file or component folder of a Hub repository, downloaded when missing.</summary>
+    public string ResolvePath(HubPathReference reference, string command, TextWriter error, CancellationToken stop = default) =>
+        Run(reference.ToString(), command, error, stop, (resolver, token) => resolver.ResolvePathAsync(reference, token));
 
     private T Run<T>(string what, string command, TextWriter error, CancellationToken stop, Func<HubResolver, CancellationToken, Task<T>> resolve)
     {

@@ -39,8 +39,9 @@ public sealed class ModelArguments
               --tokenizer DIR      the text encoder's tokenizer folder, or a .gguf that carries one (default: the
                                    one a .gguf text encoder carries, else for Qwen3 the built-in Qwen3 tokenizer;
                                    a Mistral encoder needs one)
-                                   each may also be a file of a Hugging Face repository, org/name[@revision]/path
-                                   or its https://huggingface.co/... address, fetched into the Hugging Face cache
+                                   each may also be a file or component folder of a Hugging Face repository,
+                                   org/name[@revision]/path or its https://huggingface.co/... address, fetched into
+                                   the Hugging Face cache
               --variant V          dev, klein, klein-base or klein-kv, when the transformer's file name does
                                    not say (BFL's names do: flux-2-klein-4b, flux-2-klein-base-4b,
                                    flux-2-klein-9b-kv)

@@ -4,8 +4,8 @@ namespace Flux2.Hub;
 
 /// <summary>
 /// Turns a Hub model id into a local diffusers folder: the snapshot of the revision's commit in the Hugging Face cache,
-/// with every file the pipeline reads (<see cref="PipelineFiles"/>) downloaded into it when missing; or a Hub file
-/// reference into the cached file (<see cref="ResolveFileAsync"/>). Online, one listing
+/// with every file the pipeline reads (<see cref="PipelineFiles"/>) downloaded into it when missing; or a path in a
+/// repository into the cached file or component folder (<see cref="ResolvePathAsync"/>). Online, one listing
 /// request resolves the revision to a commit and names the repository's files; every file then comes from that commit,
 /// and refs/{revision} is written once all are there. With <see cref="HubSettings.Offline"/>, or when the Hub cannot be
 /// reached, only the cache is read (refs/{revision} → snapshots/{commit}), as the Python tools do.
@@ -54,14 +54,15 @@ public sealed class HubResolver(HubSettings settings)
         return new HubSnapshot(id, commit, cache.SnapshotFolder(commit), downloaded);
     }
 
-    /// <summary>The local path of one file of a repository (a component given as a single file): the cached copy of the
-    /// revision's commit, downloaded first when missing; offline or with the Hub unreachable, the cached copy only.</summary>
-    /// <exception cref="HubException">the file is neither cached nor downloadable (the message says why and what to do)</exception>
-    public async Task<string> ResolveFileAsync(HubFileReference reference, CancellationToken cancellation = default)
+    /// <summary>The local path of one file of a repository, or of one component folder (what loading reads of it: its
+    /// metadata files and the weights it picks, shards included): the cached copy of the revision's commit, downloaded
+    /// first when missing; offline or with the Hub unreachable, the cached copy only.</summary>
+    /// <exception cref="HubException">the path is neither cached nor downloadable (the message says why and what to do)</exception>
+    public async Task<string> ResolvePathAsync(HubPathReference reference, CancellationToken cancellation = default)
     {
         var id = reference.Model;
         var cache = new HubRepoCache(settings.CacheDirectory, id.Repo);
-        if (settings.Offline) return CachedFile(reference, cache, "HF_HUB_OFFLINE is set");
+        if (settings.Offline) return CachedPath(reference, cache, "HF_HUB_OFFLINE is set");
 
         using var client = new HubClient(settings);
         HubRevision revision;
@@ -72,20 +73,43 @@ public sealed class HubResolver(HubSettings settings)
         catch (Exception e) when (e is HttpRequestException or TimeoutException)
         {
             var reason = $"cannot reach {settings.Endpoint} ({e.Message})";
-            var cached = CachedFile(reference, cache, reason);
+            var cached = CachedPath(reference, cache, reason);
             Notice?.Invoke($"{reason}; using the cached {reference}");
             return cached;
         }
-        if (!revision.Files.Contains(reference.Path))
+        var commit = revision.Commit;
+        var where = $"{id} (commit {commit})";
+        var wanted = revision.Files.Contains(reference.Path) ? [reference.Path] : FolderFiles(revision.Files, reference.Path, where);
+        if (wanted.Count == 0)
         {
             var weights = revision.Files.Where(f => f.EndsWith(".gguf", StringComparison.Ordinal) || f.EndsWith(".safetensors", StringComparison.Ordinal)).ToList();
-            throw new HubException($"{id} (commit {revision.Commit}) has no file {reference.Path}" + (weights.Count == 0 ? ""
+            throw new HubException($"{where} has no file or component folder {reference.Path}" + (weights.Count == 0 ? ""
                 : $"; its weights files: {string.Join(", ", weights.Take(12))}{(weights.Count > 12 ? $" and {weights.Count - 12} more" : "")}"));
         }
-        string local = "";
-        await WhileConnectedAsync(id, async () => (local, _) = await FetchAsync(client, cache, id, revision.Commit, reference.Path, cancellation));
-        if (!id.RevisionIsCommit) cache.WriteRef(id.Revision, revision.Commit);
-        return local;
+        await WhileConnectedAsync(id, async () =>
+        {
+            foreach (var path in wanted)
+            {
+                var (local, _) = await FetchAsync(client, cache, id, commit, path, cancellation);
+                if (path != reference.Path && path.EndsWith(".safetensors.index.json", StringComparison.Ordinal))
+                    foreach (var shard in PipelineFiles.Shards(path, local))
+                    {
+                        if (!revision.Files.Contains(shard))
+                            throw new HubException($"{where}: {shard} is needed (its shard index names it) but the repository does not have it");
+                        await FetchAsync(client, cache, id, commit, shard, cancellation);
+                    }
+            }
+        });
+        if (!id.RevisionIsCommit) cache.WriteRef(id.Revision, commit);
+        return cache.SnapshotFile(commit, reference.Path);
+    }
+
+    /// <summary>What loading reads of the component folder <paramref name="folder"/> among <paramref name="files"/>; empty when
+    /// it is no folder of them.</summary>
+    private static IReadOnlyList<string> FolderFiles(IReadOnlyCollection<string> files, string folder, string where)
+    {
+        var (metadata, weights) = PipelineFiles.OfFolder(files, folder, where);
+        return weights == null ? metadata : [.. metadata, weights];
     }
 
     /// <summary>The snapshot path of <paramref name="path"/> at <paramref name="commit"/>, its blob downloaded when missing;
@@ -115,15 +139,22 @@ public sealed class HubResolver(HubSettings settings)
         }
     }
 
-    /// <summary>The cached copy of <paramref name="reference"/>; <paramref name="why"/> says why the network is not used.</summary>
-    private static string CachedFile(HubFileReference reference, HubRepoCache cache, string why)
+    /// <summary>The cached copy of <paramref name="reference"/>, a file or a folder whose files loading reads are all there;
+    /// <paramref name="why"/> says why the network is not used.</summary>
+    private static string CachedPath(HubPathReference reference, HubRepoCache cache, string why)
     {
         var id = reference.Model;
         var commit = id.RevisionIsCommit ? id.Revision : cache.ReadRef(id.Revision);
-        var local = commit == null ? null : cache.SnapshotFile(commit, reference.Path);
-        if (local == null || !HubRepoCache.HasContents(local))
-            throw new HubException($"{why}, and {reference} is not in the Hugging Face cache (no " +
-                $"{(commit == null ? $"refs/{id.Revision}" : $"snapshots/{commit}/{reference.Path}")} in {cache.Folder}); download it while online (flux2 download {reference})");
+        string Missing(string what) =>
+            $"{why}, and {reference} is not in the Hugging Face cache ({what} in {cache.Folder}); download it while online (flux2 download {reference})";
+        if (commit == null) throw new HubException(Missing($"no refs/{id.Revision}"));
+        var local = cache.SnapshotFile(commit, reference.Path);
+        if (HubRepoCache.HasContents(local)) return local;
+        var wanted = Directory.Exists(local) ? FolderFiles(cache.SnapshotFiles(commit), reference.Path, $"{id} (cached commit {commit})") : [];
+        if (wanted.Count == 0) throw new HubException(Missing($"no snapshots/{commit}/{reference.Path}"));
+        foreach (var path in wanted.Where(p => p.EndsWith(".safetensors.index.json", StringComparison.Ordinal)).ToList())
+            foreach (var shard in PipelineFiles.Shards(path, cache.SnapshotFile(commit, path)))
+                if (!HubRepoCache.HasContents(cache.SnapshotFile(commit, shard))) throw new HubException(Missing($"no snapshots/{commit}/{shard}"));
         return local;
     }
 

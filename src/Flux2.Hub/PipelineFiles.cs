@@ -23,12 +23,21 @@ public static class PipelineFiles
         var weights = new List<string>();
         foreach (var component in ModelIndex.Flux2Components.Where(c => index.Component(c)?.IsPresent == true))
         {
-            var names = files.Where(f => f.StartsWith(component + "/", StringComparison.Ordinal) && f.IndexOf('/', component.Length + 1) < 0)
-                .Select(f => f[(component.Length + 1)..]).ToList();
-            metadata.AddRange(names.Where(IsMetadata).Order(StringComparer.Ordinal).Select(n => $"{component}/{n}"));
-            if (CheckpointComponent.ChooseWeights(names, $"{where}: {component}/") is { } chosen) weights.Add($"{component}/{chosen}");
+            var (folderMetadata, folderWeights) = OfFolder(files, component, where);
+            metadata.AddRange(folderMetadata);
+            if (folderWeights != null) weights.Add(folderWeights);
         }
         return [.. metadata, .. weights];
+    }
+
+    /// <summary>What loading reads of one component folder (a repository path without a trailing '/'): its metadata files
+    /// and the weights it picks (a file or a shard index; null when there are none), as repository paths.</summary>
+    public static (IReadOnlyList<string> Metadata, string? Weights) OfFolder(IReadOnlyCollection<string> files, string folder, string where)
+    {
+        var names = files.Where(f => f.StartsWith(folder + "/", StringComparison.Ordinal) && f.IndexOf('/', folder.Length + 1) < 0)
+            .Select(f => f[(folder.Length + 1)..]).ToList();
+        var metadata = names.Where(IsMetadata).Order(StringComparer.Ordinal).Select(n => $"{folder}/{n}").ToList();
+        return (metadata, CheckpointComponent.ChooseWeights(names, $"{where}: {folder}/") is { } chosen ? $"{folder}/{chosen}" : null);
     }
 
     /// <summary>The shards the index at <paramref name="indexPath"/> (repository path; its contents at <paramref name="localIndex"/>)

@@ -112,6 +112,14 @@ public sealed class HubModelTests(TinyKleinModel model) : IClassFixture<TinyKlei
         Assert.Equal(["flux-2-klein-4b.safetensors", "split_files/vae/ae.safetensors", "text_encoders/qwen_3_4b.safetensors"],
             cache.SnapshotFiles(commit).Order(StringComparer.Ordinal));
 
+        // Component folders of the diffusers repository (what loading reads of them) with the single-file transformer.
+        string[] folders = ["--transformer", $"{files}/flux-2-klein-4b.safetensors", "--vae", $"{Repo}/vae", "--text-encoder", $"{Repo}/text_encoder",
+            "--tokenizer", $"https://huggingface.co/{Repo}/tree/main/tokenizer"];
+        var mixed = CliTestHost.RunWithHub(_hub.Settings(Cache), ["generate", .. folders, .. prompt, "-o", _dir.File("mixed.png")]);
+        Assert.True(mixed.ExitCode == 0, mixed.Error);
+        Assert.Equal(ImageFileReaderPixels(_dir.File("local.png")), ImageFileReaderPixels(_dir.File("mixed.png")));
+        Assert.DoesNotContain(new Flux2.Hub.HubRepoCache(Cache, Repo).SnapshotFiles(_commit), f => f.StartsWith("transformer/"));
+
         // Offline, from the cache; info reads them the same way; download fetches and prints one file.
         var offline = CliTestHost.RunWithHub(_hub.Settings(Cache, offline: true), ["generate", .. fromHub, .. prompt, "-o", _dir.File("offline.png")]);
         Assert.True(offline.ExitCode == 0, offline.Error);
@@ -127,7 +135,7 @@ public sealed class HubModelTests(TinyKleinModel model) : IClassFixture<TinyKlei
     {
         var r = CliTestHost.RunWithHub(_hub.Settings(Cache), "info", "--transformer", "models/unet/flux-2-klein-4b.gguf");
         Assert.Equal(CliApp.ExitFailure, r.ExitCode);
-        Assert.StartsWith("flux2 info: error: models/unet/flux-2-klein-4b.gguf: no such file here, so it was read as a file of a Hugging Face repository: " +
+        Assert.StartsWith("flux2 info: error: models/unet/flux-2-klein-4b.gguf: no such file here, so it was read as a path in a Hugging Face repository: " +
             "repository models/unet was not found", Assert.Single(r.ErrorLines));
     }
 

@@ -294,15 +294,15 @@ public sealed class HubResolverTests : IAsyncLifetime
         Assert.Single(_hub.Requests); // the listing
     }
 
-    private Task<string> ResolveFile(string path, HubSettings? settings = null, string revision = "main", List<string>? notices = null) =>
+    private Task<string> ResolvePath(string path, HubSettings? settings = null, string revision = "main", List<string>? notices = null) =>
         new HubResolver(settings ?? _hub.Settings(Cache)) { Notice = notices == null ? null : notices.Add }
-            .ResolveFileAsync(new HubFileReference(new HubModelId(SampleRepository.Repo, revision), path));
+            .ResolvePathAsync(new HubPathReference(new HubModelId(SampleRepository.Repo, revision), path));
 
     [Fact]
     public async Task OneFileIsFetchedAloneAndThenReadFromTheCache()
     {
         const string single = "flux-2-klein-4b.safetensors";
-        var local = await ResolveFile(single);
+        var local = await ResolvePath(single);
         Assert.Equal(RepoCache.SnapshotFile(_commit, single), local);
         Assert.Equal(_files[single], File.ReadAllBytes(local));
         Assert.Equal(_commit, File.ReadAllText(Path.Combine(RepoCache.Folder, "refs", "main")));
@@ -310,17 +310,17 @@ public sealed class HubResolverTests : IAsyncLifetime
         Assert.Equal(RepoCache.SnapshotFiles(_commit), [single]);
 
         int before = _hub.Requests.Count;
-        Assert.Equal(local, await ResolveFile(single));
+        Assert.Equal(local, await ResolvePath(single));
         Assert.Single(_hub.Requests.Skip(before)); // the listing only
-        Assert.Equal(local, await ResolveFile(single, _hub.Settings(Cache, offline: true)));
-        Assert.Equal(local, await ResolveFile(single, revision: _commit));
+        Assert.Equal(local, await ResolvePath(single, _hub.Settings(Cache, offline: true)));
+        Assert.Equal(local, await ResolvePath(single, revision: _commit));
     }
 
     [Fact]
     public async Task AFileTheRepositoryLacksIsNamedWithTheWeightsItHas()
     {
-        var e = await Assert.ThrowsAsync<HubException>(() => ResolveFile("flux-2-klein-4b-Q4_K_M.gguf"));
-        Assert.StartsWith($"{SampleRepository.Repo} (commit {_commit}) has no file flux-2-klein-4b-Q4_K_M.gguf; its weights files: ", e.Message);
+        var e = await Assert.ThrowsAsync<HubException>(() => ResolvePath("flux-2-klein-4b-Q4_K_M.gguf"));
+        Assert.StartsWith($"{SampleRepository.Repo} (commit {_commit}) has no file or component folder flux-2-klein-4b-Q4_K_M.gguf; its weights files: ", e.Message);
         Assert.Contains("flux-2-klein-4b.safetensors", e.Message);
         Assert.False(Directory.Exists(RepoCache.Folder));
     }
@@ -328,24 +328,43 @@ public sealed class HubResolverTests : IAsyncLifetime
     [Fact]
     public async Task OfflineOnlyTheCacheIsRead()
     {
-        var e = await Assert.ThrowsAsync<HubException>(() => ResolveFile("vae/diffusion_pytorch_model.safetensors", _hub.Settings(Cache, offline: true)));
+        var e = await Assert.ThrowsAsync<HubException>(() => ResolvePath("vae/diffusion_pytorch_model.safetensors", _hub.Settings(Cache, offline: true)));
         Assert.Contains($"HF_HUB_OFFLINE is set, and {SampleRepository.Repo}/vae/diffusion_pytorch_model.safetensors is not in the Hugging Face cache", e.Message);
         Assert.Contains($"flux2 download {SampleRepository.Repo}/vae/diffusion_pytorch_model.safetensors", e.Message);
         Assert.Empty(_hub.Requests);
 
         // With the repository's snapshot cached but not that file: named as missing from the snapshot.
         await Resolve();
-        var missing = await Assert.ThrowsAsync<HubException>(() => ResolveFile("README.md", _hub.Settings(Cache, offline: true)));
+        var missing = await Assert.ThrowsAsync<HubException>(() => ResolvePath("README.md", _hub.Settings(Cache, offline: true)));
         Assert.Contains($"no snapshots/{_commit}/README.md", missing.Message);
     }
 
     [Fact]
     public async Task AnUnreachableHubFallsBackToTheCachedFile()
     {
-        var local = await ResolveFile("README.md");
+        var local = await ResolvePath("README.md");
         var notices = new List<string>();
         var unreachable = _hub.Settings(Cache) with { Endpoint = new Uri("http://127.0.0.1:1/") };
-        Assert.Equal(local, await ResolveFile("README.md", unreachable, notices: notices));
+        Assert.Equal(local, await ResolvePath("README.md", unreachable, notices: notices));
         Assert.Contains($"using the cached {SampleRepository.Repo}/README.md", Assert.Single(notices));
+    }
+
+    [Fact]
+    public async Task AComponentFolderBringsWhatLoadingReadsOfIt()
+    {
+        // The sharded transformer: its config, index and shards, not the fp16 variant beside them; the VAE: not the .bin copy.
+        var transformer = await ResolvePath("transformer");
+        Assert.Equal(RepoCache.SnapshotFile(_commit, "transformer"), transformer);
+        var vae = await ResolvePath("vae");
+        Assert.Equal(SampleRepository.PipelineFiles.Where(f => f.StartsWith("transformer/") || f.StartsWith("vae/")).Order(StringComparer.Ordinal),
+            RepoCache.SnapshotFiles(_commit).Order(StringComparer.Ordinal));
+        Assert.Equal(_files[SampleRepository.Shard2], File.ReadAllBytes(Path.Combine(transformer, Path.GetFileName(SampleRepository.Shard2))));
+        Assert.True(File.Exists(Path.Combine(vae, "config.json")));
+
+        // Offline, the cached folder; one whose shard is gone is not taken for complete.
+        Assert.Equal(transformer, await ResolvePath("transformer", _hub.Settings(Cache, offline: true)));
+        File.Delete(RepoCache.SnapshotFile(_commit, SampleRepository.Shard1));
+        var e = await Assert.ThrowsAsync<HubException>(() => ResolvePath("transformer", _hub.Settings(Cache, offline: true)));
+        Assert.Contains($"no snapshots/{_commit}/{SampleRepository.Shard1}", e.Message);
     }
 }

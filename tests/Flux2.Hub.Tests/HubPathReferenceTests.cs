@@ -1,7 +1,7 @@
 namespace Flux2.Hub.Tests;
 
-/// <summary>How a file of a Hub repository is written: org/name[@revision]/path, or the address the Hub's site gives it.</summary>
-public sealed class HubFileReferenceTests
+/// <summary>How a file or folder of a Hub repository is written: org/name[@revision]/path, or the address the Hub's site gives it.</summary>
+public sealed class HubPathReferenceTests
 {
     [Theory]
     [InlineData("unsloth/Qwen3-4B-GGUF/Qwen3-4B-Q4_K_M.gguf", "unsloth/Qwen3-4B-GGUF", "main", "Qwen3-4B-Q4_K_M.gguf")]
@@ -9,10 +9,11 @@ public sealed class HubFileReferenceTests
     [InlineData("https://huggingface.co/org/name/blob/main/flux-2-klein-4b.safetensors", "org/name", "main", "flux-2-klein-4b.safetensors")]
     [InlineData("https://huggingface.co/org/name/resolve/main/vae/ae.safetensors?download=true", "org/name", "main", "vae/ae.safetensors")]
     [InlineData("https://huggingface.co/org/name/blob/refs%2Fpr%2F3/a%20b.gguf", "org/name", "refs/pr/3", "a b.gguf")]
+    [InlineData("https://huggingface.co/org/name/tree/main/tokenizer", "org/name", "main", "tokenizer")]
     public void ReadsTheRepositoryRevisionAndPath(string text, string repo, string revision, string path)
     {
-        Assert.True(HubFileReference.TryParse(text, out var reference));
-        Assert.Equal(new HubFileReference(new HubModelId(repo, revision), path), reference);
+        Assert.True(HubPathReference.TryParse(text, out var reference));
+        Assert.Equal(new HubPathReference(new HubModelId(repo, revision), path), reference);
     }
 
     [Theory]
@@ -26,16 +27,16 @@ public sealed class HubFileReferenceTests
     [InlineData("models/flux.gguf")]
     [InlineData("./dir/sub/model.gguf")]
     [InlineData("org/na--me/model.gguf")]
-    [InlineData("https://huggingface.co/org/name/tree/main/dir")]
     [InlineData("https://huggingface.co/org/name")]
+    [InlineData("https://huggingface.co/org/name/commits/main/x")]
     [InlineData("https://example.com/org/name/blob/main/x.gguf")]
     [InlineData("https://huggingface.co/org/name/blob/main/%2E%2E/x")]
-    public void RefusesWhatIsNoFileOfARepository(string text) => Assert.False(HubFileReference.TryParse(text, out _));
+    public void RefusesWhatIsNoFileOfARepository(string text) => Assert.False(HubPathReference.TryParse(text, out _));
 
     [Fact]
     public void PrintsAsItIsWritten()
     {
-        Assert.True(HubFileReference.TryParse("org/name@v2/dir/x.gguf", out var reference));
+        Assert.True(HubPathReference.TryParse("org/name@v2/dir/x.gguf", out var reference));
         Assert.Equal("org/name@v2/dir/x.gguf", reference.ToString());
     }
 }

@@ -41,15 +41,7 @@ public sealed class HubResolver(HubSettings settings)
         var commit = revision.Commit;
         var where = $"{id} (commit {commit})";
         int downloaded = 0;
-        async Task<string> Download(string path)
-        {
-            if (!revision.Files.Contains(path) && !HubRepoCache.HasContents(cache.SnapshotFile(commit, path)))
-                throw new HubException($"{where}: {path} is needed (its shard index names it) but the repository does not have it");
-            var (local, fetched) = await FetchAsync(client, cache, id, commit, path, cancellation);
-            if (fetched) downloaded++;
-            return local;
-        }
-        await WhileConnectedAsync(id, () => CompleteAsync(revision.Files, where, Download));
+        await WhileConnectedAsync(id, () => CompleteAsync(revision.Files, where, Downloader(client, cache, id, revision, () => downloaded++, cancellation)));
         if (!id.RevisionIsCommit) cache.WriteRef(id.Revision, commit);
         return new HubSnapshot(id, commit, cache.SnapshotFolder(commit), downloaded);
     }
@@ -62,7 +54,7 @@ public sealed class HubResolver(HubSettings settings)
     {
         var id = reference.Model;
         var cache = new HubRepoCache(settings.CacheDirectory, id.Repo);
-        if (settings.Offline) return CachedPath(reference, cache, "HF_HUB_OFFLINE is set");
+        if (settings.Offline) return await CachedPathAsync(reference, cache, "HF_HUB_OFFLINE is set");
 
         using var client = new HubClient(settings);
         HubRevision revision;
@@ -73,7 +65,7 @@ public sealed class HubResolver(HubSettings settings)
         catch (Exception e) when (e is HttpRequestException or TimeoutException)
         {
             var reason = $"cannot reach {settings.Endpoint} ({e.Message})";
-            var cached = CachedPath(reference, cache, reason);
+            var cached = await CachedPathAsync(reference, cache, reason);
             Notice?.Invoke($"{reason}; using the cached {reference}");
             return cached;
         }
@@ -86,20 +78,7 @@ public sealed class HubResolver(HubSettings settings)
             throw new HubException($"{where} has no file or component folder {reference.Path}" + (weights.Count == 0 ? ""
                 : $"; its weights files: {string.Join(", ", weights.Take(12))}{(weights.Count > 12 ? $" and {weights.Count - 12} more" : "")}"));
         }
-        await WhileConnectedAsync(id, async () =>
-        {
-            foreach (var path in wanted)
-            {
-                var (local, _) = await FetchAsync(client, cache, id, commit, path, cancellation);
-                if (path != reference.Path && path.EndsWith(".safetensors.index.json", StringComparison.Ordinal))
-                    foreach (var shard in PipelineFiles.Shards(path, local))
-                    {
-                        if (!revision.Files.Contains(shard))
-                            throw new HubException($"{where}: {shard} is needed (its shard index names it) but the repository does not have it");
-                        await FetchAsync(client, cache, id, commit, shard, cancellation);
-                    }
-            }
-        });
+        await WhileConnectedAsync(id, () => EnsureAllAsync(wanted, Downloader(client, cache, id, revision, null, cancellation)));
         if (!id.RevisionIsCommit) cache.WriteRef(id.Revision, commit);
         return cache.SnapshotFile(commit, reference.Path);
     }
@@ -111,6 +90,18 @@ public sealed class HubResolver(HubSettings settings)
         var (metadata, weights) = PipelineFiles.OfFolder(files, folder, where);
         return weights == null ? metadata : [.. metadata, weights];
     }
+
+    /// <summary>Gives a path of <paramref name="revision"/> its snapshot file, downloading it when missing (a shard an index names
+    /// must be in the repository); <paramref name="fetched"/> counts the downloads.</summary>
+    private Func<string, Task<string>> Downloader(HubClient client, HubRepoCache cache, HubModelId id, HubRevision revision, Action? fetched,
+        CancellationToken cancellation) => async path =>
+    {
+        if (!revision.Files.Contains(path) && !HubRepoCache.HasContents(cache.SnapshotFile(revision.Commit, path)))
+            throw new HubException($"{id} (commit {revision.Commit}): {path} is needed (its shard index names it) but the repository does not have it");
+        var (local, wasFetched) = await FetchAsync(client, cache, id, revision.Commit, path, cancellation);
+        if (wasFetched) fetched?.Invoke();
+        return local;
+    };
 
     /// <summary>The snapshot path of <paramref name="path"/> at <paramref name="commit"/>, its blob downloaded when missing;
     /// whether anything was fetched.</summary>
@@ -141,20 +132,22 @@ public sealed class HubResolver(HubSettings settings)
 
     /// <summary>The cached copy of <paramref name="reference"/>, a file or a folder whose files loading reads are all there;
     /// <paramref name="why"/> says why the network is not used.</summary>
-    private static string CachedPath(HubPathReference reference, HubRepoCache cache, string why)
+    private static async Task<string> CachedPathAsync(HubPathReference reference, HubRepoCache cache, string why)
     {
         var id = reference.Model;
         var commit = id.RevisionIsCommit ? id.Revision : cache.ReadRef(id.Revision);
-        string Missing(string what) =>
-            $"{why}, and {reference} is not in the Hugging Face cache ({what} in {cache.Folder}); download it while online (flux2 download {reference})";
-        if (commit == null) throw new HubException(Missing($"no refs/{id.Revision}"));
+        HubException Missing(string what) => new(
+            $"{why}, and {reference} is not in the Hugging Face cache ({what} in {cache.Folder}); download it while online (flux2 download {reference})");
+        if (commit == null) throw Missing($"no refs/{id.Revision}");
         var local = cache.SnapshotFile(commit, reference.Path);
-        if (HubRepoCache.HasContents(local)) return local;
-        var wanted = Directory.Exists(local) ? FolderFiles(cache.SnapshotFiles(commit), reference.Path, $"{id} (cached commit {commit})") : [];
-        if (wanted.Count == 0) throw new HubException(Missing($"no snapshots/{commit}/{reference.Path}"));
-        foreach (var path in wanted.Where(p => p.EndsWith(".safetensors.index.json", StringComparison.Ordinal)).ToList())
-            foreach (var shard in PipelineFiles.Shards(path, cache.SnapshotFile(commit, path)))
-                if (!HubRepoCache.HasContents(cache.SnapshotFile(commit, shard))) throw new HubException(Missing($"no snapshots/{commit}/{shard}"));
+        var wanted = File.Exists(local) ? [reference.Path]
+            : Directory.Exists(local) ? FolderFiles(cache.SnapshotFiles(commit), reference.Path, $"{id} (cached commit {commit})") : [];
+        if (wanted.Count == 0) throw Missing($"no snapshots/{commit}/{reference.Path}");
+        await EnsureAllAsync(wanted, path =>
+        {
+            var file = cache.SnapshotFile(commit, path);
+            return HubRepoCache.HasContents(file) ? Task.FromResult(file) : throw Missing($"no snapshots/{commit}/{path}");
+        });
         return local;
     }
 
@@ -183,7 +176,13 @@ public sealed class HubResolver(HubSettings settings)
         if (!files.Contains(ModelIndex.FileName))
             throw new HubException($"{where}: there is no {ModelIndex.FileName}, so it is not a diffusers repository");
         var index = ModelIndex.Read(await ensure(ModelIndex.FileName));
-        foreach (var path in PipelineFiles.OfComponents(files, index, where))
+        await EnsureAllAsync(PipelineFiles.OfComponents(files, index, where), ensure);
+    }
+
+    /// <summary><paramref name="ensure"/> for every path, and for the shards a shard index among them names.</summary>
+    private static async Task EnsureAllAsync(IEnumerable<string> paths, Func<string, Task<string>> ensure)
+    {
+        foreach (var path in paths)
         {
             var local = await ensure(path);
             if (path.EndsWith(".safetensors.index.json", StringComparison.Ordinal))

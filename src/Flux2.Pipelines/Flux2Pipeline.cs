@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using Flux2.Core;
 using Flux2.Core.Backend;
+using Flux2.Core.Gguf;
 using Flux2.Core.SafeTensors;
 using Flux2.Models.Checkpoints;
 using Flux2.Models.Lora;
@@ -414,7 +415,11 @@ public sealed class Flux2Pipeline : IDisposable
         if (TextEncoderFit.Problem(transformer, expected, components.Transformer, encoder, textEncoder) is { } misfit) throw new PipelineException(misfit);
         var template = variant == PipelineVariant.Dev ? PromptTemplate.Dev : PromptTemplate.Klein;
         if (components.Tokenizer != null) return PromptTokenizer.Load(components.Tokenizer, template);
-        if (SafeTensorsCheckpoint.IsGguf(weightsFile) && GgufTokenizer.IsPresent(weightsFile)) return PromptTokenizer.Load(weightsFile, template);
+        if (SafeTensorsCheckpoint.IsGguf(weightsFile))
+        {
+            using var gguf = GgufFile.Open(weightsFile);
+            if (gguf.HasTokenizer) return PromptTokenizer.Create(GgufTokenizer.Load(gguf), template, gguf.FilePath, config: null);
+        }
         if (encoder.Architecture == TextEncoderArchitecture.Qwen3) return BuiltInTokenizer.Qwen3(template);
         throw new PipelineException($"the {encoder.PublishedName ?? "Mistral"} text encoder {textEncoder} needs its tokenizer folder (tokenizer.json or " +
             "tekken.json, as in the tokenizer/ folder of black-forest-labs/FLUX.2-dev; flux2: --tokenizer DIR), or a GGUF file that carries one; " +

@@ -24,13 +24,6 @@ public static class GgufTokenizer
 
     private const int Control = 3, UserDefined = 4, Unused = 5;
 
-    /// <summary>Whether the GGUF file at <paramref name="path"/> carries a tokenizer.</summary>
-    public static bool IsPresent(string path)
-    {
-        using var file = GgufFile.Open(path);
-        return file.HasTokenizer;
-    }
-
     public static TextTokenizer Load(GgufFile file)
     {
         string source = file.FilePath;

@@ -5,8 +5,10 @@ namespace Flux2.Cpu.Conv;
 
 /// <summary>
 /// GroupNorm (+ optional SiLU) over NCHW fp32: one work item per (image, group). A group's channels are
-/// contiguous, so its statistics come from one run of memory: the mean first, then the mean squared deviation
-/// (two passes, no cancellation), each summed in fp32 SIMD lanes over short blocks and in double across blocks.
+/// contiguous, so its statistics come from one run of memory, read once: each short block gets its own mean and then
+/// its squared deviations from it (two passes over a block in L1, no cancellation, fp32 SIMD lanes), and the blocks
+/// are combined in double (Chan et al.'s pairwise update), so the group is read twice in all (statistics, then
+/// normalisation) instead of three times.
 /// </summary>
 public static unsafe class GroupNormKernel
 {
@@ -35,8 +37,7 @@ public static unsafe class GroupNormKernel
             int perGroup = Channels / Groups;
             long offset = ((long)b * Channels + (long)g * perGroup) * Plane;
             long n = (long)perGroup * Plane;
-            double mean = Sum(X + offset, n, 0f) / n;
-            double variance = Sum(X + offset, n, (float)mean, squared: true) / n;
+            var (mean, variance) = Statistics(X + offset, n);
             float rstd = (float)(1.0 / Math.Sqrt(variance + Eps));
             for (int c = g * perGroup; c < (g + 1) * perGroup; c++)
             {
@@ -46,32 +47,47 @@ public static unsafe class GroupNormKernel
         }
     }
 
-    /// <summary>Σ (x − center) or, when <paramref name="squared"/>, Σ (x − center)².</summary>
-    private static double Sum(float* x, long n, float center, bool squared = false)
+    /// <summary>The mean and the mean squared deviation of x[0 .. n).</summary>
+    private static (double Mean, double Variance) Statistics(float* x, long n)
     {
-        int width = Vector<float>.Count;
-        var c = new Vector<float>(center);
-        double total = 0;
+        double mean = 0, m2 = 0;
+        long count = 0;
         for (long start = 0; start < n; start += BlockLength)
         {
             int len = (int)Math.Min(BlockLength, n - start);
             float* p = x + start;
-            var acc = Vector<float>.Zero;
-            int i = 0;
-            for (; i <= len - width; i += width)
-            {
-                var d = Vector.Load(p + i) - c;
-                acc += squared ? d * d : d;
-            }
-            float tail = 0;
-            for (; i < len; i++)
-            {
-                float d = p[i] - center;
-                tail += squared ? d * d : d;
-            }
-            total += (double)Vector.Sum(acc) + tail;
+            double blockMean = Sum(p, len, 0f) / len;
+            // Deviations are taken from the mean rounded to float; Σ(x − c)² = Σ(x − mean)² + len·(mean − c)².
+            float center = (float)blockMean;
+            double blockM2 = Sum(p, len, center, squared: true) - len * (blockMean - center) * (blockMean - center);
+            long total = count + len;
+            double delta = blockMean - mean;
+            mean += delta * len / total;
+            m2 += blockM2 + delta * delta * count * len / total;
+            count = total;
         }
-        return total;
+        return (mean, Math.Max(0, m2) / n);
+    }
+
+    /// <summary>Σ (x − center) or, when <paramref name="squared"/>, Σ (x − center)², over one block, in fp32 lanes.</summary>
+    private static double Sum(float* p, int len, float center, bool squared = false)
+    {
+        int width = Vector<float>.Count;
+        var c = new Vector<float>(center);
+        var acc = Vector<float>.Zero;
+        int i = 0;
+        for (; i <= len - width; i += width)
+        {
+            var d = Vector.Load(p + i) - c;
+            acc += squared ? d * d : d;
+        }
+        float tail = 0;
+        for (; i < len; i++)
+        {
+            float d = p[i] - center;
+            tail += squared ? d * d : d;
+        }
+        return (double)Vector.Sum(acc) + tail;
     }
 
     /// <summary>y = (x − mean)·scale + shift, then SiLU. Subtracting the mean first keeps the digits that

@@ -62,6 +62,28 @@ public sealed unsafe class GroupNormKernelTests : IDisposable
     }
 
     [Fact]
+    public void Blocks_of_different_means_combine_into_the_groups_statistics()
+    {
+        // Each 4096-value block of a group is summarised on its own; here the blocks' means are 0, 40, −25 and 3, so the
+        // combination carries most of the variance.
+        var rng = new Random(5);
+        using var x = ConvTestData.Random(rng, 0.5f, 0, 1, 4, 64, 64);
+        float[] offsets = [0, 40, -25, 3];
+        var values = x.AsSpan<float>();
+        for (int c = 0; c < 4; c++)
+            for (int i = 0; i < 4096; i++) values[c * 4096 + i] += offsets[c];
+        using var gamma = ConvTestData.Random(rng, 0, 1, 4);
+        using var beta = ConvTestData.Random(rng, 0, 0, 4);
+        using var actual = Tensor.Zeros(x.Shape);
+        using var expected = Tensor.Zeros(x.Shape);
+        _backend.GroupNorm(x, 1, 1e-6f, gamma, beta, false, actual);
+        GroupNormReference.Run(x.Float32Pointer, 1, 4, 64 * 64, 1, 1e-6f, gamma.Float32Pointer, beta.Float32Pointer, false,
+            expected.Float32Pointer);
+        float diff = FloatComparison.MaxAbsDiff(expected.AsSpan<float>(), actual.AsSpan<float>());
+        Assert.True(diff <= 2e-5f, $"max |kernel - reference| = {diff}");
+    }
+
+    [Fact]
     public void Rejects_channels_not_divisible_by_the_groups()
     {
         using var x = Tensor.Zeros(1, 6, 2, 2);

@@ -19,42 +19,45 @@ public sealed class HubResolver(HubSettings settings)
     public Action<string>? Notice { get; init; }
 
     /// <exception cref="HubException">the model is neither cached nor downloadable (the message says why and what to do)</exception>
-    public async Task<HubSnapshot> ResolveAsync(HubModelId id, CancellationToken cancellation = default)
-    {
-        var cache = new HubRepoCache(settings.CacheDirectory, id.Repo);
-        if (settings.Offline) return await CachedAsync(id, cache, "HF_HUB_OFFLINE is set");
-
-        using var client = new HubClient(settings);
-        HubRevision revision;
-        try
-        {
-            revision = await client.GetRevisionAsync(id, cancellation);
-        }
-        catch (Exception e) when (e is HttpRequestException or TimeoutException)
-        {
-            var reason = $"cannot reach {settings.Endpoint} ({e.Message})";
-            var cached = await CachedAsync(id, cache, reason);
-            Notice?.Invoke($"{reason}; using the cached snapshot {cached.Commit} of {id}");
-            return cached;
-        }
-
-        var commit = revision.Commit;
-        var where = $"{id} (commit {commit})";
-        int downloaded = 0;
-        await WhileConnectedAsync(id, () => CompleteAsync(revision.Files, where, Downloader(client, cache, id, revision, () => downloaded++, cancellation)));
-        if (!id.RevisionIsCommit) cache.WriteRef(id.Revision, commit);
-        return new HubSnapshot(id, commit, cache.SnapshotFolder(commit), downloaded);
-    }
+    public Task<HubSnapshot> ResolveAsync(HubModelId id, CancellationToken cancellation = default) =>
+        FromHubOrCacheAsync(id, (cache, why) => CachedAsync(id, cache, why), cached => $"the cached snapshot {cached.Commit} of {id}",
+            async (client, cache, revision) =>
+            {
+                int downloaded = 0;
+                var download = Downloader(client, cache, id, revision, () => downloaded++, cancellation);
+                await WhileConnectedAsync(id, () => CompleteAsync(revision.Files, $"{id} (commit {revision.Commit})", download));
+                return new HubSnapshot(id, revision.Commit, cache.SnapshotFolder(revision.Commit), downloaded);
+            }, cancellation);
 
     /// <summary>The local path of one file of a repository, or of one component folder (what loading reads of it: its
     /// metadata files and the weights it picks, shards included): the cached copy of the revision's commit, downloaded
     /// first when missing; offline or with the Hub unreachable, the cached copy only.</summary>
     /// <exception cref="HubException">the path is neither cached nor downloadable (the message says why and what to do)</exception>
-    public async Task<string> ResolvePathAsync(HubPathReference reference, CancellationToken cancellation = default)
+    public Task<string> ResolvePathAsync(HubPathReference reference, CancellationToken cancellation = default) =>
+        FromHubOrCacheAsync(reference.Model, (cache, why) => CachedPathAsync(reference, cache, why), _ => $"the cached {reference}",
+            async (client, cache, revision) =>
+            {
+                var id = reference.Model;
+                var where = $"{id} (commit {revision.Commit})";
+                var wanted = revision.Files.Contains(reference.Path) ? [reference.Path] : FolderFiles(revision.Files, reference.Path, where);
+                if (wanted.Count == 0)
+                {
+                    var weights = revision.Files.Where(f => f.EndsWith(".gguf", StringComparison.Ordinal) || f.EndsWith(".safetensors", StringComparison.Ordinal)).ToList();
+                    throw new HubException($"{where} has no file or component folder {reference.Path}" + (weights.Count == 0 ? ""
+                        : $"; its weights files: {string.Join(", ", weights.Take(12))}{(weights.Count > 12 ? $" and {weights.Count - 12} more" : "")}"));
+                }
+                await WhileConnectedAsync(id, () => EnsureAllAsync(wanted, Downloader(client, cache, id, revision, null, cancellation)));
+                return cache.SnapshotFile(revision.Commit, reference.Path);
+            }, cancellation);
+
+    /// <summary>Online: lists the revision, runs <paramref name="online"/> and records refs/{revision}. Offline, or when the Hub
+    /// cannot be reached (with a note naming what <paramref name="describe"/> says was used): <paramref name="cached"/>, given
+    /// why the network is not used.</summary>
+    private async Task<T> FromHubOrCacheAsync<T>(HubModelId id, Func<HubRepoCache, string, Task<T>> cached, Func<T, string> describe,
+        Func<HubClient, HubRepoCache, HubRevision, Task<T>> online, CancellationToken cancellation)
     {
-        var id = reference.Model;
         var cache = new HubRepoCache(settings.CacheDirectory, id.Repo);
-        if (settings.Offline) return await CachedPathAsync(reference, cache, "HF_HUB_OFFLINE is set");
+        if (settings.Offline) return await cached(cache, "HF_HUB_OFFLINE is set");
 
         using var client = new HubClient(settings);
         HubRevision revision;
@@ -65,22 +68,13 @@ public sealed class HubResolver(HubSettings settings)
         catch (Exception e) when (e is HttpRequestException or TimeoutException)
         {
             var reason = $"cannot reach {settings.Endpoint} ({e.Message})";
-            var cached = await CachedPathAsync(reference, cache, reason);
-            Notice?.Invoke($"{reason}; using the cached {reference}");
-            return cached;
+            var result = await cached(cache, reason);
+            Notice?.Invoke($"{reason}; using {describe(result)}");
+            return result;
         }
-        var commit = revision.Commit;
-        var where = $"{id} (commit {commit})";
-        var wanted = revision.Files.Contains(reference.Path) ? [reference.Path] : FolderFiles(revision.Files, reference.Path, where);
-        if (wanted.Count == 0)
-        {
-            var weights = revision.Files.Where(f => f.EndsWith(".gguf", StringComparison.Ordinal) || f.EndsWith(".safetensors", StringComparison.Ordinal)).ToList();
-            throw new HubException($"{where} has no file or component folder {reference.Path}" + (weights.Count == 0 ? ""
-                : $"; its weights files: {string.Join(", ", weights.Take(12))}{(weights.Count > 12 ? $" and {weights.Count - 12} more" : "")}"));
-        }
-        await WhileConnectedAsync(id, () => EnsureAllAsync(wanted, Downloader(client, cache, id, revision, null, cancellation)));
-        if (!id.RevisionIsCommit) cache.WriteRef(id.Revision, commit);
-        return cache.SnapshotFile(commit, reference.Path);
+        var value = await online(client, cache, revision);
+        if (!id.RevisionIsCommit) cache.WriteRef(id.Revision, revision.Commit);
+        return value;
     }
 
     /// <summary>What loading reads of the component folder <paramref name="folder"/> among <paramref name="files"/>; empty when

@@ -3,7 +3,7 @@ using Flux2.Hub;
 namespace Flux2.Cli;
 
 /// <summary><c>flux2 download REPO[@REVISION][/PATH]</c>: fetches what the pipeline reads from a Hugging Face diffusers
-/// repository, or one file of a repository, into the Hugging Face cache (<see cref="HubResolver"/>).</summary>
+/// repository, or one file or component folder of a repository, into the Hugging Face cache (<see cref="HubResolver"/>).</summary>
 public sealed class DownloadCommand(HubModels? hub = null) : ICommand
 {
     private readonly HubModels _hub = hub ?? new HubModels();

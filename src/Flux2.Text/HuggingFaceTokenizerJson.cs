@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.ML.Tokenizers;
 
 namespace Flux2.Text;
 

@@ -15,13 +15,16 @@ public sealed class SingleFileModelTests(TinyKleinModel model) : IClassFixture<T
 
     private static byte[] Pixels(string png) => ImageFileReader.Read(png).Pixels;
 
+    /// <summary>generate from the three component files into <paramref name="output"/> in <paramref name="dir"/>.</summary>
+    private static CliResult Generate(TempDirectory dir, string transformer, string vae, string textEncoder, string output) =>
+        CliTestHost.Run(["generate", "--transformer", transformer, "--vae", vae, "--text-encoder", textEncoder, .. Small, "-o", dir.File(output)]);
+
     [Fact]
     public void BflFilesGiveTheFoldersImageAndFp8Nvfp4AndComfyUiFilesRun()
     {
         using var dir = new TempDirectory();
         var (transformer, vae, textEncoder) = TinyModelFolders.KleinSingleFiles(model.Folder, dir.Path);
-        CliResult Generate(string transformerFile, string output) =>
-            CliTestHost.Run(["generate", "--transformer", transformerFile, "--vae", vae, "--text-encoder", textEncoder, .. Small, "-o", dir.File(output)]);
+        CliResult Generate(string transformerFile, string output) => SingleFileModelTests.Generate(dir, transformerFile, vae, textEncoder, output);
 
         var folder = CliTestHost.Run(["generate", "-m", model.Folder, .. Small, "-o", dir.File("folder.png")]);
         Assert.True(folder.ExitCode == 0, folder.Error);
@@ -64,8 +67,7 @@ public sealed class SingleFileModelTests(TinyKleinModel model) : IClassFixture<T
         }
         var decoded = dir.File("decoded/flux-2-klein-4b.safetensors");
         GgufDecoding.WriteDecoded(gguf, decoded);
-        CliResult Generate(string transformerFile, string output) =>
-            CliTestHost.Run(["generate", "--transformer", transformerFile, "--vae", vae, "--text-encoder", textEncoder, .. Small, "-o", dir.File(output)]);
+        CliResult Generate(string transformerFile, string output) => SingleFileModelTests.Generate(dir, transformerFile, vae, textEncoder, output);
 
         var fromGguf = Generate(gguf, "gguf.png");
         Assert.True(fromGguf.ExitCode == 0, fromGguf.Error);
@@ -91,8 +93,7 @@ public sealed class SingleFileModelTests(TinyKleinModel model) : IClassFixture<T
         var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(model.Folder, "text_encoder", "config.json")))!.AsObject();
         var gguf = dir.File("Qwen3-4B-Q4_K_M.gguf");
         LlamaCppTextEncoderGguf.Convert(textEncoder, config, "qwen3").Write(gguf);
-        CliResult Generate(string encoder, string output) =>
-            CliTestHost.Run(["generate", "--transformer", transformer, "--vae", vae, "--text-encoder", encoder, .. Small, "-o", dir.File(output)]);
+        CliResult Generate(string encoder, string output) => SingleFileModelTests.Generate(dir, transformer, vae, encoder, output);
 
         var fromGguf = Generate(gguf, "gguf.png");
         Assert.True(fromGguf.ExitCode == 0, fromGguf.Error);

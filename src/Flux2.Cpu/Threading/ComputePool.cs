@@ -96,6 +96,9 @@ public sealed class ComputePool : IDisposable
             _pendingWorkers = _workers.Length;
             _start.Release(_workers.Length);
             Drain();
+            // Workers that have not woken yet (on a busy machine, one waits for a time slice) are not waited for: their
+            // start signals are taken back, so they sleep on while the call ends with the work done.
+            while (_start.Wait(0)) WorkerDone();
             _done.Wait();
             Dispatcher<T>.Work = default;
             _runChunk = null;
@@ -137,8 +140,14 @@ public sealed class ComputePool : IDisposable
             _start.Wait();
             if (_disposed) return;
             Drain();
-            if (Interlocked.Decrement(ref _pendingWorkers) == 0) _done.Set();
+            WorkerDone();
         }
+    }
+
+    /// <summary>One worker of the call has drained or was taken back; the last one lets the caller return.</summary>
+    private void WorkerDone()
+    {
+        if (Interlocked.Decrement(ref _pendingWorkers) == 0) _done.Set();
     }
 
     /// <summary>Until the returned scope is disposed, calls made from this thread observe <paramref name="cancellation"/>.</summary>

@@ -47,6 +47,27 @@ public class ComputePoolTests
         Assert.All(hits, h => Assert.Equal(1, h));
     }
 
+    /// <summary>Calls so short that the caller often finishes them before a worker wakes and takes back its start signal:
+    /// each must still run every index once, with all of them done when it returns, and the pool must not lose count of
+    /// its workers (bounded, so a miscount fails instead of hanging the run).</summary>
+    [Fact]
+    public async Task ShortCallsRunEveryIndexOnceBeforeReturning()
+    {
+        // Not disposed on failure: a call that never returns holds the lock Dispose takes.
+        var pool = new ComputePool(3);
+        var cancellation = TestContext.Current.CancellationToken;
+        await Task.Run(() =>
+        {
+            for (int call = 0; call < 20_000; call++)
+            {
+                var hits = new int[1 + call % 7];
+                pool.For(hits.Length, new CountHits { Hits = hits });
+                Assert.All(hits, h => Assert.Equal(1, h));
+            }
+        }, cancellation).WaitAsync(TimeSpan.FromSeconds(60), cancellation);
+        pool.Dispose();
+    }
+
     [Fact]
     public void NestedCallsRunInline()
     {

@@ -132,6 +132,11 @@ public static class MultipartForm
         {
             throw new RequestException(400, param, $"{param}: the multipart body ends inside this part, before its closing boundary");
         }
+        catch (InvalidDataException e)
+        {
+            // The reader's word for a boundary followed by more than a line's worth of other bytes.
+            throw new RequestException(400, param, $"{param}: malformed boundary line after this part ({e.Message})");
+        }
         return buffer.ToArray();
     }
 }

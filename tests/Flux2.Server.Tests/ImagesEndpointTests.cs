@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using System.Text;
 using Flux2.Pipelines;
 using Flux2.Pipelines.Images;
 using Flux2.Tests;
@@ -317,6 +318,13 @@ public sealed class ImagesEndpointTests(DistilledServer server) : IClassFixture<
         answer = await SendRawAsync("--b2\r\nContent-Type: text/plain\r\n\r\nx\r\n--b2--\r\n"u8.ToArray(), "multipart/form-data; boundary=b2");
         Assert.Equal(HttpStatusCode.BadRequest, answer.Status);
         Assert.Equal("part 1", answer.Body.GetProperty("error").GetProperty("param").GetString());
+
+        // A boundary followed by more than a line's worth of other bytes, which the reader refuses to scan past.
+        answer = await SendRawAsync(Encoding.ASCII.GetBytes($"--b4\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nx\r\n--b4{new string('x', 200)}\r\n"),
+            "multipart/form-data; boundary=b4");
+        Assert.Equal(HttpStatusCode.BadRequest, answer.Status);
+        Assert.Equal("prompt", answer.Body.GetProperty("error").GetProperty("param").GetString());
+        Assert.Contains("malformed boundary line", answer.Body.GetProperty("error").GetProperty("message").GetString());
 
         // A body with no boundary line in it.
         answer = await SendRawAsync("just text"u8.ToArray(), "multipart/form-data; boundary=b3");

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Flux2.Core.Checkpoints;
+using Flux2.Models.Checkpoints;
 
 namespace Flux2.Pipelines;
 
@@ -39,11 +39,6 @@ public static class DiffusersFolder
         var path = Path.Combine(modelFolder, "scheduler", "scheduler_config.json");
         if (!File.Exists(path)) return;
         using var doc = JsonText.ReadFile(path, (problem, _) => new PipelineException($"{path}: {problem}"));
-        var root = doc.RootElement;
-        if (root.ValueKind != JsonValueKind.Object) throw new PipelineException($"{path}: not a JSON object");
-        if (root.TryGetProperty("_class_name", out var cls) && cls.ValueKind == JsonValueKind.String && cls.GetString() != "FlowMatchEulerDiscreteScheduler")
-            throw new PipelineException($"{path}: scheduler '{cls.GetString()}' is not FlowMatchEulerDiscreteScheduler, the one FLUX.2 uses");
-        if (root.TryGetProperty("use_dynamic_shifting", out var dynamic) && dynamic.ValueKind == JsonValueKind.False)
-            throw new PipelineException($"{path}: use_dynamic_shifting is false; FLUX.2 shifts its schedule by the image size");
+        if (SchedulerConfigRules.Problem(doc.RootElement) is { } problem) throw new PipelineException($"{path}: {problem}");
     }
 }

@@ -241,6 +241,7 @@ public static class CheckpointInspector
             return;
         }
         using var doc = ReadJson(files.ConfigPath);
+        if (SchedulerConfigRules.Problem(doc.RootElement) is { } problem) problems.Add($"{files.ConfigPath}: {problem}");
         foreach (var key in (string[])["use_dynamic_shifting", "num_train_timesteps", "shift"])
             if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(key, out var v))
                 details.Add(new(key, v.GetRawText()));

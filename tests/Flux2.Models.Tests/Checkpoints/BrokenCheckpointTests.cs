@@ -146,6 +146,24 @@ public class BrokenCheckpointTests
         Assert.Contains("the weights hold a VAE", Assert.Single(c.Problems));
     }
 
+    /// <summary>The rules generate applies to the scheduler config, so that a folder info calls complete also loads.</summary>
+    [Theory]
+    [InlineData("""{"_class_name": "EulerDiscreteScheduler"}""", "scheduler 'EulerDiscreteScheduler' is not FlowMatchEulerDiscreteScheduler")]
+    [InlineData("""{"_class_name": "FlowMatchEulerDiscreteScheduler", "use_dynamic_shifting": false}""", "use_dynamic_shifting is false")]
+    [InlineData("[]", "not a JSON object")]
+    public void ASchedulerConfigOfAnotherSamplerIsAProblem(string config, string problem)
+    {
+        using var dir = new TempDirectory();
+        GoldenRepository.WriteDev(dir.Path);
+        var path = System.IO.Path.Combine(dir.Path, "scheduler", "scheduler_config.json");
+        File.WriteAllText(path, config);
+
+        var i = CheckpointInspector.Inspect(dir.Path);
+        Assert.False(i.IsComplete);
+        var scheduler = i.Components.Single(c => c.Name == "scheduler");
+        Assert.StartsWith($"{path}: {problem}", Assert.Single(scheduler.Problems));
+    }
+
     [Fact]
     public void RepositoryWithMissingPartsIsIncomplete()
     {

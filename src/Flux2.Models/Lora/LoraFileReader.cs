@@ -75,7 +75,10 @@ internal static class LoraFileReader
         {
             alpha = metadataAlpha;
         }
-        return new LoraModule(target, rank, down.ToFloat32Array(), up.ToFloat32Array(), (float)(alpha / rank * strength));
+        float scale = (float)(alpha / rank * strength);
+        if (!float.IsFinite(scale))
+            throw new LoraException($"{path}: '{target.Module}': alpha / rank · strength = {alpha} / {rank} · {strength} is not a finite float");
+        return new LoraModule(target, rank, FiniteValues(down), FiniteValues(up), scale);
 
         string Require(LoraTensorRole role) => tensors.TryGetValue(role, out var name) ? name
             : throw new LoraException($"{path}: '{target.Module}' has {string.Join(" and ", tensors.Values.Select(n => $"'{n}'"))} but no {Describe(role)}");
@@ -85,6 +88,18 @@ internal static class LoraFileReader
     {
         if (view.DType is not (DType.Float32 or DType.BFloat16 or DType.Float16 or DType.Float64))
             throw new LoraException($"{view.FilePath}: tensor '{view.Name}': LoRA weights must be F32, BF16, F16 or F64, found {view.DType.SafetensorsName()}");
+    }
+
+    /// <summary>The tensor's values as floats, refused when one is NaN or infinite (also after an F64 value overflows the
+    /// float): it would spread through every product its layer takes part in and leave nothing of the image.</summary>
+    private static float[] FiniteValues(TensorView view)
+    {
+        var values = view.ToFloat32Array();
+        int bad = Array.FindIndex(values, v => !float.IsFinite(v));
+        if (bad >= 0)
+            throw new LoraException($"{view.FilePath}: tensor '{view.Name}': element {bad} (row {bad / view.Shape[1]}, column {bad % view.Shape[1]}) " +
+                $"is {values[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)}; LoRA weights must be finite numbers");
+        return values;
     }
 
     private static string Describe(LoraTensorRole role) => role switch

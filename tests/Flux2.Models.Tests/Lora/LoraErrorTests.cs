@@ -147,4 +147,28 @@ public class LoraErrorTests
         var valid = Write(dir.File("valid.safetensors"), Valid);
         Assert.Contains("scale must be a finite number", Assert.Throws<LoraException>(() => Load(TensorNaming.Bfl, false, new LoraFile(valid, float.NaN))).Message);
     }
+
+    /// <summary>A NaN or infinite weight would spread through every product of its layer: refused naming the tensor and the
+    /// element; so is a scale that overflows the float.</summary>
+    [Fact]
+    public void NonFiniteWeightsAndScalesAreRefused()
+    {
+        using var dir = new TempDirectory();
+        const string module = "diffusion_model.double_blocks.0.img_attn.qkv";
+        var up = Values(3 * D * 2, 2);
+        up[2 * 5 + 1] = float.NaN;
+        var nan = Write(dir.File("nan.safetensors"), [Valid[0], F32($"{module}.lora_B.weight", [3 * D, 2], up)]);
+        Assert.Equal($"{nan}: tensor '{module}.lora_B.weight': element 11 (row 5, column 1) is NaN; LoRA weights must be finite numbers",
+            Assert.Throws<LoraException>(() => Load(TensorNaming.Bfl, false, new LoraFile(nan))).Message);
+
+        var down = Values(2 * D, 1);
+        down[3] = float.NegativeInfinity;
+        var infinite = Write(dir.File("inf.safetensors"), [F32($"{module}.lora_A.weight", [2, D], down), Valid[1]]);
+        Assert.Contains($"tensor '{module}.lora_A.weight': element 3 (row 0, column 3) is -Infinity",
+            Assert.Throws<LoraException>(() => Load(TensorNaming.Bfl, false, new LoraFile(infinite))).Message);
+
+        var hugeAlpha = Write(dir.File("alpha.safetensors"), [.. Valid, F32($"{module}.alpha", [], [3e38f])]);
+        Assert.Contains("'double_blocks.0.img_attn.qkv': alpha / rank · strength = ",
+            Assert.Throws<LoraException>(() => Load(TensorNaming.Bfl, false, new LoraFile(hugeAlpha, 10f))).Message);
+    }
 }

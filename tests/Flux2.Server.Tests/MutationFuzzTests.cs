@@ -2,12 +2,13 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Flux2.Pipelines.Images;
+using Flux2.Tests;
 using static Flux2.Server.Tests.OpenAiWire;
 
 namespace Flux2.Server.Tests;
 
 /// <summary>
-/// Seeded mutations (bit flips, byte overwrites, JSON tokens and syntax inserted, bytes deleted or repeated, truncations) of
+/// Seeded mutations (<see cref="ByteMutations"/>, with JSON tokens and syntax among the insertions) of
 /// valid requests to each endpoint that takes a body: every mutant is answered, 200 or a 4xx whose body is an error naming
 /// what is wrong, never a 5xx. (A longer run of similar mutations found a boundary followed by more than a line of other
 /// bytes answered 500; <see cref="ImagesEndpointTests.MalformedMultipartBodiesAreRefusedNamingThePart"/> keeps that case.)
@@ -19,8 +20,10 @@ public sealed class MutationFuzzTests(SmallMemoryServer server) : IClassFixture<
 {
     private const int Cases = 300;
 
-    private static readonly string[] Insertions =
-        ["null", "true", "-1", "0", "1e309", "\"\"", "[]", "{}", "99999999999999999999", "\"\\ud800\"", "\"", ",", ":", "--", "\r\n"];
+    /// <summary>JSON values and syntax, and the multipart form's.</summary>
+    private static readonly byte[][] Insertions = Array.ConvertAll(
+        new[] { "null", "true", "-1", "0", "1e309", "\"\"", "[]", "{}", "99999999999999999999", "\"\\ud800\"", "\"", ",", ":", "--", "\r\n" },
+        Encoding.UTF8.GetBytes);
 
     [Theory]
     [InlineData("v1/images/generations")]
@@ -33,7 +36,7 @@ public sealed class MutationFuzzTests(SmallMemoryServer server) : IClassFixture<
         var seen = new HashSet<HttpStatusCode>();
         for (int i = 0; i < Cases; i++)
         {
-            var mutant = Mutate(original, rng);
+            var mutant = ByteMutations.Mutate(original, rng, maxEdits: 3, Insertions);
             var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(mutant) };
             request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
             using var answer = await server.Client.SendAsync(request);
@@ -60,24 +63,4 @@ public sealed class MutationFuzzTests(SmallMemoryServer server) : IClassFixture<
             Part.File("image[]", "a.png", "image/png", PngWriter.Encode(ServerClient.Gradient(64, 64), []))]),
             "multipart/form-data; boundary=bnd"),
     };
-
-    /// <summary>One to three edits anywhere in the body.</summary>
-    private static byte[] Mutate(byte[] original, Random rng)
-    {
-        var bytes = original.ToList();
-        for (int edits = rng.Next(1, 4); edits > 0 && bytes.Count > 1; edits--)
-        {
-            int at = rng.Next(bytes.Count);
-            switch (rng.Next(6))
-            {
-                case 0: bytes[at] ^= (byte)(1 << rng.Next(8)); break;
-                case 1: bytes[at] = (byte)rng.Next(256); break;
-                case 2: bytes.InsertRange(at, Encoding.UTF8.GetBytes(Insertions[rng.Next(Insertions.Length)])); break;
-                case 3: bytes.RemoveAt(at); break;
-                case 4: bytes.InsertRange(rng.Next(bytes.Count), bytes.GetRange(at, Math.Min(bytes.Count - at, rng.Next(1, 200)))); break;
-                case 5: if (rng.Next(4) == 0) bytes.RemoveRange(at, bytes.Count - at); break;
-            }
-        }
-        return [.. bytes];
-    }
 }

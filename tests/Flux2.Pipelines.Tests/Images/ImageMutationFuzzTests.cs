@@ -5,7 +5,7 @@ using Flux2.Tests;
 namespace Flux2.Pipelines.Tests.Images;
 
 /// <summary>
-/// Seeded mutations (bit flips, byte overwrites, insertions, deletions, truncations) of a small valid file of every format
+/// Seeded mutations (<see cref="ByteMutations"/>) of a small valid file of every format
 /// the reader takes, as an upload to the server could arrive: each mutant decodes or is refused with an
 /// <see cref="ImageFileException"/>, never another exception (StbImageSharp's decoders run on raw pointers, so what escapes
 /// them unchecked could be worse than an exception). A PNG mutant gets its chunk CRCs recomputed, so that it reaches the
@@ -14,6 +14,9 @@ namespace Flux2.Pipelines.Tests.Images;
 public class ImageMutationFuzzTests
 {
     private const int CasesPerFormat = 300;
+
+    /// <summary>Bytes that are limits in headers: zero and all ones.</summary>
+    private static readonly byte[][] Extremes = [[0x00], [0xFF]];
 
     public static TheoryData<string> Formats => ["bmp24", "bmp8", "tga-rle", "psd-rle", "psd16", "hdr-rle", "gif", "png", "jpeg", "webp"];
 
@@ -26,7 +29,7 @@ public class ImageMutationFuzzTests
         int decoded = 0, refused = 0;
         for (int i = 0; i < CasesPerFormat; i++)
         {
-            var mutant = Mutate(original, rng);
+            var mutant = ByteMutations.Mutate(original, rng, maxEdits: 4, Extremes);
             if (format == "png") RecomputeCrcs(mutant);
             try
             {
@@ -62,26 +65,6 @@ public class ImageMutationFuzzTests
         "webp" => File.ReadAllBytes(Fixtures.File("images", "q80.webp")),
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };
-
-    /// <summary>One to four edits anywhere in the file; a truncation drops everything from its position on.</summary>
-    private static byte[] Mutate(byte[] original, Random rng)
-    {
-        var bytes = original.ToList();
-        for (int edits = rng.Next(1, 5); edits > 0 && bytes.Count > 1; edits--)
-        {
-            int at = rng.Next(bytes.Count);
-            switch (rng.Next(6))
-            {
-                case 0: bytes[at] ^= (byte)(1 << rng.Next(8)); break;
-                case 1: bytes[at] = (byte)rng.Next(256); break;
-                case 2: bytes[at] = rng.Next(2) == 0 ? (byte)0 : (byte)0xFF; break;
-                case 3: bytes.Insert(at, (byte)rng.Next(256)); break;
-                case 4: bytes.RemoveAt(at); break;
-                case 5: bytes.RemoveRange(at, bytes.Count - at); break;
-            }
-        }
-        return [.. bytes];
-    }
 
     /// <summary>Rewrites the CRC of every whole chunk after the signature.</summary>
     private static void RecomputeCrcs(byte[] png)

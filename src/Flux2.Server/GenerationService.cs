@@ -168,7 +168,9 @@ public sealed class GenerationService
         _metrics.QueueChanged(-batch.Count);
         _running = true;
         _metrics.GenerationStarted();
-        _ = Task.Run(() => Run(batch));
+        // A thread of its own: a generation computes for seconds to minutes, and on a pool thread it would hold one of the
+        // few that answer requests and notice clients leaving (on a small machine the pool starts with one per core).
+        _ = Task.Factory.StartNew(() => Run(batch), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>Runs one generation of <paramref name="batch"/> and answers each of its requests.</summary>

@@ -100,17 +100,22 @@ public sealed class RetryAfterTests(NoQueueServer server) : IClassFixture<NoQueu
     });
 
     /// <summary>Runs <paramref name="during"/> (given the log line the test started at) while a slow request generates, then
-    /// abandons that request and waits until its generation has stopped.</summary>
+    /// abandons that request and waits until its generation has stopped: the request is answered at once, but the
+    /// generation stops at its next check, and until then a request to this server, which has no room to wait, is refused
+    /// (a busy machine had let the next test's request meet it).</summary>
     private async Task WhileOneGeneratesAsync(Func<int, Task> during)
     {
         int from = server.Log.Lines.Count;
         using var abandon = new CancellationTokenSource();
         var slow = SendAsync(server.Client, Json("v1/images/generations", Slow), abandon.Token);
-        Assert.NotNull(await server.Log.WaitForAsync("generating", Patience, from));
+        Assert.True(await server.Log.WaitForAsync("generating", Patience, from) != null,
+            "the slow request did not start; the server's log since the test began:\n" + string.Join("\n", server.Log.Lines.Skip(from)));
         await during(from);
         abandon.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow);
         Assert.NotNull(await server.Log.WaitForAsync("cancelled after step", Patience, from));
+        await WaitUntilAsync(async () => (await SendAsync(server.Client, new HttpRequestMessage(HttpMethod.Get, "health"))).Body
+            .GetProperty("busy").GetBoolean() == false, Patience);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Flux2.Core;
 using Flux2.Core.Backend;
 using Flux2.Cuda;
 using Flux2.Models;
+using Flux2.Models.Lora;
 using Flux2.Models.Quantization;
 using Flux2.Models.Transformer;
 using static Flux2.Bench.BenchSupport;
@@ -21,7 +22,8 @@ namespace Flux2.Bench;
 /// has finished it), --profile (on a GPU: one more step with every kernel and product timed by events, summed by kind),
 /// --reference (also an editing step with one reference image of the same size: as klein runs it, [noisy, reference]
 /// tokens every step, and as klein 9B-KV does, the reference tokens at the first step and their cached keys and values
-/// after that; with the 4-step image each gives).
+/// after that; with the 4-step image each gives), --adapter lora:R|loha:R|lokr:F (then the same steps again with a random
+/// adapter of that kind on every block Linear, see <see cref="RandomAdapterFile"/>, and each size's time against the plain step).
 /// Step times are the median (and minimum) of the timed steps.
 /// </summary>
 internal static class TransformerStepBench
@@ -61,7 +63,8 @@ internal static class TransformerStepBench
                 weights ??= Generate(label, config, naming, quantized);
                 Console.WriteLine($"{precision}: {backend.Name}");
                 using var model = new Flux2Transformer(config, naming, weights.Linear, weights.Vector, backend);
-                RunSizes(model, backend, config, sizes, steps, profile: args.Contains("--profile"), reference: args.Contains("--reference"));
+                var plain = RunSizes(model, backend, config, sizes, steps, profile: args.Contains("--profile"), reference: args.Contains("--reference"));
+                if (Option(args, "--adapter") is { } adapter) RunWithAdapter(model, backend, config, naming, adapter, sizes, steps, plain);
                 Console.WriteLine(PeakMemory(backend));
             }
         }
@@ -81,8 +84,32 @@ internal static class TransformerStepBench
         return weights;
     }
 
-    private static void RunSizes(Flux2Transformer model, IBackend backend, Flux2Config config, int[] sizes, int steps, bool profile, bool reference)
+    /// <summary>The steps again with a random adapter on every block Linear: each size's time against the plain step's.</summary>
+    private static void RunWithAdapter(Flux2Transformer model, IBackend backend, Flux2Config config, TensorNaming naming, string adapter, int[] sizes,
+        int steps, double[] plain)
     {
+        var path = Path.Combine(Path.GetTempPath(), $"flux2-bench-adapter-{Environment.ProcessId}.safetensors");
+        try
+        {
+            RandomAdapterFile.Write(config, adapter, path);
+            var watch = Stopwatch.StartNew();
+            model.UseLoras(LoraSet.Load([new LoraFile(path)], config, naming, lenient: false));
+            Console.WriteLine($"{adapter} ({new FileInfo(path).Length / 1e6:F0} MB file) on every block Linear, loaded in {watch.Elapsed.TotalSeconds:F1} s:");
+            var adapted = RunSizes(model, backend, config, sizes, steps, profile: false, reference: false);
+            for (int i = 0; i < sizes.Length; i++)
+                Console.WriteLine($"  {sizes[i]}x{sizes[i]}: {adapted[i] / plain[i]:F3}x the plain step");
+            model.UseLoras(null);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <returns>each size's median step time in seconds</returns>
+    private static double[] RunSizes(Flux2Transformer model, IBackend backend, Flux2Config config, int[] sizes, int steps, bool profile, bool reference)
+    {
+        var medians = new List<double>();
         foreach (int px in sizes)
         {
             int imageTokens = (px / 16) * (px / 16);
@@ -93,6 +120,7 @@ internal static class TransformerStepBench
             var (times, issuing, allocated) = TimeSteps(backend, steps, Step);
             var (gemm, attention) = StepFlops(config, imageTokens, TextTokens);
             double median = Median(times);
+            medians.Add(median);
             Console.WriteLine($"{px}x{px} ({imageTokens} image tokens): {median * 1e3:F1} ms/step (median of {steps}, min {times.Min() * 1e3:F1}), " +
                 $"{(gemm + attention) / median * 1e-12:F2} TFLOP/s ({(gemm + attention) * 1e-12:F2} TFLOP/step: GEMM {gemm * 1e-12:F2}, attention {attention * 1e-12:F2}), " +
                 $"managed allocation {allocated} B/step" + (backend.Device.Kind == DeviceKind.Gpu ? $", host issuing the ops {Median(issuing) * 1e3:F1} ms/step" : ""));
@@ -104,6 +132,7 @@ internal static class TransformerStepBench
             }
             if (reference) RunReferenceSteps(model, backend, config, inputs, imageTokens, steps, median);
         }
+        return [.. medians];
     }
 
     /// <summary>Editing with one reference of the image's size: klein's step over [noisy, reference] tokens, and klein

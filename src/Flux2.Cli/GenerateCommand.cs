@@ -77,8 +77,9 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
               --precision P        bf16 (default where the processor has AVX512_BF16: operands rounded to bf16,
                                    fp32 sums, about twice as fast; images within a few codes of fp32) or fp32 (exact)
               --threads N          CPU compute threads (default: all processors)
-              --lora FILE[:SCALE]  apply a LoRA (diffusers/PEFT, kohya or BFL / ai-toolkit .safetensors) with strength
-                                   SCALE (default 1, which applies its alpha / rank as trained); repeat for several
+              --lora FILE[:SCALE]  apply a LoRA (diffusers/PEFT, kohya or BFL / ai-toolkit .safetensors; LyCORIS LoHa
+                                   and LoKr too) with strength SCALE (default 1, which applies its alpha / rank as
+                                   trained); repeat for several
               --lora-lenient       skip LoRA tensors that adapt no layer of the transformer, with a warning
                                    (default: refuse the file and list them)
               --verbose            print the time of each phase

@@ -1,4 +1,5 @@
 using Flux2.Core;
+using Flux2.Core.Backend;
 using Flux2.Cpu.Kernels;
 
 namespace Flux2.Cpu;
@@ -13,6 +14,17 @@ public sealed unsafe partial class CpuBackend
         CheckRows(y, rows, nameof(y));
         CheckColumns(y, yColumn, weight.OutFeatures, nameof(y));
         Gemm.Gemm.Multiply(x.Float32Pointer, rows, Width(x), weight, y.Float32Pointer + yColumn, Width(y), accumulate, Pool, _bf16);
+    }
+
+    public void KroneckerLinear(Tensor x, Tensor first, LinearWeight second, Tensor scratch, Tensor y, int yColumn, int outputStart, int outputCount)
+    {
+        CheckFloat32(x, nameof(x));
+        CheckFloat32(first, nameof(first));
+        CheckFloat32(scratch, nameof(scratch));
+        CheckFloat32(y, nameof(y));
+        var g = KroneckerGeometry.Of(x, first, second, scratch, y, yColumn, outputStart, outputCount);
+        Gemm.Gemm.Multiply(x.Float32Pointer, g.Rows * g.B, g.D, second, scratch.Float32Pointer, g.C, accumulate: false, Pool, _bf16);
+        KroneckerMix.Run(Pool, scratch.Float32Pointer, g.Rows, first.Float32Pointer, g.B, g.C, outputStart, outputCount, y.Float32Pointer + yColumn, Width(y));
     }
 
     public void ModulatedLayerNorm(Tensor x, Tensor y, Tensor modulation, int shiftColumn, int scaleColumn, float eps)
@@ -180,6 +192,11 @@ public sealed unsafe partial class CpuBackend
         if (t.DType != DType.Float32 && t.DType != DType.Int64) throw new ArgumentException($"{name} is {t.DType}", name);
         int w = Width(t);
         return w == 0 ? 0 : checked((int)(t.Length / w));
+    }
+
+    private static void CheckFloat32(Tensor t, string name)
+    {
+        if (t.DType != DType.Float32) throw new ArgumentException($"{name} is {t.DType}, not Float32", name);
     }
 
     private static void CheckRows(Tensor t, int rows, string name)

@@ -39,37 +39,72 @@ public sealed unsafe partial class CudaBackend
         RowCount(y, rows, nameof(y));
         Columns(y, yColumn, n, nameof(y));
         ulong w = WeightPointer(weight), xp = Pointer(x, nameof(x)), yp = Pointer(y, yColumn, nameof(y));
+        LinearProduct(xp, x.DType, rows, weight, w, yp, y.DType, Width(y), accumulate, $"column {yColumn} of {y.DType} {y.ShapeText}");
+    }
+
+    /// <summary>The product of <see cref="Linear"/> on checked device operands: x [rows, K] (row stride K), y at its first
+    /// column with row stride <paramref name="ldy"/>; <paramref name="target"/> names y in an error.</summary>
+    private void LinearProduct(ulong xp, DType xType, int rows, LinearWeight weight, ulong w, ulong yp, DType yType, int ldy, bool accumulate,
+        string target)
+    {
+        int k = weight.InFeatures, n = weight.OutFeatures;
         if (rows == 0) return;
         if (weight.Format == WeightFormat.Fp8E4M3)
         {
             // cuBLASLt's FP8 GEMM needs 16-byte aligned C/D rows; the model's column ranges are multiples of 16.
-            if (yp % 16 != 0 || (long)Width(y) * y.DType.SizeInBytes() % 16 != 0)
-                throw new CudaUnsupportedOpException($"FP8 Linear {weight.Name} into column {yColumn} of {y.DType} {y.ShapeText} (rows and columns must start at 16-byte boundaries)");
-            ulong q = QuantizeFp8(xp, x.DType, rows, k);
-            Multiply(new CublasLtGemm.Operands(q, CublasLt.DataFloat8E4M3, k, w, CublasLt.DataFloat8E4M3, yp, DataType(y.DType), Width(y),
+            if (yp % 16 != 0 || (long)ldy * yType.SizeInBytes() % 16 != 0)
+                throw new CudaUnsupportedOpException($"FP8 Linear {weight.Name} into {target} (rows and columns must start at 16-byte boundaries)");
+            ulong q = QuantizeFp8(xp, xType, rows, k);
+            Multiply(new CublasLtGemm.Operands(q, CublasLt.DataFloat8E4M3, k, w, CublasLt.DataFloat8E4M3, yp, DataType(yType), ldy,
                 XScale: _fp8Activation + Fp8ActivationScaleOffset, WScale: Fp8ScalePointer(weight, w)), rows, n, k, accumulate);
             return;
         }
         if (Precision == ComputePrecision.BFloat16 && weight.Format == WeightFormat.BFloat16)
         {
-            if (x.DType == DType.Float32) xp = Convert("convert_f32_bf16", xp, k, _scratchX.Get(2L * rows * k), k, rows, k);
-            Multiply(new CublasLtGemm.Operands(xp, CublasLt.DataBFloat16, k, w, CublasLt.DataBFloat16, yp, DataType(y.DType), Width(y)),
+            if (xType == DType.Float32) xp = Convert("convert_f32_bf16", xp, k, _scratchX.Get(2L * rows * k), k, rows, k);
+            Multiply(new CublasLtGemm.Operands(xp, CublasLt.DataBFloat16, k, w, CublasLt.DataBFloat16, yp, DataType(yType), ldy),
                 rows, n, k, accumulate);
             return;
         }
         w = Float32Weight(weight, w);
-        if (x.DType == DType.BFloat16) xp = Convert("convert_bf16_f32", xp, k, _scratchX.Get(4L * rows * k), k, rows, k);
-        if (y.DType == DType.Float32)
+        if (xType == DType.BFloat16) xp = Convert("convert_bf16_f32", xp, k, _scratchX.Get(4L * rows * k), k, rows, k);
+        if (yType == DType.Float32)
         {
-            Multiply(new CublasLtGemm.Operands(xp, CublasLt.DataFloat32, k, w, CublasLt.DataFloat32, yp, CublasLt.DataFloat32, Width(y)),
+            Multiply(new CublasLtGemm.Operands(xp, CublasLt.DataFloat32, k, w, CublasLt.DataFloat32, yp, CublasLt.DataFloat32, ldy),
                 rows, n, k, accumulate);
             return;
         }
         ulong wide = _scratchY.Get(4L * rows * n);
-        if (accumulate) Convert("convert_bf16_f32", yp, Width(y), wide, n, rows, n);
+        if (accumulate) Convert("convert_bf16_f32", yp, ldy, wide, n, rows, n);
         Multiply(new CublasLtGemm.Operands(xp, CublasLt.DataFloat32, k, w, CublasLt.DataFloat32, wide, CublasLt.DataFloat32, n),
             rows, n, k, accumulate);
-        Convert("convert_f32_bf16", wide, n, yp, Width(y), rows, n);
+        Convert("convert_f32_bf16", wide, n, yp, ldy, rows, n);
+    }
+
+    /// <summary>The products with B over x read as [rows·b, d] into the scratch (a <see cref="LinearProduct"/>), then
+    /// <see cref="KroneckerKernels"/>' mix of their blocks by A into y, summed in fp32.</summary>
+    public void KroneckerLinear(Tensor x, Tensor first, LinearWeight second, Tensor scratch, Tensor y, int yColumn, int outputStart, int outputCount)
+    {
+        Activation(x, nameof(x));
+        Type(first, DType.Float32, nameof(first));
+        Activation(y, nameof(y));
+        Activation(scratch, nameof(scratch));
+        var g = KroneckerGeometry.Of(x, first, second, scratch, y, yColumn, outputStart, outputCount);
+        ulong w = WeightPointer(second), xp = Pointer(x, nameof(x)), tp = Pointer(scratch, nameof(scratch)), yp = Pointer(y, yColumn, nameof(y));
+        ulong ap = Pointer(first, nameof(first));
+        if (g.Rows == 0 || outputCount == 0) return;
+        LinearProduct(xp, x.DType, g.Rows * g.B, second, w, tp, scratch.DType, g.C, accumulate: false, $"{scratch.DType} scratch {scratch.ShapeText}");
+        var a = new KernelArguments();
+        a.Add(tp);
+        a.Add(ap);
+        a.Add(g.B);
+        a.Add(g.C);
+        a.Add(outputStart);
+        a.Add(outputCount);
+        a.Add(yp);
+        a.Add((long)Width(y));
+        a.Add(g.Rows);
+        Launch(KroneckerKernels.Kernel(scratch.DType, y.DType), (long)g.Rows * outputCount, ref a);
     }
 
     public void ModulatedLayerNorm(Tensor x, Tensor y, Tensor modulation, int shiftColumn, int scaleColumn, float eps)

@@ -1,6 +1,7 @@
 using Flux2.Core;
 using Flux2.Core.Backend;
 using Flux2.Core.SafeTensors;
+using Flux2.Models.Lora;
 using Flux2.Models.Transformer;
 using Flux2.Tests;
 
@@ -15,7 +16,8 @@ internal static class GoldenTransformerRun
     public static float[] Output(string weights, SafeTensorsFile io, IBackend backend) => OutputOfFile(Fixtures.Golden(weights), io, backend);
 
     /// <param name="weightsPath">any transformer weights file, run on the inputs of <paramref name="io"/></param>
-    public static float[] OutputOfFile(string weightsPath, SafeTensorsFile io, IBackend backend)
+    /// <param name="loras">adapters the model runs beside its layers</param>
+    public static float[] OutputOfFile(string weightsPath, SafeTensorsFile io, IBackend backend, IReadOnlyList<LoraFile>? loras = null)
     {
         var inputs = new List<Tensor>();
         Tensor Upload(string name)
@@ -30,7 +32,7 @@ internal static class GoldenTransformerRun
         }
         try
         {
-            using var model = Flux2Transformer.Load(weightsPath, backend);
+            using var model = Flux2Transformer.Load(weightsPath, backend, loras: loras);
             var guidance = io.Contains("inputs.guidance") ? Upload("inputs.guidance") : null;
             using var output = model.Forward(Upload("inputs.hidden_states"), Upload("inputs.encoder_hidden_states"), Upload("inputs.timestep"),
                 guidance, Upload("inputs.img_ids"), Upload("inputs.txt_ids"));

@@ -53,6 +53,30 @@ public sealed class GpuTransformerGoldenTests(GpuComparison comparison) : IClass
         GpuComparison.AssertMaxAbs($"transformer {weights}", precision, expected, actual, ExactTolerance);
     }
 
+    /// <summary>A LoRA on every layer, a LoHa on the single blocks and a LoKr on the double blocks (both named as BFL modules
+    /// on the diffusers checkpoint, so fused outputs split over the q, k and v projections): the side paths, their stacking
+    /// and <c>KroneckerLinear</c> on the GPU against the CPU backend running the same files, within the transformer's
+    /// tolerances.</summary>
+    [Theory]
+    [InlineData(ComputePrecision.Float32)]
+    [InlineData(ComputePrecision.BFloat16)]
+    public void AdaptersRunAsOnTheCpu(ComputePrecision precision)
+    {
+        var gpu = comparison.Gpu(precision);
+        using var dir = new TempDirectory();
+        var files = AdapterFiles.Write(Fixtures.Golden("tiny_klein.bfl.safetensors"), dir);
+        using var io = SafeTensorsFile.Open(Fixtures.Golden("tiny_klein.io.safetensors"));
+        var weights = Fixtures.Golden("tiny_klein.diffusers.safetensors");
+        var expected = GoldenTransformerRun.OutputOfFile(weights, io, comparison.Cpu, files);
+        var plain = GoldenTransformerRun.OutputOfFile(weights, io, comparison.Cpu);
+        Assert.True(FloatComparison.MaxAbsDiff(plain, expected) > 0.1f, "the adapters hardly move the output");
+        var actual = GoldenTransformerRun.OutputOfFile(weights, io, gpu, files);
+        if (precision == ComputePrecision.BFloat16)
+            GpuComparison.AssertClose("transformer with LoRA, LoHa and LoKr", precision, expected, actual, BFloat16Tolerance);
+        else
+            GpuComparison.AssertMaxAbs("transformer with LoRA, LoHa and LoKr", precision, expected, actual, ExactTolerance);
+    }
+
     /// <summary>The tiny klein as ggml quantized it (tests/fixtures/gguf), its blocks expanded once at load, against the CPU
     /// backend running the same file in fp32 (its blocks decoded in the GEMM): the transformer's tolerances.</summary>
     [Theory]

@@ -41,6 +41,40 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
         });
     }
 
+    public static TheoryData<ComputePrecision, int, int, int, int, bool> KroneckerCases()
+    {
+        var data = new TheoryData<ComputePrecision, int, int, int, int, bool>();
+        foreach (var precision in Precisions)
+        foreach (var (a, b, c, d) in new[] { (3, 2, 7, 5), (4, 4, 48, 33), (16, 8, 12, 16) })
+        {
+            data.Add(precision, a, b, c, d, false);
+            data.Add(precision, a, b, c, d, true);
+        }
+        return data;
+    }
+
+    /// <summary>The LoKr side path: y[:, 8 ..) += x·(A ⊗ B)ᵀ over outputs [c + 1, a·c − 2) (starting and ending inside
+    /// Kronecker blocks) of a wider y whose other columns must stay; the scratch poisoned first, y as the activation type or
+    /// Float32 (the model's final Linear).</summary>
+    [Theory]
+    [MemberData(nameof(KroneckerCases))]
+    public void KroneckerLinear(ComputePrecision precision, int a, int b, int c, int d, bool float32Output)
+    {
+        const int rows = 37;
+        int start = c + 1, count = a * c - 3 - c;
+        using var second = new HostWeight(WeightFormat.Float32, Random(c * d, 21, 0.5f), c, d);
+        comparison.Compare($"KroneckerLinear [{a},{b}]⊗[{c},{d}] rows {rows}{(float32Output ? " into f32" : "")}", precision, s =>
+        {
+            using var weight = s.Backend.LoadLinear(second.Weight);
+            var x = s.In(Random(rows * b * d, 22), rows, b * d);
+            var first = s.InFloat32(Random(a * b, 23, 0.5f), a, b);
+            var scratch = s.Out(rows, b * c);
+            var y = float32Output ? s.InFloat32(Random(rows * (count + 16), 24), rows, count + 16) : s.In(Random(rows * (count + 16), 24), rows, count + 16);
+            s.Backend.KroneckerLinear(x, first, weight, scratch, y, 8, start, count);
+            return s.Read(y);
+        });
+    }
+
     /// <summary>An FP8 weight kept as stored (bf16 products on sm_89+): x is quantized to E4M3 with one scale per call and
     /// cuBLASLt's FP8 GEMM sums the products. Against the host's emulation of exactly that (E4M3.Encode of x / (amax / 448),
     /// the weight's bytes times its scale, summed in double): within the fp32 sums (fp32 y) or the bf16 rounding of y.

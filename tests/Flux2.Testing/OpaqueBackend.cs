@@ -98,6 +98,12 @@ public sealed unsafe class OpaqueBackend(CpuBackend cpu) : IBackend
         Enqueue(() => cpu.Linear(hx, hw, hy, yColumn, accumulate));
     }
 
+    public void KroneckerLinear(Tensor x, Tensor first, LinearWeight second, Tensor scratch, Tensor y, int yColumn, int outputStart, int outputCount)
+    {
+        var (hx, ha, hb, ht, hy) = (Host(x), Host(first), Host(second), Host(scratch), Host(y));
+        Enqueue(() => cpu.KroneckerLinear(hx, ha, hb, ht, hy, yColumn, outputStart, outputCount));
+    }
+
     public void ModulatedLayerNorm(Tensor x, Tensor y, Tensor modulation, int shiftColumn, int scaleColumn, float eps)
     {
         var (hx, hy, hm) = (Host(x), Host(y), Host(modulation));

@@ -14,6 +14,17 @@ public partial interface IBackend
     /// <param name="y">[rows, ≥ yColumn + N]</param>
     void Linear(Tensor x, LinearWeight weight, Tensor y, int yColumn = 0, bool accumulate = false);
 
+    /// <summary>y[:, yColumn + o] += (x · (A ⊗ B)ᵀ)[:, outputStart + o] for o &lt; outputCount: outputs of a Linear whose weight is
+    /// the Kronecker product of A [a, b] and B [c, d] (LyCORIS LoKr), which is never formed: output i·c + k is
+    /// Σ_j A[i, j]·(x_j·B[k]ᵀ), x_j the j-th d-wide block of a row. The products x_j·Bᵀ are one GEMM over x read as
+    /// [rows·b, d] into <paramref name="scratch"/>; the blocks are then mixed by A.</summary>
+    /// <param name="x">[rows, b·d]</param>
+    /// <param name="first">A, Float32 [a, b]</param>
+    /// <param name="second">B [c, d] (made resident by <see cref="IBackend.LoadLinear"/>)</param>
+    /// <param name="scratch">[rows, b·c] in the activation type: t</param>
+    /// <param name="y">[rows, ≥ yColumn + outputCount]</param>
+    void KroneckerLinear(Tensor x, Tensor first, LinearWeight second, Tensor scratch, Tensor y, int yColumn, int outputStart, int outputCount);
+
     /// <summary>AdaLN: y = LN(x)·(1 + scale) + shift, LayerNorm over D without affine parameters; per batch element b,
     /// shift = modulation[b, shiftColumn ..+D) and scale = modulation[b, scaleColumn ..+D). y may be x.</summary>
     /// <param name="x">[B, L, D] (or [L, D] with B = 1)</param>

@@ -7,6 +7,7 @@ internal static class KernelCatalog
     [
         NormKernels.Family,
         ActivationKernels.Family,
+        KroneckerKernels.Family,
         RopeKernels.Family,
         TextKernels.Family,
         TimestepKernels.Family,

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Flux2.Core;
 
 namespace Flux2.Models.Lora;
@@ -35,13 +34,11 @@ public sealed class LowRankUpdate
         _up = GC.AllocateArray<float>(checked(outFeatures * rank), pinned: true);
     }
 
-    /// <summary>Down as a Float32 Linear weight over host memory, for <see cref="Core.Backend.IBackend.LoadLinear"/>.</summary>
-    public LinearWeight DownWeight() =>
-        new($"{Weight} (LoRA down)", Rank, InFeatures, WeightFormat.Float32, Marshal.UnsafeAddrOfPinnedArrayElement(_down, 0), _down);
+    /// <summary>Down as a Linear weight over host memory, Float32 or rounded to BFloat16 (see <see cref="FactorWeight"/>).</summary>
+    public LinearWeight DownWeight(WeightFormat format = WeightFormat.Float32) => FactorWeight.Of($"{Weight} (LoRA down)", Rank, InFeatures, _down, format);
 
-    /// <summary>Up as a Float32 Linear weight over host memory.</summary>
-    public LinearWeight UpWeight() =>
-        new($"{Weight} (LoRA up)", OutFeatures, Rank, WeightFormat.Float32, Marshal.UnsafeAddrOfPinnedArrayElement(_up, 0), _up);
+    /// <summary>Up as a Linear weight over host memory, Float32 or rounded to BFloat16.</summary>
+    public LinearWeight UpWeight(WeightFormat format = WeightFormat.Float32) => FactorWeight.Of($"{Weight} (LoRA up)", OutFeatures, Rank, _up, format);
 
     /// <summary>Stacks the parts of <paramref name="modules"/> that land in <paramref name="weight"/> [out, in]: each module
     /// adds its rank once, with its A as rows of Down and its scaled B rows at their rows of Up (zero elsewhere).</summary>

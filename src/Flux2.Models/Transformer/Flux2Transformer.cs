@@ -24,11 +24,8 @@ public sealed class Flux2Transformer : IDisposable
     {
         public string Name { get; } = name;
         public LinearWeight Weight { get; } = weight;
-        public LoraPath? Lora { get; set; }
+        public LoraSidePath? Lora { get; set; }
     }
-
-    /// <summary>The resident Down and Up of a <see cref="LowRankUpdate"/>.</summary>
-    private sealed record LoraPath(LinearWeight Down, LinearWeight Up);
     private sealed record DoubleStream(LinearLayer[] Qkv, Tensor NormQ, Tensor NormK, LinearLayer Out, LinearLayer MlpIn, LinearLayer MlpOut);
     private sealed record DoubleBlock(DoubleStream Img, DoubleStream Txt);
     private sealed record SingleBlock(LinearLayer Linear1, LinearLayer Linear2, Tensor NormQ, Tensor NormK);
@@ -40,7 +37,7 @@ public sealed class Flux2Transformer : IDisposable
     private readonly List<Tensor> _normWeights = [];
     private readonly LinearLayer _imgIn, _txtIn, _time1, _time2, _modImg, _modTxt, _modSingle, _finalMod, _projOut;
     private readonly LinearLayer? _guidance1, _guidance2;
-    private int _loraRank;
+    private int _loraScratchWidth;
     private readonly DoubleBlock[] _doubleBlocks;
     private readonly SingleBlock[] _singleBlocks;
     private readonly int _finalShiftColumn, _finalScaleColumn;
@@ -191,22 +188,15 @@ public sealed class Flux2Transformer : IDisposable
     /// as it was; the stored weights are never touched.</summary>
     public void UseLoras(LoraSet? loras)
     {
-        var paths = new Dictionary<LinearLayer, LoraPath>();
+        var paths = new Dictionary<LinearLayer, LoraSidePath>();
         try
         {
-            foreach (var layer in _layers)
-                if (loras != null && loras.Updates.TryGetValue(layer.Name, out var update))
+            if (loras != null)
+                foreach (var layer in _layers)
                 {
-                    var down = _backend.LoadLinear(update.DownWeight());
-                    try
-                    {
-                        paths[layer] = new LoraPath(down, _backend.LoadLinear(update.UpWeight()));
-                    }
-                    catch
-                    {
-                        down.Dispose();
-                        throw;
-                    }
+                    var update = loras.Updates.GetValueOrDefault(layer.Name);
+                    var kronecker = loras.Kronecker.GetValueOrDefault(layer.Name) ?? [];
+                    if (update != null || kronecker.Count > 0) paths[layer] = LoraSidePath.Load(_backend, update, kronecker);
                 }
         }
         catch
@@ -214,17 +204,17 @@ public sealed class Flux2Transformer : IDisposable
             ReleaseLoraPaths(paths.Values);
             throw;
         }
-        var old = _layers.Select(l => l.Lora).OfType<LoraPath>().ToList();
+        var old = _layers.Select(l => l.Lora).OfType<LoraSidePath>().ToList();
         foreach (var layer in _layers) layer.Lora = paths.GetValueOrDefault(layer);
         ReleaseLoraPaths(old);
         Loras = loras?.Files ?? [];
-        int rank = loras?.MaxRank ?? 0;
-        if (rank != _loraRank)
+        int width = loras?.ScratchWidth ?? 0;
+        if (width != _loraScratchWidth)
         {
-            // The activations' side-path scratch is sized by the rank: the next pass allocates them anew.
+            // The activations' side-path scratch is sized by this width: the next pass allocates them anew.
             _act?.Dispose();
             _act = null;
-            _loraRank = rank;
+            _loraScratchWidth = width;
         }
     }
 
@@ -319,7 +309,7 @@ public sealed class Flux2Transformer : IDisposable
         {
             _act?.Dispose();
             _act = null;
-            _act = new Flux2TransformerActivations(_backend, Config, batch, imageTokens, textTokens, _loraRank, pass, referenceTokens);
+            _act = new Flux2TransformerActivations(_backend, Config, batch, imageTokens, textTokens, _loraScratchWidth, pass, referenceTokens);
         }
         _referenceCache = cache;
         try
@@ -608,15 +598,26 @@ public sealed class Flux2Transformer : IDisposable
         Linear(hidden, linear2, y, 0, accumulate);
     }
 
-    /// <summary>y[:, column ..+N) = x·Wᵀ (or += with <paramref name="accumulate"/>), plus the LoRA side path (x·Downᵀ)·Upᵀ where
-    /// the layer has one: W is used as stored (quantized, memory-mapped) and never merged with the update.</summary>
+    /// <summary>y[:, column ..+N) = x·Wᵀ (or += with <paramref name="accumulate"/>), plus the layer's LoRA side paths: the
+    /// stacked low-rank (x·Downᵀ)·Upᵀ and each LoKr product x·(A ⊗ B)ᵀ over its rows. W is used as stored (quantized,
+    /// memory-mapped) and never merged with an update.</summary>
     private void Linear(Tensor x, LinearLayer layer, Tensor y, int column = 0, bool accumulate = false)
     {
         _backend.Linear(x, layer.Weight, y, column, accumulate);
-        if (layer.Lora is not { } lora) return;
-        var projected = _act!.LoraProjection(checked((int)(x.Length / x.Shape[^1])), lora.Down.OutFeatures);
-        _backend.Linear(x, lora.Down, projected);
-        _backend.Linear(projected, lora.Up, y, column, accumulate: true);
+        if (layer.Lora is not { } side) return;
+        int rows = checked((int)(x.Length / x.Shape[^1]));
+        if (side.LowRank is { } lowRank)
+        {
+            var projected = _act!.LoraProjection(rows, lowRank.Down.OutFeatures);
+            _backend.Linear(x, lowRank.Down, projected);
+            _backend.Linear(projected, lowRank.Up, y, column, accumulate: true);
+        }
+        foreach (var kronecker in side.Kronecker)
+        {
+            var scratch = _act!.LoraProjection(rows, kronecker.ScratchWidth);
+            foreach (var range in kronecker.Ranges)
+                _backend.KroneckerLinear(x, kronecker.First, kronecker.Second, scratch, y, column + range.TargetRow, range.SourceRow, range.Rows);
+        }
     }
 
     /// <summary>ids = [txt_ids; img_ids] of batch element 0 and their RoPE tables. The tables are rebuilt every pass: the
@@ -669,7 +670,7 @@ public sealed class Flux2Transformer : IDisposable
 
     private void ReleaseWeights()
     {
-        ReleaseLoraPaths(_layers.Select(l => l.Lora).OfType<LoraPath>());
+        ReleaseLoraPaths(_layers.Select(l => l.Lora).OfType<LoraSidePath>());
         foreach (var layer in _layers) layer.Lora = null;
         foreach (var t in _normWeights) t.Dispose();
         _normWeights.Clear();
@@ -677,12 +678,8 @@ public sealed class Flux2Transformer : IDisposable
         _weights.Clear();
     }
 
-    private static void ReleaseLoraPaths(IEnumerable<LoraPath> paths)
+    private static void ReleaseLoraPaths(IEnumerable<LoraSidePath> paths)
     {
-        foreach (var path in paths)
-        {
-            path.Down.Dispose();
-            path.Up.Dispose();
-        }
+        foreach (var path in paths) path.Dispose();
     }
 }

@@ -106,10 +106,10 @@ internal sealed class Flux2TransformerActivations : IDisposable
     public Tensor[] FinalNormedRows { get; }
     public Tensor[] ModFinalRows { get; }
 
-    /// <param name="loraRank">the largest stacked LoRA rank of a layer (0: no LoRA side path)</param>
+    /// <param name="loraScratchWidth">the widest LoRA side-path intermediate per row, a stacked rank or a LoKr b·c (0: no side path)</param>
     /// <param name="imageTokens">the image stream's rows: with <see cref="ReferencePass.Extract"/>, the reference tokens then
     /// the noisy ones</param>
-    public Flux2TransformerActivations(IBackend backend, Flux2Config config, int batch, int imageTokens, int textTokens, int loraRank = 0,
+    public Flux2TransformerActivations(IBackend backend, Flux2Config config, int batch, int imageTokens, int textTokens, int loraScratchWidth = 0,
         ReferencePass pass = ReferencePass.None, int referenceTokens = 0)
     {
         _backend = backend;
@@ -165,7 +165,7 @@ internal sealed class Flux2TransformerActivations : IDisposable
         }
         if (pass == ReferencePass.Cached) KeysValues = New(batch, textTokens + referenceTokens + imageTokens, 2 * d);
         // The largest input of a Linear has B·(Ltxt + Limg) rows (single blocks).
-        if (loraRank > 0) _loraScratch = New(checked(batch * l * loraRank));
+        if (loraScratchWidth > 0) _loraScratch = New(checked(batch * l * loraScratchWidth));
 
         ImgNormedRows = PerBatch(ImgNormed);
         TxtNormedRows = PerBatch(TxtNormed);
@@ -206,14 +206,14 @@ internal sealed class Flux2TransformerActivations : IDisposable
     /// <summary>The image ids of batch element 0, as <see cref="FirstBatchTextIds"/>.</summary>
     public Tensor FirstBatchImageIds(Tensor ids) => _imageIdsView.Of(ids);
 
-    /// <summary>[rows, rank]: x·Downᵀ of a LoRA side path, a view of one scratch buffer (made once per shape, so steady
-    /// state allocates nothing).</summary>
-    public Tensor LoraProjection(int rows, int rank)
+    /// <summary>[rows, width]: x·Downᵀ of a LoRA side path (width = its rank) or a LoKr's products (width = b·c), a view of
+    /// one scratch buffer (made once per shape, so steady state allocates nothing).</summary>
+    public Tensor LoraProjection(int rows, int width)
     {
-        if (!_loraProjections.TryGetValue((rows, rank), out var t))
+        if (!_loraProjections.TryGetValue((rows, width), out var t))
         {
             var scratch = _loraScratch ?? throw new InvalidOperationException("activations were sized without a LoRA side path");
-            _loraProjections[(rows, rank)] = t = scratch.Slice0(0, checked(rows * rank)).Reshape(rows, rank);
+            _loraProjections[(rows, width)] = t = scratch.Slice0(0, checked(rows * width)).Reshape(rows, width);
         }
         return t;
     }

@@ -23,6 +23,14 @@ public class LoraKeyTests
     [InlineData("lora_unet_single_blocks_19_linear2.lora_up.weight", "single_blocks_19_linear2", LoraTensorRole.Up)]
     [InlineData("lora_unet_double_blocks_0_img_attn_qkv.alpha", "double_blocks_0_img_attn_qkv", LoraTensorRole.Alpha)]
     [InlineData("lora_transformer_single_transformer_blocks_0_attn_to_out.lora_down.weight", "single_transformer_blocks_0_attn_to_out", LoraTensorRole.Down)]
+    // LyCORIS LoHa / LoKr: its own lycoris_ prefix, and the kohya, ComfyUI and PEFT spellings
+    [InlineData("lycoris_transformer_blocks_0_attn_to_q.lokr_w1", "transformer_blocks_0_attn_to_q", LoraTensorRole.LokrW1)]
+    [InlineData("lycoris_single_transformer_blocks_2_attn_to_out.lokr_w2_b", "single_transformer_blocks_2_attn_to_out", LoraTensorRole.LokrW2B)]
+    [InlineData("lycoris_transformer_blocks_0_attn_to_q.alpha", "transformer_blocks_0_attn_to_q", LoraTensorRole.Alpha)]
+    [InlineData("lora_unet_double_blocks_0_img_mlp_0.hada_w1_a", "double_blocks_0_img_mlp_0", LoraTensorRole.HadaW1A)]
+    [InlineData("lora_unet_double_blocks_0_img_mlp_0.hada_w2_b", "double_blocks_0_img_mlp_0", LoraTensorRole.HadaW2B)]
+    [InlineData("diffusion_model.single_blocks.0.linear1.lokr_w1_a", "single_blocks.0.linear1", LoraTensorRole.LokrW1A)]
+    [InlineData("base_model.model.transformer_blocks.0.ff.linear_in.lokr_w2", "transformer_blocks.0.ff.linear_in", LoraTensorRole.LokrW2)]
     public void SplitsModuleAndRole(string key, string module, LoraTensorRole role) =>
         Assert.Equal(new LoraKey(module, role), LoraKey.Parse(key));
 
@@ -31,6 +39,8 @@ public class LoraKeyTests
     [InlineData("transformer.transformer_blocks.0.attn.to_q.lora_magnitude_vector")] // DoRA
     [InlineData("lora_unet_double_blocks_0_img_attn_qkv.dora_scale")]
     [InlineData("lora_unet_double_blocks_0_img_attn_qkv.lora_mid.weight")] // LoCon
+    [InlineData("lycoris_double_blocks_0_img_attn_qkv.lokr_t2")] // Tucker cores (convolutions)
+    [InlineData("lycoris_double_blocks_0_img_attn_qkv.hada_t1")]
     [InlineData("diffusion_model.double_blocks.0.img_attn.qkv.diff_b")] // bias delta
     [InlineData("diffusion_model.double_blocks.0.img_attn.qkv.lora_B.bias")]
     [InlineData("lora_unet_.alpha")] // nothing left of the module

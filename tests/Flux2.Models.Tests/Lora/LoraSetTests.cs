@@ -92,7 +92,7 @@ public class LoraSetTests
         var set = Load(TensorNaming.Diffusers, false, new LoraFile(first, 2f), new LoraFile(second, -1f));
         var update = set.Updates["single_transformer_blocks.0.attn.to_out.weight"];
         Assert.Equal(5, update.Rank);
-        Assert.Equal(5, set.MaxRank);
+        Assert.Equal(5, set.ScratchWidth);
         Assert.Equal([.. Values(2 * (D + M), 1), .. Values(3 * (D + M), 5)], update.Down.ToArray());
         var up = update.Up.ToArray();
         Assert.Equal(2f * Values(D * 2, 2)[1], up[1]);

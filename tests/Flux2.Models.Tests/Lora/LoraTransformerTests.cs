@@ -11,8 +11,6 @@ namespace Flux2.Models.Tests.Lora;
 public class LoraTransformerTests
 {
     private const float Tolerance = 1e-5f;
-    /// <summary>The LoRAs move the output by much more than the tolerance, so a side path that is skipped or misplaced fails.</summary>
-    private const float MinimumEffect = 0.1f;
 
     public static IEnumerable<object[]> Formats =>
         from format in Enum.GetValues<LoraFormat>()
@@ -120,39 +118,10 @@ public class LoraTransformerTests
         using var dir = new TempDirectory();
         var loraFile = dir.File("lora.safetensors");
         TestLora.Random(reference, seed: 3).Write(loraFile, LoraFormat.Peft);
-        using var golden = new TransformerGolden("tiny_klein");
-        using var model = golden.LoadOnBackend("tiny_klein.bfl.safetensors", [new LoraFile(loraFile)]);
-        using var first = golden.Run(model);
-        using var output = Flux2.Core.Tensor.Zeros(first.Shape);
-        model.Forward(golden.Hidden, golden.Encoder, golden.Timestep, null, golden.ImgIds, golden.TxtIds, output);
-        long allocated = SteadyStateAllocation.OnCallingThread(() =>
-            model.Forward(golden.Hidden, golden.Encoder, golden.Timestep, null, golden.ImgIds, golden.TxtIds, output));
-        Assert.Equal(first.ToArray<float>(), output.ToArray<float>());
-        Assert.True(allocated == 0, $"a steady-state forward pass with a LoRA allocated {allocated} bytes");
+        SidePathChecks.SteadyStateAllocatesNothing("tiny_klein.bfl.safetensors", new LoraFile(loraFile));
     }
 
     private static void AssertSidePathMatchesMerge(string io, string baseFile, string reference, LoraFormat format, string backend,
-        (TestLora Lora, float Strength) lora)
-    {
-        using var dir = new TempDirectory();
-        var loraFile = dir.File("lora.safetensors");
-        lora.Lora.Write(loraFile, format);
-        var merged = dir.File("merged.safetensors");
-        TestLora.Merge(reference, merged, lora);
-
-        using var golden = new TransformerGolden(io, backend);
-        using var model = golden.LoadOnBackend(baseFile, [new LoraFile(loraFile, lora.Strength)]);
-        Assert.Empty(model.LoadWarnings);
-        using var output = golden.Run(model);
-        using var mergedModel = Flux2Transformer.Load(merged, golden.Backend);
-        using var expected = golden.Run(mergedModel);
-        using var plainModel = golden.LoadOnBackend(baseFile);
-        using var plain = golden.Run(plainModel);
-
-        var actual = golden.Values(output);
-        float diff = FloatComparison.MaxAbsDiff(golden.Values(expected), actual);
-        Assert.True(diff <= Tolerance, $"{baseFile} with a {format} LoRA: max abs error {diff} against the merged weights");
-        float effect = FloatComparison.MaxAbsDiff(golden.Values(plain), actual);
-        Assert.True(effect >= MinimumEffect, $"{baseFile} with a {format} LoRA: the output moved only {effect}");
-    }
+        (TestLora Lora, float Strength) lora) =>
+        SidePathChecks.MatchesMerge(io, baseFile, reference, backend, $"{format} LoRA", file => lora.Lora.Write(file, format), lora.Lora, lora.Strength);
 }

@@ -18,12 +18,19 @@ public enum LoraFormat
     AiToolkit,
 }
 
+/// <summary>A test adapter's updates as the reference sees them: each adapted module (the checkpoint's weight name without
+/// <c>.weight</c>) with its whole ΔW [out, in] at strength 1, computed by the test from the tensors it wrote.</summary>
+public interface ITestAdapter
+{
+    IEnumerable<(string Module, double[] Delta)> Deltas();
+}
+
 /// <summary>
 /// A random LoRA over every Linear of a checkpoint, named as that checkpoint names them, that can be written in a file
 /// format and merged into the checkpoint as the reference (W + s·B·A, written as F32 beside dequantized weights). The merge
 /// is this test's own, from the names it generated, independent of the loader's key mapping.
 /// </summary>
-public sealed class TestLora
+public sealed class TestLora : ITestAdapter
 {
     /// <param name="Module">the checkpoint's weight name without <c>.weight</c></param>
     /// <param name="Down">A [Rank, In], bf16-representable so every file dtype holds it exactly</param>
@@ -93,10 +100,28 @@ public sealed class TestLora
         w.Write(path);
     }
 
-    /// <summary>Writes <paramref name="checkpoint"/> with every Linear decoded to F32 (quantized ones as the GEMM decodes them),
-    /// W + Σ s·B·A added for the modules of <paramref name="loras"/>, quantization scales and metadata dropped.</summary>
-    public static unsafe void Merge(string checkpoint, string target, params (TestLora Lora, float Strength)[] loras)
+    public IEnumerable<(string Module, double[] Delta)> Deltas()
     {
+        foreach (var m in Layers)
+        {
+            var delta = new double[m.Out * m.In];
+            double scale = Scale(m, 1);
+            for (int i = 0; i < m.Out; i++)
+                for (int j = 0; j < m.In; j++)
+                {
+                    double sum = 0;
+                    for (int c = 0; c < m.Rank; c++) sum += (double)m.Up[i * m.Rank + c] * m.Down[c * m.In + j];
+                    delta[i * m.In + j] = scale * sum;
+                }
+            yield return (m.Module, delta);
+        }
+    }
+
+    /// <summary>Writes <paramref name="checkpoint"/> with every Linear decoded to F32 (quantized ones as the GEMM decodes them),
+    /// W + Σ strength·ΔW added for the modules of <paramref name="adapters"/>, quantization scales and metadata dropped.</summary>
+    public static unsafe void Merge(string checkpoint, string target, params (ITestAdapter Adapter, float Strength)[] adapters)
+    {
+        var deltas = adapters.SelectMany(a => a.Adapter.Deltas().Select(d => (Name: d.Module + ".weight", d.Delta, a.Strength))).ToList();
         using var file = SafeTensorsCheckpoint.Open(checkpoint);
         var linears = LinearNames(file).ToHashSet();
         var w = new SafeTensorsWriter();
@@ -114,27 +139,15 @@ public sealed class TestLora
             var values = new float[(long)n * k];
             fixed (float* p = values)
                 for (int row = 0; row < n; row++) WeightRowDecoder.Decode(weight, row, 0, k, p + (long)row * k);
-            foreach (var (lora, strength) in loras)
-                foreach (var m in lora.Layers.Where(m => m.Module + ".weight" == name))
-                    AddDelta(values, m, lora.Scale(m, strength));
+            foreach (var (_, delta, strength) in deltas.Where(d => d.Name == name))
+                for (int e = 0; e < values.Length; e++) values[e] += (float)(strength * delta[e]);
             w.AddFloat32(name, [n, k], values);
         }
         w.Write(target);
     }
 
-    private static void AddDelta(float[] w, Layer m, float scale)
-    {
-        for (int i = 0; i < m.Out; i++)
-            for (int j = 0; j < m.In; j++)
-            {
-                double sum = 0;
-                for (int c = 0; c < m.Rank; c++) sum += (double)m.Up[i * m.Rank + c] * m.Down[c * m.In + j];
-                w[i * m.In + j] += (float)(scale * sum);
-            }
-    }
-
     /// <summary>The 2-D <c>.weight</c> tensors of a transformer checkpoint: its Linear weights (norms are 1-D).</summary>
-    private static IEnumerable<string> LinearNames(SafeTensorsCheckpoint file) =>
+    public static IEnumerable<string> LinearNames(SafeTensorsCheckpoint file) =>
         file.Names.Where(n => n.EndsWith(".weight", StringComparison.Ordinal) && file.Info(n).Shape.Length == 2);
 
     private static ushort[] Bf16(float[] values) => Array.ConvertAll(values, BFloat16Bits.FromFloat);

@@ -1,0 +1,79 @@
+using Flux2.Core;
+using Flux2.Core.SafeTensors;
+
+namespace Flux2.Models.Lora;
+
+/// <summary>The tensors of one module of a LoRA file by their role, read with the checks every adapter kind shares: float
+/// matrices of the expected shape, finite values, one finite alpha.</summary>
+internal sealed class LoraModuleTensors(SafeTensorsFile file, LoraModuleTarget target, IReadOnlyDictionary<LoraTensorRole, string> names)
+{
+    public LoraModuleTarget Target => target;
+    public string Path => file.FilePath;
+    public string Module => target.Module;
+
+    public bool Has(LoraTensorRole role) => names.ContainsKey(role);
+
+    /// <summary>The name of the tensor with <paramref name="role"/>, or an error saying the module lacks it.</summary>
+    public string Name(LoraTensorRole role) => names.TryGetValue(role, out var name) ? name
+        : throw new LoraException($"{Path}: '{Module}' has {string.Join(" and ", names.Values.Select(n => $"'{n}'"))} but no {Describe(role)}");
+
+    /// <summary>The [rows, columns] matrix with <paramref name="role"/> as floats; null dimensions take any size ≥ 1.</summary>
+    /// <param name="what">what the matrix is, for the message ("the down weight of 'x'")</param>
+    public (float[] Values, int Rows, int Columns) Matrix(LoraTensorRole role, int? rows, int? columns, string what, string expected)
+    {
+        var view = file.Get(Name(role));
+        if (view.DType is not (DType.Float32 or DType.BFloat16 or DType.Float16 or DType.Float64))
+            throw new LoraException($"{Path}: tensor '{view.Name}': LoRA weights must be F32, BF16, F16 or F64, found {view.DType.SafetensorsName()}");
+        if (view.Shape.Length != 2 || view.Shape[0] < 1 || view.Shape[1] < 1 || rows is { } r && view.Shape[0] != r || columns is { } c && view.Shape[1] != c)
+            throw new LoraException($"{Path}: tensor '{view.Name}': {what} must be {expected}, found {view.Info.ShapeText}");
+        return (FiniteValues(view), checked((int)view.Shape[0]), checked((int)view.Shape[1]));
+    }
+
+    /// <summary>The module's alpha: its <c>.alpha</c> tensor, else PEFT's metadata for it, else null.</summary>
+    public double? Alpha(PeftAlphas peftAlphas)
+    {
+        if (!names.TryGetValue(LoraTensorRole.Alpha, out var alphaName)) return peftAlphas.For(Module);
+        var view = file.Get(alphaName);
+        var values = view.ToFloat32Array();
+        if (values.Length != 1 || !float.IsFinite(values[0]))
+            throw new LoraException($"{Path}: tensor '{alphaName}': alpha must be one finite number, found {view.Info.ShapeText} {view.DType.SafetensorsName()}");
+        return values[0];
+    }
+
+    /// <summary><paramref name="scale"/> as a float, refused when it is not a finite one.</summary>
+    public float FiniteScale(double scale, string formula)
+    {
+        if (!float.IsFinite((float)scale))
+            throw new LoraException($"{Path}: '{Module}': {formula} is not a finite float");
+        return (float)scale;
+    }
+
+    /// <summary>The tensor's values as floats, refused when one is NaN or infinite (also after an F64 value overflows the
+    /// float): it would spread through every product its layer takes part in and leave nothing of the image.</summary>
+    private static float[] FiniteValues(TensorView view)
+    {
+        var values = view.ToFloat32Array();
+        int bad = Array.FindIndex(values, v => !float.IsFinite(v));
+        if (bad >= 0)
+            throw new LoraException($"{view.FilePath}: tensor '{view.Name}': element {bad} (row {bad / view.Shape[1]}, column {bad % view.Shape[1]}) " +
+                $"is {values[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)}; LoRA weights must be finite numbers");
+        return values;
+    }
+
+    public static string Describe(LoraTensorRole role) => role switch
+    {
+        LoraTensorRole.Down => "down weight (lora_A / lora_down)",
+        LoraTensorRole.Up => "up weight (lora_B / lora_up)",
+        LoraTensorRole.Alpha => "alpha",
+        LoraTensorRole.HadaW1A => "hada_w1_a",
+        LoraTensorRole.HadaW1B => "hada_w1_b",
+        LoraTensorRole.HadaW2A => "hada_w2_a",
+        LoraTensorRole.HadaW2B => "hada_w2_b",
+        LoraTensorRole.LokrW1 => "lokr_w1",
+        LoraTensorRole.LokrW1A => "lokr_w1_a",
+        LoraTensorRole.LokrW1B => "lokr_w1_b",
+        LoraTensorRole.LokrW2 => "lokr_w2",
+        LoraTensorRole.LokrW2A => "lokr_w2_a",
+        _ => "lokr_w2_b",
+    };
+}

@@ -2,17 +2,19 @@ using Flux2.Backends;
 using Flux2.Core;
 using Flux2.Core.Backend;
 using Flux2.Models.Checkpoints;
+using Flux2.Models.Lora;
 using Flux2.Pipelines;
 
 namespace Flux2.Cli;
 
-/// <summary><c>flux2 info PATH [--json]</c>: what a downloaded checkpoint is and whether it is complete.</summary>
+/// <summary><c>flux2 info PATH [--json]</c>: what a downloaded checkpoint is and whether it is complete, or what a LoRA file is
+/// and which models it fits.</summary>
 public sealed class InfoCommand(HubModels? hub = null) : ICommand
 {
     private readonly HubModels _hub = hub ?? new HubModels();
 
     public string Name => "info";
-    public string Summary => "inspect a checkpoint: layout, variant, config, dtypes, quantization, completeness";
+    public string Summary => "inspect a checkpoint (layout, variant, config, dtypes, quantization, completeness) or a LoRA";
 
     public string Help =>
         """
@@ -36,12 +38,17 @@ public sealed class InfoCommand(HubModels? hub = null) : ICommand
         block, and a validation of the transformer against the tensors its configuration requires
         (missing, unexpected, wrong shape or dtype). Every component of a repository is reported.
 
+        A LoRA or LyCORIS (LoHa, LoKr) .safetensors file is described instead: its modules by kind, their
+        ranks (LoKr: factors) and key spellings, tensors that are no adapter tensor, and whether it fits
+        klein-4B, klein-9B and dev (or only with --lora-lenient, and why not).
+
           --json     machine-readable output
           --device   instead of a checkpoint, report a GPU: its name, memory and driver, and where
                      the CUDA libraries the backend needs were found (or the one-line reason not)
 
-        Exit code: 0 when the checkpoint is complete (or the GPU can run the CUDA backend), 1 when
-        it is not (the report says why) or cannot be read, 2 for a command-line mistake.
+        Exit code: 0 when the checkpoint is complete (or the GPU can run the CUDA backend, or the adapter
+        fits a model), 1 when it is not (the report says why) or cannot be read, 2 for a command-line
+        mistake.
         """;
 
     public int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
@@ -59,13 +66,26 @@ public sealed class InfoCommand(HubModels? hub = null) : ICommand
 
         string what = separate ? "the given components" : options.Positionals[0];
         string? Local(string? path) => path == null ? null : _hub.LocalPath(path, Name, error);
+        var hubId = separate ? null : HubModels.IdOf(what);
+        string? local = separate || hubId != null ? null : Local(what);
+        if (local != null && AdapterInspection.IsAdapterFile(local)) return DescribeAdapter(local, json, output, error);
         var inspection = separate ? CheckpointInspector.InspectFiles(Local(transformer), Local(vae), Local(textEncoder), Local(tokenizer))
-            : CheckpointInspector.Inspect(HubModels.IdOf(what) is { } id ? _hub.Resolve(id, Name, error).Folder : Local(what)!);
+            : CheckpointInspector.Inspect(hubId is { } id ? _hub.Resolve(id, Name, error).Folder : local!);
         var report = InfoReport.Create(inspection);
         if (json) InfoJsonWriter.Write(report, output);
         else InfoTextWriter.Write(report, output);
         if (report.IsComplete) return CliApp.ExitOk;
         error.WriteLine($"flux2 info: {what} {(separate ? "are" : "is")} incomplete: {report.ProblemCount} problem{(report.ProblemCount == 1 ? "" : "s")} (see the report)");
+        return CliApp.ExitFailure;
+    }
+
+    private static int DescribeAdapter(string path, bool json, TextWriter output, TextWriter error)
+    {
+        var adapter = AdapterInspection.Inspect(path);
+        if (json) AdapterInfoWriter.WriteJson(adapter, output);
+        else AdapterInfoWriter.WriteText(adapter, output);
+        if (AdapterInfoWriter.FitsAModel(adapter)) return CliApp.ExitOk;
+        error.WriteLine($"flux2 info: {path} is an adapter that fits none of klein-4B, klein-9B and dev (see the report)");
         return CliApp.ExitFailure;
     }
 

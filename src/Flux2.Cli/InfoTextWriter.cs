@@ -103,6 +103,6 @@ public static class InfoTextWriter
         foreach (var m in messages) Line(w, depth, label, m);
     }
 
-    private static void Line(TextWriter w, int depth, string key, string value) =>
+    internal static void Line(TextWriter w, int depth, string key, string value) =>
         w.WriteLine($"{new string(' ', depth * 2)}{key + ":",-24} {value}");
 }

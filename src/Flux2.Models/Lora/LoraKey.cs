@@ -67,6 +67,14 @@ public readonly record struct LoraKey(string Module, LoraTensorRole Role)
         return null;
     }
 
+    /// <summary>Whether tensors named <paramref name="names"/> are an adapter file's rather than a model's: most of them are
+    /// LoRA, LoHa or LoKr tensors.</summary>
+    public static bool LooksLikeAdapter(IReadOnlyCollection<string> names)
+    {
+        int adapter = names.Count(n => Parse(n) != null);
+        return adapter > 0 && 2 * adapter >= names.Count;
+    }
+
     private static string StripPrefixes(string module)
     {
         bool stripped;

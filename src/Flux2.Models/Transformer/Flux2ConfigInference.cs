@@ -1,6 +1,7 @@
 using System.Globalization;
 using Flux2.Core;
 using Flux2.Core.SafeTensors;
+using Flux2.Models.Lora;
 
 namespace Flux2.Models.Transformer;
 
@@ -145,10 +146,17 @@ public static class Flux2ConfigInference
     }
 
     /// <summary>The naming of <paramref name="tensors"/>, or an error naming <paramref name="source"/>.</summary>
-    public static TensorNaming RequireNaming(IEnumerable<TensorInfo> tensors, string source) =>
-        Flux2WeightMap.DetectNaming(tensors.Select(t => t.Name))
-        ?? throw new Flux2ConfigException($"{source}: not a FLUX.2 transformer checkpoint " +
-            $"(expected '{Flux2TensorNames.Bfl.ImgIn}' and 'double_blocks.*' (BFL) or '{Flux2TensorNames.Diffusers.ImgIn}' and 'transformer_blocks.*' (diffusers))");
+    public static TensorNaming RequireNaming(IEnumerable<TensorInfo> tensors, string source)
+    {
+        var names = tensors.Select(t => t.Name).ToList();
+        // An adapter names the model's layers too (a PEFT LoRA even looks diffusers-named): say what it is instead.
+        if (LoraKey.LooksLikeAdapter(names))
+            throw new Flux2ConfigException($"{source}: a LoRA / LyCORIS adapter, not a FLUX.2 transformer checkpoint; apply it to a model as a LoRA " +
+                "(--lora FILE; flux2 info FILE says which models it fits)");
+        return Flux2WeightMap.DetectNaming(names)
+            ?? throw new Flux2ConfigException($"{source}: not a FLUX.2 transformer checkpoint " +
+                $"(expected '{Flux2TensorNames.Bfl.ImgIn}' and 'double_blocks.*' (BFL) or '{Flux2TensorNames.Diffusers.ImgIn}' and 'transformer_blocks.*' (diffusers))");
+    }
 
     private static Dictionary<string, TensorInfo> ByStrippedName(IEnumerable<TensorInfo> tensors)
     {

@@ -26,6 +26,7 @@ internal static class LohaReader
             var delta = FactorProducts.Multiply(up1, outFeatures, r1, down1, inFeatures);
             var second = FactorProducts.Multiply(up2, outFeatures, r2, down2, inFeatures);
             for (int e = 0; e < delta.Length; e++) delta[e] *= second[e];
+            m.RequireFinite(delta, scale, "the scaled product (w1_a·w1_b) ⊙ (w2_a·w2_b)");
             return LoraModule.Dense(target, delta, scale);
         }
         int stacked = (int)rank;
@@ -40,6 +41,8 @@ internal static class LohaReader
         for (int i = 0; i < outFeatures; i++)
             for (int p = 0; p < r1; p++)
                 for (int q = 0; q < r2; q++) up[i * stacked + p * r2 + q] = up1[i * r1 + p] * up2[i * r2 + q];
+        m.RequireFinite(down, 1, "the product of w1_b and w2_b");
+        m.RequireFinite(up, scale, "the scaled product of w1_a and w2_a");
         return new LoraModule(target, stacked, down, up, scale);
 
         (float[] Values, int Rank) Up(LoraTensorRole role)

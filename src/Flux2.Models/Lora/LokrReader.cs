@@ -27,7 +27,13 @@ internal static class LokrReader
         // Multiplied out only now that the shapes fit the layer: each half is then at most its size.
         float[] first = firstHalf.Values(), second = secondHalf.Values();
         if ((long)b * c > Math.Max(target.OutFeatures, target.InFeatures))
-            return LoraModule.Dense(target, FactorProducts.Kronecker(first, a, b, second, c, d), scale);
+        {
+            var delta = FactorProducts.Kronecker(first, a, b, second, c, d);
+            m.RequireFinite(delta, scale, "the scaled product lokr_w1 ⊗ lokr_w2");
+            return LoraModule.Dense(target, delta, scale);
+        }
+        m.RequireFinite(first, scale, "the scaled lokr_w1");
+        m.RequireFinite(second, 1, "lokr_w2");
         for (int e = 0; e < first.Length; e++) first[e] *= scale;
         return new KroneckerModule(target, first, a, b, second, c, d);
     }

@@ -68,6 +68,7 @@ internal static class LoraFileReader
             $"[{target.OutFeatures}, {rank}] (the layer's outputs by the rank of '{m.Name(LoraTensorRole.Down)}')");
         double alpha = m.Alpha(alphas) ?? rank;
         float scale = m.FiniteScale(alpha / rank * strength, $"alpha / rank · strength = {alpha} / {rank} · {strength}");
+        m.RequireFinite(up, scale, "the scaled up weight");
         return new LoraModule(target, rank, down, up, scale);
     }
 }

@@ -67,6 +67,9 @@ public readonly record struct LoraKey(string Module, LoraTensorRole Role)
         return null;
     }
 
+    /// <summary>The first spelling of <paramref name="role"/>'s suffix: <c>.lora_A.weight</c>, <c>.alpha</c>, <c>.hada_w1_a</c>, ...</summary>
+    public static string SuffixOf(LoraTensorRole role) => s_suffixes.First(s => s.Role == role).Suffix;
+
     /// <summary>Whether tensors named <paramref name="names"/> are an adapter file's rather than a model's: most of them are
     /// LoRA, LoHa or LoKr tensors.</summary>
     public static bool LooksLikeAdapter(IReadOnlyCollection<string> names)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Flux2.Core;
 using Flux2.Core.SafeTensors;
 
@@ -48,6 +49,18 @@ internal sealed class LoraModuleTensors(SafeTensorsFile file, LoraModuleTarget t
         return (float)scale;
     }
 
+    /// <summary>Refuses an update whose factors, multiplied out and scaled by <paramref name="scale"/>, leave the float range
+    /// (weights near the float's limit): the side path would run on infinities.</summary>
+    /// <param name="what">the factor, for the message ("the scaled up weight")</param>
+    public void RequireFinite(ReadOnlySpan<float> values, float scale, string what)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i] * scale))
+                throw new LoraException($"{Path}: '{Module}': {what} leaves the float range at element {i} " +
+                    $"({values[i].ToString(CultureInfo.InvariantCulture)} · {scale.ToString(CultureInfo.InvariantCulture)}); " +
+                    "the weights are too large to apply");
+    }
+
     /// <summary>The tensor's values as floats, refused when one is NaN or infinite (also after an F64 value overflows the
     /// float): it would spread through every product its layer takes part in and leave nothing of the image.</summary>
     private static float[] FiniteValues(TensorView view)
@@ -56,24 +69,15 @@ internal sealed class LoraModuleTensors(SafeTensorsFile file, LoraModuleTarget t
         int bad = Array.FindIndex(values, v => !float.IsFinite(v));
         if (bad >= 0)
             throw new LoraException($"{view.FilePath}: tensor '{view.Name}': element {bad} (row {bad / view.Shape[1]}, column {bad % view.Shape[1]}) " +
-                $"is {values[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)}; LoRA weights must be finite numbers");
+                $"is {values[bad].ToString(CultureInfo.InvariantCulture)}; LoRA weights must be finite numbers");
         return values;
     }
 
+    /// <summary>How a message names a role: the pair's halves by their spellings, LyCORIS tensors by their suffix.</summary>
     public static string Describe(LoraTensorRole role) => role switch
     {
         LoraTensorRole.Down => "down weight (lora_A / lora_down)",
         LoraTensorRole.Up => "up weight (lora_B / lora_up)",
-        LoraTensorRole.Alpha => "alpha",
-        LoraTensorRole.HadaW1A => "hada_w1_a",
-        LoraTensorRole.HadaW1B => "hada_w1_b",
-        LoraTensorRole.HadaW2A => "hada_w2_a",
-        LoraTensorRole.HadaW2B => "hada_w2_b",
-        LoraTensorRole.LokrW1 => "lokr_w1",
-        LoraTensorRole.LokrW1A => "lokr_w1_a",
-        LoraTensorRole.LokrW1B => "lokr_w1_b",
-        LoraTensorRole.LokrW2 => "lokr_w2",
-        LoraTensorRole.LokrW2A => "lokr_w2_a",
-        _ => "lokr_w2_b",
+        _ => LoraKey.SuffixOf(role)[1..],
     };
 }

@@ -167,6 +167,12 @@ public class LoraErrorTests
         Assert.Contains($"tensor '{module}.lora_A.weight': element 3 (row 0, column 3) is -Infinity",
             Assert.Throws<LoraException>(() => Load(TensorNaming.Bfl, false, new LoraFile(infinite))).Message);
 
+        var hugeUp = Values(3 * D * 2, 2);
+        hugeUp[4] = 3e38f;
+        var tooLarge = Write(dir.File("large.safetensors"), [Valid[0], F32($"{module}.lora_B.weight", [3 * D, 2], hugeUp)]);
+        Assert.Contains("'double_blocks.0.img_attn.qkv': the scaled up weight leaves the float range at element 4",
+            Assert.Throws<LoraException>(() => Load(TensorNaming.Bfl, false, new LoraFile(tooLarge, 4f))).Message);
+
         var hugeAlpha = Write(dir.File("alpha.safetensors"), [.. Valid, F32($"{module}.alpha", [], [3e38f])]);
         Assert.Contains("'double_blocks.0.img_attn.qkv': alpha / rank · strength = ",
             Assert.Throws<LoraException>(() => Load(TensorNaming.Bfl, false, new LoraFile(hugeAlpha, 10f))).Message);

@@ -70,5 +70,14 @@ public class LycorisErrorTests
              F32($"{Module}.alpha", [], [3e38f])]);
         Assert.Contains($"'{Dotted}': alpha / rank · strength = ",
             Assert.Throws<LoraException>(() => Load(TensorNaming.Bfl, false, new LoraFile(hugeAlpha, 10f))).Message);
+
+        // Finite halves of a pair whose product leaves the float range.
+        var pairUp = Values(6, 2);
+        var pairDown = Values(4, 3);
+        (pairUp[1], pairDown[2]) = (1e20f, 1e20f);
+        var overflowing = Write(dir.File("overflow.safetensors"),
+            [F32($"{Module}.lokr_w1", [4, 2], Values(8, 1)), F32($"{Module}.lokr_w2_a", [6, 1], pairUp), F32($"{Module}.lokr_w2_b", [1, 4], pairDown)]);
+        Assert.Equal($"{overflowing}: '{Dotted}': lokr_w2 leaves the float range at element 6 (Infinity · 1); the weights are too large to apply",
+            Assert.Throws<LoraException>(() => Load(TensorNaming.Bfl, false, new LoraFile(overflowing))).Message);
     }
 }

@@ -60,6 +60,7 @@ public sealed class ImageServer : IAsyncDisposable
             k.Listen(options.Address, options.Port);
             k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
             k.Limits.MaxConcurrentConnections = options.MaxConnections;
+            RequestHeadLimits.ApplyTo(k.Limits);
         });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton<IHostLifetime, CallerStoppedLifetime>();
@@ -81,11 +82,12 @@ public sealed class ImageServer : IAsyncDisposable
         var images = new ImagesEndpoint(service, uploads, requests);
 
         // Bodies for routing's own 404 and 405 around everything; routing next, so that every later stage knows the endpoint;
-        // then counting (refusals counted too), CORS (preflights answered before authentication, which browsers do not send
-        // on them), the API key, the endpoints.
+        // then counting (refusals counted too), the request line and header limits, CORS (preflights answered before
+        // authentication, which browsers do not send on them), the API key, the endpoints.
         app.UseStatusCodePages(RoutingErrors.WriteAsync);
         app.UseRouting();
         app.Use(server.CountAsync);
+        app.Use(RequestHeadLimits.InvokeAsync);
         if (options.CorsOrigins.Count > 0) app.UseCors();
         if (options.ApiKey is { } key) app.Use(new ApiKeyAuthentication(key).InvokeAsync);
         app.MapGet("/health", server.Health);

@@ -19,6 +19,14 @@ internal static class GoldenTransformerRun
     /// <param name="loras">adapters the model runs beside its layers</param>
     public static float[] OutputOfFile(string weightsPath, SafeTensorsFile io, IBackend backend, IReadOnlyList<LoraFile>? loras = null)
     {
+        using var model = Flux2Transformer.Load(weightsPath, backend, loras: loras);
+        return Forward(model, io, backend);
+    }
+
+    /// <summary>One forward pass of <paramref name="model"/> on the inputs of <paramref name="io"/>, uploaded to
+    /// <paramref name="backend"/> and released after.</summary>
+    public static float[] Forward(Flux2Transformer model, SafeTensorsFile io, IBackend backend)
+    {
         var inputs = new List<Tensor>();
         Tensor Upload(string name)
         {
@@ -32,7 +40,6 @@ internal static class GoldenTransformerRun
         }
         try
         {
-            using var model = Flux2Transformer.Load(weightsPath, backend, loras: loras);
             var guidance = io.Contains("inputs.guidance") ? Upload("inputs.guidance") : null;
             using var output = model.Forward(Upload("inputs.hidden_states"), Upload("inputs.encoder_hidden_states"), Upload("inputs.timestep"),
                 guidance, Upload("inputs.img_ids"), Upload("inputs.txt_ids"));

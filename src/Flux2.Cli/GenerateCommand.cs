@@ -79,7 +79,8 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
               --threads N          CPU compute threads (default: all processors)
               --lora FILE[:SCALE]  apply a LoRA (diffusers/PEFT, kohya or BFL / ai-toolkit .safetensors; LyCORIS LoHa
                                    and LoKr too) with strength SCALE (default 1, which applies its alpha / rank as
-                                   trained); repeat for several
+                                   trained); repeat for several. FILE may be a file of a Hugging Face repository,
+                                   org/name[@revision]/path or its https://huggingface.co/... address
               --lora-lenient       skip LoRA tensors that adapt no layer of the transformer, with a warning
                                    (default: refuse the file and list them)
               --verbose            print the time of each phase
@@ -159,6 +160,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         var references = imageFiles.Select(ReferenceImage.FromFile).ToArray();
 
         var config = model.Resolve(_hub, Name, error, stop) with { Devices = [compute.Device] };
+        var loraFiles = GenerateLoraOptions.Resolve(loras.Files, _hub, Name, error, stop);
         var clock = Stopwatch.StartNew();
         var promptCache = PromptEmbeddingCache.ForProcess();
         using var pipeline = Flux2Pipeline.Load(config, compute.Backends,
@@ -167,7 +169,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
                 ReleaseTextEncoderAfterUse = true,
                 // On a GPU the text encoder is gone before the transformer is uploaded: the two never share device memory.
                 LoadTransformerAfterEncoding = compute.Device.Kind == DeviceKind.Gpu,
-                Loras = loras.Files, LenientLoraKeys = loras.Lenient, PromptCache = promptCache, MaxBatch = batch,
+                Loras = loraFiles, LenientLoraKeys = loras.Lenient, PromptCache = promptCache, MaxBatch = batch,
             });
         var loadTime = clock.Elapsed;
         output.WriteLine(seeds.Length == 1 ? $"seed: {seed}" : $"seeds: {seed} to {seeds[^1]} (one per image)");

@@ -19,6 +19,12 @@ internal static class GenerateLoraOptions
         return (files, lenient);
     }
 
+    /// <summary>The files with each Hugging Face reference (org/name[@revision]/path or its https://huggingface.co address, when no
+    /// local file has that name) replaced by its copy in the Hugging Face cache, downloaded when missing.</summary>
+    public static IReadOnlyList<LoraFile> Resolve(IReadOnlyList<LoraFile> files, HubModels hub, string command, TextWriter error,
+        CancellationToken stop) =>
+        files.Select(f => f with { Path = hub.LocalPath(f.Path, command, error, stop) }).ToList();
+
     /// <summary>FILE or FILE:SCALE. The scale is what follows the last colon when it is a number, so a path with a colon
     /// (C:\loras\x.safetensors) stays whole.</summary>
     public static LoraFile ParseOne(string value)

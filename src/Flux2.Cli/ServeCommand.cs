@@ -132,11 +132,12 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
         options.Check(); // before the model loads, which takes minutes
 
         var config = model.Resolve(_hub, Name, error, stop) with { Devices = [compute.Device] };
+        var loraFiles = GenerateLoraOptions.Resolve(loras.Files, _hub, Name, error, stop);
         using var signals = new StopSignals(stop);
         // The text encoder stays loaded: a server encodes many prompts.
         using var pipeline = Flux2Pipeline.Load(config, compute.Backends, new PipelineOptions
         {
-            Loras = loras.Files, LenientLoraKeys = loras.Lenient, PromptCache = PromptEmbeddingCache.ForProcess(), MaxBatch = batch,
+            Loras = loraFiles, LenientLoraKeys = loras.Lenient, PromptCache = PromptEmbeddingCache.ForProcess(), MaxBatch = batch,
         });
         foreach (var warning in pipeline.LoadWarnings) error.WriteLine($"flux2 serve: warning: {warning}");
         Serve(pipeline, options, output, signals.Token).GetAwaiter().GetResult();

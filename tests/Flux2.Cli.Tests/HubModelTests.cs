@@ -130,6 +130,36 @@ public sealed class HubModelTests(TinyKleinModel model) : IClassFixture<TinyKlei
         Assert.Equal(cache.SnapshotFile(commit, "README.md"), download.Output.Trim());
     }
 
+    /// <summary>A LoRA given as a file of a Hub repository (by path or page address) is fetched into the cache and applied as
+    /// the same file given locally; info describes it from there.</summary>
+    [Fact]
+    public void ALoraComesFromTheHubByItsPathOrAddress()
+    {
+        const string loras = "someone/klein-tiny-loras";
+        var lora = _dir.File("style.safetensors");
+        using (var weights = Flux2.Core.SafeTensors.SafeTensorsFile.Open(Path.Combine(model.Folder, "transformer", "diffusion_pytorch_model.safetensors")))
+        {
+            var shape = weights.Get("transformer_blocks.0.attn.to_q.weight").Shape;
+            var w = new Flux2.Core.SafeTensors.SafeTensorsWriter();
+            w.AddFloat32("transformer.transformer_blocks.0.attn.to_q.lora_A.weight", [2, shape[1]], Enumerable.Range(0, (int)(2 * shape[1])).Select(i => (i % 7 - 3) * 0.05f).ToArray());
+            w.AddFloat32("transformer.transformer_blocks.0.attn.to_q.lora_B.weight", [shape[0], 2], Enumerable.Range(0, (int)(2 * shape[0])).Select(i => (i % 5 - 2) * 0.05f).ToArray());
+            w.Write(lora);
+        }
+        _hub.AddCommit(loras, new Dictionary<string, byte[]> { ["style/style.safetensors"] = File.ReadAllBytes(lora) });
+        string[] prompt = ["generate", "-m", model.Folder, "-p", "a red fox", "-W", "32", "-H", "32", "--seed", "4"];
+        Assert.Equal(0, CliTestHost.Run([.. prompt, "-o", _dir.File("plain.png")]).ExitCode);
+        Assert.Equal(0, CliTestHost.Run([.. prompt, "--lora", lora + ":3", "-o", _dir.File("local.png")]).ExitCode);
+        Assert.NotEqual(ImageFileReaderPixels(_dir.File("plain.png")), ImageFileReaderPixels(_dir.File("local.png")));
+        foreach (var (reference, name) in new[] { ($"{loras}/style/style.safetensors:3", "path"), ($"https://huggingface.co/{loras}/blob/main/style/style.safetensors:3", "address") })
+        {
+            var r = CliTestHost.RunWithHub(_hub.Settings(Cache), [.. prompt, "--lora", reference, "-o", _dir.File($"{name}.png")]);
+            Assert.True(r.ExitCode == 0, r.Error);
+            Assert.Equal(ImageFileReaderPixels(_dir.File("local.png")), ImageFileReaderPixels(_dir.File($"{name}.png")));
+        }
+        var info = CliTestHost.RunWithHub(_hub.Settings(Cache, offline: true), "info", $"{loras}/style/style.safetensors");
+        Assert.Contains("LoRA:                    1 module, rank 2, diffusers / PEFT keys", info.Output);
+    }
+
     [Fact]
     public void AMissingLocalFileThatReadsAsAHubFileSaysSo()
     {

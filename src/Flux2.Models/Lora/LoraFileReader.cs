@@ -37,11 +37,21 @@ internal static class LoraFileReader
             var listed = string.Join(", ", skipped.Take(ListedNames).Select(n => $"'{n}'")) + (skipped.Count > ListedNames ? $" and {skipped.Count - ListedNames} more" : "");
             if (!lenient)
                 throw new LoraException($"{path}: {tensors} {adapt} no layer of this transformer: {listed} (a LoRA for another model, " +
-                    "blocks this transformer lacks or tensors that are no low-rank pair); lenient loading skips them");
-            warnings.Add($"{path}: skipped {tensors} that {adapt} no layer of this transformer: {listed}");
+                    $"blocks this transformer lacks or tensors that are no low-rank pair); lenient loading skips them{DoraNote(skipped)}");
+            warnings.Add($"{path}: skipped {tensors} that {adapt} no layer of this transformer: {listed}{DoraNote(skipped)}");
         }
         if (byModule.Count == 0) throw new LoraException($"{path}: no tensor adapts a layer of this transformer; is it a FLUX.2 LoRA?");
         return byModule.Values.Select(m => ReadModule(new LoraModuleTensors(file, m.Target, m.Tensors), lora.Scale, alphas)).ToList();
+    }
+
+    /// <summary>What skipping DoRA magnitudes means, when <paramref name="skipped"/> has any: the adapter then runs without the
+    /// weight decomposition it was trained with.</summary>
+    private static string DoraNote(List<string> skipped)
+    {
+        int dora = skipped.Count(n => n.EndsWith(".dora_scale", StringComparison.Ordinal) || n.Contains(".lora_magnitude_vector", StringComparison.Ordinal));
+        return dora == 0 ? ""
+            : $"; {dora} of them {(dora == 1 ? "is a DoRA magnitude" : "are DoRA magnitudes")}: weight-decomposed (DoRA) adapters are not supported, " +
+              "and without them the rest applies as a plain LoRA, not as trained";
     }
 
     /// <summary>The module as the adapter kind its tensors name: a LoRA pair, a LoHa or a LoKr.</summary>

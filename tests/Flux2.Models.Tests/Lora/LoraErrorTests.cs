@@ -33,6 +33,8 @@ public class LoraErrorTests
         Assert.Contains("'lora_te1_text_model_encoder_layers_0_mlp_fc1.lora_down.weight'", e.Message);
         Assert.Contains("and 2 more", e.Message);
         Assert.Contains("lenient", e.Message);
+        Assert.EndsWith("; 1 of them is a DoRA magnitude: weight-decomposed (DoRA) adapters are not supported, and without them the rest " +
+            "applies as a plain LoRA, not as trained", e.Message);
         Assert.DoesNotContain("'diffusion_model.double_blocks.0.img_attn.qkv.lora_A.weight'", e.Message);
     }
 
@@ -45,6 +47,7 @@ public class LoraErrorTests
         var set = Load(TensorNaming.Diffusers, true, new LoraFile(mixed));
         var warning = Assert.Single(set.Warnings);
         Assert.StartsWith(mixed + ": skipped 7 tensors that adapt no layer of this transformer: ", warning);
+        Assert.Contains("1 of them is a DoRA magnitude", warning);
         var expected = Load(TensorNaming.Diffusers, false, new LoraFile(clean));
         Assert.Equal(expected.Updates.Keys.Order(), set.Updates.Keys.Order());
         foreach (var (weight, update) in expected.Updates) Assert.Equal(update.Up.ToArray(), set.Updates[weight].Up.ToArray());

@@ -12,11 +12,7 @@ public class LoraTransformerTests
 {
     private const float Tolerance = 1e-5f;
 
-    public static IEnumerable<object[]> Formats =>
-        from format in Enum.GetValues<LoraFormat>()
-        from naming in new[] { "bfl", "diffusers" }
-        from backend in TestBackends.Names
-        select new object[] { format, naming, backend };
+    public static IEnumerable<object[]> Formats => SidePathChecks.OnEveryNamingAndBackend<LoraFormat>();
 
     /// <summary>PEFT files name diffusers modules; kohya and ai-toolkit files name BFL modules.</summary>
     private static string LoraNaming(LoraFormat format) => format == LoraFormat.Peft ? "diffusers" : "bfl";

@@ -16,11 +16,7 @@ public class LycorisTransformerTests
 {
     private const float Tolerance = 1e-5f;
 
-    public static IEnumerable<object[]> SpellingsAndNamings =>
-        from spelling in Enum.GetValues<LycorisSpelling>()
-        from naming in new[] { "bfl", "diffusers" }
-        from backend in TestBackends.Names
-        select new object[] { spelling, naming, backend };
+    public static IEnumerable<object[]> SpellingsAndNamings => SidePathChecks.OnEveryNamingAndBackend<LycorisSpelling>();
 
     /// <summary>LyCORIS and kohya spell BFL modules here, ComfyUI diffusers ones, so each meets the other naming too.</summary>
     private static string AdapterNaming(LycorisSpelling spelling) => spelling == LycorisSpelling.Comfy ? "diffusers" : "bfl";

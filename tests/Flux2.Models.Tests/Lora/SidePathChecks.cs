@@ -14,6 +14,14 @@ internal static class SidePathChecks
     /// <summary>The adapters move the output by much more than the tolerance, so a side path that is skipped or misplaced fails.</summary>
     private const float MinimumEffect = 0.1f;
 
+    /// <summary>Theory data: every <typeparamref name="TFormat"/> (a file format or key spelling) on both checkpoint namings,
+    /// through every test backend.</summary>
+    public static IEnumerable<object[]> OnEveryNamingAndBackend<TFormat>() where TFormat : struct, Enum =>
+        from format in Enum.GetValues<TFormat>()
+        from naming in new[] { "bfl", "diffusers" }
+        from backend in TestBackends.Names
+        select new object[] { format, naming, backend };
+
     /// <summary>The golden case <paramref name="io"/> on <paramref name="baseFile"/> with the adapter that <paramref name="write"/>
     /// writes (at <paramref name="strength"/>) against <paramref name="reference"/> with its ΔW merged: within 1e-5, and moved
     /// by at least 0.1 from the plain model.</summary>

@@ -76,12 +76,13 @@ public sealed class AdapterInspection
                     other.Add(name);
                     continue;
                 }
-                var (kind, sizeRole) = Kind(key.Role);
-                if (kind == null) continue;
-                int? size = key.Role == sizeRole && file.Get(name).Shape is [var rows, _] ? (int)Math.Min(rows, int.MaxValue) : null;
+                if (LoraKey.KindOf(key.Role) is not { } kind) continue;
+                // The rank of a pair or LoHa, the factor of a LoKr: the rows of the tensor that has them.
+                bool sized = key.Role is LoraTensorRole.Down or LoraTensorRole.HadaW1B or LoraTensorRole.LokrW1 or LoraTensorRole.LokrW1A;
+                int? size = sized && file.Get(name).Shape is [var rows, _] ? (int)Math.Min(rows, int.MaxValue) : null;
                 modules[key.Module] = modules.TryGetValue(key.Module, out var known)
                     ? (known.Kind, known.Size ?? size, known.Spelling)
-                    : (kind, size, Spelling(name));
+                    : (kind.ToString(), size, Spelling(name));
             }
         }
         var summaries = modules.Values.GroupBy(m => m.Kind)
@@ -118,15 +119,6 @@ public sealed class AdapterInspection
     }
 
     private static int Layers(LoraSet set) => set.Updates.Keys.Union(set.Kronecker.Keys).Count();
-
-    /// <summary>The adapter kind a role belongs to and the role whose rows give its size; (null, _) for an alpha.</summary>
-    private static (string? Kind, LoraTensorRole SizeRole) Kind(LoraTensorRole role) => role switch
-    {
-        LoraTensorRole.Down or LoraTensorRole.Up => ("LoRA", LoraTensorRole.Down),
-        LoraTensorRole.HadaW1A or LoraTensorRole.HadaW1B or LoraTensorRole.HadaW2A or LoraTensorRole.HadaW2B => ("LoHa", LoraTensorRole.HadaW1B),
-        LoraTensorRole.Alpha => (null, role),
-        _ => ("LoKr", role is LoraTensorRole.LokrW1A ? LoraTensorRole.LokrW1A : LoraTensorRole.LokrW1),
-    };
 
     private static string Spelling(string name) =>
         name.StartsWith("lycoris_", StringComparison.Ordinal) ? "LyCORIS"

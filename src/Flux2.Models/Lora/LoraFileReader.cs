@@ -57,16 +57,16 @@ internal static class LoraFileReader
     /// <summary>The module as the adapter kind its tensors name: a LoRA pair, a LoHa or a LoKr.</summary>
     private static AdapterModule ReadModule(LoraModuleTensors m, float strength, PeftAlphas alphas)
     {
-        bool pair = m.Has(LoraTensorRole.Down) || m.Has(LoraTensorRole.Up);
-        bool loha = m.Has(LoraTensorRole.HadaW1A) || m.Has(LoraTensorRole.HadaW1B) || m.Has(LoraTensorRole.HadaW2A) || m.Has(LoraTensorRole.HadaW2B);
-        bool lokr = m.Has(LoraTensorRole.LokrW1) || m.Has(LoraTensorRole.LokrW1A) || m.Has(LoraTensorRole.LokrW1B) ||
-            m.Has(LoraTensorRole.LokrW2) || m.Has(LoraTensorRole.LokrW2A) || m.Has(LoraTensorRole.LokrW2B);
-        if ((pair ? 1 : 0) + (loha ? 1 : 0) + (lokr ? 1 : 0) > 1)
-            throw new LoraException($"{m.Path}: '{m.Module}' has tensors of more than one adapter kind " +
-                $"({string.Join(", ", new[] { (pair, "LoRA"), (loha, "LoHa"), (lokr, "LoKr") }.Where(k => k.Item1).Select(k => k.Item2))}); one module is one kind");
-        if (loha) return LohaReader.Read(m, strength, alphas);
-        if (lokr) return LokrReader.Read(m, strength, alphas);
-        return ReadPair(m, strength, alphas);
+        var kinds = m.Roles.Select(LoraKey.KindOf).OfType<AdapterKind>().Distinct().Order().ToList();
+        if (kinds.Count > 1)
+            throw new LoraException($"{m.Path}: '{m.Module}' has tensors of more than one adapter kind ({string.Join(", ", kinds)}); one module is one kind");
+        // A module of an alpha alone is read as a pair, which names the tensors it lacks.
+        return kinds.FirstOrDefault() switch
+        {
+            AdapterKind.LoHa => LohaReader.Read(m, strength, alphas),
+            AdapterKind.LoKr => LokrReader.Read(m, strength, alphas),
+            _ => ReadPair(m, strength, alphas),
+        };
     }
 
     private static LoraModule ReadPair(LoraModuleTensors m, float strength, PeftAlphas alphas)

@@ -27,6 +27,14 @@ public enum LoraTensorRole
     LokrW2B,
 }
 
+/// <summary>The adapter a module's tensors make: a LoRA pair, a LyCORIS LoHa or a LyCORIS LoKr.</summary>
+public enum AdapterKind
+{
+    LoRA,
+    LoHa,
+    LoKr,
+}
+
 /// <summary>
 /// A LoRA tensor name split into the module it adapts and its role. The formats in use differ only in spelling:
 /// diffusers / PEFT <c>transformer.transformer_blocks.0.attn.to_q.lora_A.weight</c> (or <c>base_model.model.</c>),
@@ -66,6 +74,15 @@ public readonly record struct LoraKey(string Module, LoraTensorRole Role)
         }
         return null;
     }
+
+    /// <summary>The adapter kind a tensor of <paramref name="role"/> belongs to; null for an alpha, which every kind has.</summary>
+    public static AdapterKind? KindOf(LoraTensorRole role) => role switch
+    {
+        LoraTensorRole.Down or LoraTensorRole.Up => AdapterKind.LoRA,
+        LoraTensorRole.Alpha => null,
+        LoraTensorRole.HadaW1A or LoraTensorRole.HadaW1B or LoraTensorRole.HadaW2A or LoraTensorRole.HadaW2B => AdapterKind.LoHa,
+        _ => AdapterKind.LoKr,
+    };
 
     /// <summary>The first spelling of <paramref name="role"/>'s suffix: <c>.lora_A.weight</c>, <c>.alpha</c>, <c>.hada_w1_a</c>, ...</summary>
     public static string SuffixOf(LoraTensorRole role) => s_suffixes.First(s => s.Role == role).Suffix;

@@ -14,6 +14,8 @@ internal sealed class LoraModuleTensors(SafeTensorsFile file, LoraModuleTarget t
 
     public bool Has(LoraTensorRole role) => names.ContainsKey(role);
 
+    public IEnumerable<LoraTensorRole> Roles => names.Keys;
+
     /// <summary>The name of the tensor with <paramref name="role"/>, or an error saying the module lacks it.</summary>
     public string Name(LoraTensorRole role) => names.TryGetValue(role, out var name) ? name
         : throw new LoraException($"{Path}: '{Module}' has {string.Join(" and ", names.Values.Select(n => $"'{n}'"))} but no {Describe(role)}");

@@ -52,18 +52,10 @@ public sealed class TestLora : ITestAdapter
         float amplitude = 0.1f)
     {
         var random = new Random(seed);
-        float Next() => BFloat16Bits.ToFloat(BFloat16Bits.FromFloat((float)(random.NextDouble() * 2 - 1) * amplitude));
-        using var file = SafeTensorsCheckpoint.Open(checkpoint);
         var layers = new List<Layer>();
-        foreach (var name in LinearNames(file))
-        {
-            var module = name[..^".weight".Length];
-            if (select != null && !select(module)) continue;
-            var w = LinearWeightLoader.Load(file, name);
-            layers.Add(new Layer(module, rank, w.OutFeatures, w.InFeatures,
-                Enumerable.Range(0, rank * w.InFeatures).Select(_ => Next()).ToArray(),
-                Enumerable.Range(0, w.OutFeatures * rank).Select(_ => Next()).ToArray()));
-        }
+        foreach (var (module, outFeatures, inFeatures) in Linears(checkpoint, select))
+            layers.Add(new Layer(module, rank, outFeatures, inFeatures,
+                Bf16Uniform(random, rank * inFeatures, amplitude), Bf16Uniform(random, outFeatures * rank, amplitude)));
         return new TestLora(layers, alpha);
     }
 
@@ -146,8 +138,27 @@ public sealed class TestLora : ITestAdapter
         w.Write(target);
     }
 
+    /// <summary>The Linears of <paramref name="checkpoint"/> that <paramref name="select"/> accepts (all by default): module name
+    /// (the weight's without <c>.weight</c>) and shape.</summary>
+    public static IEnumerable<(string Module, int Out, int In)> Linears(string checkpoint, Func<string, bool>? select)
+    {
+        using var file = SafeTensorsCheckpoint.Open(checkpoint);
+        foreach (var name in LinearNames(file))
+        {
+            var module = name[..^".weight".Length];
+            if (select != null && !select(module)) continue;
+            var w = LinearWeightLoader.Load(file, name);
+            yield return (module, w.OutFeatures, w.InFeatures);
+        }
+    }
+
+    /// <summary><paramref name="count"/> values uniform in ±<paramref name="amplitude"/>, rounded to bf16 so every file dtype
+    /// holds them exactly.</summary>
+    public static float[] Bf16Uniform(Random random, int count, float amplitude) =>
+        Enumerable.Range(0, count).Select(_ => BFloat16Bits.ToFloat(BFloat16Bits.FromFloat((float)(random.NextDouble() * 2 - 1) * amplitude))).ToArray();
+
     /// <summary>The 2-D <c>.weight</c> tensors of a transformer checkpoint: its Linear weights (norms are 1-D).</summary>
-    public static IEnumerable<string> LinearNames(SafeTensorsCheckpoint file) =>
+    private static IEnumerable<string> LinearNames(SafeTensorsCheckpoint file) =>
         file.Names.Where(n => n.EndsWith(".weight", StringComparison.Ordinal) && file.Info(n).Shape.Length == 2);
 
     private static ushort[] Bf16(float[] values) => Array.ConvertAll(values, BFloat16Bits.FromFloat);

@@ -1,6 +1,5 @@
 using Flux2.Core;
 using Flux2.Core.Numerics;
-using Flux2.Core.Quantization;
 using Flux2.Core.SafeTensors;
 
 namespace Flux2.Models.Tests.Lora;
@@ -41,7 +40,7 @@ public sealed class TestLycoris : ITestAdapter
     {
         var random = new Random(seed);
         var modules = new List<Module>();
-        foreach (var (name, outFeatures, inFeatures) in Linears(checkpoint, select))
+        foreach (var (name, outFeatures, inFeatures) in TestLora.Linears(checkpoint, select))
         {
             float[] w1a = Values(random, outFeatures * rank1), w1b = Values(random, rank1 * inFeatures);
             float[] w2a = Values(random, outFeatures * rank2), w2b = Values(random, rank2 * inFeatures);
@@ -63,7 +62,7 @@ public sealed class TestLycoris : ITestAdapter
     {
         var random = new Random(seed);
         var modules = new List<Module>();
-        foreach (var (name, outFeatures, inFeatures) in Linears(checkpoint, select))
+        foreach (var (name, outFeatures, inFeatures) in TestLora.Linears(checkpoint, select))
         {
             var (a, b) = firstShape(outFeatures, inFeatures);
             int c = outFeatures / a, d = inFeatures / b;
@@ -133,19 +132,6 @@ public sealed class TestLycoris : ITestAdapter
         return product;
     }
 
-    /// <summary>Uniform in ±0.3, bf16-representable so every file dtype holds it exactly.</summary>
-    private static float[] Values(Random random, int count) =>
-        Enumerable.Range(0, count).Select(_ => BFloat16Bits.ToFloat(BFloat16Bits.FromFloat((float)(random.NextDouble() * 2 - 1) * 0.3f))).ToArray();
-
-    private static IEnumerable<(string Module, int Out, int In)> Linears(string checkpoint, Func<string, bool>? select)
-    {
-        using var file = SafeTensorsCheckpoint.Open(checkpoint);
-        foreach (var name in TestLora.LinearNames(file))
-        {
-            var module = name[..^".weight".Length];
-            if (select != null && !select(module)) continue;
-            var w = LinearWeightLoader.Load(file, name);
-            yield return (module, w.OutFeatures, w.InFeatures);
-        }
-    }
+    /// <summary>Uniform in ±0.3, bf16-representable.</summary>
+    private static float[] Values(Random random, int count) => TestLora.Bf16Uniform(random, count, 0.3f);
 }

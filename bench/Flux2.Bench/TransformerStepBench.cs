@@ -22,7 +22,7 @@ namespace Flux2.Bench;
 /// has finished it), --profile (on a GPU: one more step with every kernel and product timed by events, summed by kind),
 /// --reference (also an editing step with one reference image of the same size: as klein runs it, [noisy, reference]
 /// tokens every step, and as klein 9B-KV does, the reference tokens at the first step and their cached keys and values
-/// after that; with the 4-step image each gives), --adapter lora:R|loha:R|lokr:F (then the same steps again with a random
+/// after that; with the 4-step image each gives), --adapter lora:R|dora:R|loha:R|lokr:F (then the same steps again with a random
 /// adapter of that kind on every block Linear, see <see cref="RandomAdapterFile"/>, and each size's time against the plain step).
 /// Step times are the median (and minimum) of the timed steps.
 /// </summary>

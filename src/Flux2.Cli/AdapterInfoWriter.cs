@@ -12,7 +12,8 @@ public static class AdapterInfoWriter
         InfoTextWriter.Line(w, 0, "layout", "adapter (LoRA / LyCORIS) safetensors file");
         InfoTextWriter.Line(w, 0, "total", $"{a.Tensors} tensors, {InfoReport.Bytes(a.Bytes)} ({a.Bytes} bytes)");
         foreach (var m in a.Modules)
-            InfoTextWriter.Line(w, 0, m.Kind, $"{Count(m.Modules, "module")}, {SizeText(m)}, {string.Join(" and ", m.Spellings)} keys");
+            InfoTextWriter.Line(w, 0, m.Kind, $"{Count(m.Modules, "module")}, {SizeText(m)}, {string.Join(" and ", m.Spellings)} keys" +
+                (m.Decomposed > 0 ? $", {m.Decomposed} with DoRA magnitudes" : ""));
         if (a.OtherTensorCount > 0)
             InfoTextWriter.Line(w, 0, "other tensors", $"{a.OtherTensorCount} that are no adapter tensor: {string.Join(", ", a.OtherTensors.Select(n => $"'{n}'"))}" +
                 (a.OtherTensorCount > a.OtherTensors.Count ? $" and {a.OtherTensorCount - a.OtherTensors.Count} more" : ""));
@@ -46,6 +47,7 @@ public static class AdapterInfoWriter
                 foreach (var size in m.Sizes) w.WriteNumberValue(size);
                 w.WriteEndArray();
                 InfoJsonWriter.Strings(w, "spellings", m.Spellings);
+                w.WriteNumber("dora", m.Decomposed);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

@@ -27,6 +27,18 @@ public sealed unsafe partial class CpuBackend
         KroneckerMix.Run(Pool, scratch.Float32Pointer, g.Rows, first.Float32Pointer, g.B, g.C, outputStart, outputCount, y.Float32Pointer + yColumn, Width(y));
     }
 
+    public void ScaleColumns(Tensor x, int xColumn, Tensor scales, Tensor y, int yColumn, bool accumulate = false)
+    {
+        CheckFloat32(x, nameof(x));
+        CheckFloat32(scales, nameof(scales));
+        CheckFloat32(y, nameof(y));
+        int rows = Rows(x, nameof(x)), width = checked((int)scales.Length);
+        CheckRows(y, rows, nameof(y));
+        CheckColumns(x, xColumn, width, nameof(xColumn));
+        CheckColumns(y, yColumn, width, nameof(yColumn));
+        ColumnScale.Run(Pool, x.Float32Pointer + xColumn, Width(x), scales.Float32Pointer, y.Float32Pointer + yColumn, Width(y), rows, width, accumulate);
+    }
+
     public void ModulatedLayerNorm(Tensor x, Tensor y, Tensor modulation, int shiftColumn, int scaleColumn, float eps)
     {
         var (batch, length, width) = Batched(x, modulation, nameof(x));

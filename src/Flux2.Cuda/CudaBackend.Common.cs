@@ -143,6 +143,27 @@ public sealed unsafe partial class CudaBackend
         Launch(KernelFamily.ForActivation("add_gated", x.DType), x.Length, ref a);
     }
 
+    public void ScaleColumns(Tensor x, int xColumn, Tensor scales, Tensor y, int yColumn, bool accumulate = false)
+    {
+        Activation(x, nameof(x));
+        SameType(x, y, nameof(y));
+        Type(scales, DType.Float32, nameof(scales));
+        int rows = Rows(x), width = checked((int)scales.Length);
+        RowCount(y, rows, nameof(y));
+        Columns(x, xColumn, width, nameof(xColumn));
+        Columns(y, yColumn, width, nameof(yColumn));
+        var a = new KernelArguments();
+        a.Add(Pointer(x, xColumn, nameof(x)));
+        a.Add(Width(x));
+        a.Add(Pointer(scales, nameof(scales)));
+        a.Add(Pointer(y, yColumn, nameof(y)));
+        a.Add(Width(y));
+        a.Add(rows);
+        a.Add(width);
+        a.Add(accumulate ? 1 : 0);
+        Launch(KernelFamily.ForActivation("scale_columns", x.DType), (long)rows * width, ref a);
+    }
+
     public void RmsNorm(Tensor x, Tensor y, Tensor weight, float eps, int column = 0, int width = -1)
     {
         Activation(x, nameof(x));

@@ -8,12 +8,13 @@ namespace Flux2.Cli.Tests;
 /// transformer that lacks all its weights.</summary>
 public class InfoAdapterTests
 {
-    /// <summary>A rank-2 PEFT LoRA on one klein-4B projection ([3072, 3072]).</summary>
-    private static string Klein4BLora(TempDirectory dir)
+    /// <summary>A rank-2 PEFT LoRA on one klein-4B projection ([3072, 3072]), a DoRA one when <paramref name="dora"/>.</summary>
+    private static string Klein4BLora(TempDirectory dir, bool dora = false)
     {
         var w = new SafeTensorsWriter();
         w.AddFloat32("transformer.transformer_blocks.0.attn.to_q.lora_A.weight", [2, 3072], new float[2 * 3072]);
         w.AddFloat32("transformer.transformer_blocks.0.attn.to_q.lora_B.weight", [3072, 2], new float[3072 * 2]);
+        if (dora) w.AddFloat32("transformer.transformer_blocks.0.attn.to_q.lora_magnitude_vector", [3072], new float[3072]);
         var path = dir.File("style.safetensors");
         w.Write(path);
         return path;
@@ -40,6 +41,19 @@ public class InfoAdapterTests
         var module = Assert.Single(root.GetProperty("modules").EnumerateArray());
         Assert.Equal(2, module.GetProperty("ranks")[0].GetInt32());
         Assert.Equal(["fits", "no", "no"], root.GetProperty("fits").EnumerateArray().Select(f => f.GetProperty("level").GetString()));
+    }
+
+    [Fact]
+    public void DoraModulesAreCounted()
+    {
+        using var dir = new TempDirectory();
+        var path = Klein4BLora(dir, dora: true);
+        var r = CliTestHost.Run("info", path);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("LoRA:                    1 module, rank 2, diffusers / PEFT keys, 1 with DoRA magnitudes", r.Output);
+        Assert.Contains("fits klein-4B:           yes, 1 layer adapted", r.Output);
+        using var json = JsonDocument.Parse(CliTestHost.Run("info", "--json", path).Output);
+        Assert.Equal(1, Assert.Single(json.RootElement.GetProperty("modules").EnumerateArray()).GetProperty("dora").GetInt32());
     }
 
     [Fact]

@@ -7,13 +7,14 @@ namespace Flux2.Cuda.Tests;
 
 /// <summary>Random adapter files for a BFL-named checkpoint: a rank-2 LoRA on every Linear (ai-toolkit keys), a LoHa of ranks
 /// 2 × 2 on the single blocks and a LoKr of 4 × 4 blocks (a whole first half, a rank-3 second pair, alpha 3) on the double
-/// blocks (LyCORIS keys).</summary>
+/// blocks (LyCORIS keys), and a rank-2 DoRA on every Linear (ai-toolkit keys with <c>dora_scale</c>).</summary>
 internal static class AdapterFiles
 {
     public static LoraFile[] Write(string checkpoint, TempDirectory dir)
     {
         var lora = new SafeTensorsWriter();
         var lycoris = new SafeTensorsWriter();
+        var dora = new SafeTensorsWriter();
         int seed = 100;
         float[] Values(int count) => Random(count, seed++, 0.1f);
         using (var file = SafeTensorsFile.Open(checkpoint))
@@ -24,6 +25,9 @@ internal static class AdapterFiles
                 int outFeatures = checked((int)file.Get(name).Shape[0]), inFeatures = checked((int)file.Get(name).Shape[1]);
                 lora.AddFloat32($"diffusion_model.{module}.lora_A.weight", [2, inFeatures], Values(2 * inFeatures));
                 lora.AddFloat32($"diffusion_model.{module}.lora_B.weight", [outFeatures, 2], Values(outFeatures * 2));
+                dora.AddFloat32($"diffusion_model.{module}.lora_A.weight", [2, inFeatures], Values(2 * inFeatures));
+                dora.AddFloat32($"diffusion_model.{module}.lora_B.weight", [outFeatures, 2], Values(outFeatures * 2));
+                dora.AddFloat32($"diffusion_model.{module}.dora_scale", [outFeatures, 1], Magnitudes(file.Get(name).ToFloat32Array(), inFeatures, Values(outFeatures)));
                 var stem = "lycoris_" + module.Replace('.', '_');
                 if (module.StartsWith("single_blocks.", StringComparison.Ordinal))
                 {
@@ -41,9 +45,15 @@ internal static class AdapterFiles
                 }
             }
         }
-        string loraPath = dir.File("lora.safetensors"), lycorisPath = dir.File("lycoris.safetensors");
+        string loraPath = dir.File("lora.safetensors"), lycorisPath = dir.File("lycoris.safetensors"), doraPath = dir.File("dora.safetensors");
         lora.Write(loraPath);
         lycoris.Write(lycorisPath);
-        return [new LoraFile(loraPath), new LoraFile(lycorisPath, 4f)];
+        dora.Write(doraPath);
+        return [new LoraFile(loraPath), new LoraFile(lycorisPath, 4f), new LoraFile(doraPath, 0.8f)];
     }
+
+    /// <summary>DoRA magnitudes as training leaves them: each row's norm of <paramref name="weight"/> [out, in] moved by up to
+    /// ±20 % (<paramref name="noise"/> is within ±0.1).</summary>
+    private static float[] Magnitudes(float[] weight, int inFeatures, float[] noise) =>
+        noise.Select((n, row) => (1 + 2 * n) * MathF.Sqrt(weight.AsSpan(row * inFeatures, inFeatures).ToArray().Sum(v => v * v))).ToArray();
 }

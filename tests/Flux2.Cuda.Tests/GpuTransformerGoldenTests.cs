@@ -53,10 +53,10 @@ public sealed class GpuTransformerGoldenTests(GpuComparison comparison) : IClass
         GpuComparison.AssertMaxAbs($"transformer {weights}", precision, expected, actual, ExactTolerance);
     }
 
-    /// <summary>A LoRA on every layer, a LoHa on the single blocks and a LoKr on the double blocks (both named as BFL modules
-    /// on the diffusers checkpoint, so fused outputs split over the q, k and v projections): the side paths, their stacking
-    /// and <c>KroneckerLinear</c> on the GPU against the CPU backend running the same files, within the transformer's
-    /// tolerances.</summary>
+    /// <summary>A LoRA and a DoRA LoRA on every layer, a LoHa on the single blocks and a LoKr on the double blocks (all named
+    /// as BFL modules on the diffusers checkpoint, so fused outputs split over the q, k and v projections): the side paths,
+    /// their stacking, the DoRA gains (<c>ScaleColumns</c>) and <c>KroneckerLinear</c> on the GPU against the CPU backend
+    /// running the same files, within the transformer's tolerances.</summary>
     [Theory]
     [InlineData(ComputePrecision.Float32)]
     [InlineData(ComputePrecision.BFloat16)]
@@ -72,13 +72,14 @@ public sealed class GpuTransformerGoldenTests(GpuComparison comparison) : IClass
         Assert.True(FloatComparison.MaxAbsDiff(plain, expected) > 0.1f, "the adapters hardly move the output");
         var actual = GoldenTransformerRun.OutputOfFile(weights, io, gpu, files);
         if (precision == ComputePrecision.BFloat16)
-            GpuComparison.AssertClose("transformer with LoRA, LoHa and LoKr", precision, expected, actual, BFloat16Tolerance);
+            GpuComparison.AssertClose("transformer with LoRA, DoRA, LoHa and LoKr", precision, expected, actual, BFloat16Tolerance);
         else
-            GpuComparison.AssertMaxAbs("transformer with LoRA, LoHa and LoKr", precision, expected, actual, ExactTolerance);
+            GpuComparison.AssertMaxAbs("transformer with LoRA, DoRA, LoHa and LoKr", precision, expected, actual, ExactTolerance);
     }
 
-    /// <summary>Adapters swapped on a model resident on the GPU (none, then a LoRA with a LoHa and a LoKr, then none): each pass
-    /// equals a model loaded that way, bit for bit, and removing the adapters gives back the device memory their factors held.</summary>
+    /// <summary>Adapters swapped on a model resident on the GPU (none, then a LoRA, a DoRA, a LoHa and a LoKr, then none): each
+    /// pass equals a model loaded that way, bit for bit, and removing the adapters gives back the device memory their factors
+    /// and gains held.</summary>
     [Fact]
     public void AdaptersSwapOnTheGpuAndReleaseTheirMemory()
     {

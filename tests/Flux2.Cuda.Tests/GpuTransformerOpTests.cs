@@ -174,6 +174,26 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
 
     [Theory]
     [MemberData(nameof(NormCases))]
+    public void ScaleColumns(ComputePrecision precision, int batch, int length, int width)
+    {
+        int rows = batch * length;
+        comparison.Compare($"ScaleColumns in place [{rows},{width + 5}]", precision, s =>
+        {
+            var y = s.In(Random(rows * (width + 5), 13), rows, width + 5);
+            s.Backend.ScaleColumns(y, 2, s.InFloat32(Random(width, 14, 2f), width), y, 2);
+            return s.Read(y);
+        });
+        comparison.Compare($"ScaleColumns accumulating [{rows},{width}]", precision, s =>
+        {
+            var x = s.In(Random(rows * width, 15), rows, width);
+            var y = s.In(Random(rows * (width + 3), 16), rows, width + 3);
+            s.Backend.ScaleColumns(x, 0, s.InFloat32(Random(width, 17, 2f), width), y, 3, accumulate: true);
+            return s.Read(y);
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(NormCases))]
     public void RmsNormOverTheRowAndPerHead(ComputePrecision precision, int batch, int length, int width)
     {
         int rows = batch * length;

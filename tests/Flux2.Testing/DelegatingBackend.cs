@@ -23,6 +23,8 @@ public class DelegatingBackend(IBackend inner) : IBackend
     public virtual void Linear(Tensor x, LinearWeight weight, Tensor y, int yColumn = 0, bool accumulate = false) => Inner.Linear(x, weight, y, yColumn, accumulate);
     public virtual void KroneckerLinear(Tensor x, Tensor first, LinearWeight second, Tensor scratch, Tensor y, int yColumn, int outputStart, int outputCount) =>
         Inner.KroneckerLinear(x, first, second, scratch, y, yColumn, outputStart, outputCount);
+    public virtual void ScaleColumns(Tensor x, int xColumn, Tensor scales, Tensor y, int yColumn, bool accumulate = false) =>
+        Inner.ScaleColumns(x, xColumn, scales, y, yColumn, accumulate);
     public virtual void ModulatedLayerNorm(Tensor x, Tensor y, Tensor modulation, int shiftColumn, int scaleColumn, float eps) => Inner.ModulatedLayerNorm(x, y, modulation, shiftColumn, scaleColumn, eps);
     public virtual void AddGated(Tensor x, Tensor y, Tensor modulation, int gateColumn) => Inner.AddGated(x, y, modulation, gateColumn);
     public virtual void RmsNorm(Tensor x, Tensor y, Tensor weight, float eps, int column = 0, int width = -1) => Inner.RmsNorm(x, y, weight, eps, column, width);

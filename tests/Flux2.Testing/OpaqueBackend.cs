@@ -104,6 +104,12 @@ public sealed unsafe class OpaqueBackend(CpuBackend cpu) : IBackend
         Enqueue(() => cpu.KroneckerLinear(hx, ha, hb, ht, hy, yColumn, outputStart, outputCount));
     }
 
+    public void ScaleColumns(Tensor x, int xColumn, Tensor scales, Tensor y, int yColumn, bool accumulate = false)
+    {
+        var (hx, hs, hy) = (Host(x), Host(scales), Host(y));
+        Enqueue(() => cpu.ScaleColumns(hx, xColumn, hs, hy, yColumn, accumulate));
+    }
+
     public void ModulatedLayerNorm(Tensor x, Tensor y, Tensor modulation, int shiftColumn, int scaleColumn, float eps)
     {
         var (hx, hy, hm) = (Host(x), Host(y), Host(modulation));

@@ -25,6 +25,14 @@ public partial interface IBackend
     /// <param name="y">[rows, ≥ yColumn + outputCount]</param>
     void KroneckerLinear(Tensor x, Tensor first, LinearWeight second, Tensor scratch, Tensor y, int yColumn, int outputStart, int outputCount);
 
+    /// <summary>y[:, yColumn + j] = scales[j]·x[:, xColumn + j] (or += with <paramref name="accumulate"/>) for j &lt; N, the
+    /// length of <paramref name="scales"/>: a per-output gain on a Linear's columns (a DoRA magnitude over the adapted weight's
+    /// row norms). x may be y with xColumn = yColumn (in place).</summary>
+    /// <param name="x">[rows, ≥ xColumn + N]</param>
+    /// <param name="scales">Float32 [N]</param>
+    /// <param name="y">[rows, ≥ yColumn + N], x's element type</param>
+    void ScaleColumns(Tensor x, int xColumn, Tensor scales, Tensor y, int yColumn, bool accumulate = false);
+
     /// <summary>AdaLN: y = LN(x)·(1 + scale) + shift, LayerNorm over D without affine parameters; per batch element b,
     /// shift = modulation[b, shiftColumn ..+D) and scale = modulation[b, scaleColumn ..+D). y may be x.</summary>
     /// <param name="x">[B, L, D] (or [L, D] with B = 1)</param>

@@ -22,7 +22,8 @@ public sealed record AdapterFit(string Model, AdapterFitLevel Level, int Layers,
 /// <param name="Kind">LoRA, LoHa or LoKr</param>
 /// <param name="Sizes">the distinct ranks (LoRA, LoHa) or first-half rows, the Kronecker factor (LoKr)</param>
 /// <param name="Spellings">the key spellings found: diffusers / PEFT, kohya, BFL / ComfyUI, LyCORIS</param>
-public sealed record AdapterModules(string Kind, int Modules, IReadOnlyList<int> Sizes, IReadOnlyList<string> Spellings);
+/// <param name="Decomposed">how many of the modules have DoRA magnitudes</param>
+public sealed record AdapterModules(string Kind, int Modules, IReadOnlyList<int> Sizes, IReadOnlyList<string> Spellings, int Decomposed);
 
 /// <summary>
 /// What a LoRA or LyCORIS file holds and which FLUX.2 model it is for, without a model: its modules by kind, their ranks
@@ -37,7 +38,7 @@ public sealed class AdapterInspection
     public required long Bytes { get; init; }
     public required int Tensors { get; init; }
     public required IReadOnlyList<AdapterModules> Modules { get; init; }
-    /// <summary>Up to five tensors that are no LoRA, LoHa or LoKr tensor (DoRA magnitudes, Tucker cores, ...).</summary>
+    /// <summary>Up to five tensors that are no LoRA, LoHa or LoKr tensor (Tucker cores, LoCon mid weights, ...).</summary>
     public required IReadOnlyList<string> OtherTensors { get; init; }
     public required int OtherTensorCount { get; init; }
     public required IReadOnlyList<AdapterFit> Fits { get; init; }
@@ -63,6 +64,7 @@ public sealed class AdapterInspection
     {
         var modules = new Dictionary<string, (string Kind, int? Size, string Spelling)>(StringComparer.Ordinal);
         var other = new List<string>();
+        var decomposed = new HashSet<string>(StringComparer.Ordinal);
         long bytes;
         int tensors;
         using (var file = SafeTensorsFile.Open(path))
@@ -76,6 +78,7 @@ public sealed class AdapterInspection
                     other.Add(name);
                     continue;
                 }
+                if (key.Role == LoraTensorRole.Magnitude) decomposed.Add(key.Module);
                 if (LoraKey.KindOf(key.Role) is not { } kind) continue;
                 // The rank of a pair or LoHa, the factor of a LoKr: the rows of the tensor that has them.
                 bool sized = key.Role is LoraTensorRole.Down or LoraTensorRole.HadaW1B or LoraTensorRole.LokrW1 or LoraTensorRole.LokrW1A;
@@ -85,9 +88,9 @@ public sealed class AdapterInspection
                     : (kind.ToString(), size, Spelling(name));
             }
         }
-        var summaries = modules.Values.GroupBy(m => m.Kind)
-            .Select(g => new AdapterModules(g.Key, g.Count(), g.Select(m => m.Size).OfType<int>().Distinct().Order().ToList(),
-                g.Select(m => m.Spelling).Distinct().Order().ToList()))
+        var summaries = modules.GroupBy(m => m.Value.Kind)
+            .Select(g => new AdapterModules(g.Key, g.Count(), g.Select(m => m.Value.Size).OfType<int>().Distinct().Order().ToList(),
+                g.Select(m => m.Value.Spelling).Distinct().Order().ToList(), g.Count(m => decomposed.Contains(m.Key))))
             .OrderBy(m => m.Kind, StringComparer.Ordinal).ToList();
         return new AdapterInspection
         {
@@ -118,7 +121,7 @@ public sealed class AdapterInspection
         }
     }
 
-    private static int Layers(LoraSet set) => set.Updates.Keys.Union(set.Kronecker.Keys).Count();
+    private static int Layers(LoraSet set) => set.AdaptedWeights.Count;
 
     private static string Spelling(string name) =>
         name.StartsWith("lycoris_", StringComparison.Ordinal) ? "LyCORIS"

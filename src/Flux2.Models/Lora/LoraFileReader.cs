@@ -37,36 +37,33 @@ internal static class LoraFileReader
             var listed = string.Join(", ", skipped.Take(ListedNames).Select(n => $"'{n}'")) + (skipped.Count > ListedNames ? $" and {skipped.Count - ListedNames} more" : "");
             if (!lenient)
                 throw new LoraException($"{path}: {tensors} {adapt} no layer of this transformer: {listed} (a LoRA for another model, " +
-                    $"blocks this transformer lacks or tensors that are no low-rank pair); lenient loading skips them{DoraNote(skipped)}");
-            warnings.Add($"{path}: skipped {tensors} that {adapt} no layer of this transformer: {listed}{DoraNote(skipped)}");
+                    $"blocks this transformer lacks or tensors that are no low-rank pair); lenient loading skips them");
+            warnings.Add($"{path}: skipped {tensors} that {adapt} no layer of this transformer: {listed}");
         }
         if (byModule.Count == 0) throw new LoraException($"{path}: no tensor adapts a layer of this transformer; is it a FLUX.2 LoRA?");
         return byModule.Values.Select(m => ReadModule(new LoraModuleTensors(file, m.Target, m.Tensors), lora.Scale, alphas)).ToList();
     }
 
-    /// <summary>What skipping DoRA magnitudes means, when <paramref name="skipped"/> has any: the adapter then runs without the
-    /// weight decomposition it was trained with.</summary>
-    private static string DoraNote(List<string> skipped)
-    {
-        int dora = skipped.Count(n => n.EndsWith(".dora_scale", StringComparison.Ordinal) || n.Contains(".lora_magnitude_vector", StringComparison.Ordinal));
-        return dora == 0 ? ""
-            : $"; {dora} of them {(dora == 1 ? "is a DoRA magnitude" : "are DoRA magnitudes")}: weight-decomposed (DoRA) adapters are not supported, " +
-              "and without them the rest applies as a plain LoRA, not as trained";
-    }
-
-    /// <summary>The module as the adapter kind its tensors name: a LoRA pair, a LoHa or a LoKr.</summary>
+    /// <summary>The module as the adapter kind its tensors name: a LoRA pair, a LoHa or a LoKr, with its DoRA magnitudes if it
+    /// has them (its update is then read at strength 1, the strength applying to the decomposed weight).</summary>
     private static AdapterModule ReadModule(LoraModuleTensors m, float strength, PeftAlphas alphas)
     {
         var kinds = m.Roles.Select(LoraKey.KindOf).OfType<AdapterKind>().Distinct().Order().ToList();
         if (kinds.Count > 1)
             throw new LoraException($"{m.Path}: '{m.Module}' has tensors of more than one adapter kind ({string.Join(", ", kinds)}); one module is one kind");
-        // A module of an alpha alone is read as a pair, which names the tensors it lacks.
-        return kinds.FirstOrDefault() switch
+        var decomposition = m.Has(LoraTensorRole.Magnitude) ? new WeightDecomposition(m.Magnitude(), strength, m.Path) : null;
+        float updateStrength = decomposition == null ? strength : 1f;
+        // A module of an alpha or a magnitude alone is read as a pair, which names the tensors it lacks.
+        AdapterModule module = kinds.FirstOrDefault() switch
         {
-            AdapterKind.LoHa => LohaReader.Read(m, strength, alphas),
-            AdapterKind.LoKr => LokrReader.Read(m, strength, alphas),
-            _ => ReadPair(m, strength, alphas),
+            AdapterKind.LoHa => LohaReader.Read(m, updateStrength, alphas),
+            AdapterKind.LoKr => LokrReader.Read(m, updateStrength, alphas),
+            _ => ReadPair(m, updateStrength, alphas),
         };
+        if (decomposition != null && module is KroneckerModule)
+            throw new LoraException($"{m.Path}: '{m.Module}' is a LoKr module with a DoRA magnitude ('{m.Name(LoraTensorRole.Magnitude)}'); " +
+                "weight-decomposed LoKr modules are not supported (LoRA and LoHa ones are)");
+        return module with { Decomposition = decomposition };
     }
 
     private static LoraModule ReadPair(LoraModuleTensors m, float strength, PeftAlphas alphas)

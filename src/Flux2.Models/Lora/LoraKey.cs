@@ -25,6 +25,9 @@ public enum LoraTensorRole
     LokrW2,
     LokrW2A,
     LokrW2B,
+    /// <summary>A DoRA module's magnitudes, one per output of the layer: PEFT's <c>lora_magnitude_vector</c> [out], LyCORIS'
+    /// <c>dora_scale</c> [out, 1] (any adapter kind may have one).</summary>
+    Magnitude,
 }
 
 /// <summary>The adapter a module's tensors make: a LoRA pair, a LyCORIS LoHa or a LyCORIS LoKr.</summary>
@@ -55,6 +58,8 @@ public readonly record struct LoraKey(string Module, LoraTensorRole Role)
         (".hada_w2_a", LoraTensorRole.HadaW2A), (".hada_w2_b", LoraTensorRole.HadaW2B),
         (".lokr_w1", LoraTensorRole.LokrW1), (".lokr_w1_a", LoraTensorRole.LokrW1A), (".lokr_w1_b", LoraTensorRole.LokrW1B),
         (".lokr_w2", LoraTensorRole.LokrW2), (".lokr_w2_a", LoraTensorRole.LokrW2A), (".lokr_w2_b", LoraTensorRole.LokrW2B),
+        (".dora_scale", LoraTensorRole.Magnitude), (".lora_magnitude_vector", LoraTensorRole.Magnitude),
+        (".lora_magnitude_vector.weight", LoraTensorRole.Magnitude),
     ];
 
     /// <summary>PEFT's adapter wrapper, the diffusers pipeline component, BFL / ComfyUI model wrappers, kohya's and LyCORIS'
@@ -63,7 +68,7 @@ public readonly record struct LoraKey(string Module, LoraTensorRole Role)
         ["base_model.model.", "transformer.", "model.diffusion_model.", "diffusion_model.", "lora_unet_", "lora_transformer_", "lycoris_"];
 
     /// <summary>The module and role of <paramref name="key"/>, or null when its suffix is none of the LoRA tensors
-    /// (DoRA magnitudes, LoCon mid weights, Tucker cores, bias deltas and other adapter types).</summary>
+    /// (LoCon mid weights, Tucker cores, bias deltas and other adapter types).</summary>
     public static LoraKey? Parse(string key)
     {
         foreach (var (suffix, role) in s_suffixes)
@@ -75,11 +80,12 @@ public readonly record struct LoraKey(string Module, LoraTensorRole Role)
         return null;
     }
 
-    /// <summary>The adapter kind a tensor of <paramref name="role"/> belongs to; null for an alpha, which every kind has.</summary>
+    /// <summary>The adapter kind a tensor of <paramref name="role"/> belongs to; null for an alpha or a DoRA magnitude, which
+    /// every kind may have.</summary>
     public static AdapterKind? KindOf(LoraTensorRole role) => role switch
     {
         LoraTensorRole.Down or LoraTensorRole.Up => AdapterKind.LoRA,
-        LoraTensorRole.Alpha => null,
+        LoraTensorRole.Alpha or LoraTensorRole.Magnitude => null,
         LoraTensorRole.HadaW1A or LoraTensorRole.HadaW1B or LoraTensorRole.HadaW2A or LoraTensorRole.HadaW2B => AdapterKind.LoHa,
         _ => AdapterKind.LoKr,
     };

@@ -1,21 +1,88 @@
+using System.Runtime.Intrinsics;
+
 namespace Flux2.Models.Lora;
 
 /// <summary>One module of one LoRA file, checked against the transformer's layer it adapts.</summary>
-internal abstract record AdapterModule(LoraModuleTarget Target);
+internal abstract record AdapterModule(LoraModuleTarget Target)
+{
+    /// <summary>The module's DoRA magnitudes, when it has them (its update is then read at strength 1).</summary>
+    public WeightDecomposition? Decomposition { get; init; }
+}
+
+/// <summary>A DoRA module's magnitudes m, one per output row of the module, and the strength its file (<paramref name="Path"/>)
+/// is applied at. With ΔW its update (read at strength 1) and c = m / (‖W + ΔW‖ + ε) row by row (ε = float epsilon, as
+/// LyCORIS), the layer's weight W becomes W + strength·(c ⊙ (W + ΔW) − W): the trained weight at strength 1, the stored one
+/// at 0.</summary>
+internal sealed record WeightDecomposition(float[] Magnitude, float Strength, string Path);
 
 /// <summary>A low-rank module: Down = A [rank, in] and Up = B [out, rank] as floats (row-major), and the scale of B·A: alpha /
 /// rank times the file's strength. LoRA pairs are read as they are; LoHa modules and deltas given whole are factored into
 /// this form.</summary>
 internal sealed record LoraModule(LoraModuleTarget Target, int Rank, float[] Down, float[] Up, float Scale) : AdapterModule(Target)
 {
+    /// <summary>Whether the module is a whole ΔW made by <see cref="Dense"/> (one factor the identity).</summary>
+    private bool Whole { get; init; }
+
     /// <summary>A whole delta ΔW [out, in] as an exact factorization of rank min(out, in): ΔW·I_in, or I_out·ΔW when the
     /// layer has fewer outputs than inputs. Used where a structured module would cost more than that.</summary>
     public static LoraModule Dense(LoraModuleTarget target, float[] delta, float scale)
     {
         int outFeatures = target.OutFeatures, inFeatures = target.InFeatures;
         if (inFeatures <= outFeatures)
-            return new LoraModule(target, inFeatures, Identity(inFeatures), delta, scale);
-        return new LoraModule(target, outFeatures, delta, Identity(outFeatures), scale);
+            return new LoraModule(target, inFeatures, Identity(inFeatures), delta, scale) { Whole = true };
+        return new LoraModule(target, outFeatures, delta, Identity(outFeatures), scale) { Whole = true };
+    }
+
+    /// <summary>row += ΔW[<paramref name="outputRow"/>, :] = Scale·Σ_k Up[outputRow, k]·Down[k, :] (the delta's row itself when
+    /// the module is whole).</summary>
+    public unsafe void AddDeltaRow(int outputRow, Span<float> row)
+    {
+        int inFeatures = Target.InFeatures;
+        if (row.Length != inFeatures) throw new ArgumentException($"a row of {inFeatures} values expected", nameof(row));
+        fixed (float* y = row, up = Up, down = Down)
+        {
+            if (Whole)
+            {
+                // ΔW·I or I·ΔW: the row is stored in Up (inputs ≤ outputs) or in Down.
+                AddScaled(y, inFeatures, Scale, inFeatures <= Target.OutFeatures ? up + (long)outputRow * Rank : down + (long)outputRow * inFeatures);
+                return;
+            }
+            // Four rows of Down per pass over the row: the row is loaded and stored a quarter as often.
+            float* coefficients = up + (long)outputRow * Rank;
+            int k = 0;
+            for (; k + 4 <= Rank; k += 4)
+                AddScaled4(y, inFeatures, down + (long)k * inFeatures, Scale * coefficients[k], Scale * coefficients[k + 1],
+                    Scale * coefficients[k + 2], Scale * coefficients[k + 3]);
+            for (; k < Rank; k++) AddScaled(y, inFeatures, Scale * coefficients[k], down + (long)k * inFeatures);
+        }
+    }
+
+    /// <summary>y[0 .. n) += a·x.</summary>
+    private static unsafe void AddScaled(float* y, int n, float a, float* x)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(a);
+            for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
+                Vector256.Store(Vector256.Load(y + i) + va * Vector256.Load(x + i), y + i);
+        }
+        for (; i < n; i++) y[i] += a * x[i];
+    }
+
+    /// <summary>y[0 .. n) += a·x₀ + b·x₁ + c·x₂ + d·x₃ for the four consecutive rows x₀..x₃ of n values at <paramref name="x"/>.</summary>
+    private static unsafe void AddScaled4(float* y, int n, float* x, float a, float b, float c, float d)
+    {
+        float* x1 = x + n, x2 = x1 + n, x3 = x2 + n;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> va = Vector256.Create(a), vb = Vector256.Create(b), vc = Vector256.Create(c), vd = Vector256.Create(d);
+            for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
+                Vector256.Store(Vector256.Load(y + i) + va * Vector256.Load(x + i) + vb * Vector256.Load(x1 + i) + vc * Vector256.Load(x2 + i)
+                    + vd * Vector256.Load(x3 + i), y + i);
+        }
+        for (; i < n; i++) y[i] += a * x[i] + b * x1[i] + c * x2[i] + d * x3[i];
     }
 
     private static float[] Identity(int n)

@@ -24,12 +24,25 @@ internal sealed class LoraModuleTensors(SafeTensorsFile file, LoraModuleTarget t
     /// <param name="what">what the matrix is, for the message ("the down weight of 'x'")</param>
     public (float[] Values, int Rows, int Columns) Matrix(LoraTensorRole role, int? rows, int? columns, string what, string expected)
     {
-        var view = file.Get(Name(role));
-        if (view.DType is not (DType.Float32 or DType.BFloat16 or DType.Float16 or DType.Float64))
-            throw new LoraException($"{Path}: tensor '{view.Name}': LoRA weights must be F32, BF16, F16 or F64, found {view.DType.SafetensorsName()}");
+        var view = FloatTensor(role);
         if (view.Shape.Length != 2 || view.Shape[0] < 1 || view.Shape[1] < 1 || rows is { } r && view.Shape[0] != r || columns is { } c && view.Shape[1] != c)
             throw new LoraException($"{Path}: tensor '{view.Name}': {what} must be {expected}, found {view.Info.ShapeText}");
         return (FiniteValues(view), checked((int)view.Shape[0]), checked((int)view.Shape[1]));
+    }
+
+    /// <summary>The module's DoRA magnitudes, one per output row: [out] (PEFT) or [out, 1] (LyCORIS). LyCORIS' older form over
+    /// the input columns, [1, in], is refused by name.</summary>
+    public float[] Magnitude()
+    {
+        var view = FloatTensor(LoraTensorRole.Magnitude);
+        int outFeatures = target.OutFeatures;
+        if (view.Shape is [var n] && n == outFeatures || view.Shape is [var rows, 1] && rows == outFeatures)
+            return FiniteValues(view);
+        if (view.Shape is [1, var columns] && columns == target.InFeatures)
+            throw new LoraException($"{Path}: tensor '{view.Name}': DoRA magnitudes over the layer's input columns [1, {columns}] " +
+                $"(LyCORIS' form before April 2025, wd_on_output=False) are not supported, only over its outputs: [{outFeatures}] or [{outFeatures}, 1]");
+        throw new LoraException($"{Path}: tensor '{view.Name}': the DoRA magnitudes of '{Module}' must be [{outFeatures}] or [{outFeatures}, 1] " +
+            $"(one per output of the layer), found {view.Info.ShapeText}");
     }
 
     /// <summary>The module's alpha: its <c>.alpha</c> tensor, else PEFT's metadata for it, else null.</summary>
@@ -63,6 +76,15 @@ internal sealed class LoraModuleTensors(SafeTensorsFile file, LoraModuleTarget t
                     "the weights are too large to apply");
     }
 
+    /// <summary>The tensor with <paramref name="role"/>, refused unless it holds floats.</summary>
+    private TensorView FloatTensor(LoraTensorRole role)
+    {
+        var view = file.Get(Name(role));
+        if (view.DType is not (DType.Float32 or DType.BFloat16 or DType.Float16 or DType.Float64))
+            throw new LoraException($"{Path}: tensor '{view.Name}': LoRA weights must be F32, BF16, F16 or F64, found {view.DType.SafetensorsName()}");
+        return view;
+    }
+
     /// <summary>The tensor's values as floats, refused when one is NaN or infinite (also after an F64 value overflows the
     /// float): it would spread through every product its layer takes part in and leave nothing of the image.</summary>
     private static float[] FiniteValues(TensorView view)
@@ -70,8 +92,12 @@ internal sealed class LoraModuleTensors(SafeTensorsFile file, LoraModuleTarget t
         var values = view.ToFloat32Array();
         int bad = Array.FindIndex(values, v => !float.IsFinite(v));
         if (bad >= 0)
-            throw new LoraException($"{view.FilePath}: tensor '{view.Name}': element {bad} (row {bad / view.Shape[1]}, column {bad % view.Shape[1]}) " +
+        {
+            long columns = view.Shape[^1];
+            var where = view.Shape.Length == 2 ? $"element {bad} (row {bad / columns}, column {bad % columns})" : $"element {bad}";
+            throw new LoraException($"{view.FilePath}: tensor '{view.Name}': {where} " +
                 $"is {values[bad].ToString(CultureInfo.InvariantCulture)}; LoRA weights must be finite numbers");
+        }
         return values;
     }
 
@@ -80,6 +106,7 @@ internal sealed class LoraModuleTensors(SafeTensorsFile file, LoraModuleTarget t
     {
         LoraTensorRole.Down => "down weight (lora_A / lora_down)",
         LoraTensorRole.Up => "up weight (lora_B / lora_up)",
+        LoraTensorRole.Magnitude => "DoRA magnitude (dora_scale / lora_magnitude_vector)",
         _ => LoraKey.SuffixOf(role)[1..],
     };
 }

@@ -32,6 +32,8 @@ public sealed class Flux2Transformer : IDisposable
 
     private readonly IBackend _backend;
     private readonly IDisposable? _owner;
+    /// <summary>The Linear weights as stored (host memory), by name: DoRA modules are resolved against them.</summary>
+    private readonly Func<string, LinearWeight> _storedWeight;
     private readonly List<LinearWeight> _weights = [];
     private readonly List<LinearLayer> _layers = [];
     private readonly List<Tensor> _normWeights = [];
@@ -126,6 +128,7 @@ public sealed class Flux2Transformer : IDisposable
         IBackend backend, IDisposable? owner = null, LoraSet? loras = null)
     {
         _owner = owner;
+        _storedWeight = linear;
         _backend = backend;
         Config = config;
         Naming = naming;
@@ -188,6 +191,7 @@ public sealed class Flux2Transformer : IDisposable
     /// as it was; the stored weights are never touched.</summary>
     public void UseLoras(LoraSet? loras)
     {
+        if (loras is { HasWeightDecomposition: true }) loras = loras.ResolveWeightDecomposition(_storedWeight);
         var paths = new Dictionary<LinearLayer, LoraSidePath>();
         try
         {
@@ -196,7 +200,8 @@ public sealed class Flux2Transformer : IDisposable
                 {
                     var update = loras.Updates.GetValueOrDefault(layer.Name);
                     var kronecker = loras.Kronecker.GetValueOrDefault(layer.Name) ?? [];
-                    if (update != null || kronecker.Count > 0) paths[layer] = LoraSidePath.Load(_backend, update, kronecker);
+                    var gains = loras.Gains.GetValueOrDefault(layer.Name);
+                    if (update != null || kronecker.Count > 0 || gains != null) paths[layer] = LoraSidePath.Load(_backend, update, kronecker, gains);
                 }
         }
         catch
@@ -599,13 +604,28 @@ public sealed class Flux2Transformer : IDisposable
     }
 
     /// <summary>y[:, column ..+N) = x·Wᵀ (or += with <paramref name="accumulate"/>), plus the layer's LoRA side paths: the
-    /// stacked low-rank (x·Downᵀ)·Upᵀ and each LoKr product x·(A ⊗ B)ᵀ over its rows. W is used as stored (quantized,
-    /// memory-mapped) and never merged with an update.</summary>
+    /// stacked low-rank (x·Downᵀ)·Upᵀ and each LoKr product x·(A ⊗ B)ᵀ over its rows. Under DoRA modules x·Wᵀ is first
+    /// multiplied by their gains, column by column. W is used as stored (quantized, memory-mapped) and never merged with an
+    /// update.</summary>
     private void Linear(Tensor x, LinearLayer layer, Tensor y, int column = 0, bool accumulate = false)
     {
-        _backend.Linear(x, layer.Weight, y, column, accumulate);
-        if (layer.Lora is not { } side) return;
+        var side = layer.Lora;
         int rows = checked((int)(x.Length / x.Shape[^1]));
+        if (side?.Gains is not { } gains)
+            _backend.Linear(x, layer.Weight, y, column, accumulate);
+        else if (!accumulate)
+        {
+            _backend.Linear(x, layer.Weight, y, column);
+            _backend.ScaleColumns(y, column, gains, y, column);
+        }
+        else
+        {
+            // y already holds a sum: the product is scaled apart, then added.
+            var product = _act!.ProductApart(rows, layer.Weight.OutFeatures);
+            _backend.Linear(x, layer.Weight, product);
+            _backend.ScaleColumns(product, 0, gains, y, column, accumulate: true);
+        }
+        if (side == null) return;
         if (side.LowRank is { } lowRank)
         {
             var projected = _act!.LoraProjection(rows, lowRank.Down.OutFeatures);

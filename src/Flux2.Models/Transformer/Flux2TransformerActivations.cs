@@ -21,6 +21,7 @@ internal sealed class Flux2TransformerActivations : IDisposable
     private readonly Dictionary<string, Tensor> _traceBuffers = [];
     private readonly Tensor? _loraScratch;
     private readonly Dictionary<(int Rows, int Rank), Tensor> _loraProjections = [];
+    private readonly Dictionary<(int Rows, int Width), Tensor> _apart = [];
     private readonly FirstBatchView _textIdsView = new(), _imageIdsView = new();
     private readonly Dictionary<(Tensor, int, int, int), Tensor> _rows = [];
 
@@ -215,6 +216,14 @@ internal sealed class Flux2TransformerActivations : IDisposable
             var scratch = _loraScratch ?? throw new InvalidOperationException("activations were sized without a LoRA side path");
             _loraProjections[(rows, width)] = t = scratch.Slice0(0, checked(rows * width)).Reshape(rows, width);
         }
+        return t;
+    }
+
+    /// <summary>[rows, width]: a Linear's own product before it is scaled and added to an output that already holds a sum (a
+    /// DoRA gain on the guidance embedder's last layer), allocated on first use.</summary>
+    public Tensor ProductApart(int rows, int width)
+    {
+        if (!_apart.TryGetValue((rows, width), out var t)) _apart[(rows, width)] = t = New(rows, width);
         return t;
     }
 

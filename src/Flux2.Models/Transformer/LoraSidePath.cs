@@ -11,13 +11,16 @@ internal sealed record LowRankPath(LinearWeight Down, LinearWeight Up);
 internal sealed record KroneckerPath(Tensor First, LinearWeight Second, LoraRowRange[] Ranges, int ScratchWidth);
 
 /// <summary>What the LoRAs run beside one Linear layer, resident on the backend: the stacked low-rank update of its LoRA and
-/// LoHa modules (null when none) and one Kronecker product per LoKr module. Disposing it releases what it made resident.</summary>
+/// LoHa modules (null when none), one Kronecker product per LoKr module, and the DoRA gain per output applied to the layer's
+/// own product (null when no DoRA module adapts it). Disposing it releases what it made resident.</summary>
 internal sealed class LoraSidePath : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
 
     public LowRankPath? LowRank { get; private set; }
     public KroneckerPath[] Kronecker { get; private set; } = [];
+    /// <summary>Float32 [out]: x·Wᵀ is multiplied by it column by column before the side paths add theirs.</summary>
+    public Tensor? Gains { get; private set; }
 
     private LoraSidePath()
     {
@@ -27,7 +30,7 @@ internal sealed class LoraSidePath : IDisposable
     /// failure what was made resident is released. The factors the products read are made resident in the backend's
     /// activation type: on a GPU in bf16 mode they then run on tensor cores as the layer does, where Float32 factors
     /// would take the exact fp32 path.</summary>
-    public static LoraSidePath Load(IBackend backend, LowRankUpdate? update, IReadOnlyList<KroneckerUpdate> kronecker)
+    public static LoraSidePath Load(IBackend backend, LowRankUpdate? update, IReadOnlyList<KroneckerUpdate> kronecker, float[]? gains)
     {
         var format = backend.ActivationDType == DType.BFloat16 ? WeightFormat.BFloat16 : WeightFormat.Float32;
         var side = new LoraSidePath();
@@ -37,6 +40,7 @@ internal sealed class LoraSidePath : IDisposable
                 side.LowRank = new LowRankPath(side.Own(backend.LoadLinear(update.DownWeight(format))), side.Own(backend.LoadLinear(update.UpWeight(format))));
             side.Kronecker = kronecker.Select(k => new KroneckerPath(side.Own(backend.Upload(k.First, k.A, k.B)),
                 side.Own(backend.LoadLinear(k.SecondWeight(format))), [.. k.Ranges], k.ScratchWidth)).ToArray();
+            if (gains != null) side.Gains = side.Own(backend.Upload<float>(gains, gains.Length));
             return side;
         }
         catch

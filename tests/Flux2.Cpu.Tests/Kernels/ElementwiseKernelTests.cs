@@ -57,6 +57,36 @@ public unsafe class ElementwiseKernelTests
 
     [Theory]
     [MemberData(nameof(Ragged), MemberType = typeof(KernelTestData))]
+    public void ColumnScaleMatchesOracleInPlaceAndAccumulating(int width)
+    {
+        int rows = 6, ld = width + 7; // the columns outside [3, 3 + width) must be left alone
+        var scales = Random(width, 9);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var source = Random(rows * ld, 10);
+            var got = Random(rows * ld, 11);
+            var want = (float[])got.Clone();
+            fixed (float* ps = source, pg = got, pw = want, pc = scales)
+            {
+                ColumnScale.Run(Pool, ps + 1, ld, pc, pg + 3, ld, rows, width, accumulate);
+                ColumnScaleReference.Run(ps + 1, ld, pc, pw + 3, ld, rows, width, accumulate);
+            }
+            Assert.Equal(want, got);
+            var inPlace = (float[])source.Clone();
+            var inPlaceWant = (float[])source.Clone();
+            fixed (float* pi = inPlace, pw = inPlaceWant, pc = scales)
+            {
+                ColumnScale.Run(Pool, pi + 3, ld, pc, pi + 3, ld, rows, width, accumulate);
+                ColumnScaleReference.Run(pw + 3, ld, pc, pw + 3, ld, rows, width, accumulate);
+            }
+            Assert.Equal(inPlaceWant, inPlace);
+            Assert.Equal(source[0], inPlace[0]);
+            Assert.Equal(source[ld - 1], inPlace[ld - 1]);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Ragged), MemberType = typeof(KernelTestData))]
     public void RmsNormMatchesOraclePerGroupAndOverTheRow(int group)
     {
         int rows = 9, groups = 3, ld = group * groups + 5; // padding columns must be left alone

@@ -48,7 +48,8 @@ public class AdapterInspectionTests
             F32("lora_unet_single_blocks_1_linear2.hada_w1_b", [2, 6144 + 18432], Values(2 * 24576, 5)),
             F32("lora_unet_single_blocks_1_linear2.hada_w2_a", [6144, 2], Values(12288, 6)),
             F32("lora_unet_single_blocks_1_linear2.hada_w2_b", [2, 6144 + 18432], Values(2 * 24576, 7)),
-            F32("lycoris_double_blocks_0_img_attn_proj.dora_scale", [1, 6144], Values(6144, 8)),
+            F32("lora_unet_single_blocks_1_linear2.dora_scale", [6144, 1], Values(6144, 8)),
+            F32("lycoris_double_blocks_0_img_attn_proj.lokr_t2", [2, 2], Values(4, 9)),
         ]);
         var a = AdapterInspection.Inspect(file);
         Assert.Equal(["LoHa", "LoKr"], a.Modules.Select(m => m.Kind));
@@ -56,7 +57,8 @@ public class AdapterInspectionTests
         Assert.Equal(["kohya"], a.Modules[0].Spellings);
         Assert.Equal([16], a.Modules[1].Sizes);
         Assert.Equal(["LyCORIS"], a.Modules[1].Spellings);
-        Assert.Equal(["lycoris_double_blocks_0_img_attn_proj.dora_scale"], a.OtherTensors);
+        Assert.Equal([1, 0], a.Modules.Select(m => m.Decomposed));
+        Assert.Equal(["lycoris_double_blocks_0_img_attn_proj.lokr_t2"], a.OtherTensors);
         var dev = a.Fits[2];
         Assert.Equal((AdapterFitLevel.FitsLeniently, 2), (dev.Level, dev.Layers));
         Assert.Contains("skipped 1 tensor", dev.Detail);

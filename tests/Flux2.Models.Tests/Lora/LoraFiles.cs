@@ -48,4 +48,17 @@ internal static class LoraFiles
 
     public static Models.Lora.LoraSet Load(TensorNaming naming, bool lenient, params Models.Lora.LoraFile[] files) =>
         Models.Lora.LoraSet.Load(files, Config, naming, lenient);
+
+    /// <summary>A file of <paramref name="tensors"/> is refused with "{file}: <paramref name="expected"/>", lenient or not
+    /// (leniency skips only tensors that adapt no layer).</summary>
+    public static void AssertRefused(IEnumerable<(string Name, DType DType, long[] Shape, float[] Values)> tensors, string expected)
+    {
+        using var dir = new Flux2.Tests.TempDirectory();
+        var file = Write(dir.File("bad.safetensors"), tensors);
+        foreach (bool lenient in new[] { false, true })
+        {
+            var e = Assert.Throws<Models.Lora.LoraException>(() => Load(TensorNaming.Diffusers, lenient, new Models.Lora.LoraFile(file)));
+            Assert.Equal($"{file}: {expected}", e.Message);
+        }
+    }
 }

@@ -31,13 +31,15 @@ public class LoraKeyTests
     [InlineData("lora_unet_double_blocks_0_img_mlp_0.hada_w2_b", "double_blocks_0_img_mlp_0", LoraTensorRole.HadaW2B)]
     [InlineData("diffusion_model.single_blocks.0.linear1.lokr_w1_a", "single_blocks.0.linear1", LoraTensorRole.LokrW1A)]
     [InlineData("base_model.model.transformer_blocks.0.ff.linear_in.lokr_w2", "transformer_blocks.0.ff.linear_in", LoraTensorRole.LokrW2)]
+    // DoRA magnitudes: PEFT's (as saved, and with PEFT's inner .weight) and LyCORIS'
+    [InlineData("transformer.transformer_blocks.0.attn.to_q.lora_magnitude_vector", "transformer_blocks.0.attn.to_q", LoraTensorRole.Magnitude)]
+    [InlineData("transformer.transformer_blocks.0.attn.to_q.lora_magnitude_vector.weight", "transformer_blocks.0.attn.to_q", LoraTensorRole.Magnitude)]
+    [InlineData("lora_unet_double_blocks_0_img_attn_qkv.dora_scale", "double_blocks_0_img_attn_qkv", LoraTensorRole.Magnitude)]
     public void SplitsModuleAndRole(string key, string module, LoraTensorRole role) =>
         Assert.Equal(new LoraKey(module, role), LoraKey.Parse(key));
 
     [Theory]
     [InlineData("diffusion_model.double_blocks.0.img_attn.qkv.weight")] // a full weight, not a LoRA tensor
-    [InlineData("transformer.transformer_blocks.0.attn.to_q.lora_magnitude_vector")] // DoRA
-    [InlineData("lora_unet_double_blocks_0_img_attn_qkv.dora_scale")]
     [InlineData("lora_unet_double_blocks_0_img_attn_qkv.lora_mid.weight")] // LoCon
     [InlineData("lycoris_double_blocks_0_img_attn_qkv.lokr_t2")] // Tucker cores (convolutions)
     [InlineData("lycoris_double_blocks_0_img_attn_qkv.hada_t1")]

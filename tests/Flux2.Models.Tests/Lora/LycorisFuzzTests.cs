@@ -8,8 +8,8 @@ using Flux2.Tests;
 namespace Flux2.Models.Tests.Lora;
 
 /// <summary>Seeded random LoHa and LoKr files for the tiny klein: roles left out, shapes near and far from the layer's, every
-/// dtype, non-finite and huge values, alphas of any shape, kinds mixed on one module. Each loads and runs a forward pass,
-/// or is refused with a <see cref="LoraException"/>; nothing else.</summary>
+/// dtype, non-finite and huge values, alphas and DoRA magnitudes of any shape, kinds mixed on one module. Each loads and runs
+/// a forward pass, or is refused with a <see cref="LoraException"/>; nothing else.</summary>
 public class LycorisFuzzTests
 {
     private const int Files = 200;
@@ -94,6 +94,18 @@ public class LycorisFuzzTests
         {
             bool two = faulty && rng.Next(3) == 0;
             Add(w, rng, $"{stem}.alpha", two ? [2] : [], two ? 2 : 1, faulty);
+        }
+        if (rng.Next(3) == 0)
+        {
+            // DoRA magnitudes over the outputs as PEFT and LyCORIS write them; a faulty module's may lie over the inputs or miss.
+            long[] shape = rng.Next(faulty ? 4 : 2) switch
+            {
+                0 => [outFeatures, 1],
+                1 => [outFeatures],
+                2 => [1, inFeatures],
+                _ => [Perturb(rng, outFeatures), 1],
+            };
+            Add(w, rng, $"{stem}.dora_scale", shape, checked((int)(shape[0] * (shape.Length == 2 ? shape[1] : 1))), faulty);
         }
         if (faulty && rng.Next(4) == 0) Add(w, rng, $"{stem}.lora_down.weight", [rank, inFeatures], rank * inFeatures, faulty);
     }

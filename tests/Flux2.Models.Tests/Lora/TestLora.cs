@@ -62,28 +62,33 @@ public sealed class TestLora : ITestAdapter
     /// <summary>s = alpha / rank · strength, as every format defines it.</summary>
     public float Scale(Layer m, float strength) => (Alpha ?? m.Rank) / m.Rank * strength;
 
-    /// <summary>Writes the LoRA with <paramref name="format"/>'s key spellings.</summary>
-    public void Write(string path, LoraFormat format)
+    /// <summary>Writes the LoRA with <paramref name="format"/>'s key spellings, with the DoRA <paramref name="magnitudes"/> of
+    /// its modules when given (PEFT's <c>lora_magnitude_vector</c> [out], else <c>dora_scale</c> [out, 1]).</summary>
+    public void Write(string path, LoraFormat format, IReadOnlyDictionary<string, float[]>? magnitudes = null)
     {
         var w = new SafeTensorsWriter();
         foreach (var m in Layers)
         {
+            var magnitude = magnitudes?.GetValueOrDefault(m.Module);
             switch (format)
             {
                 case LoraFormat.Peft:
                     w.AddFloat32($"transformer.{m.Module}.lora_A.weight", [m.Rank, m.In], m.Down);
                     w.AddFloat32($"transformer.{m.Module}.lora_B.weight", [m.Out, m.Rank], m.Up);
+                    if (magnitude != null) w.AddFloat32($"transformer.{m.Module}.lora_magnitude_vector", [m.Out], magnitude);
                     break;
                 case LoraFormat.Kohya:
                     var stem = "lora_unet_" + m.Module.Replace('.', '_');
                     w.Add(stem + ".lora_down.weight", DType.BFloat16, [m.Rank, m.In], Bf16(m.Down));
                     w.Add(stem + ".lora_up.weight", DType.BFloat16, [m.Out, m.Rank], Bf16(m.Up));
                     w.AddFloat32(stem + ".alpha", [], [Alpha ?? m.Rank]);
+                    if (magnitude != null) w.Add(stem + ".dora_scale", DType.BFloat16, [m.Out, 1], Bf16(magnitude));
                     break;
                 case LoraFormat.AiToolkit:
                     w.AddFloat32($"diffusion_model.{m.Module}.lora_A.weight", [m.Rank, m.In], m.Down);
                     w.AddFloat32($"diffusion_model.{m.Module}.lora_B.weight", [m.Out, m.Rank], m.Up);
                     if (Alpha is { } a) w.AddFloat32($"diffusion_model.{m.Module}.alpha", [], [a]);
+                    if (magnitude != null) w.AddFloat32($"diffusion_model.{m.Module}.dora_scale", [m.Out, 1], magnitude);
                     break;
             }
         }

@@ -83,7 +83,9 @@ public sealed class TestLycoris : ITestAdapter
 
     public IEnumerable<(string Module, double[] Delta)> Deltas() => _modules.Select(m => (m.Name, m.Delta));
 
-    public void Write(string path, LycorisSpelling spelling)
+    /// <summary>Writes the adapter with <paramref name="spelling"/>'s keys, with the DoRA <paramref name="magnitudes"/> of its
+    /// modules (<c>dora_scale</c> [out, 1]) when given.</summary>
+    public void Write(string path, LycorisSpelling spelling, IReadOnlyDictionary<string, float[]>? magnitudes = null)
     {
         var w = new SafeTensorsWriter();
         foreach (var m in _modules)
@@ -100,6 +102,12 @@ public sealed class TestLycoris : ITestAdapter
                 else w.AddFloat32($"{stem}.{suffix}", shape, values);
             }
             if (_alpha is { } alpha) w.AddFloat32($"{stem}.alpha", [], [alpha]);
+            if (magnitudes?.GetValueOrDefault(m.Name) is { } magnitude)
+            {
+                long[] shape = [magnitude.Length, 1];
+                if (spelling == LycorisSpelling.Kohya) w.Add($"{stem}.dora_scale", DType.BFloat16, shape, Array.ConvertAll(magnitude, BFloat16Bits.FromFloat));
+                else w.AddFloat32($"{stem}.dora_scale", shape, magnitude);
+            }
         }
         w.Write(path);
     }

@@ -16,15 +16,17 @@ public sealed unsafe partial class CpuBackend
         Gemm.Gemm.Multiply(x.Float32Pointer, rows, Width(x), weight, y.Float32Pointer + yColumn, Width(y), accumulate, Pool, _bf16);
     }
 
-    public void KroneckerLinear(Tensor x, Tensor first, LinearWeight second, Tensor scratch, Tensor y, int yColumn, int outputStart, int outputCount)
+    public void KroneckerLinear(Tensor x, Tensor first, LinearWeight second, Tensor scratch, Tensor y, int yColumn, int outputStart, int outputCount,
+        Tensor? outputScales = null)
     {
         CheckFloat32(x, nameof(x));
         CheckFloat32(first, nameof(first));
         CheckFloat32(scratch, nameof(scratch));
         CheckFloat32(y, nameof(y));
-        var g = KroneckerGeometry.Of(x, first, second, scratch, y, yColumn, outputStart, outputCount);
+        var g = KroneckerGeometry.Of(x, first, second, scratch, y, yColumn, outputStart, outputCount, outputScales);
         Gemm.Gemm.Multiply(x.Float32Pointer, g.Rows * g.B, g.D, second, scratch.Float32Pointer, g.C, accumulate: false, Pool, _bf16);
-        KroneckerMix.Run(Pool, scratch.Float32Pointer, g.Rows, first.Float32Pointer, g.B, g.C, outputStart, outputCount, y.Float32Pointer + yColumn, Width(y));
+        KroneckerMix.Run(Pool, scratch.Float32Pointer, g.Rows, first.Float32Pointer, g.B, g.C, outputStart, outputCount, y.Float32Pointer + yColumn, Width(y),
+            outputScales == null ? null : outputScales.Float32Pointer);
     }
 
     public void ScaleColumns(Tensor x, int xColumn, Tensor scales, Tensor y, int yColumn, bool accumulate = false)

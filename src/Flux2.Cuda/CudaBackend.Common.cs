@@ -83,15 +83,16 @@ public sealed unsafe partial class CudaBackend
 
     /// <summary>The products with B over x read as [rows·b, d] into the scratch (a <see cref="LinearProduct"/>), then
     /// <see cref="KroneckerKernels"/>' mix of their blocks by A into y, summed in fp32.</summary>
-    public void KroneckerLinear(Tensor x, Tensor first, LinearWeight second, Tensor scratch, Tensor y, int yColumn, int outputStart, int outputCount)
+    public void KroneckerLinear(Tensor x, Tensor first, LinearWeight second, Tensor scratch, Tensor y, int yColumn, int outputStart, int outputCount,
+        Tensor? outputScales = null)
     {
         Activation(x, nameof(x));
         Type(first, DType.Float32, nameof(first));
         Activation(y, nameof(y));
         Activation(scratch, nameof(scratch));
-        var g = KroneckerGeometry.Of(x, first, second, scratch, y, yColumn, outputStart, outputCount);
+        var g = KroneckerGeometry.Of(x, first, second, scratch, y, yColumn, outputStart, outputCount, outputScales);
         ulong w = WeightPointer(second), xp = Pointer(x, nameof(x)), tp = Pointer(scratch, nameof(scratch)), yp = Pointer(y, yColumn, nameof(y));
-        ulong ap = Pointer(first, nameof(first));
+        ulong ap = Pointer(first, nameof(first)), sp = outputScales == null ? 0 : Pointer(outputScales, nameof(outputScales));
         if (g.Rows == 0 || outputCount == 0) return;
         LinearProduct(xp, x.DType, g.Rows * g.B, second, w, tp, scratch.DType, g.C, accumulate: false, $"{scratch.DType} scratch {scratch.ShapeText}");
         var a = new KernelArguments();
@@ -104,6 +105,7 @@ public sealed unsafe partial class CudaBackend
         a.Add(yp);
         a.Add((long)Width(y));
         a.Add(g.Rows);
+        a.Add(sp);
         Launch(KroneckerKernels.Kernel(scratch.DType, y.DType), (long)g.Rows * outputCount, ref a);
     }
 

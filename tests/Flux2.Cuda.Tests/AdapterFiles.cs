@@ -7,7 +7,8 @@ namespace Flux2.Cuda.Tests;
 
 /// <summary>Random adapter files for a BFL-named checkpoint: a rank-2 LoRA on every Linear (ai-toolkit keys), a LoHa of ranks
 /// 2 × 2 on the single blocks and a LoKr of 4 × 4 blocks (a whole first half, a rank-3 second pair, alpha 3) on the double
-/// blocks (LyCORIS keys), and a rank-2 DoRA on every Linear (ai-toolkit keys with <c>dora_scale</c>).</summary>
+/// blocks (LyCORIS keys), and DoRA modules (LyCORIS keys with <c>dora_scale</c>) on every Linear: a LoKr of 4 × 4 whole
+/// blocks on the double blocks, a rank-2 LoRA elsewhere.</summary>
 internal static class AdapterFiles
 {
     public static LoraFile[] Write(string checkpoint, TempDirectory dir)
@@ -23,12 +24,20 @@ internal static class AdapterFiles
             {
                 var module = name[..^".weight".Length];
                 int outFeatures = checked((int)file.Get(name).Shape[0]), inFeatures = checked((int)file.Get(name).Shape[1]);
+                var stem = "lycoris_" + module.Replace('.', '_');
                 lora.AddFloat32($"diffusion_model.{module}.lora_A.weight", [2, inFeatures], Values(2 * inFeatures));
                 lora.AddFloat32($"diffusion_model.{module}.lora_B.weight", [outFeatures, 2], Values(outFeatures * 2));
-                dora.AddFloat32($"diffusion_model.{module}.lora_A.weight", [2, inFeatures], Values(2 * inFeatures));
-                dora.AddFloat32($"diffusion_model.{module}.lora_B.weight", [outFeatures, 2], Values(outFeatures * 2));
-                dora.AddFloat32($"diffusion_model.{module}.dora_scale", [outFeatures, 1], Magnitudes(file.Get(name).ToFloat32Array(), inFeatures, Values(outFeatures)));
-                var stem = "lycoris_" + module.Replace('.', '_');
+                if (module.StartsWith("double_blocks.", StringComparison.Ordinal))
+                {
+                    dora.AddFloat32($"{stem}.lokr_w1", [4, 4], Values(16));
+                    dora.AddFloat32($"{stem}.lokr_w2", [outFeatures / 4, inFeatures / 4], Values(outFeatures / 4 * inFeatures / 4));
+                }
+                else
+                {
+                    dora.AddFloat32($"{stem}.lora_down.weight", [2, inFeatures], Values(2 * inFeatures));
+                    dora.AddFloat32($"{stem}.lora_up.weight", [outFeatures, 2], Values(outFeatures * 2));
+                }
+                dora.AddFloat32($"{stem}.dora_scale", [outFeatures, 1], Magnitudes(file.Get(name).ToFloat32Array(), inFeatures, Values(outFeatures)));
                 if (module.StartsWith("single_blocks.", StringComparison.Ordinal))
                 {
                     lycoris.AddFloat32($"{stem}.hada_w1_a", [outFeatures, 2], Values(outFeatures * 2));

@@ -53,10 +53,10 @@ public sealed class GpuTransformerGoldenTests(GpuComparison comparison) : IClass
         GpuComparison.AssertMaxAbs($"transformer {weights}", precision, expected, actual, ExactTolerance);
     }
 
-    /// <summary>A LoRA and a DoRA LoRA on every layer, a LoHa on the single blocks and a LoKr on the double blocks (all named
+    /// <summary>A LoRA and a DoRA module on every layer, a LoHa on the single blocks and a LoKr on the double blocks (all named
     /// as BFL modules on the diffusers checkpoint, so fused outputs split over the q, k and v projections): the side paths,
-    /// their stacking, the DoRA gains (<c>ScaleColumns</c>) and <c>KroneckerLinear</c> on the GPU against the CPU backend
-    /// running the same files, within the transformer's tolerances.</summary>
+    /// their stacking, the DoRA gains (<c>ScaleColumns</c>) and <c>KroneckerLinear</c> (with a DoRA LoKr's output scales)
+    /// on the GPU against the CPU backend running the same files, within the transformer's tolerances.</summary>
     [Theory]
     [InlineData(ComputePrecision.Float32)]
     [InlineData(ComputePrecision.BFloat16)]

@@ -55,7 +55,7 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
 
     /// <summary>The LoKr side path: y[:, 8 ..) += x·(A ⊗ B)ᵀ over outputs [c + 1, a·c − 2) (starting and ending inside
     /// Kronecker blocks) of a wider y whose other columns must stay; the scratch poisoned first, y as the activation type or
-    /// Float32 (the model's final Linear).</summary>
+    /// Float32 (the model's final Linear); without and with output scales (a DoRA LoKr).</summary>
     [Theory]
     [MemberData(nameof(KroneckerCases))]
     public void KroneckerLinear(ComputePrecision precision, int a, int b, int c, int d, bool float32Output)
@@ -63,16 +63,18 @@ public sealed class GpuTransformerOpTests(GpuComparison comparison) : IClassFixt
         const int rows = 37;
         int start = c + 1, count = a * c - 3 - c;
         using var second = new HostWeight(WeightFormat.Float32, Random(c * d, 21, 0.5f), c, d);
-        comparison.Compare($"KroneckerLinear [{a},{b}]⊗[{c},{d}] rows {rows}{(float32Output ? " into f32" : "")}", precision, s =>
-        {
-            using var weight = s.Backend.LoadLinear(second.Weight);
-            var x = s.In(Random(rows * b * d, 22), rows, b * d);
-            var first = s.InFloat32(Random(a * b, 23, 0.5f), a, b);
-            var scratch = s.Out(rows, b * c);
-            var y = float32Output ? s.InFloat32(Random(rows * (count + 16), 24), rows, count + 16) : s.In(Random(rows * (count + 16), 24), rows, count + 16);
-            s.Backend.KroneckerLinear(x, first, weight, scratch, y, 8, start, count);
-            return s.Read(y);
-        });
+        foreach (bool scaled in new[] { false, true })
+            comparison.Compare($"KroneckerLinear [{a},{b}]⊗[{c},{d}] rows {rows}{(float32Output ? " into f32" : "")}{(scaled ? " scaled" : "")}", precision, s =>
+            {
+                using var weight = s.Backend.LoadLinear(second.Weight);
+                var x = s.In(Random(rows * b * d, 22), rows, b * d);
+                var first = s.InFloat32(Random(a * b, 23, 0.5f), a, b);
+                var scratch = s.Out(rows, b * c);
+                var y = float32Output ? s.InFloat32(Random(rows * (count + 16), 24), rows, count + 16) : s.In(Random(rows * (count + 16), 24), rows, count + 16);
+                var scales = scaled ? s.InFloat32(Random(a * c, 25, 2f), a * c) : null;
+                s.Backend.KroneckerLinear(x, first, weight, scratch, y, 8, start, count, scales);
+                return s.Read(y);
+            });
     }
 
     /// <summary>An FP8 weight kept as stored (bf16 products on sm_89+): x is quantized to E4M3 with one scale per call and

@@ -21,8 +21,9 @@ public class DelegatingBackend(IBackend inner) : IBackend
     public virtual void Dispose() => Inner.Dispose();
 
     public virtual void Linear(Tensor x, LinearWeight weight, Tensor y, int yColumn = 0, bool accumulate = false) => Inner.Linear(x, weight, y, yColumn, accumulate);
-    public virtual void KroneckerLinear(Tensor x, Tensor first, LinearWeight second, Tensor scratch, Tensor y, int yColumn, int outputStart, int outputCount) =>
-        Inner.KroneckerLinear(x, first, second, scratch, y, yColumn, outputStart, outputCount);
+    public virtual void KroneckerLinear(Tensor x, Tensor first, LinearWeight second, Tensor scratch, Tensor y, int yColumn, int outputStart, int outputCount,
+        Tensor? outputScales = null) =>
+        Inner.KroneckerLinear(x, first, second, scratch, y, yColumn, outputStart, outputCount, outputScales);
     public virtual void ScaleColumns(Tensor x, int xColumn, Tensor scales, Tensor y, int yColumn, bool accumulate = false) =>
         Inner.ScaleColumns(x, xColumn, scales, y, yColumn, accumulate);
     public virtual void ModulatedLayerNorm(Tensor x, Tensor y, Tensor modulation, int shiftColumn, int scaleColumn, float eps) => Inner.ModulatedLayerNorm(x, y, modulation, shiftColumn, scaleColumn, eps);

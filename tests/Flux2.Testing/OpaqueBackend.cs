@@ -98,10 +98,12 @@ public sealed unsafe class OpaqueBackend(CpuBackend cpu) : IBackend
         Enqueue(() => cpu.Linear(hx, hw, hy, yColumn, accumulate));
     }
 
-    public void KroneckerLinear(Tensor x, Tensor first, LinearWeight second, Tensor scratch, Tensor y, int yColumn, int outputStart, int outputCount)
+    public void KroneckerLinear(Tensor x, Tensor first, LinearWeight second, Tensor scratch, Tensor y, int yColumn, int outputStart, int outputCount,
+        Tensor? outputScales = null)
     {
         var (hx, ha, hb, ht, hy) = (Host(x), Host(first), Host(second), Host(scratch), Host(y));
-        Enqueue(() => cpu.KroneckerLinear(hx, ha, hb, ht, hy, yColumn, outputStart, outputCount));
+        var hs = outputScales == null ? null : Host(outputScales);
+        Enqueue(() => cpu.KroneckerLinear(hx, ha, hb, ht, hy, yColumn, outputStart, outputCount, hs));
     }
 
     public void ScaleColumns(Tensor x, int xColumn, Tensor scales, Tensor y, int yColumn, bool accumulate = false)

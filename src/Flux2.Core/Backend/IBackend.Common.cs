@@ -17,13 +17,16 @@ public partial interface IBackend
     /// <summary>y[:, yColumn + o] += (x · (A ⊗ B)ᵀ)[:, outputStart + o] for o &lt; outputCount: outputs of a Linear whose weight is
     /// the Kronecker product of A [a, b] and B [c, d] (LyCORIS LoKr), which is never formed: output i·c + k is
     /// Σ_j A[i, j]·(x_j·B[k]ᵀ), x_j the j-th d-wide block of a row. The products x_j·Bᵀ are one GEMM over x read as
-    /// [rows·b, d] into <paramref name="scratch"/>; the blocks are then mixed by A.</summary>
+    /// [rows·b, d] into <paramref name="scratch"/>; the blocks are then mixed by A. With <paramref name="outputScales"/>
+    /// each output is multiplied by its scale first (a DoRA module's rescaling of its rows).</summary>
     /// <param name="x">[rows, b·d]</param>
     /// <param name="first">A, Float32 [a, b]</param>
     /// <param name="second">B [c, d] (made resident by <see cref="IBackend.LoadLinear"/>)</param>
     /// <param name="scratch">[rows, b·c] in the activation type: t</param>
     /// <param name="y">[rows, ≥ yColumn + outputCount]</param>
-    void KroneckerLinear(Tensor x, Tensor first, LinearWeight second, Tensor scratch, Tensor y, int yColumn, int outputStart, int outputCount);
+    /// <param name="outputScales">null, or Float32 [a·c]: output i·c + k is multiplied by outputScales[i·c + k]</param>
+    void KroneckerLinear(Tensor x, Tensor first, LinearWeight second, Tensor scratch, Tensor y, int yColumn, int outputStart, int outputCount,
+        Tensor? outputScales = null);
 
     /// <summary>y[:, yColumn + j] = scales[j]·x[:, xColumn + j] (or += with <paramref name="accumulate"/>) for j &lt; N, the
     /// length of <paramref name="scales"/>: a per-output gain on a Linear's columns (a DoRA magnitude over the adapted weight's

@@ -14,9 +14,9 @@ internal static class KroneckerKernels
     private const string Code = """
         // y[r, o] += Σ_j A[i, j]·t[r, j·c + k] with (i, k) = divmod(start + o, c), for o < count: t [rows, b·c] holds b
         // blocks of c products per row, A is [a, b] fp32, y points at its first column (row stride ldy). The terms are
-        // added to y's value in j order, as the CPU does.
+        // added to y's value in j order, as the CPU does; with scales (null: none) each term is (A[i, j]·scales[start + o])·t.
         template <typename T, typename Y>
-        __device__ void kronecker_mix(const T* t, const float* first, int b, int c, int start, int count, Y* y, i64 ldy, int rows)
+        __device__ void kronecker_mix(const T* t, const float* first, int b, int c, int start, int count, Y* y, i64 ldy, int rows, const float* scales)
         {
             FOR_EACH_INDEX(e, (i64)rows * count)
             {
@@ -24,15 +24,17 @@ internal static class KroneckerKernels
                 int o = (int)(e % count), i = (start + o) / c, k = (start + o) % c;
                 const T* blocks = t + r * b * c + k;
                 const float* mix = first + (i64)i * b;
+                float scale = scales ? scales[start + o] : 1.f;
                 float sum = to_float(y[r * ldy + o]);
-                for (int j = 0; j < b; j++) sum += mix[j] * to_float(blocks[(i64)j * c]);
+                for (int j = 0; j < b; j++) sum += (scales ? mix[j] * scale : mix[j]) * to_float(blocks[(i64)j * c]);
                 y[r * ldy + o] = from_float<Y>(sum);
             }
         }
 
         #define KRONECKER_KERNEL(S, T, SY, Y) \
-            extern "C" __global__ void kronecker_mix_##S##_##SY(const T* t, const float* first, int b, int c, int start, int count, Y* y, i64 ldy, int rows) \
-            { kronecker_mix<T, Y>(t, first, b, c, start, count, y, ldy, rows); }
+            extern "C" __global__ void kronecker_mix_##S##_##SY(const T* t, const float* first, int b, int c, int start, int count, Y* y, i64 ldy, int rows, \
+                const float* scales) \
+            { kronecker_mix<T, Y>(t, first, b, c, start, count, y, ldy, rows, scales); }
         KRONECKER_KERNEL(f32, float, f32, float)
         KRONECKER_KERNEL(f32, float, bf16, bf16)
         KRONECKER_KERNEL(bf16, bf16, f32, float)

@@ -60,9 +60,6 @@ internal static class LoraFileReader
             AdapterKind.LoKr => LokrReader.Read(m, updateStrength, alphas),
             _ => ReadPair(m, updateStrength, alphas),
         };
-        if (decomposition != null && module is KroneckerModule)
-            throw new LoraException($"{m.Path}: '{m.Module}' is a LoKr module with a DoRA magnitude ('{m.Name(LoraTensorRole.Magnitude)}'); " +
-                "weight-decomposed LoKr modules are not supported (LoRA and LoHa ones are)");
         return module with { Decomposition = decomposition };
     }
 

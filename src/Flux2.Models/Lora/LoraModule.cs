@@ -7,6 +7,9 @@ internal abstract record AdapterModule(LoraModuleTarget Target)
 {
     /// <summary>The module's DoRA magnitudes, when it has them (its update is then read at strength 1).</summary>
     public WeightDecomposition? Decomposition { get; init; }
+
+    /// <summary>row += ΔW[<paramref name="outputRow"/>, :], the module's update of one output (a row of the layer's inputs).</summary>
+    public abstract void AddDeltaRow(int outputRow, Span<float> row);
 }
 
 /// <summary>A DoRA module's magnitudes m, one per output row of the module, and the strength its file (<paramref name="Path"/>)
@@ -33,9 +36,8 @@ internal sealed record LoraModule(LoraModuleTarget Target, int Rank, float[] Dow
         return new LoraModule(target, outFeatures, delta, Identity(outFeatures), scale) { Whole = true };
     }
 
-    /// <summary>row += ΔW[<paramref name="outputRow"/>, :] = Scale·Σ_k Up[outputRow, k]·Down[k, :] (the delta's row itself when
-    /// the module is whole).</summary>
-    public unsafe void AddDeltaRow(int outputRow, Span<float> row)
+    /// <summary>ΔW[outputRow, :] = Scale·Σ_k Up[outputRow, k]·Down[k, :] (the delta's row itself when the module is whole).</summary>
+    public override unsafe void AddDeltaRow(int outputRow, Span<float> row)
     {
         int inFeatures = Target.InFeatures;
         if (row.Length != inFeatures) throw new ArgumentException($"a row of {inFeatures} values expected", nameof(row));
@@ -94,5 +96,22 @@ internal sealed record LoraModule(LoraModuleTarget Target, int Rank, float[] Dow
 }
 
 /// <summary>A LyCORIS LoKr module: ΔW = A ⊗ B with A [a, b] (the scale folded in) and B [c, d], a·c the layer's outputs and
-/// b·d its inputs, each factor as floats (row-major, a low-rank factor multiplied out).</summary>
-internal sealed record KroneckerModule(LoraModuleTarget Target, float[] First, int A, int B, float[] Second, int C, int D) : AdapterModule(Target);
+/// b·d its inputs, each factor as floats (row-major, a low-rank factor multiplied out). A resolved DoRA module also scales
+/// each of its outputs (<see cref="OutputScales"/>, [a·c]).</summary>
+internal sealed record KroneckerModule(LoraModuleTarget Target, float[] First, int A, int B, float[] Second, int C, int D) : AdapterModule(Target)
+{
+    public float[]? OutputScales { get; init; }
+
+    /// <summary>ΔW[i·c + k, j·d + l] = A[i, j]·B[k, l]: block j of the row is A[i, j] times row k of B.</summary>
+    public override void AddDeltaRow(int outputRow, Span<float> row)
+    {
+        int i = outputRow / C, k = outputRow % C;
+        var second = Second.AsSpan(k * D, D);
+        for (int j = 0; j < B; j++)
+        {
+            float a = First[i * B + j];
+            var block = row.Slice(j * D, D);
+            for (int l = 0; l < D; l++) block[l] += a * second[l];
+        }
+    }
+}

@@ -77,7 +77,7 @@ public sealed class LoraSet
     internal LoraSet ResolveWeightDecomposition(Func<string, LinearWeight> storedWeight)
     {
         var gains = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        var modules = _modules.Select(m => m.Decomposition == null ? m : DoraResolution.Resolve((LoraModule)m, storedWeight, gains)).ToList();
+        var modules = _modules.Select(m => m.Decomposition == null ? m : DoraResolution.Resolve(m, storedWeight, gains)).ToList();
         return new LoraSet(Files, _targets, modules, Warnings, gains);
     }
 

@@ -636,7 +636,8 @@ public sealed class Flux2Transformer : IDisposable
         {
             var scratch = _act!.LoraProjection(rows, kronecker.ScratchWidth);
             foreach (var range in kronecker.Ranges)
-                _backend.KroneckerLinear(x, kronecker.First, kronecker.Second, scratch, y, column + range.TargetRow, range.SourceRow, range.Rows);
+                _backend.KroneckerLinear(x, kronecker.First, kronecker.Second, scratch, y, column + range.TargetRow, range.SourceRow, range.Rows,
+                    kronecker.OutputScales);
         }
     }
 

@@ -7,8 +7,9 @@ namespace Flux2.Models.Transformer;
 /// <summary>The resident Down and Up of a <see cref="LowRankUpdate"/>.</summary>
 internal sealed record LowRankPath(LinearWeight Down, LinearWeight Up);
 
-/// <summary>The resident factors of a <see cref="KroneckerUpdate"/>: A as a Float32 tensor, B as a Linear weight.</summary>
-internal sealed record KroneckerPath(Tensor First, LinearWeight Second, LoraRowRange[] Ranges, int ScratchWidth);
+/// <summary>The resident factors of a <see cref="KroneckerUpdate"/>: A as a Float32 tensor, B as a Linear weight, and a DoRA
+/// module's output scales (Float32 [a·c], or null).</summary>
+internal sealed record KroneckerPath(Tensor First, LinearWeight Second, LoraRowRange[] Ranges, int ScratchWidth, Tensor? OutputScales);
 
 /// <summary>What the LoRAs run beside one Linear layer, resident on the backend: the stacked low-rank update of its LoRA and
 /// LoHa modules (null when none), one Kronecker product per LoKr module, and the DoRA gain per output applied to the layer's
@@ -39,7 +40,8 @@ internal sealed class LoraSidePath : IDisposable
             if (update != null)
                 side.LowRank = new LowRankPath(side.Own(backend.LoadLinear(update.DownWeight(format))), side.Own(backend.LoadLinear(update.UpWeight(format))));
             side.Kronecker = kronecker.Select(k => new KroneckerPath(side.Own(backend.Upload(k.First, k.A, k.B)),
-                side.Own(backend.LoadLinear(k.SecondWeight(format))), [.. k.Ranges], k.ScratchWidth)).ToArray();
+                side.Own(backend.LoadLinear(k.SecondWeight(format))), [.. k.Ranges], k.ScratchWidth,
+                k.OutputScales is { } scales ? side.Own(backend.Upload<float>([.. scales], scales.Count)) : null)).ToArray();
             if (gains != null) side.Gains = side.Own(backend.Upload<float>(gains, gains.Length));
             return side;
         }

@@ -8,7 +8,8 @@ using static Flux2.Cpu.Tests.Kernels.KernelTestData;
 namespace Flux2.Cpu.Tests.Kernels;
 
 /// <summary>The LoKr side path: the block mix against its oracle, and <see cref="CpuBackend.KroneckerLinear"/> against the
-/// Kronecker product formed in double, at ragged sizes and output ranges that start and end inside blocks.</summary>
+/// Kronecker product formed in double, at ragged sizes and output ranges that start and end inside blocks, without and with
+/// output scales (a DoRA LoKr).</summary>
 public unsafe class KroneckerLinearTests
 {
     private static readonly ComputePool Pool = ComputePool.Shared;
@@ -26,17 +27,19 @@ public unsafe class KroneckerLinearTests
         int rows = 37, ldy = a * c + 3;
         var t = Random(rows * b * c, 1);
         var first = Random(a * b, 2);
-        foreach (var (start, count) in Ranges(a * c))
-        {
-            var got = Random(rows * ldy, 3);
-            var want = (float[])got.Clone();
-            fixed (float* pt = t, pa = first, pg = got, pw = want)
+        var scales = Random(a * c, 8);
+        foreach (bool scaled in new[] { false, true })
+            foreach (var (start, count) in Ranges(a * c))
             {
-                KroneckerMix.Run(Pool, pt, rows, pa, b, c, start, count, pg + 1, ldy);
-                KroneckerMixReference.Run(pt, rows, pa, b, c, start, count, pw + 1, ldy);
+                var got = Random(rows * ldy, 3);
+                var want = (float[])got.Clone();
+                fixed (float* pt = t, pa = first, pg = got, pw = want, ps = scales)
+                {
+                    KroneckerMix.Run(Pool, pt, rows, pa, b, c, start, count, pg + 1, ldy, scaled ? ps : null);
+                    KroneckerMixReference.Run(pt, rows, pa, b, c, start, count, pw + 1, ldy, scaled ? ps : null);
+                }
+                Assert.Equal(want, got);
             }
-            Assert.Equal(want, got);
-        }
     }
 
     [Theory]
@@ -50,6 +53,8 @@ public unsafe class KroneckerLinearTests
         var second = GC.AllocateArray<float>(c * d, pinned: true);
         Random(c * d, 6).CopyTo(second, 0);
         using var weight = new LinearWeight("second", c, d, WeightFormat.Float32, Marshal.UnsafeAddrOfPinnedArrayElement(second, 0), second);
+        var scales = Random(outFeatures, 8);
+        foreach (bool scaled in new[] { false, true })
         foreach (var (start, count) in Ranges(outFeatures))
         {
             using var xt = Tensor.FromArray(x, rows, inFeatures);
@@ -57,7 +62,8 @@ public unsafe class KroneckerLinearTests
             using var scratch = Tensor.Zeros(rows, b * c);
             var before = Random(rows * ldy, 7);
             using var y = Tensor.FromArray(before, rows, ldy);
-            backend.KroneckerLinear(xt, at, weight, scratch, y, yColumn, start, count);
+            using var scaleTensor = Tensor.FromArray(scales, outFeatures);
+            backend.KroneckerLinear(xt, at, weight, scratch, y, yColumn, start, count, scaled ? scaleTensor : null);
 
             var expected = (float[])before.Clone();
             for (int r = 0; r < rows; r++)
@@ -67,7 +73,7 @@ public unsafe class KroneckerLinearTests
                     double sum = 0;
                     for (int j = 0; j < b; j++)
                         for (int l = 0; l < d; l++) sum += (double)first[i * b + j] * second[k * d + l] * x[r * inFeatures + j * d + l];
-                    expected[r * ldy + yColumn + o] += (float)sum;
+                    expected[r * ldy + yColumn + o] += (float)(sum * (scaled ? scales[start + o] : 1));
                 }
             AssertClose(expected, y.ToArray<float>(), 2e-5f, 1e-5f);
         }

@@ -27,9 +27,6 @@ public class DoraErrorTests
             $"tensor '{Module}.dora_scale': element {3 * D - 1} (row {3 * D - 1}, column 0) is NaN; LoRA weights must be finite numbers"],
         [(Entry[])[F32($"{Module}.dora_scale", [3 * D, 1], Values(3 * D, 5))],
             $"'{Dotted}' has '{Module}.dora_scale' but no down weight (lora_A / lora_down)"],
-        [(Entry[])[F32($"{Module}.lokr_w1", [4, 2], Values(8, 1)), F32($"{Module}.lokr_w2", [6, 4], Values(24, 2)),
-            F32($"{Module}.dora_scale", [3 * D, 1], Values(3 * D, 5))],
-            $"'{Dotted}' is a LoKr module with a DoRA magnitude ('{Module}.dora_scale'); weight-decomposed LoKr modules are not supported (LoRA and LoHa ones are)"],
     ];
 
     [Theory]

@@ -7,15 +7,17 @@ using Flux2.Tests;
 namespace Flux2.Models.Tests.Lora;
 
 /// <summary>The file formats DoRA modules come in: PEFT's <c>lora_magnitude_vector</c> beside a LoRA pair, LyCORIS'
-/// <c>dora_scale</c> beside a kohya LoRA (BF16) or a LoHa.</summary>
+/// <c>dora_scale</c> beside a kohya LoRA (BF16), a LoHa or a LoKr.</summary>
 public enum DoraFormat
 {
     PeftLora,
     KohyaLora,
     LycorisLoha,
+    LycorisLokr,
 }
 
-/// <summary>DoRA modules run as a gain on the layer's product plus their rescaled update, against the decomposed weights
+/// <summary>DoRA modules run as a gain on the layer's product plus their rescaled update (a LoKr's outputs scaled in its block
+/// mix), against the decomposed weights
 /// W + s·(c ⊙ (W + ΔW) − W) merged into an F32 copy (<see cref="TestDora"/>): every format on both namings (so fused and
 /// split projections and the swapped final modulation), strengths other than 1, dev's guidance embedder (whose last layer
 /// adds into the time embedding), quantized bases, DoRA beside plain adapters, through the CPU and the opaque backend.</summary>
@@ -31,16 +33,20 @@ public class DoraTransformerTests
     {
         // PEFT names diffusers modules, kohya and LyCORIS BFL ones, so each meets the other naming too.
         var reference = Fixtures.Golden($"tiny_klein.{(format == DoraFormat.PeftLora ? "diffusers" : "bfl")}.safetensors");
-        ITestAdapter adapter = format == DoraFormat.LycorisLoha
-            ? TestLycoris.Loha(reference, seed: 11, rank1: 2, rank2: 2, alpha: 3)
-            : TestLora.Random(reference, seed: 12, rank: 3, alpha: 2);
+        ITestAdapter adapter = format switch
+        {
+            DoraFormat.LycorisLoha => TestLycoris.Loha(reference, seed: 11, rank1: 2, rank2: 2, alpha: 3),
+            // A rank-2 second pair, a first half of 4 × 4 blocks.
+            DoraFormat.LycorisLokr => TestLycoris.Lokr(reference, seed: 24, (_, _) => (4, 4), secondRank: 2, alpha: 1),
+            _ => TestLora.Random(reference, seed: 12, rank: 3, alpha: 2),
+        };
         var dora = new TestDora(reference, adapter, seed: 13);
         float strength = format == DoraFormat.KohyaLora ? 1f : 0.7f;
         SidePathChecks.MatchesMerge("tiny_klein", $"tiny_klein.{naming}.safetensors", reference, backend, $"{format} DoRA", file =>
         {
             switch (adapter)
             {
-                case TestLycoris loha: loha.Write(file, LycorisSpelling.Lycoris, dora.Magnitudes); break;
+                case TestLycoris lycoris: lycoris.Write(file, LycorisSpelling.Lycoris, dora.Magnitudes); break;
                 case TestLora lora: lora.Write(file, format == DoraFormat.PeftLora ? LoraFormat.Peft : LoraFormat.Kohya, dora.Magnitudes); break;
             }
         }, dora, strength);

@@ -59,11 +59,12 @@ if [ "$part" != tests ]; then
 # Every part has its own time limit: the whole visit stays under ~9.9 minutes (tests 210 s + benchmarks 90 + 20 + 30 + 140 s
 # + yardsticks 75 s + the FP8 step 30 s = 595 s), a device call's limit being 10. The FP8 step (weights quantized on the
 # host first) comes last: it is the one to lose if time runs short. The bf16 step ends with the same steps under a
-# factor-16 LoKr on every block Linear (the Kronecker side path), after the plain step's lines are out.
+# factor-16 LoKr on every block Linear (the Kronecker side path), then under a rank-32 DoRA (the gains and the norms taken
+# at load), after the plain step's lines are out.
 echo "== benchmark (random weights of the real shapes; times until the GPU has finished)"
 bench=$work/bench/Flux2.Bench
 {
-  timeout 90 "$bench" step --device cuda --precision bf16 --sizes 512,1024 --steps 10 --profile --adapter lokr:16
+  timeout 90 "$bench" step --device cuda --precision bf16 --sizes 512,1024 --steps 10 --profile --adapter lokr:16,dora:32
   timeout 20 "$bench" attention --device cuda --precision bf16 --lengths 1536,5120 --reps 10
   timeout 30 "$bench" step --device cuda --precision fp32 --sizes 512 --steps 3
   timeout 140 "$bench" pipeline --device cuda --precision bf16 --sizes 512,1024 --runs 3 --images 4 --batch 4 --folder "$work/model" --profile
@@ -78,7 +79,7 @@ if [ -f "$log" ]; then
 fi
 if [ -f "$bench_log" ]; then
   echo "== speed"
-  grep -E 'ms/step|plain step|PROFILE|attention L=|causal GQA|end to end|images/s|peak|YARDSTICK' "$bench_log" | sed 's/^/  /'
+  grep -E 'ms/step|plain step|on every block Linear|PROFILE|attention L=|causal GQA|end to end|images/s|peak|YARDSTICK' "$bench_log" | sed 's/^/  /'
 fi
 [ -f "$log" ] && grep -A1 'TEST EXECUTION SUMMARY' "$log" | tail -1
 exit $status

@@ -22,8 +22,9 @@ namespace Flux2.Bench;
 /// has finished it), --profile (on a GPU: one more step with every kernel and product timed by events, summed by kind),
 /// --reference (also an editing step with one reference image of the same size: as klein runs it, [noisy, reference]
 /// tokens every step, and as klein 9B-KV does, the reference tokens at the first step and their cached keys and values
-/// after that; with the 4-step image each gives), --adapter lora:R|dora:R|loha:R|lokr:F (then the same steps again with a random
-/// adapter of that kind on every block Linear, see <see cref="RandomAdapterFile"/>, and each size's time against the plain step).
+/// after that; with the 4-step image each gives), --adapter lora:R|dora:R|loha:R|lokr:F[,...] (then the same steps again with a
+/// random adapter of that kind on every block Linear, one after the other, see <see cref="RandomAdapterFile"/>, and each size's
+/// time against the plain step).
 /// Step times are the median (and minimum) of the timed steps.
 /// </summary>
 internal static class TransformerStepBench
@@ -64,7 +65,8 @@ internal static class TransformerStepBench
                 Console.WriteLine($"{precision}: {backend.Name}");
                 using var model = new Flux2Transformer(config, naming, weights.Linear, weights.Vector, backend);
                 var plain = RunSizes(model, backend, config, sizes, steps, profile: args.Contains("--profile"), reference: args.Contains("--reference"));
-                if (Option(args, "--adapter") is { } adapter) RunWithAdapter(model, backend, config, naming, adapter, sizes, steps, plain);
+                foreach (var adapter in Option(args, "--adapter")?.Split(',') ?? [])
+                    RunWithAdapter(model, backend, config, naming, adapter, sizes, steps, plain);
                 Console.WriteLine(PeakMemory(backend));
             }
         }
@@ -97,7 +99,7 @@ internal static class TransformerStepBench
             Console.WriteLine($"{adapter} ({new FileInfo(path).Length / 1e6:F0} MB file) on every block Linear, loaded in {watch.Elapsed.TotalSeconds:F1} s:");
             var adapted = RunSizes(model, backend, config, sizes, steps, profile: false, reference: false);
             for (int i = 0; i < sizes.Length; i++)
-                Console.WriteLine($"  {sizes[i]}x{sizes[i]}: {adapted[i] / plain[i]:F3}x the plain step");
+                Console.WriteLine($"  {sizes[i]}x{sizes[i]} with {adapter}: {adapted[i] / plain[i]:F3}x the plain step");
             model.UseLoras(null);
         }
         finally

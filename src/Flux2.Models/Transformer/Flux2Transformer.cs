@@ -121,8 +121,9 @@ public sealed class Flux2Transformer : IDisposable
     }
 
     /// <summary>Builds the model from weights looked up by their <paramref name="naming"/> names (without prefix):
-    /// <paramref name="linear"/> gives Linear weights in their stored format, <paramref name="vector"/> the QK-norm weights.
-    /// Both are made resident on <paramref name="backend"/>. <paramref name="owner"/> (the memory the stored weights live in)
+    /// <paramref name="linear"/> gives Linear weights in their stored format (in host memory; asked again when a DoRA adapter
+    /// is applied, for the weights' norms), <paramref name="vector"/> the QK-norm weights. Both are made resident on
+    /// <paramref name="backend"/>. <paramref name="owner"/> (the memory the stored weights live in)
     /// is disposed with the model. <paramref name="loras"/> (resolved for this config and naming) add their side paths.</summary>
     public Flux2Transformer(Flux2Config config, TensorNaming naming, Func<string, LinearWeight> linear, Func<string, float[]> vector,
         IBackend backend, IDisposable? owner = null, LoraSet? loras = null)

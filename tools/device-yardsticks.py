@@ -75,16 +75,28 @@ def rms_norm(x, w, eps):
     return (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + eps)).to(x.dtype) * w
 
 
+def sdpa(q, k, v, is_causal=False):
+    """F.scaled_dot_product_attention, or on a torch before 2.0 (Debian bookworm's 1.13, the CPU yardsticks) the same
+    softmax(q·kᵀ/√d)·v written out, as torch's math backend computes it."""
+    if hasattr(F, "scaled_dot_product_attention"):
+        return F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
+    scores = q @ k.transpose(-2, -1) * q.shape[-1] ** -0.5
+    if is_causal:
+        length = q.shape[-2]
+        scores = scores.masked_fill(torch.ones(length, length, dtype=torch.bool, device=q.device).triu(1), float("-inf"))
+    return torch.softmax(scores, dim=-1) @ v
+
+
 def sdpa_grouped(q, k, v, causal):
     """SDPA with fewer kv heads than query heads: enable_gqa where torch has it (2.5+), else kv heads repeated."""
     if q.shape[1] != k.shape[1]:
         try:
             return F.scaled_dot_product_attention(q, k, v, is_causal=causal, enable_gqa=True)
-        except (TypeError, RuntimeError):  # no enable_gqa argument, or no kernel for it
+        except (AttributeError, TypeError, RuntimeError):  # no SDPA, no enable_gqa argument, or no kernel for it
             b, kv_heads, length, hd = k.shape  # kv head j serves query heads j·g … j·g + g − 1
             k, v = (t[:, :, None].expand(b, kv_heads, q.shape[1] // kv_heads, length, hd).reshape(b, q.shape[1], length, hd)
                     for t in (k, v))
-    return F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+    return sdpa(q, k, v, is_causal=causal)
 
 
 # ---- Text encoder: Qwen3's decoder layers up to the last stacked hidden state --------------------------------------
@@ -224,7 +236,7 @@ def modulate(x, shift, scale, eps):
 def attention(q, k, v, cos, sin):
     """q, k, v [B, L, H, Dh] (q, k already RMS-normed) → [B, L, H·Dh]: RoPE, then SDPA with no mask."""
     q, k, v = (t.transpose(1, 2) for t in (q, k, v))
-    o = F.scaled_dot_product_attention(rope_pairs(q, cos, sin), rope_pairs(k, cos, sin), v)
+    o = sdpa(rope_pairs(q, cos, sin), rope_pairs(k, cos, sin), v)
     return o.transpose(1, 2).flatten(2)
 
 
@@ -356,7 +368,7 @@ def vae_attention(x, a, cfg):
     b, c, hh, ww = x.shape
     t = group_norm(x, a["norm"], cfg, False).flatten(2).transpose(1, 2)  # [B, HW, C]
     q, k, v = (F.linear(t, a[n]["w"], a[n]["b"])[:, None] for n in ("q", "k", "v"))
-    o = F.linear(F.scaled_dot_product_attention(q, k, v)[:, 0], a["out"]["w"], a["out"]["b"])
+    o = F.linear(sdpa(q, k, v)[:, 0], a["out"]["w"], a["out"]["b"])
     return x + o.transpose(1, 2).reshape(b, c, hh, ww)
 
 

@@ -85,6 +85,35 @@ public sealed class PipelineLoraTests : IClassFixture<TinyDevModel>
         Assert.Empty(pipeline.Loras);
     }
 
+    /// <summary>A DoRA module (LyCORIS keys with <c>dora_scale</c>) is resolved against the weights the pipeline loaded, as the
+    /// pipeline's LoRA and as a request's: at strength 0 it leaves the image as it was, bit for bit; at 1 it changes it, the
+    /// same either way.</summary>
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void ADoraModuleIsResolvedAgainstTheLoadedWeights(string backend)
+    {
+        using var dir = new TempDirectory();
+        var random = new Random(10);
+        float[] Values(int n, float center, float spread) => Enumerable.Range(0, n).Select(_ => center + (float)(random.NextDouble() - 0.5) * spread).ToArray();
+        var w = new SafeTensorsWriter();
+        w.AddFloat32("lycoris_single_blocks_0_linear2.lora_down.weight", [4, 512], Values(4 * 512, 0, 0.2f));
+        w.AddFloat32("lycoris_single_blocks_0_linear2.lora_up.weight", [128, 4], Values(128 * 4, 0, 0.2f));
+        w.AddFloat32("lycoris_single_blocks_0_linear2.dora_scale", [128, 1], Values(128, 1, 0.5f));
+        w.AddFloat32("lora_te_text_model_encoder_layers_0_mlp_fc1.alpha", [], [4f]); // as in WriteLora: skipped leniently
+        var dora = dir.File("dora.safetensors");
+        w.Write(dora);
+        var plain = Latents(backend, new PipelineOptions());
+        Assert.Equal(plain, Latents(backend, new PipelineOptions { Loras = [new LoraFile(dora, 0f)], LenientLoraKeys = true }));
+        var on = Latents(backend, new PipelineOptions { Loras = [new LoraFile(dora)], LenientLoraKeys = true });
+        Assert.True(FloatComparison.MaxAbsDiff(plain, on) > 1e-3f);
+        Assert.All(on, v => Assert.True(float.IsFinite(v)));
+
+        using var pipeline = TestPipeline.Load(_model.Folder, backend, new PipelineOptions { LenientLoraKeys = true });
+        using var io = SafeTensorsFile.Open(Fixtures.Golden("pipe_t2i.io.safetensors"));
+        using var inputs = new GoldenPipelineInputs(io, pipeline.Backend);
+        Assert.Equal(on, pipeline.Generate(inputs.Request() with { Loras = [new LoraFile(dora)] }).Images[0].Latents);
+    }
+
     [Fact]
     public void AStrictLoadNamesTheTensorsThatAdaptNoLayer()
     {

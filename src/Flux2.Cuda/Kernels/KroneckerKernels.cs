@@ -26,7 +26,7 @@ internal static class KroneckerKernels
                 const float* mix = first + (i64)i * b;
                 float scale = scales ? scales[start + o] : 1.f;
                 float sum = to_float(y[r * ldy + o]);
-                for (int j = 0; j < b; j++) sum += (scales ? mix[j] * scale : mix[j]) * to_float(blocks[(i64)j * c]);
+                for (int j = 0; j < b; j++) sum += mix[j] * scale * to_float(blocks[(i64)j * c]);
                 y[r * ldy + o] = from_float<Y>(sum);
             }
         }

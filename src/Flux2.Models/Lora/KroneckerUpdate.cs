@@ -11,6 +11,7 @@ namespace Flux2.Models.Lora;
 public sealed class KroneckerUpdate
 {
     private readonly float[] _first, _second;
+    private readonly float[]? _outputScales;
 
     /// <summary>The transformer weight this update belongs to (tensor name without prefix).</summary>
     public string Weight { get; }
@@ -25,8 +26,8 @@ public sealed class KroneckerUpdate
     /// <summary>Which outputs of the product (source rows) land in which rows of <see cref="Weight"/>.</summary>
     public IReadOnlyList<LoraRowRange> Ranges { get; }
 
-    /// <summary>A resolved DoRA module's scale per output of the product ([A·C]); null for a plain LoKr.</summary>
-    public IReadOnlyList<float>? OutputScales { get; }
+    /// <summary>A resolved DoRA module's scale per output of the product ([A·C]); empty for a plain LoKr.</summary>
+    public ReadOnlySpan<float> OutputScales => _outputScales;
 
     /// <summary>The side path's intermediate per input row: B·C values.</summary>
     public int ScratchWidth => B * C;
@@ -39,7 +40,7 @@ public sealed class KroneckerUpdate
         _second = GC.AllocateArray<float>(module.Second.Length, pinned: true);
         module.Second.CopyTo(_second, 0);
         Ranges = module.Target.Ranges.Where(r => r.Weight == weight).ToArray();
-        OutputScales = module.OutputScales;
+        _outputScales = module.OutputScales;
     }
 
     internal static KroneckerUpdate For(string weight, KroneckerModule module) => new(weight, module);

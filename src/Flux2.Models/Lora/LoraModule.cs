@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace Flux2.Models.Lora;
 
 /// <summary>One module of one LoRA file, checked against the transformer's layer it adapts.</summary>
@@ -37,54 +35,22 @@ internal sealed record LoraModule(LoraModuleTarget Target, int Rank, float[] Dow
     }
 
     /// <summary>ΔW[outputRow, :] = Scale·Σ_k Up[outputRow, k]·Down[k, :] (the delta's row itself when the module is whole).</summary>
-    public override unsafe void AddDeltaRow(int outputRow, Span<float> row)
+    public override void AddDeltaRow(int outputRow, Span<float> row)
     {
         int inFeatures = Target.InFeatures;
-        if (row.Length != inFeatures) throw new ArgumentException($"a row of {inFeatures} values expected", nameof(row));
-        fixed (float* y = row, up = Up, down = Down)
+        var coefficients = Up.AsSpan(outputRow * Rank, Rank);
+        if (Whole)
         {
-            if (Whole)
-            {
-                // ΔW·I or I·ΔW: the row is stored in Up (inputs ≤ outputs) or in Down.
-                AddScaled(y, inFeatures, Scale, inFeatures <= Target.OutFeatures ? up + (long)outputRow * Rank : down + (long)outputRow * inFeatures);
-                return;
-            }
-            // Four rows of Down per pass over the row: the row is loaded and stored a quarter as often.
-            float* coefficients = up + (long)outputRow * Rank;
-            int k = 0;
-            for (; k + 4 <= Rank; k += 4)
-                AddScaled4(y, inFeatures, down + (long)k * inFeatures, Scale * coefficients[k], Scale * coefficients[k + 1],
-                    Scale * coefficients[k + 2], Scale * coefficients[k + 3]);
-            for (; k < Rank; k++) AddScaled(y, inFeatures, Scale * coefficients[k], down + (long)k * inFeatures);
+            // ΔW·I or I·ΔW: the row is stored in Up (inputs ≤ outputs) or in Down.
+            FactorProducts.AddScaled(Scale, inFeatures <= Target.OutFeatures ? coefficients : Down.AsSpan(outputRow * inFeatures, inFeatures), row);
+            return;
         }
-    }
-
-    /// <summary>y[0 .. n) += a·x.</summary>
-    private static unsafe void AddScaled(float* y, int n, float a, float* x)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var va = Vector256.Create(a);
-            for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
-                Vector256.Store(Vector256.Load(y + i) + va * Vector256.Load(x + i), y + i);
-        }
-        for (; i < n; i++) y[i] += a * x[i];
-    }
-
-    /// <summary>y[0 .. n) += a·x₀ + b·x₁ + c·x₂ + d·x₃ for the four consecutive rows x₀..x₃ of n values at <paramref name="x"/>.</summary>
-    private static unsafe void AddScaled4(float* y, int n, float* x, float a, float b, float c, float d)
-    {
-        float* x1 = x + n, x2 = x1 + n, x3 = x2 + n;
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<float> va = Vector256.Create(a), vb = Vector256.Create(b), vc = Vector256.Create(c), vd = Vector256.Create(d);
-            for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
-                Vector256.Store(Vector256.Load(y + i) + va * Vector256.Load(x + i) + vb * Vector256.Load(x1 + i) + vc * Vector256.Load(x2 + i)
-                    + vd * Vector256.Load(x3 + i), y + i);
-        }
-        for (; i < n; i++) y[i] += a * x[i] + b * x1[i] + c * x2[i] + d * x3[i];
+        // Four rows of Down per pass over the row: the row is loaded and stored a quarter as often.
+        int k = 0;
+        for (; k + 4 <= Rank; k += 4)
+            FactorProducts.AddScaled4(Down.AsSpan(k * inFeatures, 4 * inFeatures), Scale * coefficients[k], Scale * coefficients[k + 1],
+                Scale * coefficients[k + 2], Scale * coefficients[k + 3], row);
+        for (; k < Rank; k++) FactorProducts.AddScaled(Scale * coefficients[k], Down.AsSpan(k * inFeatures, inFeatures), row);
     }
 
     private static float[] Identity(int n)
@@ -102,16 +68,6 @@ internal sealed record KroneckerModule(LoraModuleTarget Target, float[] First, i
 {
     public float[]? OutputScales { get; init; }
 
-    /// <summary>ΔW[i·c + k, j·d + l] = A[i, j]·B[k, l]: block j of the row is A[i, j] times row k of B.</summary>
-    public override void AddDeltaRow(int outputRow, Span<float> row)
-    {
-        int i = outputRow / C, k = outputRow % C;
-        var second = Second.AsSpan(k * D, D);
-        for (int j = 0; j < B; j++)
-        {
-            float a = First[i * B + j];
-            var block = row.Slice(j * D, D);
-            for (int l = 0; l < D; l++) block[l] += a * second[l];
-        }
-    }
+    /// <summary>ΔW[i·c + k, j·d + l] = A[i, j]·B[k, l].</summary>
+    public override void AddDeltaRow(int outputRow, Span<float> row) => FactorProducts.AddKroneckerRow(First, B, Second, C, D, outputRow, row);
 }

@@ -41,7 +41,7 @@ internal sealed class LoraSidePath : IDisposable
                 side.LowRank = new LowRankPath(side.Own(backend.LoadLinear(update.DownWeight(format))), side.Own(backend.LoadLinear(update.UpWeight(format))));
             side.Kronecker = kronecker.Select(k => new KroneckerPath(side.Own(backend.Upload(k.First, k.A, k.B)),
                 side.Own(backend.LoadLinear(k.SecondWeight(format))), [.. k.Ranges], k.ScratchWidth,
-                k.OutputScales is { } scales ? side.Own(backend.Upload<float>([.. scales], scales.Count)) : null)).ToArray();
+                k.OutputScales.IsEmpty ? null : side.Own(backend.Upload(k.OutputScales, k.OutputScales.Length)))).ToArray();
             if (gains != null) side.Gains = side.Own(backend.Upload<float>(gains, gains.Length));
             return side;
         }

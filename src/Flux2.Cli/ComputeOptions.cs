@@ -25,6 +25,15 @@ public sealed record ComputeOptions(DeviceRef Device, IBackendFactory Backends)
         return new(device, backends(new BackendOptions { CpuThreads = threads, Precision = precision }));
     }
 
+    /// <summary><c>--text-encoder-device</c> of the commands that run a pipeline: where its text encoder runs; null (not given):
+    /// on <c>--device</c>.</summary>
+    public static DeviceRef? TextEncoderDevice(CommandArgs o)
+    {
+        if (o.Optional("text-encoder-device") is not { } text) return null;
+        return DeviceRef.TryParse(text, out var device) ? device
+            : throw new CliException($"option --text-encoder-device: '{text}' is not one of {DeviceRef.Syntax}");
+    }
+
     /// <summary>The backends of this build, as the <c>flux2</c> executable uses them.</summary>
     public static IBackendFactory BuiltIn(BackendOptions options) => new BackendFactory(options);
 

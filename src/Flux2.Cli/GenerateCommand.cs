@@ -74,6 +74,9 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
               --quality Q          JPEG and WebP quality, 0 (smallest) to 100 (best) (default 90)
               --force              overwrite existing output files (otherwise they are an error)
               --device DEVICE      where to compute: cpu (default) or cuda[:N]
+              --text-encoder-device DEVICE
+                                   where the text encoder runs (default: --device): cpu beside --device cuda
+                                   keeps its weights off a GPU too small for both models
               --precision P        bf16 (default where the processor has AVX512_BF16: operands rounded to bf16,
                                    fp32 sums, about twice as fast; images within a few codes of fp32) or fp32 (exact)
               --threads N          CPU compute threads (default: all processors)
@@ -139,6 +142,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         var encoding = GenerateOutputPaths.Encoding(pattern, o.OptionalInt("quality", 0, 100));
         bool force = o.Flag("force");
         var compute = ComputeOptions.Parse(o, _backends);
+        var textEncoderDevice = ComputeOptions.TextEncoderDevice(o);
         var loras = GenerateLoraOptions.Parse(o);
         bool verbose = o.Flag("verbose");
         o.EnsureAllUsed(0);
@@ -159,7 +163,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
         foreach (var dir in paths.Select(p => Path.GetDirectoryName(Path.GetFullPath(p))!).Distinct()) ProbeWritable(dir);
         var references = imageFiles.Select(ReferenceImage.FromFile).ToArray();
 
-        var config = model.Resolve(_hub, Name, error, stop) with { Devices = [compute.Device] };
+        var config = model.Resolve(_hub, Name, error, stop) with { Devices = [compute.Device], TextEncoderDevice = textEncoderDevice };
         var loraFiles = GenerateLoraOptions.Resolve(loras.Files, _hub, Name, error, stop);
         var clock = Stopwatch.StartNew();
         var promptCache = PromptEmbeddingCache.ForProcess();
@@ -168,7 +172,7 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
             {
                 ReleaseTextEncoderAfterUse = true,
                 // On a GPU the text encoder is gone before the transformer is uploaded: the two never share device memory.
-                LoadTransformerAfterEncoding = compute.Device.Kind == DeviceKind.Gpu,
+                LoadTransformerAfterEncoding = compute.Device.Kind == DeviceKind.Gpu && (textEncoderDevice ?? compute.Device) == compute.Device,
                 Loras = loraFiles, LenientLoraKeys = loras.Lenient, PromptCache = promptCache, MaxBatch = batch,
             });
         var loadTime = clock.Elapsed;

@@ -62,6 +62,9 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
               --cors-origin ORIGIN let a browser page from ORIGIN (scheme://host[:port]) call the server;
                                    repeat for several
               --device DEVICE      where to compute: cpu (default) or cuda[:N]
+              --text-encoder-device DEVICE
+                                   where the text encoder runs (default: --device): cpu beside --device cuda
+                                   keeps its weights off a GPU too small for both models
               --precision P        bf16 (default where the processor has AVX512_BF16; about twice as fast) or fp32 (exact)
               --threads N          CPU compute threads (default: all processors)
               --batch N            denoise up to N images together as one transformer batch (default 1): the
@@ -107,6 +110,7 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
         int imageDecodes = o.OptionalInt("image-decodes", 1, 64) ?? 2;
         var corsOrigins = o.Many("cors-origin");
         var compute = ComputeOptions.Parse(o, _backends);
+        var textEncoderDevice = ComputeOptions.TextEncoderDevice(o);
         var cache = GenerateCacheOptions.Parse(o);
         int batch = o.OptionalInt("batch", 1, PipelineOptions.MaxBatchLimit) ?? 1;
         var loraDir = o.Optional("lora-dir");
@@ -131,7 +135,7 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
         };
         options.Check(); // before the model loads, which takes minutes
 
-        var config = model.Resolve(_hub, Name, error, stop) with { Devices = [compute.Device] };
+        var config = model.Resolve(_hub, Name, error, stop) with { Devices = [compute.Device], TextEncoderDevice = textEncoderDevice };
         var loraFiles = GenerateLoraOptions.Resolve(loras.Files, _hub, Name, error, stop);
         using var signals = new StopSignals(stop);
         // The text encoder stays loaded: a server encodes many prompts.

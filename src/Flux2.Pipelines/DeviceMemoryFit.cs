@@ -20,7 +20,8 @@ public sealed record ModelFootprint(string Model, long Transformer, long TextEnc
 /// in the fast mode also their FP8 checkpoints, whose quantized Linears stay one byte per weight on sm_89 and later; plus a
 /// reserve for the activations of a 1024² generation. <c>flux2 serve</c> keeps the three models resident;
 /// <c>flux2 generate</c> on a GPU holds the VAE and the text encoder, then (the encoder released) the VAE and the
-/// transformer (<see cref="PipelineOptions.LoadTransformerAfterEncoding"/>).
+/// transformer (<see cref="PipelineOptions.LoadTransformerAfterEncoding"/>); with the text encoder on the CPU
+/// (<see cref="Config.PipelineConfig.TextEncoderDevice"/>) both hold only the transformer and the VAE.
 /// </summary>
 public static class DeviceMemoryFit
 {
@@ -70,11 +71,16 @@ public static class DeviceMemoryFit
     public static bool FitsOneAfterTheOther(ModelFootprint model, long freeBytes) =>
         model.Vae + Math.Max(model.TextEncoder, model.Transformer) + ActivationReserve <= freeBytes;
 
+    /// <summary>Whether the transformer and the VAE fit with the text encoder on another device (the CPU).</summary>
+    public static bool FitsWithoutTheTextEncoder(ModelFootprint model, long freeBytes) =>
+        model.Transformer + model.Vae + ActivationReserve <= freeBytes;
+
     /// <summary>One line per published model: its weights and how they fit <paramref name="freeBytes"/>.</summary>
     public static IEnumerable<string> Describe(long freeBytes, ComputePrecision precision) =>
         Published(precision).Select(m => $"{m.Model}: {Gb(m.Transformer)} transformer + {Gb(m.TextEncoder)} text encoder + {Gb(m.Vae)} VAE: " +
             (FitsResident(m, freeBytes) ? "fits all resident (serve, generate)"
-                : FitsOneAfterTheOther(m, freeBytes) ? "fits generate (encoder released before the transformer loads), not serve"
+                : FitsOneAfterTheOther(m, freeBytes) ? "fits generate (encoder released before the transformer loads); serve with --text-encoder-device cpu"
+                : FitsWithoutTheTextEncoder(m, freeBytes) ? "fits with --text-encoder-device cpu"
                 : "does not fit"));
 
     private static long Elements(IEnumerable<long[]> shapes) => shapes.Sum(s => s.Aggregate(1L, (a, d) => a * d));

@@ -22,7 +22,8 @@ namespace Flux2.Pipelines;
 /// FLUX.2 text-to-image and editing (diffusers <c>Flux2Pipeline</c> / <c>Flux2KleinPipeline</c>): encode the prompt,
 /// encode reference images, denoise seeded noise with the flow-matching Euler sampler, decode with the VAE.
 /// <see cref="Load"/> is the one way in: a <see cref="PipelineConfig"/> goes through <see cref="Flux2ArchConfig"/> and the
-/// transformer's <see cref="Flux2Config"/> to the backend of its device, on which every component then lives.
+/// transformer's <see cref="Flux2Config"/> to the backend of its device, on which every component then lives (the text
+/// encoder may run on another, <see cref="PipelineConfig.TextEncoderDevice"/>).
 /// One call at a time; a call may generate several requests together (<see cref="GenerateTogether"/>).
 /// </summary>
 public sealed class Flux2Pipeline : IDisposable
@@ -31,6 +32,8 @@ public sealed class Flux2Pipeline : IDisposable
     private readonly AutoencoderKLFlux2 _vae;
     private readonly PipelineOptions _options;
     private PromptEncoder? _promptEncoder;
+    /// <summary>The text encoder's own backend where it runs on another device than the pipeline's (owned); else null.</summary>
+    private IBackend? _textEncoderBackend;
     private string _noPromptEncoderReason;
 
     public PipelineVariant Variant { get; }
@@ -38,8 +41,14 @@ public sealed class Flux2Pipeline : IDisposable
     /// <summary>The checked configuration the pipeline was built from.</summary>
     public Flux2ArchConfig Config { get; }
 
-    /// <summary>The backend every component runs on (owned by the pipeline).</summary>
+    /// <summary>The backend the transformer and the VAE run on, and the text encoder unless
+    /// <see cref="PipelineConfig.TextEncoderDevice"/> names another device (owned by the pipeline). Prompt embeddings, images
+    /// and latents the pipeline hands out live here.</summary>
     public IBackend Backend { get; }
+
+    /// <summary>The backend the text encoder runs on: <see cref="Backend"/>, or its own for another device; null once it is
+    /// released or when the pipeline has none.</summary>
+    public IBackend? TextEncoderBackend => _promptEncoder?.Backend;
 
     /// <summary>What loading the transformer found questionable but used anyway (see <see cref="Flux2Transformer.LoadWarnings"/>);
     /// empty while a transformer loaded after encoding is not loaded yet (its warnings then go to the generation's notices).</summary>
@@ -56,8 +65,9 @@ public sealed class Flux2Pipeline : IDisposable
     public IReadOnlyList<LoraFile> Loras => _transformer.IsLoaded ? _transformer.Model.Transformer.Loras : _options.Loras;
 
     private Flux2Pipeline(Flux2ArchConfig config, IBackend backend, PipelineVariant variant, PipelineTransformer transformer, AutoencoderKLFlux2 vae,
-        PromptEncoder? promptEncoder, string noPromptEncoderReason, PipelineOptions options)
+        PromptEncoder? promptEncoder, IBackend? textEncoderBackend, string noPromptEncoderReason, PipelineOptions options)
     {
+        _textEncoderBackend = textEncoderBackend;
         Config = config;
         Backend = backend;
         Variant = variant;
@@ -73,7 +83,8 @@ public sealed class Flux2Pipeline : IDisposable
     /// prompts, text_encoder/ and tokenizer/; without those two only precomputed prompt embeddings can be used) or the
     /// separately given <see cref="PipelineConfig.Components"/> (a Qwen3 text encoder without a tokenizer uses the built-in
     /// Qwen3 tokenizer). A text encoder that does not fit the transformer is refused before any weights are loaded. The
-    /// backend comes from <paramref name="backends"/> for the model config's first device.
+    /// backend comes from <paramref name="backends"/> for the model config's first device, and a second one for
+    /// <see cref="PipelineConfig.TextEncoderDevice"/> where that is another device.
     /// </summary>
     public static Flux2Pipeline Load(PipelineConfig config, IBackendFactory backends, PipelineOptions? options = null)
     {
@@ -84,7 +95,7 @@ public sealed class Flux2Pipeline : IDisposable
 
         var checkpoint = Flux2Transformer.OpenCheckpoint(components.Transformer, out var transformerConfig);
         var owned = new List<IDisposable>();
-        IBackend? backend = null;
+        IBackend? backend = null, encoderBackend = null;
         try
         {
             var modelConfig = Flux2ConfigInference.Load(checkpoint, transformerConfig, config.QuantizationEncoding, config.Devices);
@@ -120,19 +131,33 @@ public sealed class Flux2Pipeline : IDisposable
             string noPrompts = $"{config.ModelPath} has no text encoder; only precomputed prompt embeddings can be used";
             if (components.TextEncoder != null && tokenizer != null)
             {
-                prompts = new PromptEncoder(tokenizer, TextEncoder.Open(backend, components.TextEncoder), options.PromptCache,
-                    options.PromptCache == null ? "" : PromptEncoder.FilesIdentity(components.TextEncoder));
+                if (config.TextEncoderDevice is { } device && device != backend.Device) encoderBackend = CreateTextEncoderBackend(backends, device);
+                prompts = new PromptEncoder(tokenizer, TextEncoder.Open(encoderBackend ?? backend, components.TextEncoder), options.PromptCache,
+                    options.PromptCache == null ? "" : PromptEncoder.FilesIdentity(components.TextEncoder), output: backend);
                 owned.Add(prompts);
             }
-            return new Flux2Pipeline(archConfig, backend, variant, transformer, vae, prompts, noPrompts, options);
+            return new Flux2Pipeline(archConfig, backend, variant, transformer, vae, prompts, encoderBackend, noPrompts, options);
         }
         catch
         {
             // The transformer's slot owns the checkpoint once made; before that it is closed here.
             if (owned.Count == 0) checkpoint.Dispose();
             foreach (var d in owned) d.Dispose();
+            encoderBackend?.Dispose();
             backend?.Dispose();
             throw;
+        }
+    }
+
+    private static IBackend CreateTextEncoderBackend(IBackendFactory backends, DeviceRef device)
+    {
+        try
+        {
+            return backends.Create(device);
+        }
+        catch (BackendUnavailableException e)
+        {
+            throw new BackendUnavailableException($"the text encoder's device: {e.Message}");
         }
     }
 
@@ -370,12 +395,15 @@ public sealed class Flux2Pipeline : IDisposable
         if (_promptEncoder == null) return;
         _promptEncoder.Dispose();
         _promptEncoder = null;
+        _textEncoderBackend?.Dispose();
+        _textEncoderBackend = null;
         _noPromptEncoderReason = "the text encoder was released after use; only precomputed prompt embeddings can be used";
     }
 
     public void Dispose()
     {
         _promptEncoder?.Dispose();
+        _textEncoderBackend?.Dispose();
         _vae.Dispose();
         _transformer.Dispose();
         Backend.Dispose();

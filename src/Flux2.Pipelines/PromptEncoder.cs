@@ -10,7 +10,9 @@ namespace Flux2.Pipelines;
 /// skip the LLM and the ones it computes are kept.</summary>
 /// <param name="weightsIdentity">what tells this encoder's weights apart from other files across processes
 /// (<see cref="FilesIdentity"/> of its path); part of every cache key</param>
-public sealed class PromptEncoder(PromptTokenizer tokenizer, TextEncoder encoder, PromptEmbeddingCache? cache = null, string weightsIdentity = "") : IDisposable
+/// <param name="output">the backend the embeddings are for (the transformer's); null: the encoder's own</param>
+public sealed class PromptEncoder(PromptTokenizer tokenizer, TextEncoder encoder, PromptEmbeddingCache? cache = null, string weightsIdentity = "",
+    IBackend? output = null) : IDisposable
 {
     private readonly string _identity = string.Join("\n", weightsIdentity, $"layers {string.Join(',', encoder.HiddenStateLayers)}",
         $"backend {encoder.Backend.Name} {encoder.Backend.Precision} {encoder.Backend.ActivationDType}");
@@ -21,24 +23,30 @@ public sealed class PromptEncoder(PromptTokenizer tokenizer, TextEncoder encoder
     /// <summary>Features per token of the output: hidden size × stacked layers.</summary>
     public int Features => Encoder.Config.HiddenSize * Encoder.HiddenStateLayers.Count;
 
+    /// <summary>Where the text encoder runs.</summary>
     public IBackend Backend => Encoder.Backend;
+
+    /// <summary>Where the embeddings <see cref="Encode(IReadOnlyList{string}, Action{string}?, bool)"/> returns live.</summary>
+    public IBackend OutputBackend { get; } = output ?? encoder.Backend;
 
     /// <param name="onNotice">receives the truncation warning of an over-long prompt</param>
     /// <param name="strict">reject an over-long prompt (PromptTooLongException) instead of truncating it</param>
     public PromptEmbedding Encode(string prompt, Action<string>? onNotice, bool strict = false) => Encode([prompt], onNotice, strict);
 
-    /// <summary>Several prompts in one pass of the text encoder: embeddings [prompts.Count, 512, features].</summary>
+    /// <summary>Several prompts in one pass of the text encoder: embeddings [prompts.Count, 512, features] on
+    /// <see cref="OutputBackend"/>.</summary>
     public PromptEmbedding Encode(IReadOnlyList<string> prompts, Action<string>? onNotice, bool strict = false)
     {
         if (prompts.Count == 0) throw new PipelineException("at least one prompt is needed");
         var tokens = prompts.Select(p => Tokenizer.Tokenize(p, strict: strict)).ToArray();
         for (int i = 0; i < tokens.Length; i++)
             if (tokens[i].Warning is { } warning) onNotice?.Invoke(prompts.Count > 1 ? $"prompt {i + 1}: {warning}" : warning);
-        if (cache == null) return Own(Run(tokens));
+        bool here = OutputBackend == Backend;
+        if (cache == null && here) return Own(Run(tokens));
 
         int length = tokens[0].InputIds.Length, features = Features;
         var keys = tokens.Select(t => PromptEmbeddingCache.Key(_identity, t.InputIds, t.AttentionMask)).ToArray();
-        var found = keys.Select(key => cache.TryGet(key, length, features)).ToArray();
+        var found = keys.Select(key => cache?.TryGet(key, length, features)).ToArray();
         int[] missing = Enumerable.Range(0, tokens.Length).Where(i => found[i] == null).ToArray();
         if (missing.Length > 0)
         {
@@ -57,15 +65,16 @@ public sealed class PromptEncoder(PromptTokenizer tokenizer, TextEncoder encoder
             for (int j = 0; j < missing.Length; j++)
             {
                 found[missing[j]] = values.AsSpan((int)(j * each), (int)each).ToArray();
-                cache.Add(keys[missing[j]], length, features, found[missing[j]]!);
+                cache?.Add(keys[missing[j]], length, features, found[missing[j]]!);
             }
-            // Every prompt new: the encoder's tensor is the answer as it is, on the device.
-            if (missing.Length == tokens.Length) return Own(computed);
+            // Every prompt new and wanted where it was computed: the encoder's tensor is the answer as it is.
+            if (missing.Length == tokens.Length && here) return Own(computed);
             computed.Dispose();
         }
-        // In the encoder's own type (the backend's activation type; the cached values are its output widened, so a bf16 one
-        // rounds back exactly): a prompt's embedding is the same cached or not, and cached and new ones stack into one batch.
-        return Own(Backend.UploadAs(found.SelectMany(f => f!).ToArray(), Backend.ActivationDType, tokens.Length, length, features));
+        // In the encoder's own type where the output backend's is the same (the backend's activation type; cached values are
+        // its output widened, so a bf16 one rounds back exactly): a prompt's embedding is the same cached or not, and cached
+        // and new ones stack into one batch. Crossing to another backend, they take that backend's activation type.
+        return Own(OutputBackend.UploadAs(found.SelectMany(f => f!).ToArray(), OutputBackend.ActivationDType, tokens.Length, length, features));
     }
 
     /// <summary>The LLM's stacked hidden states for tokenized prompts, [prompts, L, features] on the backend.</summary>
@@ -76,7 +85,7 @@ public sealed class PromptEncoder(PromptTokenizer tokenizer, TextEncoder encoder
     {
         try
         {
-            return new PromptEmbedding(Backend, embeddings);
+            return new PromptEmbedding(OutputBackend, embeddings);
         }
         catch
         {

@@ -50,6 +50,9 @@ public sealed class GenerationService
     /// <summary>The backend the pipeline runs on, by name (e.g. "cuda:0 (NVIDIA H200, sm_90, bf16 activations)").</summary>
     public string Device => _pipeline.Backend.Name;
 
+    /// <summary>The text encoder's backend where it runs on another device than the rest; else null.</summary>
+    public string? TextEncoderDevice => _pipeline.TextEncoderBackend is { } encoder && encoder != _pipeline.Backend ? encoder.Name : null;
+
     /// <summary>The device memory of a GPU backend now; null on the CPU.</summary>
     public DeviceMemoryUse? DeviceMemory => _pipeline.Backend is IDeviceMemoryReport report ? report.Memory : null;
 

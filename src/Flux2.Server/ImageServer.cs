@@ -153,6 +153,7 @@ public sealed class ImageServer : IAsyncDisposable
             ["busy"] = _service.Busy,
             ["device"] = _service.Device,
         };
+        if (_service.TextEncoderDevice is { } encoder) health["text_encoder_device"] = encoder;
         if (_service.DeviceMemory is { } memory) health["device_memory"] = DeviceMemoryJson(memory);
         return Results.Json(health);
     }

@@ -22,6 +22,9 @@ public static class CliTestHost
     /// <summary>With the named <see cref="TestBackends"/> backend for every computing command.</summary>
     public static CliResult RunOn(string backend, params string[] args) => Run(args, _ => TestBackends.Factory(backend));
 
+    /// <summary>With <paramref name="backends"/> for every computing command.</summary>
+    public static CliResult RunOn(IBackendFactory backends, params string[] args) => Run(args, _ => backends);
+
     /// <summary>With Hugging Face model ids found through <paramref name="hub"/> instead of the environment's Hub and cache.</summary>
     public static CliResult RunWithHub(HubSettings hub, params string[] args) => Run(args, backends: null, new HubModels(() => hub));
 

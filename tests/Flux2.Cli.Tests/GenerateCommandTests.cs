@@ -291,6 +291,7 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
     [InlineData("--reference-cap", "huge", "--reference-cap")]
     [InlineData("--bogus", "1", "--bogus")]
     [InlineData("--device", "tpu", "--device")]
+    [InlineData("--text-encoder-device", "cuda:x", "--text-encoder-device")]
     [InlineData("--threads", "0", "--threads")]
     [InlineData("--batch", "0", "--batch")]
     [InlineData("--batch", "65", "--batch")]
@@ -300,15 +301,29 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
         AssertOneLineFailure(Generate("-p", "x", option, value, "-o", dir.File("a.png")), dir, mentioned);
     }
 
-    [Fact]
-    public void AGpuThatCannotBeUsedIsOneLineNamingTheDevice()
+    [Theory]
+    [InlineData("--device", "gpu:99: ")]
+    [InlineData("--text-encoder-device", "the text encoder's device: gpu:99: ")]
+    public void AGpuThatCannotBeUsedIsOneLineNamingTheDevice(string option, string named)
     {
-        // Here: no driver (the line names the folders searched); on a one-GPU machine: no device 1.
+        // Here: no driver (the line names the folders searched); on a one-GPU machine: no device 99.
         using var dir = new TempDirectory();
-        var result = Generate("-p", "x", "-W", "32", "-H", "32", "--device", "cuda:99", "-o", dir.File("a.png"));
+        var result = Generate("-p", "x", "-W", "32", "-H", "32", option, "cuda:99", "-o", dir.File("a.png"));
         Assert.Equal(1, result.ExitCode);
-        Assert.StartsWith("flux2 generate: error: gpu:99: ", Assert.Single(result.ErrorLines));
+        Assert.StartsWith("flux2 generate: error: " + named, Assert.Single(result.ErrorLines));
         Assert.Empty(Directory.EnumerateFiles(dir.Path));
+    }
+
+    [Fact]
+    public void TheTextEncoderOnAnotherDeviceWritesTheSameImage()
+    {
+        // The transformer and the VAE on the opaque backend's simulated GPU, the text encoder on the CPU: the prompt crosses.
+        using var dir = new TempDirectory();
+        string[] args = ["generate", "-m", _model.Folder, "-p", "a red fox", "-W", "32", "-H", "32", "--seed", "3", "--precision", "fp32"];
+        Assert.Equal(0, CliTestHost.Run([.. args, "-o", dir.File("cpu.png")]).ExitCode);
+        var split = CliTestHost.RunOn(TestBackends.TwoDevices(), [.. args, "--device", "cuda:7", "--text-encoder-device", "cpu", "-o", dir.File("split.png")]);
+        Assert.True(split.ExitCode == 0, split.Error);
+        Assert.Equal(ImageFileReader.Read(dir.File("cpu.png")).Pixels, ImageFileReader.Read(dir.File("split.png")).Pixels);
     }
 
     [Fact]
@@ -395,7 +410,7 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
         var help = CliTestHost.Run("generate", "--help");
         Assert.Equal(0, help.ExitCode);
         foreach (var option in new[] { "--model", "--prompt", "--image", "--width", "--height", "--steps", "--guidance", "--seed",
-                     "--num-images", "--batch", "--output", "--negative-prompt", "--device", "--threads", "--verbose", "--force", "Example" })
+                     "--num-images", "--batch", "--output", "--negative-prompt", "--device", "--text-encoder-device", "--threads", "--verbose", "--force", "Example" })
             Assert.Contains(option, help.Output);
     }
 

@@ -12,7 +12,7 @@ namespace Flux2.Cuda.Tests;
 /// <summary>
 /// Whole generations with every stage on the GPU (text encoder, transformer, sampler, VAE): the diffusers pipeline goldens
 /// pipe_t2i and pipe_edit (tiny_dev + vae_small, 128×96, 4 steps; the edit's reference is VAE-encoded on the GPU) step by
-/// step, First-Block-Cache on them, and klein-base from a prompt with classifier-free guidance (also in batches) and a
+/// step, First-Block-Cache on them, and klein-base from a prompt with classifier-free guidance (also in batches, and with the text encoder on the CPU) and a
 /// klein-kv edit (its reference cache) against the same generation on the CPU. Exact mode: the CPU's golden tolerances (1e-4 on velocities and latents, 2e-4 on decoded pixels, images
 /// within 1 LSB). bf16 mode: relative L2 error ≤ 5e-2 on the final latents and the decoded pixels, a first bound to be
 /// tightened to what the device measures. Skipped without a GPU.
@@ -106,6 +106,17 @@ public sealed class GpuPipelineTests : IClassFixture<TinyDevModel>, IClassFixtur
         for (int i = 0; i < 6; i++) GpuComparison.AssertClose($"pipeline TaylorSeer step {i} latents", ComputePrecision.Float32, expected[i], actual[i], 1e-5);
     }
 
+    private static GenerationRequest KleinBaseRequest => new()
+    {
+        Prompt = "a lighthouse at dusk",
+        NegativePrompt = "blurry",
+        Width = 64,
+        Height = 48,
+        Steps = 3,
+        Guidance = 4.0,
+        Seed = 11,
+    };
+
     /// <summary>klein-base from a prompt and a negative prompt, guidance 4 (two transformer passes per step): the tiny
     /// Qwen3 encoder, the sampler and the VAE decoder on the GPU against the CPU pipeline.</summary>
     [Theory]
@@ -114,17 +125,7 @@ public sealed class GpuPipelineTests : IClassFixture<TinyDevModel>, IClassFixtur
     public void KleinBaseFromAPromptWithGuidanceMatchesTheCpu(ComputePrecision precision)
     {
         CudaAvailability.RequireGpu();
-        var request = new GenerationRequest
-        {
-            Prompt = "a lighthouse at dusk",
-            NegativePrompt = "blurry",
-            Width = 64,
-            Height = 48,
-            Steps = 3,
-            Guidance = 4.0,
-            Seed = 11,
-        };
-        AssertOneImageMatchesTheCpu(_kleinBase.Folder, request, precision, "klein-base cfg");
+        AssertOneImageMatchesTheCpu(_kleinBase.Folder, KleinBaseRequest, precision, "klein-base cfg");
     }
 
     /// <summary>A klein-kv edit from a prompt and one reference: the reference tokens' first step, their keys and values
@@ -148,13 +149,34 @@ public sealed class GpuPipelineTests : IClassFixture<TinyDevModel>, IClassFixtur
         AssertOneImageMatchesTheCpu(_kleinKv.Folder, request, precision, "klein-kv edit");
     }
 
-    /// <summary>The one image of <paramref name="request"/> on the GPU against the CPU: final latents and decoded pixels,
-    /// within 1e-4 in exact mode and the bf16 bound otherwise.</summary>
-    private static void AssertOneImageMatchesTheCpu(string folder, GenerationRequest request, ComputePrecision precision, string what)
+    /// <summary>klein-base with guidance as <c>--device cuda --text-encoder-device cpu</c> runs it: the prompts encoded on the
+    /// CPU cross to the GPU, which denoises and decodes; against the CPU pipeline.</summary>
+    [Theory]
+    [InlineData(ComputePrecision.Float32)]
+    [InlineData(ComputePrecision.BFloat16)]
+    public void TheTextEncoderOnTheCpuBesideTheGpu(ComputePrecision precision)
+    {
+        CudaAvailability.RequireGpu();
+        var config = new PipelineConfig { ModelPath = _kleinBase.Folder, Devices = [DeviceRef.Gpu(0)], TextEncoderDevice = DeviceRef.Cpu() };
+        AssertOneImageMatchesTheCpu(_kleinBase.Folder, KleinBaseRequest, precision, "klein-base cfg, text encoder on the CPU", () =>
+        {
+            var pipeline = Flux2Pipeline.Load(config, new SplitFactory(precision));
+            Assert.IsType<CpuBackend>(pipeline.TextEncoderBackend);
+            Assert.IsType<CudaBackend>(pipeline.Backend);
+            return pipeline;
+        });
+    }
+
+    /// <summary>The one image of <paramref name="request"/> on the GPU (the pipeline <paramref name="gpuPipeline"/> loads, by
+    /// default everything on the GPU) against the CPU: final latents and decoded pixels, within 1e-4 in exact mode and the bf16
+    /// bound otherwise.</summary>
+    private static void AssertOneImageMatchesTheCpu(string folder, GenerationRequest request, ComputePrecision precision, string what,
+        Func<Flux2Pipeline>? gpuPipeline = null)
     {
         GeneratedImage expected, actual;
         using (var cpu = Load(folder, new CpuFactory())) expected = Assert.Single(cpu.Generate(request, TestContext.Current.CancellationToken).Images);
-        using (var gpu = Load(folder, new GpuFactory(precision))) actual = Assert.Single(gpu.Generate(request, TestContext.Current.CancellationToken).Images);
+        using (var gpu = gpuPipeline?.Invoke() ?? Load(folder, new GpuFactory(precision)))
+            actual = Assert.Single(gpu.Generate(request, TestContext.Current.CancellationToken).Images);
         double tolerance = precision == ComputePrecision.BFloat16 ? BFloat16Tolerance : 1e-4;
         GpuComparison.AssertClose($"pipeline {what} latents", precision, expected.Latents, actual.Latents, tolerance);
         GpuComparison.AssertClose($"pipeline {what} decoded", precision, expected.Decoded, actual.Decoded, tolerance);
@@ -250,5 +272,12 @@ public sealed class GpuPipelineTests : IClassFixture<TinyDevModel>, IClassFixtur
     private sealed class CpuFactory : IBackendFactory
     {
         public IBackend Create(DeviceRef device) => new CpuBackend(precision: ComputePrecision.Float32);
+    }
+
+    /// <summary>The CPU (exact) for the CPU device, the GPU for GPU 0.</summary>
+    private sealed class SplitFactory(ComputePrecision precision) : IBackendFactory
+    {
+        public IBackend Create(DeviceRef device) =>
+            device.Kind == DeviceKind.Cpu ? new CpuBackend(precision: ComputePrecision.Float32) : CudaBackend.Create(device.Id, precision);
     }
 }

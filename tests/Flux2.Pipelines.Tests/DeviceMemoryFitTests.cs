@@ -56,13 +56,28 @@ public sealed class DeviceMemoryFitTests
         Assert.DoesNotContain(DeviceMemoryFit.Published(ComputePrecision.Float32), m => m.Model.Contains("FP8"));
     }
 
+    /// <summary>With the text encoder on the CPU only the transformer and the VAE need the card: dev's FP8 transformer is
+    /// smaller than its Mistral encoder, so a card that holds the two but not the encoder beside the VAE serves it that way.</summary>
+    [Fact]
+    public void WithTheTextEncoderOnTheCpuTheTransformerAndTheVaeMustFit()
+    {
+        var devFp8 = Model("FLUX.2-dev FP8 (sm_89+)");
+        Assert.True(devFp8.TextEncoder > devFp8.Transformer);
+        long card = devFp8.Transformer + devFp8.Vae + DeviceMemoryFit.ActivationReserve;
+        Assert.True(DeviceMemoryFit.FitsWithoutTheTextEncoder(devFp8, card));
+        Assert.False(DeviceMemoryFit.FitsWithoutTheTextEncoder(devFp8, card - 1));
+        Assert.False(DeviceMemoryFit.FitsOneAfterTheOther(devFp8, card));
+        var line = DeviceMemoryFit.Describe(card, ComputePrecision.BFloat16).Single(l => l.StartsWith("FLUX.2-dev FP8", StringComparison.Ordinal));
+        Assert.EndsWith("fits with --text-encoder-device cpu", line);
+    }
+
     [Fact]
     public void TheReportHasOneLinePerModel()
     {
         var lines = DeviceMemoryFit.Describe(75_000_000_000, ComputePrecision.BFloat16).ToList();
         Assert.Equal(6, lines.Count);
         Assert.Matches(@"^FLUX\.2-klein-4B: 7\.\d GB transformer \+ 6\.\d GB text encoder \+ 0\.2 GB VAE: fits all resident \(serve, generate\)$", lines[0]);
-        Assert.EndsWith("fits generate (encoder released before the transformer loads), not serve", lines[2]);
+        Assert.EndsWith("fits generate (encoder released before the transformer loads); serve with --text-encoder-device cpu", lines[2]);
         Assert.EndsWith("does not fit", DeviceMemoryFit.Describe(10_000_000_000, ComputePrecision.BFloat16).Last());
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Flux2.Cli;
+using Flux2.Testing;
 using Flux2.Tests;
 
 namespace Flux2.Server.Tests;
@@ -11,22 +12,40 @@ public sealed class ServeCommandTests(TinyKleinModel model) : IClassFixture<Tiny
     [Fact]
     public async Task ServesUntilStopped()
     {
+        var health = await ServeAndAskHealth(new ServeCommand(), ["-m", model.Folder, "--port", "0"]);
+        Assert.Equal("klein (distilled)", health.GetProperty("variant").GetString());
+        Assert.False(health.TryGetProperty("text_encoder_device", out _)); // everything on one device
+    }
+
+    /// <summary>The transformer and the VAE on the opaque backend's simulated GPU, the text encoder on the CPU: /health names both.</summary>
+    [Fact]
+    public async Task HealthNamesTheTextEncodersOwnDevice()
+    {
+        var health = await ServeAndAskHealth(new ServeCommand(_ => TestBackends.TwoDevices()),
+            ["-m", model.Folder, "--port", "0", "--device", "cuda:7", "--text-encoder-device", "cpu"]);
+        Assert.StartsWith("opaque", health.GetProperty("device").GetString());
+        Assert.StartsWith("cpu", health.GetProperty("text_encoder_device").GetString());
+    }
+
+    /// <summary>Runs <paramref name="serve"/> until it listens, reads /health, stops it and checks it stopped cleanly.</summary>
+    private static async Task<JsonElement> ServeAndAskHealth(ServeCommand serve, string[] args)
+    {
         using var stop = new CancellationTokenSource();
         var output = new ServerLog();
         var error = new ServerLog();
-        var run = Task.Run(() => new ServeCommand().Run(["-m", model.Folder, "--port", "0"], output, error, stop.Token));
+        var run = Task.Run(() => serve.Run(args, output, error, stop.Token));
         var listening = await output.WaitForAsync("listening on ", TimeSpan.FromSeconds(60));
         Assert.True(listening != null, string.Join('\n', error.Lines) + (run.IsFaulted ? run.Exception!.ToString() : ""));
         var address = Regex.Match(listening, @"http://127\.0\.0\.1:\d+/").Value;
         Assert.NotEmpty(address);
 
         using var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
-        var health = JsonDocument.Parse(await client.GetStringAsync("health")).RootElement;
-        Assert.Equal("klein (distilled)", health.GetProperty("variant").GetString());
+        var health = JsonDocument.Parse(await client.GetStringAsync("health")).RootElement.Clone();
 
         stop.Cancel();
         Assert.Equal(CliApp.ExitOk, await run.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("stopped", output.Lines);
+        return health;
     }
 
     [Fact]

@@ -25,6 +25,18 @@ public static class TestBackends
     /// <summary>A factory giving the named backend for the CPU device, for code that composes its own pipeline.</summary>
     public static IBackendFactory Factory(string name) => new NamedFactory(name);
 
+    /// <summary>The CPU backend for the CPU device and the opaque backend for its simulated GPU (<c>cuda:7</c>): a pipeline split
+    /// over two devices (<c>PipelineConfig.TextEncoderDevice</c>), whose tensors must cross between them.</summary>
+    public static IBackendFactory TwoDevices() => new TwoDeviceFactory();
+
+    private sealed class TwoDeviceFactory : IBackendFactory
+    {
+        public IBackend Create(DeviceRef device) =>
+            device == DeviceRef.Cpu() ? new CpuBackend()
+            : device == OpaqueBackend.SimulatedDevice ? new OpaqueBackend(new CpuBackend())
+            : throw new BackendUnavailableException($"{device}: tests run on the CPU and the opaque backend's {OpaqueBackend.SimulatedDevice}");
+    }
+
     private sealed class NamedFactory(string name) : IBackendFactory
     {
         public IBackend Create(DeviceRef device) =>

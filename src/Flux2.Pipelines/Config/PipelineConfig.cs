@@ -26,4 +26,9 @@ public sealed record PipelineConfig
     public string? QuantizationEncoding { get; init; }
 
     public IReadOnlyList<DeviceRef> Devices { get; init; } = [DeviceRef.Cpu()];
+
+    /// <summary>Where the text encoder runs; null: on the pipeline's device. Another device keeps the encoder's weights off the
+    /// transformer's (a GPU too small for both runs the encoder on the CPU); its prompt embeddings cross to the pipeline's
+    /// device once per prompt.</summary>
+    public DeviceRef? TextEncoderDevice { get; init; }
 }

@@ -75,8 +75,9 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
               --force              overwrite existing output files (otherwise they are an error)
               --device DEVICE      where to compute: cpu (default) or cuda[:N]
               --text-encoder-device DEVICE
-                                   where the text encoder runs (default: --device): cpu beside --device cuda
-                                   keeps its weights off a GPU too small for both models
+                                   where the text encoder runs (default: --device, or cpu when its weights
+                                   would not fit in what the GPU has free): cpu beside --device cuda keeps
+                                   them off a GPU too small for all the models
               --precision P        bf16 (default where the processor has AVX512_BF16: operands rounded to bf16,
                                    fp32 sums, about twice as fast; images within a few codes of fp32) or fp32 (exact)
               --threads N          CPU compute threads (default: all processors)
@@ -174,6 +175,8 @@ public sealed class GenerateCommand(Func<BackendOptions, IBackendFactory>? backe
                 // On a GPU the text encoder is gone before the transformer is uploaded: the two never share device memory.
                 LoadTransformerAfterEncoding = compute.Device.Kind == DeviceKind.Gpu && (textEncoderDevice ?? compute.Device) == compute.Device,
                 Loras = loraFiles, LenientLoraKeys = loras.Lenient, PromptCache = promptCache, MaxBatch = batch,
+                // Unless told where, a text encoder too large for what the GPU has free runs on the CPU.
+                TextEncoderFallbackDevice = textEncoderDevice == null ? DeviceRef.Cpu() : null,
             });
         var loadTime = clock.Elapsed;
         output.WriteLine(seeds.Length == 1 ? $"seed: {seed}" : $"seeds: {seed} to {seeds[^1]} (one per image)");

@@ -1,5 +1,6 @@
 using System.Net;
 using Flux2.Backends;
+using Flux2.Core;
 using Flux2.Core.Backend;
 using Flux2.Pipelines;
 using Flux2.Server;
@@ -63,8 +64,9 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
                                    repeat for several
               --device DEVICE      where to compute: cpu (default) or cuda[:N]
               --text-encoder-device DEVICE
-                                   where the text encoder runs (default: --device): cpu beside --device cuda
-                                   keeps its weights off a GPU too small for both models
+                                   where the text encoder runs (default: --device, or cpu when its weights
+                                   would not fit in what the GPU has free): cpu beside --device cuda keeps
+                                   them off a GPU too small for all the models
               --precision P        bf16 (default where the processor has AVX512_BF16; about twice as fast) or fp32 (exact)
               --threads N          CPU compute threads (default: all processors)
               --batch N            denoise up to N images together as one transformer batch (default 1): the
@@ -142,6 +144,8 @@ public sealed class ServeCommand(Func<BackendOptions, IBackendFactory>? backends
         using var pipeline = Flux2Pipeline.Load(config, compute.Backends, new PipelineOptions
         {
             Loras = loraFiles, LenientLoraKeys = loras.Lenient, PromptCache = PromptEmbeddingCache.ForProcess(), MaxBatch = batch,
+            // Unless told where, a text encoder too large for what the GPU has free beside the transformer runs on the CPU.
+            TextEncoderFallbackDevice = textEncoderDevice == null ? DeviceRef.Cpu() : null,
         });
         foreach (var warning in pipeline.LoadWarnings) error.WriteLine($"flux2 serve: warning: {warning}");
         Serve(pipeline, options, output, signals.Token).GetAwaiter().GetResult();

@@ -33,7 +33,7 @@ public static class DeviceMemoryFit
     /// bf16 also each with its FP8 transformer (the published FP8 layer set, <see cref="Flux2CheckpointQuantizer.QuantizedLayers"/>).</summary>
     public static IReadOnlyList<ModelFootprint> Published(ComputePrecision precision)
     {
-        long bytes = precision == ComputePrecision.BFloat16 ? 2 : 4;
+        long bytes = BytesPerWeight(precision);
         long vae = Elements(new VaeTensorNames(VaeNaming.Diffusers, new VaeConfig().Levels).ExpectedTensors(new VaeConfig()).Select(t => t.Shape)) * bytes;
         (string Name, Flux2Config Transformer, TextEncoderConfig Encoder)[] models =
         [
@@ -46,7 +46,7 @@ public static class DeviceMemoryFit
             foreach (var (name, transformer, encoder) in models)
                 footprints.Add(new(fp8 ? name + " FP8 (sm_89+)" : name,
                     fp8 ? Fp8TransformerBytes(transformer) : Elements(Flux2WeightMap.ExpectedTensors(transformer, TensorNaming.Diffusers).Select(t => t.Shape)) * bytes,
-                    Elements(TextEncoderWeights.ExpectedTensors(encoder, encoder.FluxHiddenStateLayers[^1]).Select(t => t.Shape)) * bytes,
+                    TextEncoderBytes(encoder, precision),
                     vae));
         return footprints;
     }
@@ -64,6 +64,14 @@ public static class DeviceMemoryFit
         });
     }
 
+    /// <summary>A text encoder's weights up to the last layer FLUX.2 reads (its early exit), at the precision's bytes per weight.</summary>
+    public static long TextEncoderBytes(TextEncoderConfig encoder, ComputePrecision precision) =>
+        Elements(TextEncoderWeights.ExpectedTensors(encoder, encoder.FluxHiddenStateLayers[^1]).Select(t => t.Shape)) * BytesPerWeight(precision);
+
+    /// <summary>Whether <paramref name="bytes"/> more fit in what a device has free (its free memory and the allocator's cache)
+    /// with <see cref="ActivationReserve"/> left.</summary>
+    public static bool FitsBeside(long bytes, DeviceMemoryUse memory) => bytes + ActivationReserve <= memory.DeviceFree + memory.Cached;
+
     /// <summary>Whether the three models fit together (what the server keeps).</summary>
     public static bool FitsResident(ModelFootprint model, long freeBytes) => model.Total + ActivationReserve <= freeBytes;
 
@@ -79,11 +87,13 @@ public static class DeviceMemoryFit
     public static IEnumerable<string> Describe(long freeBytes, ComputePrecision precision) =>
         Published(precision).Select(m => $"{m.Model}: {Gb(m.Transformer)} transformer + {Gb(m.TextEncoder)} text encoder + {Gb(m.Vae)} VAE: " +
             (FitsResident(m, freeBytes) ? "fits all resident (serve, generate)"
-                : FitsOneAfterTheOther(m, freeBytes) ? "fits generate (encoder released before the transformer loads); serve with --text-encoder-device cpu"
-                : FitsWithoutTheTextEncoder(m, freeBytes) ? "fits with --text-encoder-device cpu"
+                : FitsOneAfterTheOther(m, freeBytes) ? "fits generate (encoder released before the transformer loads); serve runs the text encoder on the CPU"
+                : FitsWithoutTheTextEncoder(m, freeBytes) ? "fits with the text encoder on the CPU (generate and serve put it there)"
                 : "does not fit"));
+
+    private static long BytesPerWeight(ComputePrecision precision) => precision == ComputePrecision.BFloat16 ? 2 : 4;
 
     private static long Elements(IEnumerable<long[]> shapes) => shapes.Sum(s => s.Aggregate(1L, (a, d) => a * d));
 
-    private static string Gb(long bytes) => $"{bytes / 1e9:F1} GB";
+    internal static string Gb(long bytes) => $"{bytes / 1e9:F1} GB";
 }

@@ -35,6 +35,8 @@ public sealed class Flux2Pipeline : IDisposable
     /// <summary>The text encoder's own backend where it runs on another device than the pipeline's (owned); else null.</summary>
     private IBackend? _textEncoderBackend;
     private string _noPromptEncoderReason;
+    /// <summary>What loading decided that a user should know (where the text encoder went).</summary>
+    private readonly IReadOnlyList<string> _loadNotes;
 
     public PipelineVariant Variant { get; }
 
@@ -50,9 +52,10 @@ public sealed class Flux2Pipeline : IDisposable
     /// released or when the pipeline has none.</summary>
     public IBackend? TextEncoderBackend => _promptEncoder?.Backend;
 
-    /// <summary>What loading the transformer found questionable but used anyway (see <see cref="Flux2Transformer.LoadWarnings"/>);
-    /// empty while a transformer loaded after encoding is not loaded yet (its warnings then go to the generation's notices).</summary>
-    public IReadOnlyList<string> LoadWarnings => _transformer.IsLoaded ? _transformer.Model.Transformer.LoadWarnings : [];
+    /// <summary>What loading decided on its own (the text encoder moved to <see cref="PipelineOptions.TextEncoderFallbackDevice"/>)
+    /// and what loading the transformer found questionable but used anyway (see <see cref="Flux2Transformer.LoadWarnings"/>;
+    /// those are missing while a transformer loaded after encoding is not loaded yet, and then go to the generation's notices).</summary>
+    public IReadOnlyList<string> LoadWarnings => [.. _loadNotes, .. _transformer.IsLoaded ? _transformer.Model.Transformer.LoadWarnings : []];
 
     /// <summary>Most images denoised together (<see cref="PipelineOptions.MaxBatch"/>).</summary>
     public int MaxBatch => _options.MaxBatch;
@@ -65,9 +68,10 @@ public sealed class Flux2Pipeline : IDisposable
     public IReadOnlyList<LoraFile> Loras => _transformer.IsLoaded ? _transformer.Model.Transformer.Loras : _options.Loras;
 
     private Flux2Pipeline(Flux2ArchConfig config, IBackend backend, PipelineVariant variant, PipelineTransformer transformer, AutoencoderKLFlux2 vae,
-        PromptEncoder? promptEncoder, IBackend? textEncoderBackend, string noPromptEncoderReason, PipelineOptions options)
+        PromptEncoder? promptEncoder, IBackend? textEncoderBackend, string noPromptEncoderReason, PipelineOptions options, IReadOnlyList<string> loadNotes)
     {
         _textEncoderBackend = textEncoderBackend;
+        _loadNotes = loadNotes;
         Config = config;
         Backend = backend;
         Variant = variant;
@@ -95,6 +99,7 @@ public sealed class Flux2Pipeline : IDisposable
 
         var checkpoint = Flux2Transformer.OpenCheckpoint(components.Transformer, out var transformerConfig);
         var owned = new List<IDisposable>();
+        var notes = new List<string>();
         IBackend? backend = null, encoderBackend = null;
         try
         {
@@ -116,7 +121,8 @@ public sealed class Flux2Pipeline : IDisposable
                 throw new PipelineConfigException($"{architecture.Name}: this engine runs a pipeline on one device; {modelConfig.Devices.Count} were given " +
                     $"({string.Join(", ", modelConfig.Devices)})");
 
-            var tokenizer = components.TextEncoder == null ? null : TokenizerFor(components, components.TextEncoder, modelConfig, variant);
+            TextEncoderConfig? encoderConfig = null;
+            var tokenizer = components.TextEncoder == null ? null : TokenizerFor(components, components.TextEncoder, modelConfig, variant, out encoderConfig);
 
             backend = backends.Create(modelConfig.Devices[0]);
             var transformer = new PipelineTransformer(checkpoint, modelConfig, backend, options);
@@ -131,12 +137,13 @@ public sealed class Flux2Pipeline : IDisposable
             string noPrompts = $"{config.ModelPath} has no text encoder; only precomputed prompt embeddings can be used";
             if (components.TextEncoder != null && tokenizer != null)
             {
-                if (config.TextEncoderDevice is { } device && device != backend.Device) encoderBackend = CreateTextEncoderBackend(backends, device);
+                var encoderDevice = config.TextEncoderDevice ?? FallbackIfTheEncoderDoesNotFit(backend, encoderConfig!, options, notes);
+                if (encoderDevice is { } device && device != backend.Device) encoderBackend = CreateTextEncoderBackend(backends, device);
                 prompts = new PromptEncoder(tokenizer, TextEncoder.Open(encoderBackend ?? backend, components.TextEncoder), options.PromptCache,
                     options.PromptCache == null ? "" : PromptEncoder.FilesIdentity(components.TextEncoder), output: backend);
                 owned.Add(prompts);
             }
-            return new Flux2Pipeline(archConfig, backend, variant, transformer, vae, prompts, encoderBackend, noPrompts, options);
+            return new Flux2Pipeline(archConfig, backend, variant, transformer, vae, prompts, encoderBackend, noPrompts, options, notes);
         }
         catch
         {
@@ -147,6 +154,20 @@ public sealed class Flux2Pipeline : IDisposable
             backend?.Dispose();
             throw;
         }
+    }
+
+    /// <summary><see cref="PipelineOptions.TextEncoderFallbackDevice"/>: that device when the pipeline's reports its memory and
+    /// the encoder's weights would not leave <see cref="DeviceMemoryFit.ActivationReserve"/> of what it has free now (the
+    /// transformer, unless loaded after encoding, and the VAE already in), with a note saying so; else null (the pipeline's).</summary>
+    private static DeviceRef? FallbackIfTheEncoderDoesNotFit(IBackend backend, TextEncoderConfig encoder, PipelineOptions options, List<string> notes)
+    {
+        if (options.TextEncoderFallbackDevice is not { } fallback || backend is not IDeviceMemoryReport report) return null;
+        long bytes = DeviceMemoryFit.TextEncoderBytes(encoder, backend.Precision);
+        var memory = report.Memory;
+        if (DeviceMemoryFit.FitsBeside(bytes, memory)) return null;
+        notes.Add($"the text encoder's weights ({DeviceMemoryFit.Gb(bytes)}) do not fit in the {DeviceMemoryFit.Gb(memory.DeviceFree + memory.Cached)} " +
+            $"free on {backend.Device} with {DeviceMemoryFit.ActivationReserve >> 30} GiB kept for activations; it runs on {fallback}");
+        return fallback;
     }
 
     private static IBackend CreateTextEncoderBackend(IBackendFactory backends, DeviceRef device)
@@ -436,9 +457,10 @@ public sealed class Flux2Pipeline : IDisposable
     /// <summary>The tokenizer of the prompts for <paramref name="textEncoder"/>, once the encoder is known to fit the transformer
     /// (checked from its configuration, before any weights are loaded): the given folder, else the one a GGUF encoder carries,
     /// else the built-in Qwen3 tokenizer.</summary>
-    private static PromptTokenizer TokenizerFor(PipelineComponents components, string textEncoder, Flux2Config transformer, PipelineVariant variant)
+    private static PromptTokenizer TokenizerFor(PipelineComponents components, string textEncoder, Flux2Config transformer, PipelineVariant variant,
+        out TextEncoderConfig encoder)
     {
-        var (encoder, _, weightsFile) = TextEncoderFiles.ReadConfig(textEncoder);
+        (encoder, _, var weightsFile) = TextEncoderFiles.ReadConfig(textEncoder);
         var expected = variant == PipelineVariant.Dev ? TextEncoderArchitecture.Mistral : TextEncoderArchitecture.Qwen3;
         if (TextEncoderFit.Problem(transformer, expected, components.Transformer, encoder, textEncoder) is { } misfit) throw new PipelineException(misfit);
         var template = variant == PipelineVariant.Dev ? PromptTemplate.Dev : PromptTemplate.Klein;

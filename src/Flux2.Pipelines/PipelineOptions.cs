@@ -1,3 +1,4 @@
+using Flux2.Core;
 using Flux2.Models.Lora;
 
 namespace Flux2.Pipelines;
@@ -42,6 +43,12 @@ public sealed record PipelineOptions
 
     /// <summary>Where prompt embeddings are looked up before the text encoder runs and kept after it ran (null: nowhere).</summary>
     public PromptEmbeddingCache? PromptCache { get; init; }
+
+    /// <summary>Where the text encoder runs when <see cref="Config.PipelineConfig.TextEncoderDevice"/> is not given and its weights
+    /// would not fit in the free memory of the pipeline's device (a GPU) beside what is loaded before it, with
+    /// <see cref="DeviceMemoryFit.ActivationReserve"/> left (see <see cref="Flux2Pipeline.LoadWarnings"/>); null: it loads on the
+    /// pipeline's device regardless.</summary>
+    public DeviceRef? TextEncoderFallbackDevice { get; init; }
 
     /// <summary>Skip LoRA tensors that adapt no layer of the transformer, with a load warning, instead of refusing the file.</summary>
     public bool LenientLoraKeys { get; init; }

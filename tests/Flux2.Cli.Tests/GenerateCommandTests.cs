@@ -326,6 +326,27 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
         Assert.Equal(ImageFileReader.Read(dir.File("cpu.png")).Pixels, ImageFileReader.Read(dir.File("split.png")).Pixels);
     }
 
+    /// <summary>Without --text-encoder-device, a text encoder too large for what the GPU has free runs on the CPU, with a
+    /// warning; named explicitly, it stays where it is put.</summary>
+    [Fact]
+    public void ATextEncoderTooLargeForTheGpuRunsOnTheCpu()
+    {
+        using var dir = new TempDirectory();
+        string[] args = ["generate", "-m", _model.Folder, "-p", "a red fox", "-W", "32", "-H", "32", "--seed", "3", "--precision", "fp32", "--device", "cuda:7"];
+        Assert.Equal(0, CliTestHost.Run(["generate", "-m", _model.Folder, "-p", "a red fox", "-W", "32", "-H", "32", "--seed", "3", "--precision", "fp32",
+            "-o", dir.File("cpu.png")]).ExitCode);
+        var full = TestBackends.TwoDevices(gpuFreeBytes: 0);
+        var moved = CliTestHost.RunOn(full, [.. args, "-o", dir.File("moved.png")]);
+        Assert.True(moved.ExitCode == 0, moved.Error);
+        Assert.Matches(@"^flux2 generate: warning: the text encoder's weights \(.*\) do not fit in the 0\.0 GB free on gpu:7 .*; it runs on cpu:0$",
+            Assert.Single(moved.ErrorLines, l => l.Contains("warning")));
+        Assert.Equal(ImageFileReader.Read(dir.File("cpu.png")).Pixels, ImageFileReader.Read(dir.File("moved.png")).Pixels);
+
+        var kept = CliTestHost.RunOn(full, [.. args, "--text-encoder-device", "cuda:7", "-o", dir.File("kept.png")]);
+        Assert.True(kept.ExitCode == 0, kept.Error);
+        Assert.DoesNotContain(kept.ErrorLines, l => l.Contains("warning"));
+    }
+
     [Fact]
     public void TheOpaqueBackendWritesTheSameImage()
     {

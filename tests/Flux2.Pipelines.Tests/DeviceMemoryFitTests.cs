@@ -68,7 +68,7 @@ public sealed class DeviceMemoryFitTests
         Assert.False(DeviceMemoryFit.FitsWithoutTheTextEncoder(devFp8, card - 1));
         Assert.False(DeviceMemoryFit.FitsOneAfterTheOther(devFp8, card));
         var line = DeviceMemoryFit.Describe(card, ComputePrecision.BFloat16).Single(l => l.StartsWith("FLUX.2-dev FP8", StringComparison.Ordinal));
-        Assert.EndsWith("fits with --text-encoder-device cpu", line);
+        Assert.EndsWith("fits with the text encoder on the CPU (generate and serve put it there)", line);
     }
 
     [Fact]
@@ -77,7 +77,7 @@ public sealed class DeviceMemoryFitTests
         var lines = DeviceMemoryFit.Describe(75_000_000_000, ComputePrecision.BFloat16).ToList();
         Assert.Equal(6, lines.Count);
         Assert.Matches(@"^FLUX\.2-klein-4B: 7\.\d GB transformer \+ 6\.\d GB text encoder \+ 0\.2 GB VAE: fits all resident \(serve, generate\)$", lines[0]);
-        Assert.EndsWith("fits generate (encoder released before the transformer loads); serve with --text-encoder-device cpu", lines[2]);
+        Assert.EndsWith("fits generate (encoder released before the transformer loads); serve runs the text encoder on the CPU", lines[2]);
         Assert.EndsWith("does not fit", DeviceMemoryFit.Describe(10_000_000_000, ComputePrecision.BFloat16).Last());
     }
 }

@@ -1,5 +1,6 @@
 using Flux2.Core;
 using Flux2.Core.Backend;
+using Flux2.Models.TextEncoders;
 using Flux2.Pipelines.Config;
 using Flux2.Testing;
 using Flux2.Tests;
@@ -28,7 +29,7 @@ public sealed class TextEncoderDeviceTests(TinyKleinBaseModel model) : IClassFix
         NumImages = 2,
     };
 
-    private Flux2Pipeline Load(Factory backends, DeviceRef device, DeviceRef? textEncoderDevice, PipelineOptions? options = null) =>
+    private Flux2Pipeline Load(IBackendFactory backends, DeviceRef device, DeviceRef? textEncoderDevice, PipelineOptions? options = null) =>
         Flux2Pipeline.Load(new PipelineConfig { ModelPath = model.Folder, Devices = [device], TextEncoderDevice = textEncoderDevice }, backends, options);
 
     private GenerationResult Reference()
@@ -116,6 +117,41 @@ public sealed class TextEncoderDeviceTests(TinyKleinBaseModel model) : IClassFix
         var e = Assert.Throws<BackendUnavailableException>(() => Load(backends, Gpu, DeviceRef.Gpu(3)));
         Assert.StartsWith("the text encoder's device: gpu:3: ", e.Message);
         Assert.True(backends.Made[Gpu].Disposed);
+    }
+
+    /// <summary><see cref="PipelineOptions.TextEncoderFallbackDevice"/>: on a device that reports its memory, an encoder whose
+    /// weights leave the activation reserve of what is free stays; one byte more and it runs on the fallback device, with a
+    /// note, and the images are still those of one device.</summary>
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(-1L)]
+    public void AnEncoderTooLargeForWhatTheGpuHasFreeRunsOnTheFallbackDevice(long spare)
+    {
+        long bytes = DeviceMemoryFit.TextEncoderBytes(TextEncoderFiles.ReadConfig(Path.Combine(model.Folder, "text_encoder")).Config,
+            TestBackends.Create(TestBackends.Opaque).Precision);
+        var backends = TestBackends.TwoDevices(gpuFreeBytes: bytes + DeviceMemoryFit.ActivationReserve + spare);
+        using var pipeline = Load(backends, Gpu, null, new PipelineOptions { TextEncoderFallbackDevice = DeviceRef.Cpu() });
+        if (spare == 0)
+        {
+            Assert.Same(pipeline.Backend, pipeline.TextEncoderBackend);
+            Assert.Empty(pipeline.LoadWarnings);
+            return;
+        }
+        Assert.Equal(DeviceRef.Cpu(), pipeline.TextEncoderBackend!.Device);
+        Assert.Matches(@"^the text encoder's weights \(0\.0 GB\) do not fit in the 4\.3 GB free on gpu:7 with 4 GiB kept for activations; it runs on cpu:0$",
+            Assert.Single(pipeline.LoadWarnings));
+        var expected = Reference();
+        Assert.Equal(expected.Images[1].Image.Pixels, pipeline.Generate(Request()).Images[1].Image.Pixels);
+    }
+
+    [Fact]
+    public void TheEncoderStaysWhereItIsPutWithoutAFallbackOrAMemoryReport()
+    {
+        var fallback = new PipelineOptions { TextEncoderFallbackDevice = DeviceRef.Cpu() };
+        // No fallback device; the device given explicitly; a backend that does not report its memory.
+        using (var noFallback = Load(TestBackends.TwoDevices(gpuFreeBytes: 0), Gpu, null)) Assert.Equal(Gpu, noFallback.TextEncoderBackend!.Device);
+        using (var given = Load(TestBackends.TwoDevices(gpuFreeBytes: 0), Gpu, Gpu, fallback)) Assert.Equal(Gpu, given.TextEncoderBackend!.Device);
+        using (var unreported = Load(TestBackends.TwoDevices(), Gpu, null, fallback)) Assert.Equal(Gpu, unreported.TextEncoderBackend!.Device);
     }
 
     /// <summary><see cref="TestBackends.TwoDevices"/>, every backend made kept by device.</summary>

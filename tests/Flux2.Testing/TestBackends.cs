@@ -26,15 +26,25 @@ public static class TestBackends
     public static IBackendFactory Factory(string name) => new NamedFactory(name);
 
     /// <summary>The CPU backend for the CPU device and the opaque backend for its simulated GPU (<c>cuda:7</c>): a pipeline split
-    /// over two devices (<c>PipelineConfig.TextEncoderDevice</c>), whose tensors must cross between them.</summary>
-    public static IBackendFactory TwoDevices() => new TwoDeviceFactory();
+    /// over two devices (<c>PipelineConfig.TextEncoderDevice</c>), whose tensors must cross between them. With
+    /// <paramref name="gpuFreeBytes"/>, the simulated GPU reports that much free memory, as a GPU backend does.</summary>
+    public static IBackendFactory TwoDevices(long? gpuFreeBytes = null) => new TwoDeviceFactory(gpuFreeBytes);
 
-    private sealed class TwoDeviceFactory : IBackendFactory
+    private sealed class TwoDeviceFactory(long? gpuFreeBytes) : IBackendFactory
     {
-        public IBackend Create(DeviceRef device) =>
-            device == DeviceRef.Cpu() ? new CpuBackend()
-            : device == OpaqueBackend.SimulatedDevice ? new OpaqueBackend(new CpuBackend())
-            : throw new BackendUnavailableException($"{device}: tests run on the CPU and the opaque backend's {OpaqueBackend.SimulatedDevice}");
+        public IBackend Create(DeviceRef device)
+        {
+            if (device == DeviceRef.Cpu()) return new CpuBackend();
+            if (device != OpaqueBackend.SimulatedDevice)
+                throw new BackendUnavailableException($"{device}: tests run on the CPU and the opaque backend's {OpaqueBackend.SimulatedDevice}");
+            var gpu = new OpaqueBackend(new CpuBackend());
+            return gpuFreeBytes is { } free ? new MemoryReporting(gpu, free) : gpu;
+        }
+    }
+
+    private sealed class MemoryReporting(IBackend inner, long free) : DelegatingBackend(inner), IDeviceMemoryReport
+    {
+        public DeviceMemoryUse Memory => new(InUse: 0, Cached: 0, Peak: 0, DeviceFree: free, DeviceTotal: free);
     }
 
     private sealed class NamedFactory(string name) : IBackendFactory

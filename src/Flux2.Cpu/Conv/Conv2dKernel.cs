@@ -10,7 +10,8 @@ namespace Flux2.Cpu.Conv;
 /// own layout: y gets the bias first (added to it when accumulating) and every chunk of output pixels adds its product in
 /// place, with no transpose. The patches are never stored: each GEMM task gathers the block it packs straight from the
 /// image (<see cref="ConvolutionPatches"/>; a stored chunk of them made a round trip through memory, and the decoder ran
-/// 18–24 % slower), and a 1×1 convolution without stride or padding multiplies the image itself. Chunks of output pixels
+/// 18–24 % slower), and a 1×1 convolution without stride or padding multiplies the image itself; in bf16 products a 3×3
+/// convolution with stride 1 and padding 1 takes no patches (<see cref="DirectConvolution3x3"/>). Chunks of output pixels
 /// keep the output block a kc slice revisits in cache. One instance owns its scratch; calls must not overlap.
 /// </summary>
 public sealed unsafe class Conv2dKernel
@@ -24,6 +25,7 @@ public sealed unsafe class Conv2dKernel
     private const int ChannelsPerBiasItem = 8;
 
     private readonly PinnedScratch _weight = new();
+    private readonly DirectConvolution3x3 _direct = new();
 
     /// <summary>Runs the convolution for one image: x [Cin, H, W] → y [Cout, Ho, Wo].</summary>
     /// <param name="bf16">the bf16 kernel when the products run in bf16, else null</param>
@@ -35,6 +37,11 @@ public sealed unsafe class Conv2dKernel
             new AddBias { Bias = bias, Y = y, OutChannels = cout, Plane = pixels, Accumulate = accumulate });
         if (patch == 0) return;
         float* w = Float32Weight(weight);
+        if (bf16 != null && DirectConvolution3x3.Applies(g))
+        {
+            _direct.Run(pool, x, g, w, y, bf16);
+            return;
+        }
         if (g.KernelSize == 1 && g.Stride == 1 && g.Padding == Conv2dPadding.All(0))
         {
             Gemm.Gemm.MultiplyDepthMajor(w, cout, patch, x, g.InPlane, pixels, patch, y, pixels, true, pool, bf16);

@@ -64,6 +64,30 @@ public sealed unsafe class Conv2dKernelTests : IDisposable
             Compare(bf16, cin, cout, h, w, kernel, stride, padding, WeightFormat.BFloat16, accumulate, batch: 2);
     }
 
+    /// <summary>3×3 convolutions with stride 1, padding 1 and an even number of input channels, which bf16 products compute
+    /// without patches (<see cref="DirectConvolution3x3"/>): output channels past a 12-channel strip, rows past a 32-pixel
+    /// block, rows narrower than a block, and (4000 channels) input rows converted in two bands.</summary>
+    public static TheoryData<int, int, int, int> DirectShapes() => new()
+    {
+        // cin, cout, h, w
+        { 2, 1, 1, 1 },
+        { 8, 12, 5, 33 },
+        { 16, 40, 9, 64 },
+        { 64, 32, 20, 47 },
+        { 4000, 13, 45, 8 },
+    };
+
+    [Theory]
+    [MemberData(nameof(DirectShapes))]
+    public void Bf16_products_without_patches_match_the_direct_convolution_of_rounded_inputs(int cin, int cout, int h, int w)
+    {
+        Bf16Kernel.Required();
+        using var bf16 = new CpuBackend(_pool, precision: ComputePrecision.BFloat16);
+        Assert.True(DirectConvolution3x3.Applies(new Conv2dGeometry(cin, h, w, cout, 3, 1, Conv2dPadding.All(1))));
+        foreach (bool accumulate in new[] { false, true })
+            Compare(bf16, cin, cout, h, w, 3, 1, Conv2dPadding.All(1), WeightFormat.BFloat16, accumulate, batch: 2);
+    }
+
     /// <summary>The shapes' padding kinds: none, one on every side, or one on the bottom and right only.</summary>
     private static Conv2dPadding Padding(int padKind) =>
         padKind switch { 0 => Conv2dPadding.All(0), 1 => Conv2dPadding.All(1), _ => new Conv2dPadding(0, 1, 0, 1) };

@@ -10,8 +10,8 @@ namespace Flux2.Cpu.Conv;
 /// own layout: y gets the bias first (added to it when accumulating) and every chunk of output pixels adds its product in
 /// place, with no transpose. The patches are never stored: each GEMM task gathers the block it packs straight from the
 /// image (<see cref="ConvolutionPatches"/>; a stored chunk of them made a round trip through memory, and the decoder ran
-/// 18–24 % slower), and a 1×1 convolution without stride or padding multiplies the image itself; in bf16 products a 3×3
-/// convolution with stride 1 and padding 1 takes no patches (<see cref="DirectConvolution3x3"/>). Chunks of output pixels
+/// 18–24 % slower), and a 1×1 convolution without stride or padding multiplies the image itself; a 3×3 convolution with
+/// stride 1 and padding 1 takes no patches (<see cref="DirectConvolution3x3"/>). Chunks of output pixels
 /// keep the output block a kc slice revisits in cache. One instance owns its scratch; calls must not overlap.
 /// </summary>
 public sealed unsafe class Conv2dKernel
@@ -37,11 +37,7 @@ public sealed unsafe class Conv2dKernel
             new AddBias { Bias = bias, Y = y, OutChannels = cout, Plane = pixels, Accumulate = accumulate });
         if (patch == 0) return;
         float* w = Float32Weight(weight);
-        if (bf16 != null && DirectConvolution3x3.Applies(g))
-        {
-            _direct.Run(pool, x, g, w, y, bf16);
-            return;
-        }
+        if (bf16 != null ? RunDirect(pool, new Bf16Panels(bf16), x, g, w, y) : RunDirect(pool, new Float32Panels(GemmKernel.Best), x, g, w, y)) return;
         if (g.KernelSize == 1 && g.Stride == 1 && g.Padding == Conv2dPadding.All(0))
         {
             Gemm.Gemm.MultiplyDepthMajor(w, cout, patch, x, g.InPlane, pixels, patch, y, pixels, true, pool, bf16);
@@ -53,6 +49,15 @@ public sealed unsafe class Conv2dKernel
             int count = Math.Min(chunk, pixels - first);
             Gemm.Gemm.MultiplyColumns(w, cout, patch, new ConvolutionPatches(x, g, first, count), y + first, pixels, true, pool, bf16);
         }
+    }
+
+    /// <summary>The convolution without patches where <paramref name="format"/> can compute it that way; false otherwise.</summary>
+    private bool RunDirect<TFormat>(ComputePool pool, in TFormat format, float* x, in Conv2dGeometry g, float* w, float* y)
+        where TFormat : struct, IPanelFormat
+    {
+        if (!DirectConvolution3x3.Applies(format, g)) return false;
+        _direct.Run(pool, format, x, g, w, y);
+        return true;
     }
 
     /// <summary>Pixels per chunk: as many as fit the budget, at least one.</summary>

@@ -65,8 +65,9 @@ public sealed unsafe class Conv2dKernelTests : IDisposable
     }
 
     /// <summary>3×3 convolutions with stride 1, padding 1 and an even number of input channels, which bf16 products compute
-    /// without patches (<see cref="DirectConvolution3x3"/>): output channels past a 12-channel strip, rows past a 32-pixel
-    /// block, rows narrower than a block, and (4000 channels) input rows converted in two bands.</summary>
+    /// without patches (<see cref="DirectConvolution3x3"/>; fp32 products do so for every 3×3 stride-1 shape of
+    /// <see cref="Shapes"/>): output channels past a 12-channel strip, rows past a 32-pixel block, rows narrower than a
+    /// block, and (4000 channels) input rows packed in two bands.</summary>
     public static TheoryData<int, int, int, int> DirectShapes() => new()
     {
         // cin, cout, h, w
@@ -83,7 +84,7 @@ public sealed unsafe class Conv2dKernelTests : IDisposable
     {
         Bf16Kernel.Required();
         using var bf16 = new CpuBackend(_pool, precision: ComputePrecision.BFloat16);
-        Assert.True(DirectConvolution3x3.Applies(new Conv2dGeometry(cin, h, w, cout, 3, 1, Conv2dPadding.All(1))));
+        Assert.True(DirectConvolution3x3.Applies(new Flux2.Cpu.Gemm.Bf16Panels(Flux2.Cpu.Gemm.Jit.Bf16MicroKernel.Available!), new Conv2dGeometry(cin, h, w, cout, 3, 1, Conv2dPadding.All(1))));
         foreach (bool accumulate in new[] { false, true })
             Compare(bf16, cin, cout, h, w, 3, 1, Conv2dPadding.All(1), WeightFormat.BFloat16, accumulate, batch: 2);
     }

@@ -31,9 +31,8 @@ public sealed class Flux2Pipeline : IDisposable
     private readonly PipelineTransformer _transformer;
     private readonly AutoencoderKLFlux2 _vae;
     private readonly PipelineOptions _options;
+    /// <summary>The text encoder, and its backend where that is not <see cref="Backend"/> (then owned with it).</summary>
     private PromptEncoder? _promptEncoder;
-    /// <summary>The text encoder's own backend where it runs on another device than the pipeline's (owned); else null.</summary>
-    private IBackend? _textEncoderBackend;
     private string _noPromptEncoderReason;
     /// <summary>What loading decided that a user should know (where the text encoder went).</summary>
     private readonly IReadOnlyList<string> _loadNotes;
@@ -68,9 +67,8 @@ public sealed class Flux2Pipeline : IDisposable
     public IReadOnlyList<LoraFile> Loras => _transformer.IsLoaded ? _transformer.Model.Transformer.Loras : _options.Loras;
 
     private Flux2Pipeline(Flux2ArchConfig config, IBackend backend, PipelineVariant variant, PipelineTransformer transformer, AutoencoderKLFlux2 vae,
-        PromptEncoder? promptEncoder, IBackend? textEncoderBackend, string noPromptEncoderReason, PipelineOptions options, IReadOnlyList<string> loadNotes)
+        PromptEncoder? promptEncoder, string noPromptEncoderReason, PipelineOptions options, IReadOnlyList<string> loadNotes)
     {
-        _textEncoderBackend = textEncoderBackend;
         _loadNotes = loadNotes;
         Config = config;
         Backend = backend;
@@ -143,7 +141,7 @@ public sealed class Flux2Pipeline : IDisposable
                     options.PromptCache == null ? "" : PromptEncoder.FilesIdentity(components.TextEncoder), output: backend);
                 owned.Add(prompts);
             }
-            return new Flux2Pipeline(archConfig, backend, variant, transformer, vae, prompts, encoderBackend, noPrompts, options, notes);
+            return new Flux2Pipeline(archConfig, backend, variant, transformer, vae, prompts, noPrompts, options, notes);
         }
         catch
         {
@@ -414,17 +412,22 @@ public sealed class Flux2Pipeline : IDisposable
     public void ReleaseTextEncoder()
     {
         if (_promptEncoder == null) return;
-        _promptEncoder.Dispose();
+        DisposeTextEncoder();
         _promptEncoder = null;
-        _textEncoderBackend?.Dispose();
-        _textEncoderBackend = null;
         _noPromptEncoderReason = "the text encoder was released after use; only precomputed prompt embeddings can be used";
+    }
+
+    private void DisposeTextEncoder()
+    {
+        if (_promptEncoder == null) return;
+        var encoderBackend = _promptEncoder.Backend;
+        _promptEncoder.Dispose();
+        if (encoderBackend != Backend) encoderBackend.Dispose();
     }
 
     public void Dispose()
     {
-        _promptEncoder?.Dispose();
-        _textEncoderBackend?.Dispose();
+        DisposeTextEncoder();
         _vae.Dispose();
         _transformer.Dispose();
         Backend.Dispose();

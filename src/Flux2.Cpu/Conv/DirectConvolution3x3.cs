@@ -13,7 +13,8 @@ namespace Flux2.Cpu.Conv;
 /// weights, packed once per call as strips of <see cref="IPanelFormat.Rows"/> output channels, are its A operand; and its
 /// tile is that many output channels' NCHW rows. A kernel row's three taps lie back to back in both operands, so one
 /// kernel call sums them; the three calls of a tile sum in a stack tile, which is then added into y (summed in y itself,
-/// the tile's rows, a power-of-two plane apart, shared cache sets and were fetched again for every tap). The im2col
+/// the tile's rows, a plane apart and so a power of two at the VAE's sizes, shared cache sets and were fetched again for
+/// every tap). The im2col
 /// product gathers and packs nine values per input value for every call, and each packed one serves only Cout products
 /// (its rows are the output channels); here an input value is packed three times, a packed panel serves all Cout channels
 /// and a packed weight every pixel. Input rows are packed in bands that fit the convolution's chunk budget.

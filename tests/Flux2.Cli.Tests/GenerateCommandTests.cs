@@ -13,6 +13,9 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
 
     public GenerateCommandTests(TinyKleinModel model) => _model = model;
 
+    /// <summary>A small fp32 generation of the test model, for runs compared image for image.</summary>
+    private string[] FoxArgs => ["generate", "-m", _model.Folder, "-p", "a red fox", "-W", "32", "-H", "32", "--seed", "3", "--precision", "fp32"];
+
     private CliResult Generate(params string[] args) => CliTestHost.Run(["generate", "-m", _model.Folder, .. args]);
 
     [Fact]
@@ -319,7 +322,7 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
     {
         // The transformer and the VAE on the opaque backend's simulated GPU, the text encoder on the CPU: the prompt crosses.
         using var dir = new TempDirectory();
-        string[] args = ["generate", "-m", _model.Folder, "-p", "a red fox", "-W", "32", "-H", "32", "--seed", "3", "--precision", "fp32"];
+        string[] args = FoxArgs;
         Assert.Equal(0, CliTestHost.Run([.. args, "-o", dir.File("cpu.png")]).ExitCode);
         var split = CliTestHost.RunOn(TestBackends.TwoDevices(), [.. args, "--device", "cuda:7", "--text-encoder-device", "cpu", "-o", dir.File("split.png")]);
         Assert.True(split.ExitCode == 0, split.Error);
@@ -332,9 +335,8 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
     public void ATextEncoderTooLargeForTheGpuRunsOnTheCpu()
     {
         using var dir = new TempDirectory();
-        string[] args = ["generate", "-m", _model.Folder, "-p", "a red fox", "-W", "32", "-H", "32", "--seed", "3", "--precision", "fp32", "--device", "cuda:7"];
-        Assert.Equal(0, CliTestHost.Run(["generate", "-m", _model.Folder, "-p", "a red fox", "-W", "32", "-H", "32", "--seed", "3", "--precision", "fp32",
-            "-o", dir.File("cpu.png")]).ExitCode);
+        string[] args = [.. FoxArgs, "--device", "cuda:7"];
+        Assert.Equal(0, CliTestHost.Run([.. FoxArgs, "-o", dir.File("cpu.png")]).ExitCode);
         var full = TestBackends.TwoDevices(gpuFreeBytes: 0);
         var moved = CliTestHost.RunOn(full, [.. args, "-o", dir.File("moved.png")]);
         Assert.True(moved.ExitCode == 0, moved.Error);
@@ -352,7 +354,7 @@ public sealed class GenerateCommandTests : IClassFixture<TinyKleinModel>
     {
         // generate end to end (prompt encoding, denoising, decoding, PNG) on memory the command cannot see into.
         using var dir = new TempDirectory();
-        string[] args = ["generate", "-m", _model.Folder, "-p", "a red fox", "-W", "32", "-H", "32", "--seed", "3", "--precision", "fp32"];
+        string[] args = FoxArgs;
         Assert.Equal(0, CliTestHost.Run([.. args, "-o", dir.File("cpu.png")]).ExitCode);
         var opaque = CliTestHost.RunOn(TestBackends.Opaque, [.. args, "-o", dir.File("opaque.png")]);
         Assert.True(opaque.ExitCode == 0, opaque.Error);
